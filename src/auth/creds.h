@@ -1,0 +1,89 @@
+/*
+ * creds: where the credentials for a registry come from.
+ *
+ * Sources, in the order they are tried (the first that yields a
+ * credential wins):
+ *  1. the command line: --username with --password-stdin      (CRED_FLAG)
+ *  2. the environment: OCI_USERNAME and OCI_PASSWORD          (CRED_ENV)
+ *  3. docker's config.json: --docker-config DIR, else $DOCKER_CONFIG,
+ *     else ~/.docker                                          (CRED_DOCKER_CONFIG)
+ *     - credHelpers[host] first, then credsStore, through
+ *       `docker-credential-NAME get` (server on stdin, JSON on stdout)
+ *                                                             (CRED_HELPER)
+ *     - else auths[key].auth (base64 "user:password") or
+ *       auths[key].identitytoken
+ *  4. containers' auth.json: $REGISTRY_AUTH_FILE, else
+ *     $XDG_RUNTIME_DIR/containers/auth.json, else
+ *     $XDG_CONFIG_HOME/containers/auth.json (~/.config when unset)
+ *                                                             (CRED_AUTH_JSON)
+ *
+ * Keys in `auths` match the registry host[:port] given as "host[:port]",
+ * "https://host[:port]", "http://host[:port]" or with a trailing path
+ * ("https://host/v1/"); for docker.io hosts the key
+ * "https://index.docker.io/v1/" is used too. auth.json keys of the form
+ * "host/namespace/repo" match the repository, most specific first.
+ *
+ * A credential helper is run with a 10 second limit, its stdout capped at
+ * 64 KiB; its error text is never copied into messages (it may echo
+ * secrets), only its exit status.
+ */
+#ifndef OCIDOCTOR_CREDS_H
+#define OCIDOCTOR_CREDS_H
+
+enum cred_source {
+	CRED_NONE = 0,
+	CRED_FLAG,
+	CRED_ENV,
+	CRED_DOCKER_CONFIG,
+	CRED_HELPER,
+	CRED_AUTH_JSON
+};
+
+struct creds {
+	enum cred_source source;
+	char *username;       /* NULL with an identity token from a helper ("<token>") */
+	char *password;       /* NULL when only an identity token is known */
+	char *identity_token; /* OAuth2 refresh token, or NULL */
+	char *origin;         /* where it came from, without secrets:
+	                         "--username/--password-stdin", "environment (OCI_USERNAME)",
+	                         "/root/.docker/config.json", "docker-credential-pass",
+	                         "/run/user/0/containers/auth.json" */
+	char *looked;         /* when source is CRED_NONE: the places looked at, for the
+	                         credentials check's skip message; NULL otherwise */
+};
+
+/* Inputs for creds_resolve; all may be NULL. */
+struct creds_options {
+	const char *username;        /* --username */
+	const char *password;        /* read from stdin when --password-stdin */
+	const char *docker_config;   /* --docker-config DIR */
+	const char *registry_host;   /* "host" or "host:port" of the registry (required) */
+	const char *repository;      /* for auth.json path keys */
+};
+
+/*
+ * Fills *out from the first source that has a credential for the
+ * registry. Returns 0 when a credential was found or none exists
+ * (out->source == CRED_NONE), -1 on a broken source (unreadable or
+ * invalid JSON, bad base64, a helper that failed); then *why holds a
+ * newly allocated one-line message that names the file or helper but no
+ * secret. The environment is read with getenv().
+ */
+int creds_resolve(struct creds *out, const struct creds_options *opts, char **why);
+void creds_release(struct creds *c);
+const char *cred_source_name(enum cred_source s);
+
+/* Parsing used by creds_resolve, exposed for the unit tests and fuzzers. */
+
+/* Looks up `host` in a docker config.json text; fills out (source
+ * CRED_DOCKER_CONFIG) or leaves it CRED_NONE. When the config names a
+ * helper for the host (credHelpers, else credsStore), sets *helper to a
+ * newly allocated helper name and returns 0 without filling out.
+ * Returns -1 on invalid JSON or a bad `auth` value (*why as above). */
+int creds_from_docker_config(struct creds *out, char **helper, const char *json_text,
+			     const char *host, const char *repository, char **why);
+
+/* Parses a credential helper's stdout. */
+int creds_from_helper_output(struct creds *out, const char *json_text, char **why);
+
+#endif

@@ -1,0 +1,563 @@
+/*
+ * check.integration.oci.capabilities: which parts of the distribution
+ * spec does this registry really support?
+ *
+ * Five capabilities, each supported only on evidence that proves it,
+ * unsupported only on evidence that rules it out, unknown otherwise:
+ *  - distributionVersion: the version header of GET /v2/ (the registry
+ *    check's response, not a new request);
+ *  - referrersApi: the referrers check's verdict;
+ *  - delete: DELETE by digest of a manifest and a blob that cannot exist
+ *    (OPTIONS is recorded but never trusted: distribution lists DELETE in
+ *    Allow even when deletes are off);
+ *  - chunkedUpload: open a session, PATCH one chunk, expect a Range that
+ *    covers it, cancel the session;
+ *  - crossRepoMount: mount the test image's config blob into the scratch
+ *    repository; only 201 proves a mount, a 202 is a fallback upload
+ *    session and is cancelled. The link a mount makes is removed when
+ *    deletes work, else listed in details.leftovers.
+ * The probes run in three waves of parallel requests: deletes, OPTIONS,
+ * the manifest and the upload session; then PATCH and the mount; then
+ * the clean-up.
+ */
+#include "checks/check.h"
+#include "checks/verdict.h"
+#include "util/xalloc.h"
+
+#include <openssl/rand.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHUNK_DEFAULT 512L
+#define CHUNK_MAX (4L * 1024 * 1024)
+#define NO_WRITES "not probed (--no-writes)"
+
+static const char *const tags[] = { "registry", "oci", "capabilities", "compatibility", NULL };
+
+enum cap_id { CAP_VERSION, CAP_REFERRERS, CAP_CHUNKED, CAP_MOUNT, CAP_DELETE, CAP_N };
+
+static const char *const cap_names[CAP_N] = {
+	[CAP_VERSION] = "distributionVersion",
+	[CAP_REFERRERS] = "referrersApi",
+	[CAP_CHUNKED] = "chunkedUpload",
+	[CAP_MOUNT] = "crossRepoMount",
+	[CAP_DELETE] = "delete",
+};
+
+struct probe {
+	struct check_ctx *ctx;
+	const char *repo;          /* test repository */
+	char *scratch;             /* where writes go */
+	struct verdict caps[CAP_N];
+	json_t *extra[CAP_N];      /* per-capability details */
+	int connection_error;
+	char *connection_text;
+	/* wave 1 */
+	struct registry_call del_manifest, del_blob, opt_manifest, opt_blob, manifest, post;
+	/* wave 2 */
+	struct registry_call patch, mount;
+	char *session;             /* open chunked-upload session URL */
+	char *mount_session;       /* session a 202 mount opened */
+	char *mount_digest;        /* blob linked into scratch by a 201 */
+	char *blob;                /* digest of the blob to mount */
+	long chunk;
+};
+
+static char *random_digest(void)
+{
+	unsigned char raw[32];
+	struct buf b;
+	size_t i;
+
+	if (RAND_bytes(raw, sizeof(raw)) != 1)
+		xdie("cannot get random bytes");
+	buf_init(&b, 128);
+	buf_adds(&b, "sha256:");
+	for (i = 0; i < sizeof(raw); i++)
+		buf_addf(&b, "%02x", raw[i]);
+	return buf_detach(&b);
+}
+
+/* The scratch repository: --scratch-repository, else NAMESPACE/ocidoctor-scratch. */
+static char *scratch_name(const struct run_config *c)
+{
+	const char *slash;
+
+	if (c->scratch_repository)
+		return xstrdup(c->scratch_repository);
+	slash = strrchr(c->repository, '/');
+	if (!slash)
+		return xstrdup("ocidoctor-scratch");
+	return xstrfmt("%.*s/ocidoctor-scratch", (int)(slash - c->repository), c->repository);
+}
+
+/* Notes a transport failure; returns 1 when the call got no answer. */
+static int lost(struct probe *p, const struct registry_call *call)
+{
+	if (call->resp.status && call->error != REG_ERR_TRANSPORT)
+		return 0;
+	if (!p->connection_error) {
+		p->connection_error = 1;
+		p->connection_text = xstrfmt("%s %s: %s", call->method, call->path,
+					     call_failure_text(call));
+	}
+	return 1;
+}
+
+static char *location_of(const struct registry_call *call)
+{
+	const char *loc = http_header_get(&call->resp, "Location");
+
+	return loc ? url_resolve(call->url, loc) : NULL;
+}
+
+/* ---- distributionVersion and referrersApi: from earlier checks -------- */
+
+static void judge_version(struct probe *p)
+{
+	const struct http_response *ping = p->ctx->facts->ping;
+	const char *v;
+
+	if (!ping) {
+		verdict_set(&p->caps[CAP_VERSION], CAP_UNKNOWN, "GET /v2/ got no answer");
+		return;
+	}
+	v = http_header_get(ping, "OCI-Distribution-API-Version");
+	if (!v)
+		v = http_header_get(ping, "Docker-Distribution-API-Version");
+	if (v) {
+		verdict_set(&p->caps[CAP_VERSION], CAP_SUPPORTED, "GET /v2/ sends %s", v);
+		p->extra[CAP_VERSION] = json_pack("{s:s}", "value", v);
+	} else {
+		verdict_set(&p->caps[CAP_VERSION], CAP_UNSUPPORTED,
+			    "GET /v2/ sends no Docker-Distribution-API-Version header");
+	}
+}
+
+static void judge_referrers(struct probe *p)
+{
+	const struct check_result *r = check_dep(p->ctx, &check_referrers);
+	const char *state = json_string_value(json_object_get(r->details, "state"));
+	const char *reason = json_string_value(json_object_get(r->details, "reason"));
+	enum cap_state s = CAP_UNKNOWN;
+
+	if (state && !strcmp(state, "supported"))
+		s = CAP_SUPPORTED;
+	else if (state && !strcmp(state, "unsupported"))
+		s = CAP_UNSUPPORTED;
+	verdict_set(&p->caps[CAP_REFERRERS], s, "%s", reason ? reason : r->message);
+}
+
+/* ---- wave 1 ------------------------------------------------------------ */
+
+static void setup_wave1(struct probe *p, char *paths[6], struct curl_slist *accept)
+{
+	const struct run_config *c = p->ctx->config;
+	char *d1 = random_digest(), *d2 = random_digest(), *d3 = random_digest();
+	const char *ref = p->ctx->facts->manifest_digest;
+
+	paths[0] = xstrfmt("/v2/%s/manifests/%s", p->repo, d1);
+	paths[1] = xstrfmt("/v2/%s/blobs/%s", p->repo, d2);
+	paths[2] = xstrfmt("/v2/%s/manifests/%s", p->repo, c->tag);
+	paths[3] = xstrfmt("/v2/%s/blobs/%s", p->repo, d3);
+	paths[4] = xstrfmt("/v2/%s/manifests/%s", p->repo, ref ? ref : c->tag);
+	paths[5] = xstrfmt("/v2/%s/blobs/uploads/", p->scratch);
+	p->del_manifest = (struct registry_call){ .method = "DELETE", .path = paths[0],
+		.repository = p->repo, .actions = REG_PULL | REG_PUSH | REG_DELETE };
+	p->del_blob = (struct registry_call){ .method = "DELETE", .path = paths[1],
+		.repository = p->repo, .actions = REG_PULL | REG_PUSH | REG_DELETE };
+	p->opt_manifest = (struct registry_call){ .method = "OPTIONS", .path = paths[2],
+		.repository = p->repo, .actions = REG_PULL };
+	p->opt_blob = (struct registry_call){ .method = "OPTIONS", .path = paths[3],
+		.repository = p->repo, .actions = REG_PULL };
+	p->manifest = (struct registry_call){ .method = "GET", .path = paths[4],
+		.repository = p->repo, .actions = REG_PULL, .headers = accept, .follow = 1 };
+	p->post = (struct registry_call){ .method = "POST", .path = paths[5],
+		.repository = p->scratch, .actions = REG_PULL | REG_PUSH, .body = "" };
+	free(d1);
+	free(d2);
+	free(d3);
+}
+
+static void judge_delete(struct probe *p)
+{
+	struct verdict m = { 0 }, b = { 0 };
+	struct registry_call *dm = &p->del_manifest, *db = &p->del_blob;
+	const char *am = http_header_get(&p->opt_manifest.resp, "Allow");
+	const char *ab = http_header_get(&p->opt_blob.resp, "Allow");
+
+	if (lost(p, dm) | lost(p, db))
+		return;
+	delete_judge(dm->resp.status, dm->resp.body.data, dm->resp.body.len, "manifest", &m);
+	delete_judge(db->resp.status, db->resp.body.data, db->resp.body.len, "blob", &b);
+	if (m.state == CAP_SUPPORTED && b.state == CAP_SUPPORTED)
+		verdict_set(&p->caps[CAP_DELETE], CAP_SUPPORTED, "manifest and blob deletes by digest are enabled");
+	else if (m.state == CAP_UNSUPPORTED || b.state == CAP_UNSUPPORTED)
+		verdict_set(&p->caps[CAP_DELETE], CAP_UNSUPPORTED, "%s",
+			    m.state == CAP_UNSUPPORTED ? m.reason : b.reason);
+	else
+		verdict_set(&p->caps[CAP_DELETE], CAP_UNKNOWN, "manifests: %s; blobs: %s",
+			    m.reason, b.reason);
+	p->extra[CAP_DELETE] = json_pack("{s:{s:s, s:I, s:s}, s:{s:s, s:I, s:s}, s:{s:s?, s:s?}}",
+		"manifests", "state", cap_state_name(m.state), "status", (json_int_t)dm->resp.status,
+		"reason", m.reason,
+		"blobs", "state", cap_state_name(b.state), "status", (json_int_t)db->resp.status,
+		"reason", b.reason,
+		"allow", "manifests", am, "blobs", ab);
+	verdict_release(&m);
+	verdict_release(&b);
+}
+
+/* Picks the blob to mount from the test image's manifest: its config, else a layer. */
+static void pick_blob(struct probe *p)
+{
+	const struct http_response *r = &p->manifest.resp;
+	json_t *root, *d;
+	const char *digest;
+
+	if (r->status != 200)
+		return;
+	root = json_loadb(r->body.data, r->body.len, 0, NULL);
+	d = json_object_get(json_object_get(root, "config"), "digest");
+	if (!d)
+		d = json_object_get(json_array_get(json_object_get(root, "layers"), 0), "digest");
+	digest = json_string_value(d);
+	if (digest && digest_valid(digest, NULL) == 0)
+		p->blob = xstrdup(digest);
+	json_decref(root);
+}
+
+/* Judges the POST that opens the chunked-upload session; returns 1 when one is open. */
+static int judge_post(struct probe *p)
+{
+	const struct http_response *r = &p->post.resp;
+	const char *min;
+
+	if (lost(p, &p->post))
+		return 0;
+	if (r->status == 202 && (p->session = location_of(&p->post))) {
+		min = http_header_get(r, "OCI-Chunk-Min-Length");
+		p->chunk = CHUNK_DEFAULT;
+		if (min && atol(min) > p->chunk)
+			p->chunk = atol(min);
+		return 1;
+	}
+	if (r->status == 202)
+		verdict_set(&p->caps[CAP_CHUNKED], CAP_UNKNOWN, "202 without a usable Location");
+	else if (r->status == 401 || r->status == 403)
+		verdict_set(&p->caps[CAP_CHUNKED], CAP_UNKNOWN, "denied (%ld): could not open an upload session", r->status);
+	else if (upload_read_only(r))
+		verdict_set(&p->caps[CAP_CHUNKED], CAP_UNSUPPORTED, "the registry is read-only (405, Allow: %s)",
+			    http_header_get(r, "Allow"));
+	else
+		verdict_set(&p->caps[CAP_CHUNKED], CAP_UNKNOWN, "opening an upload session answered %ld", r->status);
+	return 0;
+}
+
+/* ---- wave 2 ------------------------------------------------------------ */
+
+static void judge_patch(struct probe *p)
+{
+	const struct http_response *r = &p->patch.resp;
+	const char *range = http_header_get(r, "Range");
+	char *next;
+
+	if (lost(p, &p->patch))
+		return;
+	if ((r->status == 202 || r->status == 201 || r->status == 204) && range_covers(range, p->chunk - 1))
+		verdict_set(&p->caps[CAP_CHUNKED], CAP_SUPPORTED, "PATCH of %ld bytes answered %ld with Range %s",
+			    p->chunk, r->status, range);
+	else if (r->status >= 200 && r->status < 300)
+		verdict_set(&p->caps[CAP_CHUNKED], CAP_UNKNOWN, "PATCH answered %ld without a Range covering the chunk", r->status);
+	else if (r->status == 416)
+		verdict_set(&p->caps[CAP_CHUNKED], CAP_UNKNOWN, "PATCH answered 416 (range not satisfiable)");
+	else if (r->status == 401 || r->status == 403)
+		verdict_set(&p->caps[CAP_CHUNKED], CAP_UNKNOWN, "PATCH denied (%ld)", r->status);
+	else if (r->status == 405 || r->status == 400 || r->status == 501)
+		verdict_set(&p->caps[CAP_CHUNKED], CAP_UNSUPPORTED, "the upload session accepts no PATCH (%ld)", r->status);
+	else
+		verdict_set(&p->caps[CAP_CHUNKED], CAP_UNKNOWN, "PATCH answered %ld", r->status);
+	next = (r->status >= 200 && r->status < 300) ? location_of(&p->patch) : NULL;
+	if (next) {
+		free(p->session);
+		p->session = next;
+	}
+}
+
+static void judge_mount(struct probe *p)
+{
+	const struct http_response *r = &p->mount.resp;
+
+	if (lost(p, &p->mount))
+		return;
+	if (r->status == 201) {
+		verdict_set(&p->caps[CAP_MOUNT], CAP_SUPPORTED, "201: %s was mounted from %s into %s",
+			    p->blob, p->repo, p->scratch);
+		p->mount_digest = xstrdup(p->blob);
+	} else if (r->status == 202) {
+		verdict_set(&p->caps[CAP_MOUNT], CAP_UNSUPPORTED,
+			    "202: the registry opened an upload session instead of mounting");
+		p->mount_session = location_of(&p->mount);
+	} else if (r->status == 401 || r->status == 403) {
+		verdict_set(&p->caps[CAP_MOUNT], CAP_UNKNOWN, "denied (%ld)", r->status);
+	} else if (upload_read_only(r)) {
+		verdict_set(&p->caps[CAP_MOUNT], CAP_UNSUPPORTED, "the registry is read-only (405)");
+	} else {
+		verdict_set(&p->caps[CAP_MOUNT], CAP_UNKNOWN, "mount answered %ld", r->status);
+	}
+}
+
+static void wave2(struct probe *p)
+{
+	struct check_ctx *ctx = p->ctx;
+	struct registry_call *calls[2];
+	struct curl_slist *patch_headers = NULL;
+	char *body = NULL, *range = NULL, *mount_path = NULL;
+	size_t n = 0;
+
+	if (p->session && p->chunk > CHUNK_MAX) {
+		verdict_set(&p->caps[CAP_CHUNKED], CAP_UNKNOWN,
+			    "the registry's minimum chunk (%ld bytes) is over 4 MiB", p->chunk);
+	} else if (p->session) {
+		body = xcalloc(1, (size_t)p->chunk);
+		range = xstrfmt("Content-Range: 0-%ld", p->chunk - 1);
+		patch_headers = curl_slist_append(patch_headers, "Content-Type: application/octet-stream");
+		patch_headers = curl_slist_append(patch_headers, range);
+		p->patch = (struct registry_call){ .method = "PATCH", .path = p->session,
+			.repository = p->scratch, .actions = REG_PULL | REG_PUSH,
+			.headers = patch_headers, .body = body, .body_len = (size_t)p->chunk };
+		calls[n++] = &p->patch;
+	}
+	if (p->blob && !ctx->config->no_writes) {
+		mount_path = xstrfmt("/v2/%s/blobs/uploads/?mount=%s&from=%s", p->scratch, p->blob, p->repo);
+		p->mount = (struct registry_call){ .method = "POST", .path = mount_path,
+			.repository = p->scratch, .actions = REG_PULL | REG_PUSH,
+			.mount_from = p->repo, .body = "" };
+		calls[n++] = &p->mount;
+	}
+	registry_call_many(ctx->registry, &ctx->result->evidence, calls, n);
+	if (p->patch.method)
+		judge_patch(p);
+	if (p->mount.method)
+		judge_mount(p);
+	curl_slist_free_all(patch_headers);
+	free(body);
+	free(range);
+	free(mount_path);
+}
+
+/* ---- wave 3: clean-up --------------------------------------------------- */
+
+static int success(long status)
+{
+	return status >= 200 && status < 300;
+}
+
+/*
+ * Cancels the chunked-upload session and undoes the mount: cancels the
+ * session a 202 opened, or removes the link a 201 made when deletes work.
+ * Whatever cannot be undone goes into details.leftovers.
+ */
+static void wave3(struct probe *p)
+{
+	struct registry_call cancel = { 0 }, undo = { 0 };
+	struct registry_call *calls[2];
+	const char *undo_kind = "upload-session", *undo_ref = p->mount_session;
+	char *link = NULL;
+	size_t n = 0;
+
+	if (p->session) {
+		cancel = (struct registry_call){ .method = "DELETE", .path = p->session,
+			.repository = p->scratch, .actions = REG_PULL | REG_PUSH };
+		calls[n++] = &cancel;
+	}
+	if (p->mount_session) {
+		undo = (struct registry_call){ .method = "DELETE", .path = p->mount_session,
+			.repository = p->scratch, .actions = REG_PULL | REG_PUSH };
+	} else if (p->mount_digest) {
+		undo_kind = "mounted-blob";
+		undo_ref = p->mount_digest;
+		link = xstrfmt("/v2/%s/blobs/%s", p->scratch, p->mount_digest);
+		if (p->caps[CAP_DELETE].state == CAP_SUPPORTED)
+			undo = (struct registry_call){ .method = "DELETE", .path = link,
+				.repository = p->scratch, .actions = REG_PULL | REG_PUSH | REG_DELETE };
+		else
+			leftover_add(p->ctx, undo_kind, p->scratch, undo_ref);
+	}
+	if (undo.method)
+		calls[n++] = &undo;
+	registry_call_many(p->ctx->registry, &p->ctx->result->evidence, calls, n);
+	if (cancel.method && !success(cancel.resp.status))
+		leftover_add(p->ctx, "upload-session", p->scratch, p->session);
+	if (undo.method && !success(undo.resp.status))
+		leftover_add(p->ctx, undo_kind, p->scratch, undo_ref);
+	registry_call_release(&cancel);
+	registry_call_release(&undo);
+	free(link);
+}
+
+/* ---- the result -------------------------------------------------------- */
+
+static void write_details(struct probe *p, int score)
+{
+	json_t *caps = json_object();
+	size_t i;
+
+	for (i = 0; i < CAP_N; i++) {
+		json_t *o = p->extra[i] ? p->extra[i] : json_object();
+
+		json_object_set_new(o, "state", json_string(cap_state_name(p->caps[i].state)));
+		if (p->caps[i].reason)
+			json_object_set_new(o, "reason", json_string(p->caps[i].reason));
+		json_object_set_new(caps, cap_names[i], o);
+		p->extra[i] = NULL;
+	}
+	detail_int(p->ctx, "score", score);
+	detail_int(p->ctx, "max", CAP_N);
+	json_object_set_new(p->ctx->result->details, "capabilities", caps);
+	detail_str(p->ctx, "scratchRepository", p->scratch);
+	if (!json_object_get(p->ctx->result->details, "leftovers"))
+		json_object_set_new(p->ctx->result->details, "leftovers", json_array());
+}
+
+static void conclude(struct probe *p)
+{
+	struct buf missing;
+	int score = 0;
+	size_t i;
+
+	buf_init(&missing, BUF_TEXT_MAX);
+	for (i = 0; i < CAP_N; i++) {
+		if (p->caps[i].state == CAP_SUPPORTED)
+			score++;
+		else
+			buf_addf(&missing, "%s%s %s", missing.len ? ", " : "", cap_names[i],
+				 cap_state_name(p->caps[i].state));
+	}
+	write_details(p, score);
+	if (p->connection_error)
+		check_set(p->ctx, STATUS_FAIL, "connection", "a capability probe failed: %s",
+			  p->connection_text);
+	else if (p->caps[CAP_REFERRERS].state == CAP_UNSUPPORTED)
+		check_set(p->ctx, STATUS_WARN, "referrers", "%d/%d capabilities; the Referrers API is not supported (%s)",
+			  score, CAP_N, missing.data);
+	else if (score < CAP_N)
+		check_set(p->ctx, STATUS_INFO, "partial", "%d/%d capabilities (%s)", score, CAP_N, missing.data);
+	else
+		check_set(p->ctx, STATUS_PASS, NULL, "%d/%d capabilities supported", score, CAP_N);
+	buf_release(&missing);
+}
+
+static void probe_release(struct probe *p)
+{
+	size_t i;
+
+	for (i = 0; i < CAP_N; i++) {
+		verdict_release(&p->caps[i]);
+		json_decref(p->extra[i]);
+	}
+	registry_call_release(&p->del_manifest);
+	registry_call_release(&p->del_blob);
+	registry_call_release(&p->opt_manifest);
+	registry_call_release(&p->opt_blob);
+	registry_call_release(&p->manifest);
+	registry_call_release(&p->post);
+	registry_call_release(&p->patch);
+	registry_call_release(&p->mount);
+	free(p->session);
+	free(p->mount_session);
+	free(p->mount_digest);
+	free(p->blob);
+	free(p->scratch);
+	free(p->connection_text);
+}
+
+static void probe_registry(struct probe *p)
+{
+	struct check_ctx *ctx = p->ctx;
+	struct curl_slist *accept = manifest_accept_headers();
+	struct registry_call *calls[6];
+	char *paths[6];
+	size_t n = 0, i;
+
+	setup_wave1(p, paths, accept);
+	calls[n++] = &p->del_manifest;
+	calls[n++] = &p->del_blob;
+	calls[n++] = &p->opt_manifest;
+	calls[n++] = &p->opt_blob;
+	if (ctx->facts->image_found)
+		calls[n++] = &p->manifest;
+	if (!ctx->config->no_writes)
+		calls[n++] = &p->post;
+	registry_call_many(ctx->registry, &ctx->result->evidence, calls, n);
+	judge_delete(p);
+	pick_blob(p);
+	if (!ctx->config->no_writes)
+		judge_post(p);
+	wave2(p);
+	if (ctx->config->no_writes) {
+		verdict_set(&p->caps[CAP_CHUNKED], CAP_UNKNOWN, NO_WRITES);
+		verdict_set(&p->caps[CAP_MOUNT], CAP_UNKNOWN, NO_WRITES);
+	} else if (!p->blob) {
+		verdict_set(&p->caps[CAP_MOUNT], CAP_UNKNOWN,
+			    "no blob to mount: the test image %s:%s was not found", p->repo, ctx->config->tag);
+	}
+	wave3(p);
+	for (i = 0; i < 6; i++)
+		free(paths[i]);
+	curl_slist_free_all(accept);
+}
+
+static void run(struct check_ctx *ctx)
+{
+	struct probe p = { .ctx = ctx, .repo = ctx->config->repository };
+
+	p.scratch = scratch_name(ctx->config);
+	if (!ctx->facts->ping) {
+		check_set(ctx, STATUS_FAIL, "connection", "the registry is not reachable");
+		free(p.scratch);
+		return;
+	}
+	judge_version(&p);
+	judge_referrers(&p);
+	probe_registry(&p);
+	conclude(&p);
+	probe_release(&p);
+}
+
+static const struct remediation_step steps_referrers[] = {
+	{ .platform = "bare-metal", .text = "See 'ocidoctor explain check.integration.oci.referrers' for the registries that serve the Referrers API; until then clients use sha256-<hex> tags.", .commands = NULL },
+	{ 0 }
+};
+static const char *const cmd_delete[] = {
+	"# /etc/docker/registry/config.yml\nstorage:\n  delete:\n    enabled: true",
+	"sudo systemctl restart docker-registry",
+	NULL
+};
+static const struct remediation_step steps_partial[] = {
+	{ .platform = "bare-metal", .text = "distribution: deletes are off by default; enable storage.delete.enabled and restart. Read-only mode (storage.maintenance.readonly) turns uploads and mounts off.", .commands = cmd_delete },
+	{ .platform = "docker-compose", .text = "distribution in a container: set REGISTRY_STORAGE_DELETE_ENABLED=true in the service's environment and recreate it.", .commands = (const char *const[]){ "docker compose up -d registry", NULL } },
+	{ .platform = "kubernetes", .text = "Harbor: deletes follow project roles and the system read-only switch; Quay: blob deletes are always refused (manifest deletes work). A capability marked unknown because of a denial needs credentials with push and delete rights to be verified.", .commands = NULL },
+	{ 0 }
+};
+static const struct remediation_step steps_connection[] = {
+	{ .platform = "bare-metal", .text = "A probe got no answer; see check.integration.oci.registry for the connection problem.", .commands = NULL },
+	{ 0 }
+};
+
+const struct check check_capabilities = {
+	.id = "check.integration.oci.capabilities",
+	.title = "OCI Registry Capability Matrix",
+	.plugin = "stellaops.doctor.integration",
+	.tags = tags,
+	.severity = STATUS_INFO,
+	.deps = (const struct check *const[]){ &check_registry, &check_pull, &check_referrers, NULL },
+	.summary = "five capabilities (version header, Referrers API, chunked upload, cross-repository mount, delete), each proven or ruled out by a real probe",
+	.run = run,
+	.remediations = (const struct remediation[]){
+		{ .cause = "partial", .summary = "Some capabilities are missing or could not be verified; pipelines that need them will fail.", .steps = steps_partial },
+		{ .cause = "referrers", .summary = "The Referrers API is missing: clients link artifacts with the tag schema.", .steps = steps_referrers },
+		{ .cause = "connection", .summary = "The capability probes could not reach the registry.", .steps = steps_connection },
+		{ 0 }
+	},
+};

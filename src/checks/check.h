@@ -1,0 +1,150 @@
+/*
+ * check: the framework every check is written against.
+ *
+ * A check is one source file, src/checks/<name>.c, that exports one
+ * `const struct check` and keeps everything else static. The table in
+ * checks.c lists them all. A check's run function gets a struct check_ctx,
+ * makes its requests through ctx->registry (never printing anything) and
+ * fills in ctx->result: a status, a one-line message, structured details
+ * (a jansson object) and, when it did not pass, the cause that picks its
+ * remediation. Requests are recorded as evidence by the registry layer.
+ *
+ * Checks run concurrently, each in its own thread; a check runs only
+ * after the checks in its `deps` have finished, and may read their
+ * results and the run's shared facts (struct run_facts), which a check
+ * writes only for the checks that depend on it.
+ *
+ * To add a check:
+ *  1. write src/checks/<name>.c exporting `const struct check check_<name>`;
+ *  2. declare it below and add it to check_table[] in checks.c;
+ *  3. write docs/checks/<id>.md;
+ *  4. add integration tests under tests/integration/.
+ */
+#ifndef OCIDOCTOR_CHECK_H
+#define OCIDOCTOR_CHECK_H
+
+#include "engine/registry.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+
+/* In rank order: summary.worst is the highest of these. */
+enum check_status {
+	STATUS_PASS = 0,
+	STATUS_SKIP,
+	STATUS_INFO,
+	STATUS_WARN,
+	STATUS_FAIL
+};
+#define STATUS_COUNT 5
+
+const char *check_status_name(enum check_status s);
+
+struct remediation_step {
+	const char *platform;          /* "docker-compose", "bare-metal", "kubernetes" */
+	const char *text;
+	const char *const *commands;   /* NULL-terminated, or NULL */
+};
+
+/* The advice for one cause of a non-pass result. */
+struct remediation {
+	const char *cause;             /* matched against check_result.cause; NULL ends the list */
+	const char *summary;
+	const struct remediation_step *steps; /* ended by a step with platform NULL */
+};
+
+struct check_ctx;
+
+struct check {
+	const char *id;
+	const char *title;
+	const char *plugin;
+	const char *const *tags;        /* NULL-terminated */
+	enum check_status severity;     /* default severity: info, warn or fail */
+	const struct check *const *deps; /* NULL-terminated, or NULL */
+	const char *summary;            /* one line: what it checks */
+	void (*run)(struct check_ctx *ctx);
+	const struct remediation *remediations; /* the first is the fallback */
+};
+
+/* What the checks share with their dependents. Written by one check each. */
+struct run_facts {
+	/* by check.integration.oci.registry */
+	struct http_response *ping;      /* GET /v2/, or NULL when it failed */
+	int reachable;
+	/* by check.integration.oci.pull */
+	char *manifest_digest;           /* validated, or NULL */
+	char *manifest_media_type;       /* or NULL */
+	int image_found;
+};
+
+struct run_config {
+	const char *registry;            /* as given, validated */
+	const char *repository;
+	const char *tag;
+	const char *scratch_repository;  /* NULL: use repository */
+	int insecure;
+	const struct creds *creds;
+	int no_writes;
+};
+
+struct check_result {
+	const struct check *check;
+	enum check_status status;
+	char *message;
+	const char *cause;               /* remediation key, or NULL for the first */
+	json_t *details;                 /* object, owned */
+	struct evidence_log evidence;
+	long duration_ms;
+	int done;
+	int selected;                    /* asked for by the user (else run only as a dependency) */
+};
+
+struct check_ctx {
+	const struct run_config *config;
+	struct registry *registry;
+	struct run_facts *facts;
+	struct check_result *result;
+	struct run *run;
+};
+
+/* The table, in report order. */
+extern const struct check *const check_table[];
+extern const size_t check_table_size;
+const struct check *check_find(const char *id);
+
+/* Sets status, message (printf-style) and cause in one go. */
+void check_set(struct check_ctx *ctx, enum check_status status, const char *cause,
+	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* The result of a dependency (finished by the time run is called). */
+const struct check_result *check_dep(struct check_ctx *ctx, const struct check *dep);
+/* The remediation that fits a result. */
+const struct remediation *check_remediation(const struct check_result *res);
+
+/* Shorthands for details. */
+void detail_str(struct check_ctx *ctx, const char *key, const char *value);
+void detail_int(struct check_ctx *ctx, const char *key, long long value);
+void detail_bool(struct check_ctx *ctx, const char *key, int value);
+
+/* Describes a call that got no usable answer: transport errors, token failures. */
+const char *call_failure_text(const struct registry_call *call);
+
+/* A 405 to an upload whose Allow header lists no write method: read-only. */
+int upload_read_only(const struct http_response *r);
+/* Cancels an upload session (DELETE on its URL); returns the status, 0 for none. */
+long upload_cancel(struct check_ctx *ctx, const char *repository, const char *url);
+/* Lists something the run could not clean up in details.leftovers. */
+void leftover_add(struct check_ctx *ctx, const char *kind, const char *repository,
+		  const char *what);
+
+/* The media types a manifest request should accept. */
+struct curl_slist *manifest_accept_headers(void);
+
+extern const struct check check_registry;
+extern const struct check check_credentials;
+extern const struct check check_pull;
+extern const struct check check_push;
+extern const struct check check_referrers;
+extern const struct check check_capabilities;
+
+#endif

@@ -1,0 +1,150 @@
+/*
+ * checks: the table of every check, and the small helpers checks share.
+ */
+#include "checks/check.h"
+#include "checks/run.h"
+#include "util/xalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const struct check *const check_table[] = {
+	&check_registry,
+	&check_credentials,
+	&check_pull,
+	&check_push,
+	&check_referrers,
+	&check_capabilities,
+};
+const size_t check_table_size = sizeof(check_table) / sizeof(check_table[0]);
+
+static const char *const status_names[STATUS_COUNT] = {
+	[STATUS_PASS] = "pass",
+	[STATUS_SKIP] = "skip",
+	[STATUS_INFO] = "info",
+	[STATUS_WARN] = "warn",
+	[STATUS_FAIL] = "fail",
+};
+
+const char *check_status_name(enum check_status s)
+{
+	return (unsigned)s < STATUS_COUNT ? status_names[s] : "unknown";
+}
+
+const struct check *check_find(const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < check_table_size; i++)
+		if (!strcmp(check_table[i]->id, id))
+			return check_table[i];
+	return NULL;
+}
+
+void check_set(struct check_ctx *ctx, enum check_status status, const char *cause,
+	       const char *fmt, ...)
+{
+	struct buf b;
+	va_list ap;
+
+	buf_init(&b, BUF_TEXT_MAX);
+	va_start(ap, fmt);
+	buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	free(ctx->result->message);
+	ctx->result->message = buf_detach(&b);
+	ctx->result->status = status;
+	ctx->result->cause = cause;
+}
+
+const struct check_result *check_dep(struct check_ctx *ctx, const struct check *dep)
+{
+	size_t i;
+
+	for (i = 0; i < check_table_size; i++)
+		if (check_table[i] == dep)
+			return &ctx->run->results[i];
+	return NULL;
+}
+
+const struct remediation *check_remediation(const struct check_result *res)
+{
+	const struct remediation *r = res->check->remediations;
+
+	if (!r)
+		return NULL;
+	for (; res->cause && r->cause; r++)
+		if (!strcmp(r->cause, res->cause))
+			return r;
+	return res->check->remediations;
+}
+
+void detail_str(struct check_ctx *ctx, const char *key, const char *value)
+{
+	json_object_set_new(ctx->result->details, key, value ? json_string(value) : json_null());
+}
+
+void detail_int(struct check_ctx *ctx, const char *key, long long value)
+{
+	json_object_set_new(ctx->result->details, key, json_integer(value));
+}
+
+void detail_bool(struct check_ctx *ctx, const char *key, int value)
+{
+	json_object_set_new(ctx->result->details, key, json_boolean(value));
+}
+
+const char *call_failure_text(const struct registry_call *call)
+{
+	if (call->error_text)
+		return call->error_text;
+	if (call->resp.error)
+		return call->resp.error;
+	return "no response";
+}
+
+struct curl_slist *manifest_accept_headers(void)
+{
+	struct curl_slist *h = NULL;
+
+	h = curl_slist_append(h, "Accept: application/vnd.oci.image.manifest.v1+json, "
+				 "application/vnd.oci.image.index.v1+json, "
+				 "application/vnd.docker.distribution.manifest.v2+json, "
+				 "application/vnd.docker.distribution.manifest.list.v2+json");
+	return h;
+}
+
+int upload_read_only(const struct http_response *r)
+{
+	const char *allow = http_header_get(r, "Allow");
+
+	return r->status == 405 && allow && !strstr(allow, "POST") && !strstr(allow, "PUT") &&
+	       !strstr(allow, "PATCH");
+}
+
+long upload_cancel(struct check_ctx *ctx, const char *repository, const char *url)
+{
+	struct registry_call call = {
+		.method = "DELETE", .path = url, .repository = repository,
+		.actions = REG_PULL | REG_PUSH,
+	};
+	long status;
+
+	registry_call(ctx->registry, &ctx->result->evidence, &call);
+	status = call.resp.status;
+	registry_call_release(&call);
+	return status;
+}
+
+void leftover_add(struct check_ctx *ctx, const char *kind, const char *repository,
+		  const char *what)
+{
+	json_t *list = json_object_get(ctx->result->details, "leftovers");
+
+	if (!list) {
+		list = json_array();
+		json_object_set_new(ctx->result->details, "leftovers", list);
+	}
+	json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "kind", kind,
+					      "repository", repository, "ref", what));
+}

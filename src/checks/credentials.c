@@ -1,0 +1,140 @@
+/*
+ * check.integration.oci.credentials: are the configured credentials
+ * accepted?
+ *
+ * It authenticates the way the registry asked in its GET /v2/ challenge
+ * (from the registry check): Basic credentials on GET /v2/, or a token
+ * request to the realm for pull on the test repository (the same token
+ * the pull check then reuses). It says where the credentials came from,
+ * never what they are. A token server grants the intersection of what is
+ * asked and what is allowed, so a token proves the login, not push rights:
+ * the push check answers that.
+ */
+#include "checks/check.h"
+#include "util/xalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const tags[] = { "registry", "oci", "credentials", "auth", NULL };
+
+static void check_basic(struct check_ctx *ctx, const char *origin)
+{
+	struct registry_call call = { .method = "GET", .path = "/v2/" };
+
+	registry_call(ctx->registry, &ctx->result->evidence, &call);
+	if (call.error == REG_ERR_INSECURE_CREDS)
+		check_set(ctx, STATUS_FAIL, "insecure", "%s", call.error_text);
+	else if (call.error != REG_ERR_NONE && !call.resp.status)
+		check_set(ctx, STATUS_FAIL, "error", "could not verify the credentials: %s",
+			  call_failure_text(&call));
+	else if (call.resp.status == 200)
+		check_set(ctx, STATUS_PASS, NULL, "Basic credentials from %s accepted", origin);
+	else if (call.resp.status == 401 || call.resp.status == 403)
+		check_set(ctx, STATUS_FAIL, "rejected", "Basic credentials from %s rejected (%ld)",
+			  origin, call.resp.status);
+	else
+		check_set(ctx, STATUS_FAIL, "error", "GET /v2/ with credentials answered %ld",
+			  call.resp.status);
+	registry_call_release(&call);
+}
+
+static void check_token(struct check_ctx *ctx, const struct challenge *c, const char *origin)
+{
+	char *scope = NULL, *why = NULL;
+	long status;
+
+	scope = xstrfmt("repository:%s:pull", ctx->config->repository);
+	status = registry_token_probe(ctx->registry, &ctx->result->evidence, c, scope, &why);
+	detail_int(ctx, "tokenStatus", status);
+	if (status == 200)
+		check_set(ctx, STATUS_PASS, NULL,
+			  "credentials from %s accepted: the token service issued a token", origin);
+	else if (status == 401 || status == 403)
+		check_set(ctx, STATUS_FAIL, "rejected", "credentials from %s rejected: %s", origin,
+			  why);
+	else if (why && strstr(why, "plain HTTP"))
+		check_set(ctx, STATUS_FAIL, "insecure", "%s", why);
+	else
+		check_set(ctx, STATUS_FAIL, "error", "could not verify the credentials: %s",
+			  why ? why : "no answer from the token service");
+	free(why);
+	free(scope);
+}
+
+static void run(struct check_ctx *ctx)
+{
+	const struct creds *creds = ctx->config->creds;
+	const struct http_response *ping = ctx->facts->ping;
+	const char *h;
+	struct challenge c;
+
+	if (!creds || creds->source == CRED_NONE) {
+		check_set(ctx, STATUS_SKIP, "none", "no credentials configured (looked at: %s)",
+			  creds && creds->looked ? creds->looked : "nothing");
+		return;
+	}
+	detail_str(ctx, "source", cred_source_name(creds->source));
+	detail_str(ctx, "origin", creds->origin);
+	detail_bool(ctx, "identityToken", creds->identity_token != NULL);
+	if (!ctx->facts->reachable || !ping) {
+		check_set(ctx, STATUS_SKIP, "unreachable",
+			  "not checked: the registry is not reachable");
+		return;
+	}
+	h = http_header_get(ping, "WWW-Authenticate");
+	if (ping->status != 401 || !h || challenge_parse(&c, h) < 0) {
+		check_set(ctx, STATUS_INFO, "not-needed",
+			  "the registry does not ask for authentication on /v2/; credentials from %s were not verified",
+			  creds->origin);
+		return;
+	}
+	detail_str(ctx, "scheme", c.scheme_name);
+	if (c.scheme == AUTH_BEARER)
+		check_token(ctx, &c, creds->origin);
+	else if (c.scheme == AUTH_BASIC)
+		check_basic(ctx, creds->origin);
+	else
+		check_set(ctx, STATUS_FAIL, "scheme",
+			  "the registry asks for the %s scheme, which ocidoctor does not speak",
+			  c.scheme_name);
+	challenge_release(&c);
+}
+
+static const char *const cmd_login[] = {
+	"printf '%s' \"$PASSWORD\" | ocidoctor run --registry REGISTRY --username USER --password-stdin",
+	"docker login REGISTRY",
+	NULL
+};
+
+static const struct remediation_step steps_rejected[] = {
+	{ .platform = "bare-metal", .text = "Check the user name and password or token; log in again to refresh a stored credential.", .commands = cmd_login },
+	{ .platform = "kubernetes", .text = "Check the Secret that holds the registry credentials (kubectl get secret NAME -o yaml) and rotate it if the token expired.", .commands = NULL },
+	{ 0 }
+};
+static const struct remediation_step steps_none[] = {
+	{ .platform = "bare-metal", .text = "Pass --username with --password-stdin, set OCI_USERNAME and OCI_PASSWORD, or log in with docker login so ~/.docker/config.json holds them.", .commands = cmd_login },
+	{ 0 }
+};
+static const struct remediation_step steps_insecure[] = {
+	{ .platform = "bare-metal", .text = "Serve the registry (and its token service) over HTTPS, then use an https:// URL.", .commands = NULL },
+	{ 0 }
+};
+
+const struct check check_credentials = {
+	.id = "check.integration.oci.credentials",
+	.title = "OCI Registry Credentials",
+	.plugin = "stellaops.doctor.integration",
+	.tags = tags,
+	.severity = STATUS_FAIL,
+	.deps = (const struct check *const[]){ &check_registry, NULL },
+	.summary = "the configured credentials are accepted by the registry or its token service",
+	.run = run,
+	.remediations = (const struct remediation[]){
+		{ .cause = "rejected", .summary = "The registry rejected the credentials.", .steps = steps_rejected },
+		{ .cause = "none", .summary = "No credentials are configured; only anonymous access was tested.", .steps = steps_none },
+		{ .cause = "insecure", .summary = "ocidoctor will not send credentials over plain HTTP to a remote host.", .steps = steps_insecure },
+		{ .cause = "error", .summary = "The credentials could not be verified.", .steps = steps_rejected },
+		{ 0 }
+	},
+};

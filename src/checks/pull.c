@@ -1,0 +1,174 @@
+/*
+ * check.integration.oci.pull: can we read the test image?
+ *
+ * HEAD on the test image's manifest, accepting every manifest media type
+ * (distribution answers 404 to an OCI manifest when Accept lacks it), with
+ * a pull scope. The digest comes from Docker-Content-Digest after it is
+ * validated; when the header is missing or malformed the manifest is
+ * fetched and hashed instead. The digest is shared with later checks.
+ */
+#include "checks/check.h"
+#include "util/xalloc.h"
+
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const tags[] = { "registry", "oci", "pull", "auth", NULL };
+
+static char *sha256_digest(const struct buf *body)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	struct buf hex;
+	unsigned int i;
+
+	if (!EVP_Digest(body->data, body->len, md, &len, EVP_sha256(), NULL))
+		return NULL;
+	buf_init(&hex, 128);
+	buf_adds(&hex, "sha256:");
+	for (i = 0; i < len; i++)
+		buf_addf(&hex, "%02x", md[i]);
+	return buf_detach(&hex);
+}
+
+static char *manifest_path(struct check_ctx *ctx)
+{
+	return xstrfmt("/v2/%s/manifests/%s", ctx->config->repository, ctx->config->tag);
+}
+
+/* GETs the manifest and hashes it; returns the digest or NULL. */
+static char *digest_by_get(struct check_ctx *ctx, struct curl_slist *accept)
+{
+	char *path = manifest_path(ctx);
+	struct registry_call call = {
+		.method = "GET", .path = path, .repository = ctx->config->repository,
+		.actions = REG_PULL, .headers = accept, .follow = 1,
+	};
+	char *digest = NULL;
+
+	registry_call(ctx->registry, &ctx->result->evidence, &call);
+	if (call.resp.status == 200 && call.resp.failure == HTTP_OK)
+		digest = sha256_digest(&call.resp.body);
+	registry_call_release(&call);
+	free(path);
+	return digest;
+}
+
+static void found(struct check_ctx *ctx, const struct registry_call *call,
+		  struct curl_slist *accept)
+{
+	const char *header = http_header_get(&call->resp, "Docker-Content-Digest");
+	char type[128];
+	char *digest = NULL;
+
+	if (header && digest_valid(header, NULL) == 0) {
+		digest = xstrdup(header);
+	} else {
+		detail_str(ctx, "digestHeader", header ? "invalid" : "missing");
+		digest = digest_by_get(ctx, accept);
+	}
+	http_content_type(&call->resp, type, sizeof(type));
+	detail_str(ctx, "mediaType", type[0] ? type : NULL);
+	if (!digest) {
+		check_set(ctx, STATUS_FAIL, "digest",
+			  "%s:%s exists but its digest could not be determined",
+			  ctx->config->repository, ctx->config->tag);
+		return;
+	}
+	detail_str(ctx, "digest", digest);
+	check_set(ctx, STATUS_PASS, NULL, "pulled the manifest of %s:%s (%s)",
+		  ctx->config->repository, ctx->config->tag, digest);
+	ctx->facts->image_found = 1;
+	ctx->facts->manifest_digest = digest;
+	ctx->facts->manifest_media_type = type[0] ? xstrdup(type) : NULL;
+}
+
+static void judge(struct check_ctx *ctx, const struct registry_call *call,
+		  struct curl_slist *accept)
+{
+	long status = call->resp.status;
+	const char *ref = ctx->config->tag;
+	const char *repo = ctx->config->repository;
+
+	if (call->error == REG_ERR_TOKEN || call->error == REG_ERR_INSECURE_CREDS)
+		check_set(ctx, STATUS_FAIL, "denied", "cannot pull %s:%s: %s", repo, ref,
+			  call->error_text);
+	else if (!status)
+		check_set(ctx, STATUS_FAIL, "error", "cannot pull %s:%s: %s", repo, ref,
+			  call_failure_text(call));
+	else if (status == 200)
+		found(ctx, call, accept);
+	else if (status == 404)
+		check_set(ctx, STATUS_WARN, "missing",
+			  "the test image %s:%s does not exist; name one that does with --repository and --tag",
+			  repo, ref);
+	else if (status == 401 || status == 403)
+		check_set(ctx, STATUS_FAIL, "denied", "pull of %s:%s denied (%ld)%s", repo, ref,
+			  status, call->authenticated ? "" : "; no credentials were sent");
+	else
+		check_set(ctx, STATUS_FAIL, "status", "HEAD of the manifest of %s:%s answered %ld",
+			  repo, ref, status);
+}
+
+static void run(struct check_ctx *ctx)
+{
+	struct curl_slist *accept = manifest_accept_headers();
+	char *path = manifest_path(ctx);
+	struct registry_call call = {
+		.method = "HEAD", .path = path, .repository = ctx->config->repository,
+		.actions = REG_PULL, .headers = accept, .follow = 1,
+	};
+
+	detail_str(ctx, "reference", ctx->config->tag);
+	if (!ctx->facts->reachable) {
+		check_set(ctx, STATUS_SKIP, "unreachable", "not checked: the registry is not reachable");
+		goto done;
+	}
+	registry_call(ctx->registry, &ctx->result->evidence, &call);
+	if (call.resp.status)
+		detail_int(ctx, "httpStatus", call.resp.status);
+	detail_bool(ctx, "authenticated", call.authenticated);
+	judge(ctx, &call, accept);
+done:
+	registry_call_release(&call);
+	curl_slist_free_all(accept);
+	free(path);
+}
+
+static const char *const cmd_name[] = {
+	"ocidoctor run --repository myorg/base-image --tag 1.0",
+	NULL
+};
+static const char *const cmd_push[] = {
+	"skopeo copy docker://docker.io/library/alpine:latest docker://REGISTRY/library/alpine:latest",
+	NULL
+};
+
+static const struct remediation_step steps_missing[] = {
+	{ .platform = "bare-metal", .text = "Name an image that exists in this registry, or push one under the default name library/alpine:latest.", .commands = cmd_name },
+	{ .platform = "bare-metal", .text = "Copy a small image into the registry.", .commands = cmd_push },
+	{ .platform = "kubernetes", .text = "Set oci.testRepository and oci.testTag in the values file to an image that exists.", .commands = NULL },
+	{ 0 }
+};
+static const struct remediation_step steps_denied[] = {
+	{ .platform = "bare-metal", .text = "Give the account read (pull) access to the repository, or configure credentials that have it.", .commands = NULL },
+	{ .platform = "kubernetes", .text = "Check the image pull secret and the robot or service account's project permissions.", .commands = NULL },
+	{ 0 }
+};
+
+const struct check check_pull = {
+	.id = "check.integration.oci.pull",
+	.title = "OCI Registry Pull Authorization",
+	.plugin = "stellaops.doctor.integration",
+	.tags = tags,
+	.severity = STATUS_FAIL,
+	.deps = (const struct check *const[]){ &check_registry, NULL },
+	.summary = "HEAD of the test image's manifest answers 200 with a valid digest",
+	.run = run,
+	.remediations = (const struct remediation[]){
+		{ .cause = "denied", .summary = "The credentials in use may not pull from the test repository.", .steps = steps_denied },
+		{ .cause = "missing", .summary = "The test image does not exist, so pulls cannot be verified.", .steps = steps_missing },
+		{ 0 }
+	},
+};

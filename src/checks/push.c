@@ -1,0 +1,141 @@
+/*
+ * check.integration.oci.push: may we write to the test repository?
+ *
+ * Opens a blob upload session (POST /v2/NAME/blobs/uploads/) with a
+ * pull+push scope, in the scratch repository when one is named, and
+ * cancels it at once with DELETE on its Location, so nothing is written.
+ * A 405 whose Allow header lists only reads is a read-only registry; a
+ * 401 or 403 is a denial. A cancel that fails is reported as a leftover.
+ */
+#include "checks/check.h"
+#include "util/xalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const tags[] = { "registry", "oci", "push", "auth", NULL };
+
+static const char *target_repository(struct check_ctx *ctx)
+{
+	return ctx->config->scratch_repository ? ctx->config->scratch_repository
+					       : ctx->config->repository;
+}
+
+static void opened(struct check_ctx *ctx, const struct registry_call *call)
+{
+	const char *loc = http_header_get(&call->resp, "Location");
+	const char *repo = target_repository(ctx);
+	char *url = loc ? url_resolve(call->url, loc) : NULL;
+	long status;
+
+	if (!url) {
+		check_set(ctx, STATUS_FAIL, "status",
+			  "the upload session opened in %s has no usable Location header", repo);
+		return;
+	}
+	status = upload_cancel(ctx, repo, url);
+	detail_int(ctx, "cancelStatus", status);
+	if (status >= 200 && status < 300) {
+		check_set(ctx, STATUS_PASS, NULL,
+			  "push to %s allowed: an upload session was opened and cancelled", repo);
+	} else {
+		leftover_add(ctx, "upload-session", repo, url);
+		check_set(ctx, STATUS_PASS, NULL,
+			  "push to %s allowed, but cancelling the upload session answered %ld; the registry will expire it",
+			  repo, status);
+	}
+	free(url);
+}
+
+static void judge(struct check_ctx *ctx, const struct registry_call *call)
+{
+	const struct http_response *r = &call->resp;
+	const char *repo = target_repository(ctx);
+	const char *err = http_header_get(r, "WWW-Authenticate");
+
+	if (call->error == REG_ERR_TOKEN || call->error == REG_ERR_INSECURE_CREDS)
+		check_set(ctx, STATUS_FAIL, "denied", "cannot push to %s: %s", repo,
+			  call->error_text);
+	else if (!r->status)
+		check_set(ctx, STATUS_FAIL, "error", "cannot push to %s: %s", repo,
+			  call_failure_text(call));
+	else if (r->status == 202)
+		opened(ctx, call);
+	else if (r->status == 401 || r->status == 403)
+		check_set(ctx, STATUS_FAIL, "denied", "push to %s denied (%ld)%s%s", repo, r->status,
+			  err && strstr(err, "insufficient_scope") ? ": insufficient scope" : "",
+			  call->authenticated ? "" : "; no credentials were sent");
+	else if (upload_read_only(r))
+		check_set(ctx, STATUS_FAIL, "readonly",
+			  "the registry is read-only: uploads answer 405 (Allow: %s)",
+			  http_header_get(r, "Allow"));
+	else
+		check_set(ctx, STATUS_FAIL, "status", "opening an upload session in %s answered %ld",
+			  repo, r->status);
+}
+
+static void run(struct check_ctx *ctx)
+{
+	const char *repo = target_repository(ctx);
+	char *path = xstrfmt("/v2/%s/blobs/uploads/", repo);
+	struct registry_call call = {
+		.method = "POST", .path = path, .repository = repo,
+		.actions = REG_PULL | REG_PUSH, .body = "", .body_len = 0,
+	};
+
+	detail_str(ctx, "repository", repo);
+	if (ctx->config->no_writes) {
+		check_set(ctx, STATUS_SKIP, "no-writes", "not probed (--no-writes)");
+		goto done;
+	}
+	if (!ctx->facts->reachable) {
+		check_set(ctx, STATUS_SKIP, "unreachable", "not checked: the registry is not reachable");
+		goto done;
+	}
+	registry_call(ctx->registry, &ctx->result->evidence, &call);
+	if (call.resp.status)
+		detail_int(ctx, "httpStatus", call.resp.status);
+	detail_bool(ctx, "authenticated", call.authenticated);
+	judge(ctx, &call);
+done:
+	registry_call_release(&call);
+	free(path);
+}
+
+static const struct remediation_step steps_denied[] = {
+	{ .platform = "bare-metal", .text = "Use credentials with push rights on the repository (in Harbor a project Developer or a robot account with push; in distribution's token service, the push action).", .commands = NULL },
+	{ .platform = "kubernetes", .text = "Check the push secret used by the pipeline and the account's role in the registry project.", .commands = NULL },
+	{ 0 }
+};
+static const char *const cmd_readonly[] = {
+	"grep -A3 readonly /etc/docker/registry/config.yml",
+	"sudo systemctl restart docker-registry",
+	NULL
+};
+static const struct remediation_step steps_readonly[] = {
+	{ .platform = "bare-metal", .text = "distribution: set storage.maintenance.readonly.enabled to false once maintenance (garbage collection) is over, and restart.", .commands = cmd_readonly },
+	{ .platform = "kubernetes", .text = "Harbor: turn off the repository read-only mode under Configuration > System Settings; Quay: set REGISTRY_STATE back to normal.", .commands = NULL },
+	{ 0 }
+};
+static const struct remediation_step steps_status[] = {
+	{ .platform = "bare-metal", .text = "Check the registry's logs for the upload request; proxies in front of it must pass POST, PATCH, PUT and DELETE to /v2/.", .commands = NULL },
+	{ 0 }
+};
+
+const struct check check_push = {
+	.id = "check.integration.oci.push",
+	.title = "OCI Registry Push Authorization",
+	.plugin = "stellaops.doctor.integration",
+	.tags = tags,
+	.severity = STATUS_FAIL,
+	.deps = (const struct check *const[]){ &check_registry, NULL },
+	.summary = "an upload session opens (202) in the test or scratch repository and is cancelled",
+	.run = run,
+	.remediations = (const struct remediation[]){
+		{ .cause = "denied", .summary = "The credentials in use may not push to the repository.", .steps = steps_denied },
+		{ .cause = "readonly", .summary = "The registry is in read-only mode.", .steps = steps_readonly },
+		{ .cause = "status", .summary = "The registry refused to open an upload session.", .steps = steps_status },
+		{ .cause = "no-writes", .summary = "Push was not probed because --no-writes was given.", .steps = steps_status },
+		{ 0 }
+	},
+};

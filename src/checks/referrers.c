@@ -1,0 +1,218 @@
+/*
+ * check.integration.oci.referrers: does the registry serve the OCI 1.1
+ * Referrers API, which links SBOMs, signatures and attestations to an
+ * image?
+ *
+ * One GET /v2/NAME/referrers/DIGEST for the test image's digest (from the
+ * pull check: no second HEAD), decided from status, Content-Type and body
+ * together (verdict.c), because real registries send misleading answers:
+ * HTML login pages with 200, `{}` for an index, a valid index with the
+ * wrong Content-Type. It also says which clients will use the API and
+ * which fall back to the tag schema. When the test image is missing it
+ * probes a well-formed digest that cannot exist, which an OCI 1.1
+ * registry must answer with an empty index.
+ */
+#include "checks/check.h"
+#include "checks/verdict.h"
+#include "util/xalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define ZERO_DIGEST "sha256:0000000000000000000000000000000000000000000000000000000000000000"
+
+static const char *const tags[] = { "registry", "oci", "referrers", "compatibility", "oci-1.1", NULL };
+
+static void add_clients(struct check_ctx *ctx, const struct referrers_verdict *rv)
+{
+	json_t *clients = json_object();
+	size_t i;
+
+	for (i = 0; i < 3; i++)
+		json_object_set_new(clients, referrers_clients[i],
+				    json_string(rv->client_api[i] ? "api" : "tag-fallback"));
+	json_object_set_new(ctx->result->details, "clients", clients);
+}
+
+/* The tag-schema fallback tag for a digest: "sha256-<hex>". */
+static char *fallback_tag(const char *digest)
+{
+	char *tag = xstrdup(digest);
+	char *colon = strchr(tag, ':');
+
+	if (colon)
+		*colon = '-';
+	if (strlen(tag) > 128)
+		tag[128] = '\0';
+	return tag;
+}
+
+/* Looks for the fallback tag; notes whether it resolves to the subject itself. */
+static void probe_fallback(struct check_ctx *ctx, const char *digest)
+{
+	struct curl_slist *accept = manifest_accept_headers();
+	char *tag = fallback_tag(digest);
+	char *path = xstrfmt("/v2/%s/manifests/%s", ctx->config->repository, tag);
+	struct registry_call call = {
+		.method = "HEAD", .path = path, .repository = ctx->config->repository,
+		.actions = REG_PULL, .headers = accept, .follow = 1,
+	};
+	const char *got;
+
+	registry_call(ctx->registry, &ctx->result->evidence, &call);
+	got = http_header_get(&call.resp, "Docker-Content-Digest");
+	json_object_set_new(ctx->result->details, "fallbackTag",
+			    json_pack("{s:s, s:b, s:b}", "tag", tag,
+				      "exists", call.resp.status == 200,
+				      "resolvesToSubject",
+				      call.resp.status == 200 && got && !strcmp(got, digest)));
+	registry_call_release(&call);
+	curl_slist_free_all(accept);
+	free(path);
+	free(tag);
+}
+
+static void add_details(struct check_ctx *ctx, const struct registry_call *call,
+			const char *type, const struct referrers_verdict *rv)
+{
+	const char *filters = http_header_get(&call->resp, "OCI-Filters-Applied");
+
+	detail_int(ctx, "httpStatus", call->resp.status);
+	detail_str(ctx, "contentType", type[0] ? type : NULL);
+	detail_str(ctx, "state", cap_state_name(rv->v.state));
+	detail_str(ctx, "reason", rv->v.reason);
+	if (rv->index_ok)
+		detail_int(ctx, "referrers", rv->count);
+	else
+		json_object_set_new(ctx->result->details, "referrers", json_null());
+	detail_bool(ctx, "paginated", http_header_get(&call->resp, "Link") != NULL);
+	detail_str(ctx, "filtersApplied", filters);
+	add_clients(ctx, rv);
+}
+
+static void conclude(struct check_ctx *ctx, const struct referrers_verdict *rv, int probed)
+{
+	const char *how = probed ? " (probed with a digest that cannot exist: the test image is missing)" : "";
+
+	if (rv->v.state == CAP_SUPPORTED && !rv->wrong_type)
+		check_set(ctx, STATUS_PASS, NULL, "Referrers API supported: %s%s", rv->v.reason, how);
+	else if (rv->v.state == CAP_SUPPORTED)
+		check_set(ctx, STATUS_WARN, "content-type", "Referrers API works, but %s", rv->v.reason);
+	else if (rv->v.state == CAP_UNSUPPORTED)
+		check_set(ctx, STATUS_WARN, "unsupported",
+			  "Referrers API not supported (%s); clients fall back to the tag schema (sha256-<hex> tags)%s",
+			  rv->v.reason, how);
+	else if (probed)
+		check_set(ctx, STATUS_INFO, "missing",
+			  "cannot verify the Referrers API: the test image %s:%s is missing and the probe was not conclusive (%s)",
+			  ctx->config->repository, ctx->config->tag, rv->v.reason);
+	else
+		check_set(ctx, STATUS_INFO, "unknown", "cannot verify the Referrers API: %s",
+			  rv->v.reason);
+}
+
+static void judge(struct check_ctx *ctx, const struct registry_call *call, const char *digest,
+		  int probed)
+{
+	struct referrers_verdict rv;
+	struct referrers_answer a = { 0 };
+	char type[128];
+
+	http_content_type(&call->resp, type, sizeof(type));
+	a.status = call->resp.status;
+	a.content_type = type;
+	a.body = call->resp.body.data;
+	a.len = call->resp.body.len;
+	a.redirected = call->redirects > 0;
+	referrers_judge(&a, &rv);
+	/* zot before 2.1.19 answers 404 with no body for a repository it lacks. */
+	if (probed && a.status == 404 && !a.len && rv.v.state == CAP_UNSUPPORTED)
+		verdict_set(&rv.v, CAP_UNKNOWN, "404 with an empty body");
+	add_details(ctx, call, type, &rv);
+	conclude(ctx, &rv, probed);
+	if (rv.v.state == CAP_UNSUPPORTED && !probed)
+		probe_fallback(ctx, digest);
+	verdict_release(&rv.v);
+}
+
+static void run(struct check_ctx *ctx)
+{
+	struct curl_slist *accept = curl_slist_append(NULL, "Accept: " OCI_INDEX_TYPE);
+	int probed = ctx->facts->manifest_digest == NULL;
+	const char *digest = probed ? ZERO_DIGEST : ctx->facts->manifest_digest;
+	char *path = xstrfmt("/v2/%s/referrers/%s", ctx->config->repository, digest);
+	struct registry_call call = {
+		.method = "GET", .path = path, .repository = ctx->config->repository,
+		.actions = REG_PULL, .headers = accept, .follow = 1,
+	};
+
+	detail_str(ctx, "digest", digest);
+	detail_str(ctx, "digestSource", probed ? "probe" : "test-image");
+	if (!ctx->facts->reachable) {
+		detail_str(ctx, "state", "unknown");
+		detail_str(ctx, "reason", "the registry is not reachable");
+		check_set(ctx, STATUS_SKIP, "unreachable", "not checked: the registry is not reachable");
+		goto done;
+	}
+	registry_call(ctx->registry, &ctx->result->evidence, &call);
+	if (!call.resp.status || call.error == REG_ERR_TRANSPORT) {
+		detail_str(ctx, "state", "unknown");
+		detail_str(ctx, "reason", call_failure_text(&call));
+		check_set(ctx, STATUS_FAIL, "connection", "the referrers request failed: %s",
+			  call_failure_text(&call));
+		goto done;
+	}
+	judge(ctx, &call, digest, probed);
+done:
+	registry_call_release(&call);
+	curl_slist_free_all(accept);
+	free(path);
+}
+
+static const char *const cmd_probe[] = {
+	"curl -s -D- -H 'Accept: application/vnd.oci.image.index.v1+json' https://REGISTRY/v2/REPO/referrers/DIGEST",
+	NULL
+};
+static const char *const cmd_oras[] = {
+	"oras discover --distribution-spec v1.1-referrers-tag REGISTRY/REPO@DIGEST",
+	NULL
+};
+
+static const struct remediation_step steps_unsupported[] = {
+	{ .platform = "bare-metal", .text = "Clients will link artifacts with sha256-<hex> tags (the tag schema). That works on any registry, but each new artifact rewrites a shared index tag; if your tools can, pin them to it.", .commands = cmd_oras },
+	{ .platform = "bare-metal", .text = "For the API itself, move to a registry that has it: zot 2.0+, Harbor 2.11+ (2.8 to 2.10 answer with '{}' for unknown subjects), Quay 3.12+ with FEATURE_REFERRERS_API, Artifactory 7.90.1+, or a cloud registry that documents it (ECR, ACR). No distribution release has it.", .commands = NULL },
+	{ .platform = "kubernetes", .text = "If a proxy or ingress sits in front of the registry, make sure it routes /v2/*/referrers/* to the registry and does not answer with a login page.", .commands = cmd_probe },
+	{ 0 }
+};
+static const struct remediation_step steps_type[] = {
+	{ .platform = "bare-metal", .text = "The registry answers with a valid index but the wrong Content-Type: oras, notation, crane and cosign will use the tag schema, regclient will use the API. Upgrade the registry (Harbor fixed this in 2.10) or fix the proxy that rewrites the header.", .commands = cmd_probe },
+	{ 0 }
+};
+static const struct remediation_step steps_missing[] = {
+	{ .platform = "bare-metal", .text = "Name a test image that exists so the probe uses a real digest.", .commands = (const char *const[]){ "ocidoctor run --check check.integration.oci.referrers --repository myorg/app --tag 1.0", NULL } },
+	{ .platform = "kubernetes", .text = "Set oci.testRepository and oci.testTag to an image that exists.", .commands = NULL },
+	{ 0 }
+};
+static const struct remediation_step steps_connection[] = {
+	{ .platform = "bare-metal", .text = "The request failed before the registry answered; see check.integration.oci.registry.", .commands = NULL },
+	{ 0 }
+};
+
+const struct check check_referrers = {
+	.id = "check.integration.oci.referrers",
+	.title = "OCI Registry Referrers API Support",
+	.plugin = "stellaops.doctor.integration",
+	.tags = tags,
+	.severity = STATUS_WARN,
+	.deps = (const struct check *const[]){ &check_pull, NULL },
+	.summary = "GET /v2/NAME/referrers/DIGEST answers with a valid OCI image index (200, or 404 with an index)",
+	.run = run,
+	.remediations = (const struct remediation[]){
+		{ .cause = "unsupported", .summary = "The registry has no Referrers API: clients fall back to the tag schema (sha256-<hex> tags).", .steps = steps_unsupported },
+		{ .cause = "content-type", .summary = "The Referrers API works but sends the wrong Content-Type, so some clients ignore it.", .steps = steps_type },
+		{ .cause = "missing", .summary = "The test image is missing, so the Referrers API could not be verified.", .steps = steps_missing },
+		{ .cause = "unknown", .summary = "The registry's answer neither proves nor rules out the Referrers API.", .steps = steps_missing },
+		{ .cause = "connection", .summary = "The referrers request did not get an answer.", .steps = steps_connection },
+		{ 0 }
+	},
+};

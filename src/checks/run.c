@@ -1,0 +1,183 @@
+/*
+ * run: see run.h. Each check gets a thread; the thread waits for the
+ * check's dependencies, runs it and wakes the others. The calling thread
+ * drives the HTTP engine meanwhile.
+ */
+#include "checks/run.h"
+#include "util/xalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct worker {
+	struct run *run;
+	size_t index;
+	pthread_t tid;
+};
+
+static long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static size_t table_index(const struct check *c)
+{
+	size_t i;
+
+	for (i = 0; i < check_table_size; i++)
+		if (check_table[i] == c)
+			return i;
+	xdie("a check depends on a check that is not in the table");
+}
+
+/* Marks c and everything it depends on as needed. */
+static void mark_needed(struct run *run, const struct check *c, int *needed)
+{
+	size_t i = table_index(c);
+
+	if (needed[i])
+		return;
+	needed[i] = 1;
+	for (const struct check *const *d = c->deps; d && *d; d++)
+		mark_needed(run, *d, needed);
+}
+
+void run_init(struct run *run, const struct run_config *config, struct engine *engine,
+	      struct registry *registry, const int *selected)
+{
+	size_t i;
+
+	memset(run, 0, sizeof(*run));
+	run->config = config;
+	run->engine = engine;
+	run->registry = registry;
+	run->results = xcalloc(check_table_size, sizeof(*run->results));
+	pthread_mutex_init(&run->lock, NULL);
+	pthread_cond_init(&run->cond, NULL);
+	for (i = 0; i < check_table_size; i++) {
+		run->results[i].check = check_table[i];
+		run->results[i].selected = !selected || selected[i];
+		evidence_log_init(&run->results[i].evidence);
+	}
+}
+
+static void wait_for_deps(struct run *run, const struct check *c)
+{
+	pthread_mutex_lock(&run->lock);
+	for (const struct check *const *d = c->deps; d && *d; d++)
+		while (!run->results[table_index(*d)].done)
+			pthread_cond_wait(&run->cond, &run->lock);
+	pthread_mutex_unlock(&run->lock);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct run *run = w->run;
+	struct check_result *res = &run->results[w->index];
+	struct check_ctx ctx = {
+		.config = run->config, .registry = run->registry,
+		.facts = &run->facts, .result = res, .run = run,
+	};
+	long start;
+
+	wait_for_deps(run, res->check);
+	start = mono_ms();
+	res->details = json_object();
+	res->status = STATUS_PASS;
+	res->check->run(&ctx);
+	if (!res->message)
+		res->message = xstrdup("");
+	res->duration_ms = mono_ms() - start;
+
+	pthread_mutex_lock(&run->lock);
+	res->done = 1;
+	pthread_cond_broadcast(&run->cond);
+	pthread_mutex_unlock(&run->lock);
+	engine_unhold(run->engine);
+	return NULL;
+}
+
+static void stamp_start(struct run *run)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(run->started_at, sizeof(run->started_at), "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void run_execute(struct run *run)
+{
+	struct worker *ws = xcalloc(check_table_size, sizeof(*ws));
+	int *needed = xcalloc(check_table_size, sizeof(*needed));
+	long start = mono_ms();
+	size_t i;
+
+	stamp_start(run);
+	for (i = 0; i < check_table_size; i++)
+		if (run->results[i].selected)
+			mark_needed(run, check_table[i], needed);
+	for (i = 0; i < check_table_size; i++) {
+		if (!needed[i])
+			continue;
+		ws[i].run = run;
+		ws[i].index = i;
+		engine_hold(run->engine);
+		if (pthread_create(&ws[i].tid, NULL, worker_main, &ws[i]))
+			xdie("cannot start a thread");
+	}
+	engine_loop(run->engine);
+	for (i = 0; i < check_table_size; i++)
+		if (needed[i])
+			pthread_join(ws[i].tid, NULL);
+	run->duration_ms = mono_ms() - start;
+	run->requests = engine_request_count(run->engine);
+	free(needed);
+	free(ws);
+}
+
+void run_release(struct run *run)
+{
+	size_t i;
+
+	for (i = 0; i < check_table_size; i++) {
+		free(run->results[i].message);
+		json_decref(run->results[i].details);
+		evidence_log_release(&run->results[i].evidence);
+	}
+	free(run->results);
+	if (run->facts.ping) {
+		http_response_release(run->facts.ping);
+		free(run->facts.ping);
+	}
+	free(run->facts.manifest_digest);
+	free(run->facts.manifest_media_type);
+	pthread_mutex_destroy(&run->lock);
+	pthread_cond_destroy(&run->cond);
+	memset(run, 0, sizeof(*run));
+}
+
+enum check_status run_worst(const struct run *run, int counts[STATUS_COUNT])
+{
+	enum check_status worst = STATUS_PASS;
+	size_t i;
+
+	if (counts)
+		memset(counts, 0, sizeof(int) * STATUS_COUNT);
+	for (i = 0; i < check_table_size; i++) {
+		const struct check_result *res = &run->results[i];
+
+		if (!res->selected || !res->done)
+			continue;
+		if (counts)
+			counts[res->status]++;
+		if (res->status > worst)
+			worst = res->status;
+	}
+	return worst;
+}

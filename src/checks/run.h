@@ -1,0 +1,36 @@
+/*
+ * run: one doctor run: the selected checks (and what they depend on),
+ * run concurrently over one engine, with their results in table order.
+ */
+#ifndef OCIDOCTOR_RUN_H
+#define OCIDOCTOR_RUN_H
+
+#include "checks/check.h"
+
+struct run {
+	const struct run_config *config;
+	struct engine *engine;
+	struct registry *registry;
+	struct run_facts facts;
+	struct check_result *results;    /* check_table_size entries, in table order */
+	char started_at[32];             /* RFC 3339, UTC */
+	long duration_ms;
+	long requests;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+};
+
+/*
+ * Sets up a run; `selected` has check_table_size flags (NULL: all).
+ * Checks that a selected check depends on run too, unselected.
+ */
+void run_init(struct run *run, const struct run_config *config, struct engine *engine,
+	      struct registry *registry, const int *selected);
+/* Runs the checks; returns when every one has finished. */
+void run_execute(struct run *run);
+void run_release(struct run *run);
+
+/* The worst status over the selected results. */
+enum check_status run_worst(const struct run *run, int counts[STATUS_COUNT]);
+
+#endif

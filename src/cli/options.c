@@ -1,0 +1,193 @@
+/*
+ * options: see options.h.
+ */
+#include "cli/options.h"
+#include "util/buf.h"
+#include "util/xalloc.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+void opt_list_add(struct opt_list *l, const char *s)
+{
+	ALLOC_GROW(l->items, l->nr + 2, l->alloc);
+	l->items[l->nr++] = xstrdup(s);
+	l->items[l->nr] = NULL;
+}
+
+void opt_list_release(struct opt_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->nr; i++)
+		free(l->items[i]);
+	free(l->items);
+	memset(l, 0, sizeof(*l));
+}
+
+static const struct opt *find_long(const struct opt *opts, const char *name, size_t len)
+{
+	for (; opts->long_name; opts++)
+		if (strlen(opts->long_name) == len && !strncmp(opts->long_name, name, len))
+			return opts;
+	return NULL;
+}
+
+static const struct opt *find_short(const struct opt *opts, char c)
+{
+	for (; opts->long_name; opts++)
+		if (opts->short_name && opts->short_name == c)
+			return opts;
+	return NULL;
+}
+
+static int store(const struct opt *o, void *target, const char *value, char **why)
+{
+	char *slot = (char *)target + o->offset;
+	char *end;
+	long n;
+
+	switch (o->type) {
+	case OPT_BOOL:
+		*(int *)slot = 1;
+		return 0;
+	case OPT_STRING:
+		free(*(char **)slot);
+		*(char **)slot = xstrdup(value);
+		return 0;
+	case OPT_LIST:
+		opt_list_add((struct opt_list *)slot, value);
+		return 0;
+	case OPT_LONG:
+		errno = 0;
+		n = strtol(value, &end, 10);
+		if (errno || end == value || *end || n <= 0) {
+			*why = xstrfmt("--%s wants a positive whole number, not '%s'",
+				       o->long_name, value);
+			return -1;
+		}
+		*(long *)slot = n;
+		return 0;
+	}
+	return -1;
+}
+
+/* Handles argv[*i], which starts with "--"; may consume the next argument. */
+static int parse_long(const struct opt *opts, int argc, char **argv, int *i, void *target,
+		      char **why)
+{
+	const char *arg = argv[*i] + 2;
+	const char *eq = strchr(arg, '=');
+	size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
+	const struct opt *o = find_long(opts, arg, len);
+
+	if (!o) {
+		*why = xstrfmt("unknown option '--%.*s' (see --help)", (int)len, arg);
+		return -1;
+	}
+	if (o->type == OPT_BOOL) {
+		if (eq) {
+			*why = xstrfmt("--%s takes no value", o->long_name);
+			return -1;
+		}
+		return store(o, target, NULL, why);
+	}
+	if (eq)
+		return store(o, target, eq + 1, why);
+	if (*i + 1 >= argc) {
+		*why = xstrfmt("--%s needs a value (%s)", o->long_name, o->arg ? o->arg : "VALUE");
+		return -1;
+	}
+	return store(o, target, argv[++*i], why);
+}
+
+static int parse_short(const struct opt *opts, int argc, char **argv, int *i, void *target,
+		       char **why)
+{
+	const char *arg = argv[*i] + 1;
+	const struct opt *o;
+
+	for (; *arg; arg++) {
+		o = find_short(opts, *arg);
+		if (!o) {
+			*why = xstrfmt("unknown option '-%c' (see --help)", *arg);
+			return -1;
+		}
+		if (o->type == OPT_BOOL) {
+			store(o, target, NULL, why);
+			continue;
+		}
+		if (arg[1])
+			return store(o, target, arg + 1, why);
+		if (*i + 1 >= argc) {
+			*why = xstrfmt("-%c needs a value (%s)", *arg, o->arg ? o->arg : "VALUE");
+			return -1;
+		}
+		return store(o, target, argv[++*i], why);
+	}
+	return 0;
+}
+
+int opt_parse(const struct opt *opts, int argc, char **argv, void *target,
+	      struct opt_list *positional, char **why)
+{
+	int i, only_positional = 0;
+
+	for (i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		int ret = 0;
+
+		if (only_positional || a[0] != '-' || !a[1])
+			opt_list_add(positional, a);
+		else if (!strcmp(a, "--"))
+			only_positional = 1;
+		else if (a[1] == '-')
+			ret = parse_long(opts, argc, argv, &i, target, why);
+		else
+			ret = parse_short(opts, argc, argv, &i, target, why);
+		if (ret < 0)
+			return -1;
+	}
+	return 0;
+}
+
+void opt_usage(FILE *out, const char *usage, const char *about, const struct opt *opts)
+{
+	const struct opt *o;
+
+	fprintf(out, "usage: %s\n", usage);
+	if (about)
+		fprintf(out, "\n%s\n", about);
+	if (!opts || !opts->long_name)
+		return;
+	fputs("\noptions:\n", out);
+	for (o = opts; o->long_name; o++) {
+		struct buf left;
+
+		buf_init(&left, 256);
+		if (o->short_name)
+			buf_addf(&left, "-%c, ", o->short_name);
+		else
+			buf_adds(&left, "    ");
+		buf_addf(&left, "--%s", o->long_name);
+		if (o->type != OPT_BOOL)
+			buf_addf(&left, " %s", o->arg ? o->arg : "VALUE");
+		fprintf(out, "  %-30s %s\n", left.data, o->help);
+		buf_release(&left);
+	}
+}
+
+void opt_release(const struct opt *opts, void *target)
+{
+	for (; opts->long_name; opts++) {
+		char *slot = (char *)target + opts->offset;
+
+		if (opts->type == OPT_STRING) {
+			free(*(char **)slot);
+			*(char **)slot = NULL;
+		} else if (opts->type == OPT_LIST) {
+			opt_list_release((struct opt_list *)slot);
+		}
+	}
+}

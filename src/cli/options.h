@@ -1,0 +1,53 @@
+/*
+ * options: command-line options declared as data.
+ *
+ * Each command has one NULL-terminated array of struct opt; the parser
+ * and the --help text are both generated from it, so they cannot drift
+ * apart. Values land in the command's own struct at `offset`.
+ */
+#ifndef OCIDOCTOR_OPTIONS_H
+#define OCIDOCTOR_OPTIONS_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+enum opt_type {
+	OPT_STRING,   /* char *, newly allocated */
+	OPT_BOOL,     /* int, set to 1 */
+	OPT_LONG,     /* long, must be a positive whole number */
+	OPT_LIST      /* struct opt_list, may be repeated */
+};
+
+struct opt_list {
+	char **items;
+	size_t nr, alloc;
+};
+
+struct opt {
+	const char *long_name;
+	char short_name;       /* 0 for none */
+	enum opt_type type;
+	size_t offset;
+	const char *arg;       /* argument name in help, e.g. "URL" */
+	const char *help;
+};
+
+#define OPT_END { 0 }
+
+/*
+ * Parses argv[0..argc) into target. Positional arguments are collected
+ * into *positional (newly allocated array, NULL-terminated). Returns 0,
+ * or -1 with *why set to a newly allocated one-line message.
+ */
+int opt_parse(const struct opt *opts, int argc, char **argv, void *target,
+	      struct opt_list *positional, char **why);
+
+/* Prints "usage: ..." then every option with its help, aligned. */
+void opt_usage(FILE *out, const char *usage, const char *about, const struct opt *opts);
+
+void opt_list_add(struct opt_list *l, const char *s);
+void opt_list_release(struct opt_list *l);
+/* Frees every OPT_STRING and OPT_LIST value in target. */
+void opt_release(const struct opt *opts, void *target);
+
+#endif

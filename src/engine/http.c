@@ -1,0 +1,462 @@
+/*
+ * http: the engine described in http.h.
+ *
+ * Threads hand transfers over through a small queue guarded by
+ * `lock`; only the loop thread touches the multi handle (libcurl's multi
+ * interface is not thread-safe, except curl_multi_wakeup, which is how a
+ * sender pokes the loop). A sender then sleeps on `cond` until the loop
+ * marks its transfers done.
+ */
+#include "engine/http.h"
+#include "util/xalloc.h"
+
+#include <ctype.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+struct xfer {
+	CURL *easy;
+	const struct http_request *req;
+	struct http_response *resp;
+	struct engine *engine;
+	char errbuf[CURL_ERROR_SIZE];
+	int done;
+	struct xfer *next;
+};
+
+struct engine {
+	CURLM *multi;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct xfer *pending;   /* handed over, not yet in the multi handle */
+	int holders;
+	long requests;
+	long deadline_ms;       /* monotonic clock */
+	struct engine_options opts;
+	pthread_mutex_t trace_lock;
+};
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int engine_new(struct engine **out, const struct engine_options *opts)
+{
+	struct engine *e = xcalloc(1, sizeof(*e));
+
+	e->multi = curl_multi_init();
+	if (!e->multi) {
+		free(e);
+		return -1;
+	}
+	curl_multi_setopt(e->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+	pthread_mutex_init(&e->lock, NULL);
+	pthread_cond_init(&e->cond, NULL);
+	pthread_mutex_init(&e->trace_lock, NULL);
+	e->opts = *opts;
+	if (!e->opts.max_body)
+		e->opts.max_body = HTTP_DEFAULT_MAX_BODY;
+	e->deadline_ms = now_ms() + opts->timeout_ms;
+	*out = e;
+	return 0;
+}
+
+void engine_free(struct engine *e)
+{
+	if (!e)
+		return;
+	curl_multi_cleanup(e->multi);
+	pthread_mutex_destroy(&e->lock);
+	pthread_cond_destroy(&e->cond);
+	pthread_mutex_destroy(&e->trace_lock);
+	free(e);
+}
+
+long engine_remaining_ms(const struct engine *e)
+{
+	long left = e->deadline_ms - now_ms();
+
+	return left > 0 ? left : 0;
+}
+
+long engine_request_count(struct engine *e)
+{
+	long n;
+
+	pthread_mutex_lock(&e->lock);
+	n = e->requests;
+	pthread_mutex_unlock(&e->lock);
+	return n;
+}
+
+const struct engine_options *engine_opts(const struct engine *e)
+{
+	return &e->opts;
+}
+
+void engine_hold(struct engine *e)
+{
+	pthread_mutex_lock(&e->lock);
+	e->holders++;
+	pthread_mutex_unlock(&e->lock);
+}
+
+void engine_unhold(struct engine *e)
+{
+	pthread_mutex_lock(&e->lock);
+	e->holders--;
+	pthread_mutex_unlock(&e->lock);
+	curl_multi_wakeup(e->multi);
+}
+
+void http_response_init(struct http_response *r, size_t max_body)
+{
+	memset(r, 0, sizeof(*r));
+	buf_init(&r->body, max_body);
+}
+
+static void clear_headers(struct http_response *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nr_headers; i++) {
+		free(r->headers[i].name);
+		free(r->headers[i].value);
+	}
+	r->nr_headers = 0;
+}
+
+void http_response_release(struct http_response *r)
+{
+	if (!r)
+		return;
+	clear_headers(r);
+	free(r->headers);
+	buf_release(&r->body);
+	free(r->error);
+	free(r->primary_ip);
+	http_response_init(r, r->body.max);
+}
+
+const char *http_header_get(const struct http_response *r, const char *name)
+{
+	size_t i;
+
+	for (i = r->nr_headers; i > 0; i--)
+		if (!strcasecmp(r->headers[i - 1].name, name))
+			return r->headers[i - 1].value;
+	return NULL;
+}
+
+void http_content_type(const struct http_response *r, char *out, size_t n)
+{
+	const char *v = http_header_get(r, "Content-Type");
+	size_t i = 0;
+
+	if (!n)
+		return;
+	if (v) {
+		while (*v == ' ' || *v == '\t')
+			v++;
+		for (; v[i] && v[i] != ';' && v[i] != ' ' && i + 1 < n; i++)
+			out[i] = (char)tolower((unsigned char)v[i]);
+	}
+	out[i] = '\0';
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct xfer *x = userp;
+	size_t len = size * nmemb;
+
+	if (buf_add(&x->resp->body, data, len) < 0) {
+		x->resp->failure = HTTP_BODY_TOO_LARGE;
+		return 0;
+	}
+	return len;
+}
+
+static void trim_line(const char **start, size_t *len)
+{
+	while (*len && ((*start)[*len - 1] == '\r' || (*start)[*len - 1] == '\n' ||
+			(*start)[*len - 1] == ' ' || (*start)[*len - 1] == '\t'))
+		(*len)--;
+	while (*len && (**start == ' ' || **start == '\t')) {
+		(*start)++;
+		(*len)--;
+	}
+}
+
+/* Keeps the headers of the last response only: a status line starts over. */
+static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct xfer *x = userp;
+	struct http_response *r = x->resp;
+	size_t len = size * nmemb;
+	const char *colon, *value;
+	size_t name_len, value_len;
+
+	r->header_bytes += len;
+	if (r->header_bytes > HTTP_MAX_HEADER_BYTES) {
+		r->failure = HTTP_HEADERS_TOO_LARGE;
+		return 0;
+	}
+	if (len >= 5 && !memcmp(data, "HTTP/", 5)) {
+		clear_headers(r);
+		return len;
+	}
+	colon = memchr(data, ':', len);
+	if (!colon || colon == data)
+		return len;
+	name_len = (size_t)(colon - data);
+	value = colon + 1;
+	value_len = len - name_len - 1;
+	trim_line(&value, &value_len);
+	ALLOC_GROW(r->headers, r->nr_headers + 1, r->alloc_headers);
+	r->headers[r->nr_headers].name = xstrndup(data, name_len);
+	r->headers[r->nr_headers].value = xstrndup(value, value_len);
+	r->nr_headers++;
+	return len;
+}
+
+static void set_method(CURL *c, const struct http_request *req)
+{
+	if (!strcmp(req->method, "HEAD")) {
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	} else if (!strcmp(req->method, "GET") && !req->body) {
+		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	} else {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+		if (strcmp(req->method, "POST"))
+			curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
+	}
+}
+
+static CURL *make_easy(struct engine *e, struct xfer *x, long remaining)
+{
+	const struct engine_options *o = &e->opts;
+	CURL *c = curl_easy_init();
+
+	if (!c)
+		xdie("cannot create a libcurl handle");
+	curl_easy_setopt(c, CURLOPT_URL, x->req->url);
+	set_method(c, x->req);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, x->req->headers);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, remaining);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, remaining < 10000 ? remaining : 10000L);
+	curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+	curl_easy_setopt(c, CURLOPT_PIPEWAIT, 1L);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "ocidoctor/" OCIDOCTOR_VERSION);
+	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_body);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, x->errbuf);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
+	curl_easy_setopt(c, CURLOPT_PRIVATE, x);
+	if (o->ca_file)
+		curl_easy_setopt(c, CURLOPT_CAINFO, o->ca_file);
+	if (o->cert)
+		curl_easy_setopt(c, CURLOPT_SSLCERT, o->cert);
+	if (o->key)
+		curl_easy_setopt(c, CURLOPT_SSLKEY, o->key);
+	if (o->insecure) {
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	return c;
+}
+
+static void describe_failure(struct xfer *x, CURLcode code)
+{
+	struct http_response *r = x->resp;
+
+	r->curl_code = code;
+	if (r->failure == HTTP_BODY_TOO_LARGE || code == CURLE_FILESIZE_EXCEEDED) {
+		r->failure = HTTP_BODY_TOO_LARGE;
+		r->error = xstrfmt("response body larger than the %zu byte limit",
+				   r->body.max);
+	} else if (r->failure == HTTP_HEADERS_TOO_LARGE) {
+		r->error = xstrfmt("response headers larger than the %zu byte limit",
+				   HTTP_MAX_HEADER_BYTES);
+	} else {
+		r->failure = HTTP_TRANSPORT;
+		r->error = xstrdup(x->errbuf[0] ? x->errbuf : curl_easy_strerror(code));
+	}
+}
+
+/* Called in the loop thread when libcurl reports a transfer finished. */
+static void finish(struct engine *e, CURL *c, CURLcode code)
+{
+	struct xfer *x = NULL;
+	struct http_response *r;
+	curl_off_t total_us = 0;
+	long version = 0;
+	char *ip = NULL;
+
+	curl_easy_getinfo(c, CURLINFO_PRIVATE, (char **)&x);
+	r = x->resp;
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	curl_easy_getinfo(c, CURLINFO_HTTP_VERSION, &version);
+	curl_easy_getinfo(c, CURLINFO_SSL_VERIFYRESULT, &r->tls_verify_result);
+	curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &r->os_errno);
+	curl_easy_getinfo(c, CURLINFO_TOTAL_TIME_T, &total_us);
+	if (curl_easy_getinfo(c, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip && *ip)
+		r->primary_ip = xstrdup(ip);
+	r->http_version = version == CURL_HTTP_VERSION_2_0 ? 2 :
+			  version == CURL_HTTP_VERSION_3 ? 3 : version ? 1 : 0;
+	r->duration_ms = (long)(total_us / 1000);
+	if (code != CURLE_OK)
+		describe_failure(x, code);
+	curl_multi_remove_handle(e->multi, c);
+	curl_easy_cleanup(c);
+	x->easy = NULL;
+
+	pthread_mutex_lock(&e->lock);
+	x->done = 1;
+	pthread_cond_broadcast(&e->cond);
+	pthread_mutex_unlock(&e->lock);
+}
+
+static int take_pending(struct engine *e, struct xfer **list)
+{
+	int holders;
+
+	pthread_mutex_lock(&e->lock);
+	*list = e->pending;
+	e->pending = NULL;
+	holders = e->holders;
+	pthread_mutex_unlock(&e->lock);
+	return holders;
+}
+
+void engine_loop(struct engine *e)
+{
+	int running = 0;
+
+	for (;;) {
+		struct xfer *list, *x;
+		CURLMsg *msg;
+		int queued;
+		int holders = take_pending(e, &list);
+
+		for (x = list; x; x = x->next)
+			curl_multi_add_handle(e->multi, x->easy);
+		if (!holders && !running && !list)
+			break;
+		curl_multi_perform(e->multi, &running);
+		while ((msg = curl_multi_info_read(e->multi, &queued)))
+			if (msg->msg == CURLMSG_DONE)
+				finish(e, msg->easy_handle, msg->data.result);
+		curl_multi_perform(e->multi, &running);
+		curl_multi_poll(e->multi, NULL, 0, 1000, NULL);
+	}
+}
+
+static const char *const redacted_headers[] = {
+	"authorization", "proxy-authorization", "cookie", "set-cookie", NULL
+};
+
+static int is_secret_header(const char *line, size_t name_len)
+{
+	size_t i;
+
+	for (i = 0; redacted_headers[i]; i++)
+		if (strlen(redacted_headers[i]) == name_len &&
+		    !strncasecmp(line, redacted_headers[i], name_len))
+			return 1;
+	return 0;
+}
+
+void engine_trace(struct engine *e, const struct http_request *req,
+		  const struct http_response *resp)
+{
+	const struct curl_slist *h;
+	FILE *f = e->opts.trace;
+	size_t i;
+
+	if (!f)
+		return;
+	pthread_mutex_lock(&e->trace_lock);
+	fprintf(f, "> %s %s\n", req->method, req->url);
+	for (h = req->headers; h; h = h->next) {
+		const char *colon = strchr(h->data, ':');
+		size_t n = colon ? (size_t)(colon - h->data) : strlen(h->data);
+
+		if (is_secret_header(h->data, n))
+			fprintf(f, ">   %.*s: <redacted>\n", (int)n, h->data);
+		else
+			fprintf(f, ">   %s\n", h->data);
+	}
+	if (resp->failure != HTTP_OK && resp->error)
+		fprintf(f, "! %s (%ld ms)\n", resp->error, resp->duration_ms);
+	if (resp->status) {
+		fprintf(f, "< HTTP/%d %ld (%ld ms)\n", resp->http_version ? resp->http_version : 1,
+			resp->status, resp->duration_ms);
+		for (i = 0; i < resp->nr_headers; i++) {
+			const char *name = resp->headers[i].name;
+
+			fprintf(f, "<   %s: %s\n", name,
+				is_secret_header(name, strlen(name)) ? "<redacted>"
+								      : resp->headers[i].value);
+		}
+	}
+	fflush(f);
+	pthread_mutex_unlock(&e->trace_lock);
+}
+
+void engine_send(struct engine *e, const struct http_request *const *reqs,
+		 struct http_response *const *resps, size_t n)
+{
+	struct xfer *xs = xcalloc(n ? n : 1, sizeof(*xs));
+	long remaining = engine_remaining_ms(e);
+	size_t i, sent = 0;
+
+	for (i = 0; i < n; i++) {
+		xs[i].req = reqs[i];
+		xs[i].resp = resps[i];
+		xs[i].engine = e;
+		http_response_init(resps[i], e->opts.max_body);
+		if (remaining <= 0) {
+			resps[i]->failure = HTTP_DEADLINE;
+			resps[i]->error = xstrdup("the run's deadline (--timeout) passed before this request was sent");
+			xs[i].done = 1;
+			continue;
+		}
+		xs[i].easy = make_easy(e, &xs[i], remaining);
+		sent++;
+	}
+	pthread_mutex_lock(&e->lock);
+	for (i = 0; i < n; i++) {
+		if (xs[i].done)
+			continue;
+		xs[i].next = e->pending;
+		e->pending = &xs[i];
+		e->requests++;
+	}
+	pthread_mutex_unlock(&e->lock);
+	if (sent)
+		curl_multi_wakeup(e->multi);
+
+	pthread_mutex_lock(&e->lock);
+	for (i = 0; i < n; i++)
+		while (!xs[i].done)
+			pthread_cond_wait(&e->cond, &e->lock);
+	pthread_mutex_unlock(&e->lock);
+
+	for (i = 0; i < n; i++)
+		engine_trace(e, reqs[i], resps[i]);
+	free(xs);
+}

@@ -1,0 +1,118 @@
+/*
+ * http: the transport under every request ocidoctor makes.
+ *
+ * One engine owns one libcurl multi handle. The engine's loop runs in one
+ * thread (engine_loop); any other thread may hand it requests with
+ * engine_send(), which blocks that thread until every request it handed
+ * over has finished. So checks are written as straight-line code while
+ * all their requests share one multi handle: one connection pool, one DNS
+ * cache, HTTP/2 multiplexing where the server offers it.
+ *
+ * Every response body is capped (engine_options.max_body) and so is the
+ * header block (HTTP_MAX_HEADER_BYTES); going over either ends that
+ * transfer with an error, never with unbounded memory. Redirects are not
+ * followed here: the registry layer follows them itself, so that it can
+ * decide per hop whether credentials may go along.
+ */
+#ifndef OCIDOCTOR_HTTP_H
+#define OCIDOCTOR_HTTP_H
+
+#include "util/buf.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+
+#define HTTP_MAX_HEADER_BYTES ((size_t)100 * 1024)
+#define HTTP_DEFAULT_MAX_BODY ((size_t)4 * 1024 * 1024)
+
+struct engine;
+
+struct engine_options {
+	long timeout_ms;      /* deadline of the whole run, from engine_new */
+	size_t max_body;      /* cap on each response body */
+	const char *ca_file;  /* extra CA bundle (PEM), or NULL for the system's */
+	const char *cert;     /* client certificate (PEM), or NULL */
+	const char *key;      /* its key (PEM), or NULL */
+	int insecure;         /* skip TLS verification */
+	FILE *trace;          /* when not NULL, every exchange is written here, secrets redacted */
+};
+
+struct http_header {
+	char *name;
+	char *value;
+};
+
+/* Why a transfer failed beyond what curl_code says. */
+enum http_failure {
+	HTTP_OK = 0,
+	HTTP_BODY_TOO_LARGE,
+	HTTP_HEADERS_TOO_LARGE,
+	HTTP_DEADLINE,        /* the run's deadline had passed before it was sent */
+	HTTP_TRANSPORT        /* see curl_code / error */
+};
+
+struct http_request {
+	const char *method;              /* "GET", "HEAD", "POST", ... */
+	const char *url;                 /* absolute */
+	const struct curl_slist *headers; /* owned by the caller; may be NULL */
+	const char *body;                /* NULL for none */
+	size_t body_len;
+};
+
+struct http_response {
+	long status;                 /* 0 when no response arrived */
+	int http_version;            /* 1 or 2; 0 when unknown */
+	struct buf body;
+	struct http_header *headers; /* of the last response, in order */
+	size_t nr_headers, alloc_headers;
+	size_t header_bytes;
+	enum http_failure failure;
+	CURLcode curl_code;
+	long tls_verify_result;      /* OpenSSL X509 verify code when TLS verification failed */
+	long os_errno;               /* errno of a failed connect, or 0 */
+	char *error;                 /* readable transport error, or NULL */
+	char *primary_ip;            /* the address connected to, or NULL */
+	long duration_ms;
+};
+
+int engine_new(struct engine **out, const struct engine_options *opts);
+void engine_free(struct engine *e);
+
+/*
+ * Runs the transfer loop in the calling thread until the number of
+ * holders drops to zero and no transfer is left. Threads that will call
+ * engine_send take a hold first (engine_hold) and drop it when done.
+ */
+void engine_loop(struct engine *e);
+void engine_hold(struct engine *e);
+void engine_unhold(struct engine *e);
+
+/*
+ * Performs the n requests concurrently and waits for all of them.
+ * resps[i] must be zeroed or released; each is filled in (and must be
+ * released with http_response_release). Safe to call from any thread
+ * that holds the engine.
+ */
+void engine_send(struct engine *e, const struct http_request *const *reqs,
+		 struct http_response *const *resps, size_t n);
+
+/* Milliseconds left before the run's deadline (never negative). */
+long engine_remaining_ms(const struct engine *e);
+/* Number of transfers started so far. */
+long engine_request_count(struct engine *e);
+const struct engine_options *engine_opts(const struct engine *e);
+
+/* Writes one exchange to the trace, if tracing is on. */
+void engine_trace(struct engine *e, const struct http_request *req,
+		  const struct http_response *resp);
+
+void http_response_init(struct http_response *r, size_t max_body);
+void http_response_release(struct http_response *r);
+
+/* Case-insensitive lookup of the last header with this name, or NULL. */
+const char *http_header_get(const struct http_response *r, const char *name);
+
+/* The response's media type without parameters, lower-cased into out (size n). */
+void http_content_type(const struct http_response *r, char *out, size_t n);
+
+#endif

@@ -1,0 +1,749 @@
+/*
+ * registry: the registry client described in registry.h.
+ */
+#include "engine/registry.h"
+#include "util/xalloc.h"
+
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+enum token_state {
+	TOKEN_FETCHING,
+	TOKEN_OK,
+	TOKEN_FAILED
+};
+
+struct token_entry {
+	char *key;
+	enum token_state state;
+	char *token;
+	long status;
+	char *error;
+	struct token_entry *next;
+};
+
+struct registry {
+	struct engine *engine;
+	struct registry_url url;
+	const struct creds *creds;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct challenge challenge; /* learned; scheme AUTH_NONE until then */
+	struct token_entry *tokens;
+};
+
+/* ---- evidence ---------------------------------------------------------- */
+
+void evidence_log_init(struct evidence_log *log)
+{
+	memset(log, 0, sizeof(*log));
+	pthread_mutex_init(&log->lock, NULL);
+}
+
+void evidence_log_release(struct evidence_log *log)
+{
+	size_t i;
+
+	for (i = 0; i < log->nr; i++) {
+		free(log->items[i].method);
+		free(log->items[i].url);
+		free(log->items[i].error);
+	}
+	free(log->items);
+	pthread_mutex_destroy(&log->lock);
+	memset(log, 0, sizeof(*log));
+}
+
+void evidence_log_add(struct evidence_log *log, const char *method, const char *url,
+		      const struct http_response *resp)
+{
+	struct evidence *ev;
+
+	if (!log)
+		return;
+	pthread_mutex_lock(&log->lock);
+	ALLOC_GROW(log->items, log->nr + 1, log->alloc);
+	ev = &log->items[log->nr++];
+	ev->method = xstrdup(method);
+	ev->url = xstrdup(url);
+	ev->status = resp->status;
+	ev->duration_ms = resp->duration_ms;
+	ev->error = resp->error ? xstrdup(resp->error) : NULL;
+	pthread_mutex_unlock(&log->lock);
+}
+
+/* ---- set-up ------------------------------------------------------------ */
+
+int registry_new(struct registry **out, struct engine *engine, const struct registry_options *opts,
+		 const char **why)
+{
+	struct registry *r = xcalloc(1, sizeof(*r));
+
+	if (registry_url_parse(&r->url, opts->url, why) < 0) {
+		free(r);
+		return -1;
+	}
+	r->engine = engine;
+	r->creds = opts->creds;
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->cond, NULL);
+	*out = r;
+	return 0;
+}
+
+void registry_free(struct registry *r)
+{
+	struct token_entry *t, *next;
+
+	if (!r)
+		return;
+	for (t = r->tokens; t; t = next) {
+		next = t->next;
+		free(t->key);
+		free(t->token);
+		free(t->error);
+		free(t);
+	}
+	challenge_release(&r->challenge);
+	registry_url_release(&r->url);
+	pthread_mutex_destroy(&r->lock);
+	pthread_cond_destroy(&r->cond);
+	free(r);
+}
+
+const struct registry_url *registry_url(const struct registry *r)
+{
+	return &r->url;
+}
+
+struct engine *registry_engine(const struct registry *r)
+{
+	return r->engine;
+}
+
+int registry_has_creds(const struct registry *r)
+{
+	return r->creds && r->creds->source != CRED_NONE;
+}
+
+static int has_password(const struct registry *r)
+{
+	return registry_has_creds(r) && r->creds->username && r->creds->password;
+}
+
+/* Copies the learned challenge into *out (zeroed scheme when none). */
+static void learned(struct registry *r, struct challenge *out)
+{
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&r->lock);
+	out->scheme = r->challenge.scheme;
+	if (r->challenge.realm)
+		out->realm = xstrdup(r->challenge.realm);
+	if (r->challenge.service)
+		out->service = xstrdup(r->challenge.service);
+	pthread_mutex_unlock(&r->lock);
+}
+
+static void learn_challenge(struct registry *r, const struct challenge *c)
+{
+	pthread_mutex_lock(&r->lock);
+	if (r->challenge.scheme == AUTH_NONE && c->scheme != AUTH_NONE) {
+		r->challenge.scheme = c->scheme;
+		r->challenge.realm = c->realm ? xstrdup(c->realm) : NULL;
+		r->challenge.service = c->service ? xstrdup(c->service) : NULL;
+	}
+	pthread_mutex_unlock(&r->lock);
+}
+
+void registry_learn(struct registry *r, const struct http_response *resp)
+{
+	const char *h;
+	struct challenge c;
+
+	if (resp->status != 401)
+		return;
+	h = http_header_get(resp, "WWW-Authenticate");
+	if (!h || challenge_parse(&c, h) < 0)
+		return;
+	learn_challenge(r, &c);
+	challenge_release(&c);
+}
+
+enum auth_scheme registry_scheme(struct registry *r)
+{
+	enum auth_scheme s;
+
+	pthread_mutex_lock(&r->lock);
+	s = r->challenge.scheme;
+	pthread_mutex_unlock(&r->lock);
+	return s;
+}
+
+/* ---- small helpers ----------------------------------------------------- */
+
+/* Whether Basic credentials may travel to this URL: https, or a loopback host. */
+static int safe_for_basic(const char *url)
+{
+	struct registry_url u;
+	CURLU *h = curl_url();
+	char *scheme = NULL, *host = NULL, *origin = NULL;
+	int ok = 0;
+
+	if (!h || curl_url_set(h, CURLUPART_URL, url, 0) != CURLUE_OK)
+		goto done;
+	if (curl_url_get(h, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(h, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+		goto done;
+	if (!strcasecmp(scheme, "https")) {
+		ok = 1;
+		goto done;
+	}
+	origin = xstrfmt("http://%s", host);
+	if (registry_url_parse(&u, origin, NULL) == 0) {
+		ok = u.loopback;
+		registry_url_release(&u);
+	}
+done:
+	free(origin);
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(h);
+	return ok;
+}
+
+static char *basic_header(const struct creds *c)
+{
+	char *plain = xstrfmt("%s:%s", c->username, c->password);
+	size_t len = strlen(plain);
+	unsigned char *enc = xmalloc(4 * ((len + 2) / 3) + 1);
+	char *header;
+
+	EVP_EncodeBlock(enc, (const unsigned char *)plain, (int)len);
+	header = xstrfmt("Authorization: Basic %s", (char *)enc);
+	OPENSSL_cleanse(plain, len);
+	OPENSSL_cleanse(enc, strlen((char *)enc));
+	free(plain);
+	free(enc);
+	return header;
+}
+
+static void free_secret(char *s)
+{
+	if (!s)
+		return;
+	OPENSSL_cleanse(s, strlen(s));
+	free(s);
+}
+
+/* "repository:NAME:pull,push[,delete]" plus " repository:FROM:pull". */
+static char *scope_for(const char *repository, unsigned actions, const char *mount_from)
+{
+	struct buf b;
+
+	buf_init(&b, BUF_TEXT_MAX);
+	if (repository) {
+		buf_addf(&b, "repository:%s:", repository);
+		buf_adds(&b, (actions & REG_PUSH) ? "pull,push" : "pull");
+		if (actions & REG_DELETE)
+			buf_adds(&b, ",delete");
+	}
+	if (mount_from)
+		buf_addf(&b, "%srepository:%s:pull", b.len ? " " : "", mount_from);
+	return buf_detach(&b);
+}
+
+static char *absolute_url(const struct registry *r, const char *path)
+{
+	if (!strncasecmp(path, "http://", 7) || !strncasecmp(path, "https://", 8))
+		return xstrdup(path);
+	return xstrfmt("%s%s", r->url.base, path);
+}
+
+/* ---- tokens ------------------------------------------------------------ */
+
+static char *token_url(const char *realm, const char *service, const char *scope)
+{
+	CURLU *h = curl_url();
+	char *out = NULL, *url = NULL, *part;
+	const char *s = scope;
+
+	if (!h || curl_url_set(h, CURLUPART_URL, realm, 0) != CURLUE_OK)
+		goto done;
+	if (service) {
+		part = xstrfmt("service=%s", service);
+		curl_url_set(h, CURLUPART_QUERY, part, CURLU_APPENDQUERY | CURLU_URLENCODE);
+		free(part);
+	}
+	while (s && *s) {
+		size_t n = strcspn(s, " ");
+
+		if (n) {
+			part = xstrfmt("scope=%.*s", (int)n, s);
+			curl_url_set(h, CURLUPART_QUERY, part, CURLU_APPENDQUERY | CURLU_URLENCODE);
+			free(part);
+		}
+		s += n;
+		while (*s == ' ')
+			s++;
+	}
+	if (curl_url_get(h, CURLUPART_URL, &url, 0) == CURLUE_OK)
+		out = xstrdup(url);
+done:
+	curl_free(url);
+	curl_url_cleanup(h);
+	return out;
+}
+
+static char *form_escape(const char *s)
+{
+	char *e = curl_easy_escape(NULL, s, 0);
+	char *out;
+
+	if (!e)
+		xdie("out of memory");
+	out = xstrdup(e);
+	curl_free(e);
+	return out;
+}
+
+/* OAuth2 refresh-token grant, for identity tokens. */
+static char *oauth_body(const struct creds *c, const char *service, const char *scope)
+{
+	char *svc = form_escape(service ? service : "");
+	char *scp = form_escape(scope ? scope : "");
+	char *tok = form_escape(c->identity_token);
+	char *body = xstrfmt("grant_type=refresh_token&client_id=ocidoctor&service=%s&scope=%s&refresh_token=%s",
+			     svc, scp, tok);
+
+	free(svc);
+	free(scp);
+	free_secret(tok);
+	return body;
+}
+
+/* Pulls the token out of a token endpoint's JSON answer. */
+static char *parse_token(const struct buf *body)
+{
+	json_t *root = json_loadb(body->data, body->len, 0, NULL);
+	const char *t = NULL;
+	char *out = NULL;
+
+	if (!root)
+		return NULL;
+	if (json_is_object(root)) {
+		t = json_string_value(json_object_get(root, "token"));
+		if (!t || !*t)
+			t = json_string_value(json_object_get(root, "access_token"));
+	}
+	if (t && *t && strlen(t) < 64 * 1024 && !strpbrk(t, "\r\n"))
+		out = xstrdup(t);
+	json_decref(root);
+	return out;
+}
+
+struct token_answer {
+	long status;
+	char *token;
+	char *error;
+};
+
+static void send_token_request(struct registry *r, struct evidence_log *log, const char *method,
+			       const char *url, struct curl_slist *headers, const char *body,
+			       struct http_response *resp)
+{
+	struct http_request req = {
+		.method = method, .url = url, .headers = headers,
+		.body = body, .body_len = body ? strlen(body) : 0,
+	};
+	const struct http_request *reqs[] = { &req };
+	struct http_response *resps[] = { resp };
+
+	engine_send(r->engine, reqs, resps, 1);
+	evidence_log_add(log, method, url, resp);
+}
+
+static void describe_token_answer(struct token_answer *a, const char *realm,
+				  struct http_response *resp)
+{
+	a->status = resp->status;
+	if (resp->failure != HTTP_OK) {
+		a->error = xstrfmt("token request to %s failed: %s", realm, resp->error);
+		return;
+	}
+	if (resp->status != 200) {
+		a->error = xstrfmt("token endpoint %s answered %ld%s", realm, resp->status,
+				   resp->status == 401 || resp->status == 403 ?
+				   " (credentials rejected)" : "");
+		return;
+	}
+	a->token = parse_token(&resp->body);
+	if (!a->token)
+		a->error = xstrfmt("token endpoint %s answered 200 without a usable token", realm);
+}
+
+/* One round with the token endpoint; no caching here. */
+static void fetch_token(struct registry *r, struct evidence_log *log, const struct challenge *c,
+			const char *scope, struct token_answer *a)
+{
+	struct curl_slist *headers = NULL;
+	struct http_response resp;
+	char *url = NULL, *auth = NULL, *body = NULL;
+
+	memset(a, 0, sizeof(*a));
+	http_response_init(&resp, 0);
+	if (registry_has_creds(r) && (r->creds->identity_token || r->creds->password) &&
+	    !safe_for_basic(c->realm)) {
+		a->error = xstrfmt("refusing to send credentials to the token realm %s over plain HTTP",
+				   c->realm);
+		goto done;
+	}
+	if (registry_has_creds(r) && r->creds->identity_token) {
+		body = oauth_body(r->creds, c->service, scope);
+		headers = curl_slist_append(headers, "Content-Type: application/x-www-form-urlencoded");
+		send_token_request(r, log, "POST", c->realm, headers, body, &resp);
+		if (resp.failure != HTTP_OK || (resp.status != 404 && resp.status != 405) ||
+		    !has_password(r)) {
+			describe_token_answer(a, c->realm, &resp);
+			goto done;
+		}
+		http_response_release(&resp);
+		curl_slist_free_all(headers);
+		headers = NULL;
+	}
+	url = token_url(c->realm, c->service, scope);
+	if (!url) {
+		a->error = xstrfmt("the token realm %s is not a usable URL", c->realm);
+		goto done;
+	}
+	if (has_password(r)) {
+		auth = basic_header(r->creds);
+		headers = curl_slist_append(headers, auth);
+	}
+	send_token_request(r, log, "GET", url, headers, NULL, &resp);
+	describe_token_answer(a, c->realm, &resp);
+done:
+	if (body)
+		free_secret(body);
+	free_secret(auth);
+	free(url);
+	curl_slist_free_all(headers);
+	http_response_release(&resp);
+}
+
+static struct token_entry *find_token(struct registry *r, const char *key)
+{
+	struct token_entry *t;
+
+	for (t = r->tokens; t; t = t->next)
+		if (!strcmp(t->key, key))
+			return t;
+	return NULL;
+}
+
+/*
+ * Returns the token for (challenge, scope), fetching it once per run.
+ * Concurrent callers for the same key wait for the first one. On failure
+ * returns NULL and sets *status / *why (newly allocated).
+ */
+static char *get_token(struct registry *r, struct evidence_log *log, const struct challenge *c,
+		       const char *scope, long *status, char **why)
+{
+	char *key = xstrfmt("%s|%s|%s", c->realm, c->service ? c->service : "", scope);
+	struct token_entry *t;
+	struct token_answer a;
+	char *out = NULL;
+
+	pthread_mutex_lock(&r->lock);
+	while ((t = find_token(r, key)) && t->state == TOKEN_FETCHING)
+		pthread_cond_wait(&r->cond, &r->lock);
+	if (!t) {
+		t = xcalloc(1, sizeof(*t));
+		t->key = key;
+		key = NULL;
+		t->state = TOKEN_FETCHING;
+		t->next = r->tokens;
+		r->tokens = t;
+		pthread_mutex_unlock(&r->lock);
+		fetch_token(r, log, c, scope, &a);
+		pthread_mutex_lock(&r->lock);
+		t->state = a.token ? TOKEN_OK : TOKEN_FAILED;
+		t->token = a.token;
+		t->status = a.status;
+		t->error = a.error;
+		pthread_cond_broadcast(&r->cond);
+	}
+	*status = t->status;
+	if (t->state == TOKEN_OK)
+		out = xstrdup(t->token);
+	else if (why)
+		*why = xstrdup(t->error);
+	pthread_mutex_unlock(&r->lock);
+	free(key);
+	return out;
+}
+
+long registry_token_probe(struct registry *r, struct evidence_log *log,
+			  const struct challenge *c, const char *scope, char **why)
+{
+	long status = 0;
+	char *token = get_token(r, log, c, scope, &status, why);
+
+	free_secret(token);
+	return token ? 200 : status;
+}
+
+/* ---- calls ------------------------------------------------------------- */
+
+struct call_state {
+	char *url;
+	char *auth;          /* "Authorization: ..." or NULL */
+	char *token_scope;   /* scope of the token in auth, when Bearer */
+	int tried_basic;
+	int retried;
+	int foreign;         /* a redirect left the registry's origin */
+};
+
+static void set_error(struct registry_call *call, enum reg_error err, char *text)
+{
+	call->error = err;
+	free(call->error_text);
+	call->error_text = text;
+}
+
+/* Attaches a Bearer token for `scope` using challenge c. */
+static int use_token(struct registry *r, struct evidence_log *log, struct registry_call *call,
+		     struct call_state *st, const struct challenge *c, const char *scope)
+{
+	char *why = NULL, *token;
+
+	token = get_token(r, log, c, scope, &call->token_status, &why);
+	if (!token) {
+		set_error(call, REG_ERR_TOKEN, why);
+		return -1;
+	}
+	free_secret(st->auth);
+	st->auth = xstrfmt("Authorization: Bearer %s", token);
+	free(st->token_scope);
+	st->token_scope = xstrdup(scope);
+	free_secret(token);
+	return 0;
+}
+
+static int use_basic(struct registry *r, struct registry_call *call, struct call_state *st)
+{
+	st->tried_basic = 1;
+	if (!has_password(r))
+		return -1;
+	if (!safe_for_basic(st->url)) {
+		set_error(call, REG_ERR_INSECURE_CREDS,
+			  xstrfmt("refusing to send credentials over plain HTTP to %s; use https",
+				  r->url.host));
+		return -1;
+	}
+	free_secret(st->auth);
+	st->auth = basic_header(r->creds);
+	return 0;
+}
+
+/* Authentication before the first send, from what the run has learned. */
+static void authenticate_up_front(struct registry *r, struct evidence_log *log,
+				  struct registry_call *call, struct call_state *st)
+{
+	struct challenge c;
+	char *scope;
+
+	if (call->anonymous)
+		return;
+	learned(r, &c);
+	if (c.scheme == AUTH_BEARER && c.realm) {
+		scope = scope_for(call->repository, call->actions, call->mount_from);
+		use_token(r, log, call, st, &c, scope);
+		free(scope);
+	} else if (c.scheme == AUTH_BASIC) {
+		use_basic(r, call, st);
+	}
+	challenge_release(&c);
+}
+
+/* Merges our scope with the one a challenge names. */
+static char *merge_scope(const char *ours, const char *theirs)
+{
+	if (!theirs || !*theirs || (ours && strstr(ours, theirs)))
+		return xstrdup(ours ? ours : "");
+	if (!ours || !*ours)
+		return xstrdup(theirs);
+	return xstrfmt("%s %s", ours, theirs);
+}
+
+/*
+ * Reacts to a 401: returns 1 when the call should be sent again with new
+ * credentials, 0 when the 401 is the answer.
+ */
+static int handle_401(struct registry *r, struct evidence_log *log, struct registry_call *call,
+		      struct call_state *st)
+{
+	const char *h = http_header_get(&call->resp, "WWW-Authenticate");
+	struct challenge c;
+	char *ours, *scope;
+	int again = 0;
+
+	if (call->anonymous || st->foreign || st->retried)
+		return 0;
+	if (!h || challenge_parse(&c, h) < 0) {
+		set_error(call, REG_ERR_CHALLENGE,
+			  xstrdup(h ? "the registry's WWW-Authenticate header is malformed"
+				    : "the registry answered 401 without a WWW-Authenticate header"));
+		return 0;
+	}
+	learn_challenge(r, &c);
+	if (c.scheme == AUTH_BEARER) {
+		ours = scope_for(call->repository, call->actions, call->mount_from);
+		scope = merge_scope(ours, c.scope);
+		if (!st->token_scope || strcmp(st->token_scope, scope))
+			again = use_token(r, log, call, st, &c, scope) == 0;
+		free(ours);
+		free(scope);
+	} else if (c.scheme == AUTH_BASIC && !st->tried_basic) {
+		again = use_basic(r, call, st) == 0;
+	}
+	challenge_release(&c);
+	st->retried = again;
+	return again;
+}
+
+/* Follows a redirect: returns 1 to send again to the new URL. */
+static int handle_redirect(struct registry *r, struct registry_call *call, struct call_state *st,
+			   int *hops)
+{
+	const char *loc = http_header_get(&call->resp, "Location");
+	char *next;
+
+	if (!call->follow || (strcmp(call->method, "GET") && strcmp(call->method, "HEAD")) || !loc)
+		return 0;
+	if (++*hops > REGISTRY_MAX_REDIRECTS) {
+		set_error(call, REG_ERR_REDIRECTS,
+			  xstrfmt("more than %d redirects", REGISTRY_MAX_REDIRECTS));
+		return 0;
+	}
+	next = url_resolve(st->url, loc);
+	if (!next) {
+		set_error(call, REG_ERR_REDIRECTS, xstrdup("a redirect to an unusable Location"));
+		return 0;
+	}
+	free(st->url);
+	st->url = next;
+	if (!url_same_origin(st->url, r->url.base)) {
+		st->foreign = 1;
+		free_secret(st->auth);
+		st->auth = NULL;
+	}
+	return 1;
+}
+
+static void send_once(struct registry *r, struct evidence_log *log, struct registry_call *call,
+		      struct call_state *st)
+{
+	struct curl_slist *headers = NULL;
+	const struct curl_slist *h;
+	struct http_request req = {
+		.method = call->method, .url = st->url,
+		.body = call->body, .body_len = call->body_len,
+	};
+	const struct http_request *reqs[] = { &req };
+	struct http_response *resps[] = { &call->resp };
+
+	for (h = call->headers; h; h = h->next)
+		headers = curl_slist_append(headers, h->data);
+	if (st->auth)
+		headers = curl_slist_append(headers, st->auth);
+	req.headers = headers;
+	http_response_release(&call->resp);
+	engine_send(r->engine, reqs, resps, 1);
+	evidence_log_add(log, call->method, st->url, &call->resp);
+	call->authenticated = st->auth != NULL;
+	curl_slist_free_all(headers);
+}
+
+int registry_call(struct registry *r, struct evidence_log *log, struct registry_call *call)
+{
+	struct call_state st = { 0 };
+	int hops = 0;
+
+	http_response_init(&call->resp, engine_opts(r->engine)->max_body);
+	call->error = REG_ERR_NONE;
+	call->error_text = NULL;
+	call->token_status = 0;
+	st.url = absolute_url(r, call->path);
+	st.foreign = !url_same_origin(st.url, r->url.base);
+	if (!st.foreign)
+		authenticate_up_front(r, log, call, &st);
+	if (call->error == REG_ERR_INSECURE_CREDS)
+		goto done;
+	call->error = REG_ERR_NONE;
+	for (;;) {
+		send_once(r, log, call, &st);
+		if (call->resp.failure != HTTP_OK) {
+			set_error(call, REG_ERR_TRANSPORT, xstrdup(call->resp.error));
+			break;
+		}
+		if (call->resp.status == 401 && handle_401(r, log, call, &st))
+			continue;
+		if (call->resp.status >= 300 && call->resp.status < 400 &&
+		    handle_redirect(r, call, &st, &hops))
+			continue;
+		break;
+	}
+done:
+	call->redirects = hops;
+	call->url = st.url;
+	free_secret(st.auth);
+	free(st.token_scope);
+	return call->resp.status ? 0 : -1;
+}
+
+struct call_thread {
+	struct registry *r;
+	struct evidence_log *log;
+	struct registry_call *call;
+	pthread_t tid;
+};
+
+static void *call_main(void *arg)
+{
+	struct call_thread *t = arg;
+
+	registry_call(t->r, t->log, t->call);
+	return NULL;
+}
+
+void registry_call_many(struct registry *r, struct evidence_log *log,
+			struct registry_call *const *calls, size_t n)
+{
+	struct call_thread *ts = xcalloc(n ? n : 1, sizeof(*ts));
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		ts[i].r = r;
+		ts[i].log = log;
+		ts[i].call = calls[i];
+		if (pthread_create(&ts[i].tid, NULL, call_main, &ts[i]))
+			xdie("cannot start a thread");
+	}
+	for (i = 0; i < n; i++)
+		pthread_join(ts[i].tid, NULL);
+	free(ts);
+}
+
+void registry_call_release(struct registry_call *call)
+{
+	if (!call)
+		return;
+	http_response_release(&call->resp);
+	free(call->url);
+	free(call->error_text);
+	call->url = NULL;
+	call->error_text = NULL;
+}

@@ -1,0 +1,130 @@
+/*
+ * registry: the registry client every check talks through.
+ *
+ * It turns "call this endpoint of the registry with these scopes" into
+ * HTTP exchanges on the engine, handling what the distribution protocol
+ * asks of a client:
+ *  - authentication: it learns the registry's scheme from the first
+ *    challenge it sees (normally the registry check's GET /v2/) and from
+ *    then on authenticates up front: Basic credentials, or a Bearer token
+ *    fetched once per set of scopes and shared by every check in the run;
+ *    a 401 it did not expect makes it fetch a token for the scopes the
+ *    challenge names and try once more;
+ *  - redirects of GET and HEAD, at most REGISTRY_MAX_REDIRECTS hops, with
+ *    credentials only for hops to the registry's own origin;
+ *  - evidence: every exchange (token requests included) is appended to
+ *    the caller's evidence log.
+ *
+ * Credentials are never sent in Basic form over plain HTTP to a host that
+ * is not loopback; such a call fails with REG_ERR_INSECURE_CREDS.
+ */
+#ifndef OCIDOCTOR_REGISTRY_H
+#define OCIDOCTOR_REGISTRY_H
+
+#include "auth/challenge.h"
+#include "auth/creds.h"
+#include "engine/http.h"
+#include "util/ref.h"
+
+#include <pthread.h>
+
+#define REGISTRY_MAX_REDIRECTS 5
+
+/* One request as the evidence of a check. */
+struct evidence {
+	char *method;
+	char *url;
+	long status;       /* 0 when no response arrived */
+	long duration_ms;
+	char *error;       /* transport error, or NULL */
+};
+
+struct evidence_log {
+	struct evidence *items;
+	size_t nr, alloc;
+	pthread_mutex_t lock;
+};
+
+void evidence_log_init(struct evidence_log *log);
+void evidence_log_release(struct evidence_log *log);
+void evidence_log_add(struct evidence_log *log, const char *method, const char *url,
+		      const struct http_response *resp);
+
+/* Token actions, combinable. */
+enum reg_action {
+	REG_PULL = 1,
+	REG_PUSH = 2,
+	REG_DELETE = 4
+};
+
+/* What registry_call reports beyond the HTTP response. */
+enum reg_error {
+	REG_ERR_NONE = 0,
+	REG_ERR_TRANSPORT,       /* see resp->error */
+	REG_ERR_INSECURE_CREDS,  /* refused to send Basic credentials over plain HTTP */
+	REG_ERR_TOKEN,           /* the token endpoint failed; see registry_call.token_* */
+	REG_ERR_REDIRECTS,       /* too many redirects, or a bad Location */
+	REG_ERR_CHALLENGE        /* a 401 whose WWW-Authenticate could not be parsed */
+};
+
+struct registry_options {
+	const char *url;            /* validated registry URL */
+	const struct creds *creds;  /* may be NULL or CRED_NONE */
+};
+
+struct registry;
+
+int registry_new(struct registry **out, struct engine *engine, const struct registry_options *opts,
+		 const char **why);
+void registry_free(struct registry *r);
+const struct registry_url *registry_url(const struct registry *r);
+struct engine *registry_engine(const struct registry *r);
+int registry_has_creds(const struct registry *r);
+
+/*
+ * Tells the registry what scheme a response to GET /v2/ asked for, so
+ * later calls authenticate up front. Called by the registry check.
+ */
+void registry_learn(struct registry *r, const struct http_response *resp);
+/* The challenge learned so far (scheme AUTH_NONE when none). Copy out under no lock: set once. */
+enum auth_scheme registry_scheme(struct registry *r);
+
+struct registry_call {
+	/* in */
+	const char *method;
+	const char *path;               /* "/v2/..." relative to the registry, or an absolute URL */
+	const char *repository;         /* scope's repository, or NULL for no scope */
+	unsigned actions;               /* enum reg_action bits for repository */
+	const char *mount_from;         /* adds pull on this repository, or NULL */
+	const struct curl_slist *headers; /* extra request headers (Accept, Content-Type ...) */
+	const char *body;
+	size_t body_len;
+	int anonymous;                  /* never authenticate this call */
+	int follow;                     /* follow redirects (GET and HEAD only) */
+	/* out */
+	struct http_response resp;      /* the final response; release with registry_call_release */
+	char *url;                      /* the final URL */
+	enum reg_error error;
+	char *error_text;               /* a readable line when error != REG_ERR_NONE */
+	long token_status;              /* status of the last token request, 0 when none */
+	int authenticated;              /* credentials or a token went with the final request */
+	int redirects;                  /* redirects followed */
+};
+
+/* Performs the call; returns 0 when a response arrived (any status), -1 otherwise. */
+int registry_call(struct registry *r, struct evidence_log *log, struct registry_call *call);
+/* Performs n independent calls at the same time. */
+void registry_call_many(struct registry *r, struct evidence_log *log,
+			struct registry_call *const *calls, size_t n);
+void registry_call_release(struct registry_call *call);
+
+/*
+ * Asks the token realm for a token for `scope` with the configured
+ * credentials (anonymously when there are none). Used by the credentials
+ * check. Returns the HTTP status of the token endpoint (0 on transport
+ * failure); *why gets a newly allocated message when it is not 200.
+ */
+long registry_token_probe(struct registry *r, struct evidence_log *log,
+			  const struct challenge *c, const char *scope, char **why);
+
+#endif

@@ -1,0 +1,84 @@
+/*
+ * report_text: the report for a person at a terminal. One line per
+ * check (status, id, message), the fix under every check that did not
+ * pass, and a summary line. Colours only when asked for (stdout is a
+ * terminal, no --no-color, no NO_COLOR).
+ */
+#include "report/report.h"
+
+#include <string.h>
+
+#define RESET "\033[0m"
+
+static const char *const status_colour[STATUS_COUNT] = {
+	[STATUS_PASS] = "\033[32m",
+	[STATUS_SKIP] = "\033[2m",
+	[STATUS_INFO] = "\033[36m",
+	[STATUS_WARN] = "\033[33m",
+	[STATUS_FAIL] = "\033[1;31m",
+};
+
+static const char *const status_label[STATUS_COUNT] = {
+	[STATUS_PASS] = "PASS",
+	[STATUS_SKIP] = "SKIP",
+	[STATUS_INFO] = "INFO",
+	[STATUS_WARN] = "WARN",
+	[STATUS_FAIL] = "FAIL",
+};
+
+static void label(struct report *rep, enum check_status s)
+{
+	if (rep->color)
+		fprintf(rep->out, "%s%-4s%s", status_colour[s], status_label[s], RESET);
+	else
+		fprintf(rep->out, "%-4s", status_label[s]);
+}
+
+static int text_begin(struct report *rep)
+{
+	const struct run_config *c = rep->run->config;
+
+	fprintf(rep->out, "ocidoctor %s: %s (test image %s:%s)%s\n\n", OCIDOCTOR_VERSION,
+		c->registry, c->repository, c->tag,
+		c->insecure ? " [TLS verification skipped]" : "");
+	return 0;
+}
+
+static int text_result(struct report *rep, const struct check_result *res)
+{
+	const struct remediation *r;
+
+	fputs("  ", rep->out);
+	label(rep, res->status);
+	fprintf(rep->out, "  %-34s %s\n", res->check->id, res->message);
+	if (res->status == STATUS_PASS)
+		return 0;
+	r = check_remediation(res);
+	if (r && res->status != STATUS_SKIP)
+		fprintf(rep->out, "        fix: %s\n", r->summary);
+	if (res->status != STATUS_SKIP)
+		fprintf(rep->out, "        see: ocidoctor explain %s\n", res->check->id);
+	return 0;
+}
+
+static int text_end(struct report *rep)
+{
+	int counts[STATUS_COUNT];
+	enum check_status worst = run_worst(rep->run, counts);
+
+	fprintf(rep->out, "\nSummary: %d pass, %d info, %d warn, %d fail, %d skip; worst: ",
+		counts[STATUS_PASS], counts[STATUS_INFO], counts[STATUS_WARN],
+		counts[STATUS_FAIL], counts[STATUS_SKIP]);
+	label(rep, worst);
+	fprintf(rep->out, " (%ld requests in %ld ms)\n", rep->run->requests,
+		rep->run->duration_ms);
+	return 0;
+}
+
+const struct report_writer report_text = {
+	.name = "text",
+	.description = "one line per check and a summary, for terminals (default)",
+	.begin = text_begin,
+	.result = text_result,
+	.end = text_end,
+};

@@ -1,0 +1,49 @@
+/*
+ * buf: one growable byte buffer with a hard size limit.
+ *
+ * Everything ocidoctor reads from a server (bodies, headers, token
+ * answers) lands in a struct buf, so a hostile or broken server can never
+ * make it use more memory than the limit the caller chose.
+ *
+ * Invariants:
+ *  - `data` is never NULL after buf_init (it points at a static "" until
+ *    the first append), and is always NUL-terminated;
+ *  - `len` never exceeds `max`; an append that would pass `max` fails with
+ *    -1, leaves the buffer as it was and sets `overflow`;
+ *  - buf_release() frees the contents and leaves an empty, reusable buffer;
+ *    buf_detach() hands the bytes to the caller, who frees them.
+ */
+#ifndef OCIDOCTOR_BUF_H
+#define OCIDOCTOR_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+struct buf {
+	char *data;
+	size_t len;
+	size_t alloc;
+	size_t max;
+	int overflow;
+};
+
+/* Default limit for text that ocidoctor builds itself (messages, URLs). */
+#define BUF_TEXT_MAX ((size_t)1 << 20)
+
+void buf_init(struct buf *b, size_t max);
+void buf_release(struct buf *b);
+char *buf_detach(struct buf *b);
+void buf_reset(struct buf *b);
+
+int buf_add(struct buf *b, const void *data, size_t len);
+int buf_adds(struct buf *b, const char *s);
+int buf_addch(struct buf *b, char c);
+int buf_addf(struct buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int buf_vaddf(struct buf *b, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+/* Returns a newly allocated string made with printf rules; aborts on OOM. */
+char *xstrfmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,60 @@
+/*
+ * ref: validation of what the user names and what a server hands back:
+ * the registry URL, repository names, tags and digests.
+ *
+ * Everything here is pure: no I/O, no allocation except where a function
+ * says it returns a newly allocated value. Functions return 0 when the
+ * input is valid and -1 otherwise; on -1 they write one short reason
+ * (lower-case, no full stop) to *why when why is not NULL. The reason is a
+ * static string.
+ */
+#ifndef OCIDOCTOR_REF_H
+#define OCIDOCTOR_REF_H
+
+#include <stddef.h>
+
+/* A parsed registry address. */
+struct registry_url {
+	char *scheme;  /* "https" or "http" */
+	char *host;    /* host name or IP literal, without brackets */
+	int port;      /* explicit port, or 0 when none was given */
+	char *base;    /* "scheme://host[:port]" with IPv6 in brackets, no trailing slash */
+	int loopback;  /* host is localhost, 127.0.0.0/8 or ::1 */
+};
+
+/*
+ * Parses "https://host[:port]", "http://host[:port]" or "host[:port]"
+ * (which means https). A trailing "/" or "/v2" or "/v2/" is accepted and
+ * dropped; any other path, a query, a fragment or user information
+ * ("user:pass@") is refused. Uses libcurl's URL parser.
+ */
+int registry_url_parse(struct registry_url *out, const char *text, const char **why);
+void registry_url_release(struct registry_url *u);
+
+/* The distribution grammar: path components [a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*
+ * joined by "/", 255 characters at most. */
+int repository_name_valid(const char *name, const char **why);
+
+/* [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127} */
+int tag_valid(const char *tag, const char **why);
+
+/*
+ * algorithm ":" encoded, per the OCI image spec; for sha256 the encoded
+ * part must be exactly 64 lower-case hex digits, for sha512 128. Other
+ * registered-looking algorithms ([a-z0-9]+([+._-][a-z0-9]+)*) with an
+ * encoded part of [a-zA-Z0-9=_-]+ are accepted as well-formed.
+ */
+int digest_valid(const char *digest, const char **why);
+
+/* Returns 1 when the two "host[:port]"-style origins are the same scheme,
+ * host (case-insensitive) and effective port. Inputs are absolute URLs. */
+int url_same_origin(const char *a, const char *b);
+
+/*
+ * Resolves `location` (absolute, or relative to `base`, an absolute URL)
+ * into a newly allocated absolute URL. Returns NULL when it cannot be
+ * resolved or is not http/https.
+ */
+char *url_resolve(const char *base, const char *location);
+
+#endif
