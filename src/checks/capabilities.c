@@ -500,7 +500,8 @@ static void probe_registry(struct probe *p)
 		verdict_set(&p->caps[CAP_MOUNT], CAP_UNKNOWN, NO_WRITES);
 	} else if (!p->blob) {
 		verdict_set(&p->caps[CAP_MOUNT], CAP_UNKNOWN,
-			    "no blob to mount: the test image %s:%s was not found", p->repo, ctx->config->tag);
+			    "no blob to mount: the manifest of the test image %s:%s could not be read",
+			    p->repo, ctx->config->tag);
 	}
 	wave3(p);
 	for (i = 0; i < 6; i++)

@@ -90,9 +90,22 @@ static void add_details(struct check_ctx *ctx, const struct registry_call *call,
 	add_clients(ctx, rv);
 }
 
+/* Why the test image's digest is not known, for messages. */
+static const char *no_digest_reason(struct check_ctx *ctx)
+{
+	const struct check_result *pull = check_dep(ctx, &check_pull);
+
+	if (pull->cause && !strcmp(pull->cause, "missing"))
+		return "the test image is missing";
+	if (pull->cause && !strcmp(pull->cause, "denied"))
+		return "pulling the test image was denied";
+	return "the test image's digest is unknown";
+}
+
 static void conclude(struct check_ctx *ctx, const struct referrers_verdict *rv, int probed)
 {
-	const char *how = probed ? " (probed with a digest that cannot exist: the test image is missing)" : "";
+	char *how = probed ? xstrfmt(" (probed with a digest that cannot exist: %s)",
+				     no_digest_reason(ctx)) : xstrdup("");
 
 	if (rv->v.state == CAP_SUPPORTED && !rv->wrong_type)
 		check_set(ctx, STATUS_PASS, NULL, "Referrers API supported: %s%s", rv->v.reason, how);
@@ -104,11 +117,12 @@ static void conclude(struct check_ctx *ctx, const struct referrers_verdict *rv, 
 			  rv->v.reason, how);
 	else if (probed)
 		check_set(ctx, STATUS_INFO, "missing",
-			  "cannot verify the Referrers API: the test image %s:%s is missing and the probe was not conclusive (%s)",
-			  ctx->config->repository, ctx->config->tag, rv->v.reason);
+			  "cannot verify the Referrers API: %s and the probe was not conclusive (%s)",
+			  no_digest_reason(ctx), rv->v.reason);
 	else
 		check_set(ctx, STATUS_INFO, "unknown", "cannot verify the Referrers API: %s",
 			  rv->v.reason);
+	free(how);
 }
 
 static void judge(struct check_ctx *ctx, const struct registry_call *call, const char *digest,

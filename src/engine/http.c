@@ -403,7 +403,7 @@ void engine_trace(struct engine *e, const struct http_request *req,
 	if (resp->failure != HTTP_OK && resp->error)
 		fprintf(f, "! %s (%ld ms)\n", resp->error, resp->duration_ms);
 	if (resp->status) {
-		fprintf(f, "< HTTP/%d %ld (%ld ms)\n", resp->http_version ? resp->http_version : 1,
+		fprintf(f, "< %s %ld (%ld ms)\n", resp->http_version == 2 ? "HTTP/2" : "HTTP/1.1",
 			resp->status, resp->duration_ms);
 		for (i = 0; i < resp->nr_headers; i++) {
 			const char *name = resp->headers[i].name;

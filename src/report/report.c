@@ -9,6 +9,10 @@
 const struct report_writer *const report_writers[] = {
 	&report_text,
 	&report_json,
+	&report_junit,
+	&report_markdown,
+	&report_prometheus,
+	&report_html,
 	NULL
 };
 
@@ -125,4 +129,50 @@ json_t *report_run_json(const struct run *run)
 			 "insecure", run->config->insecure,
 			 "summary", summary,
 			 "results");
+}
+
+const char *const report_capability_names[] = {
+	"distributionVersion", "referrersApi", "chunkedUpload", "crossRepoMount", "delete", NULL
+};
+
+void report_put_xml(FILE *out, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '&':
+			fputs("&amp;", out);
+			break;
+		case '<':
+			fputs("&lt;", out);
+			break;
+		case '>':
+			fputs("&gt;", out);
+			break;
+		case '"':
+			fputs("&quot;", out);
+			break;
+		case '\'':
+			fputs("&#39;", out);
+			break;
+		default:
+			/* XML 1.0 forbids most control characters. */
+			if ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t')
+				fputc('?', out);
+			else
+				fputc(*s, out);
+		}
+	}
+}
+
+const json_t *report_capabilities(const struct run *run)
+{
+	size_t i;
+
+	for (i = 0; i < check_table_size; i++) {
+		const struct check_result *res = &run->results[i];
+
+		if (res->check == &check_capabilities && res->selected && res->done)
+			return json_object_get(res->details, "capabilities");
+	}
+	return NULL;
 }

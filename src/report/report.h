@@ -22,6 +22,7 @@
 struct report {
 	FILE *out;
 	int color;                  /* ANSI colours (text format) */
+	int warn_fails;             /* --fail-on warn: junit reports warnings as failures */
 	const struct run *run;
 	const struct run_config *config;
 	void *priv;                 /* the writer's own state */
@@ -45,7 +46,18 @@ int report_write(const struct report_writer *w, struct report *rep);
 json_t *report_result_json(const struct check_result *res);
 json_t *report_run_json(const struct run *run);
 
+/* Writes s with &, <, >, " and ' escaped, for XML and HTML. */
+void report_put_xml(FILE *out, const char *s);
+/* The capabilities check's details.capabilities object, or NULL when it did not run. */
+const json_t *report_capabilities(const struct run *run);
+/* Capability names in report order. */
+extern const char *const report_capability_names[];
+
 extern const struct report_writer report_text;
 extern const struct report_writer report_json;
+extern const struct report_writer report_junit;
+extern const struct report_writer report_markdown;
+extern const struct report_writer report_prometheus;
+extern const struct report_writer report_html;
 
 #endif

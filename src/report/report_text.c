@@ -44,6 +44,24 @@ static int text_begin(struct report *rep)
 	return 0;
 }
 
+/* The capability matrix under the capabilities check's line. */
+static void capability_table(struct report *rep, const struct check_result *res)
+{
+	const json_t *caps = json_object_get(res->details, "capabilities");
+	size_t i;
+
+	if (res->check != &check_capabilities || !caps)
+		return;
+	for (i = 0; report_capability_names[i]; i++) {
+		const json_t *c = json_object_get(caps, report_capability_names[i]);
+		const char *state = json_string_value(json_object_get(c, "state"));
+		const char *reason = json_string_value(json_object_get(c, "reason"));
+
+		fprintf(rep->out, "        %-20s %-12s %s\n", report_capability_names[i],
+			state ? state : "unknown", reason ? reason : "");
+	}
+}
+
 static int text_result(struct report *rep, const struct check_result *res)
 {
 	const struct remediation *r;
@@ -51,6 +69,7 @@ static int text_result(struct report *rep, const struct check_result *res)
 	fputs("  ", rep->out);
 	label(rep, res->status);
 	fprintf(rep->out, "  %-34s %s\n", res->check->id, res->message);
+	capability_table(rep, res);
 	if (res->status == STATUS_PASS)
 		return 0;
 	r = check_remediation(res);

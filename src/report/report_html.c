@@ -1,0 +1,157 @@
+/*
+ * report_html: one self-contained page (inline CSS, no scripts, no
+ * network assets): the summary, the capability matrix, and every check
+ * with its status, message, evidence and fix.
+ */
+#include "report/report.h"
+
+#include <string.h>
+
+static const char style[] =
+	"body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem auto;max-width:70rem;color:#1f2328;padding:0 1rem}"
+	"h1{font-size:1.5rem;margin-bottom:.2rem}.sub{color:#59636e;margin-top:0}"
+	".cards{display:flex;gap:.6rem;margin:1rem 0}.card{border-radius:8px;padding:.6rem 1rem;min-width:5rem;text-align:center;font-weight:600}"
+	".card span{display:block;font-size:1.6rem}"
+	".pass{background:#dafbe1;color:#116329}.skip{background:#eaeef2;color:#59636e}.info{background:#ddf4ff;color:#0550ae}"
+	".warn{background:#fff8c5;color:#7d4e00}.fail{background:#ffebe9;color:#a40e26}"
+	".supported{background:#dafbe1}.unsupported{background:#ffebe9}.unknown{background:#fff8c5}"
+	"table{border-collapse:collapse;width:100%;margin:.5rem 0 1rem}td,th{border:1px solid #d1d9e0;padding:.35rem .6rem;text-align:left;vertical-align:top}"
+	"th{background:#f6f8fa}.check{border:1px solid #d1d9e0;border-radius:8px;margin:1rem 0;padding:0 1rem}"
+	".check h3{display:flex;gap:.6rem;align-items:center;font-size:1.05rem}.badge{border-radius:6px;padding:.1rem .5rem;font-size:.8rem;text-transform:uppercase}"
+	"code{background:#f6f8fa;padding:.1rem .3rem;border-radius:4px}pre{background:#f6f8fa;padding:.5rem;border-radius:6px;overflow-x:auto}"
+	"details{margin:.5rem 0 1rem}";
+
+static void put(FILE *out, const char *s)
+{
+	report_put_xml(out, s);
+}
+
+static void html_capabilities(struct report *rep)
+{
+	const json_t *caps = report_capabilities(rep->run);
+	size_t i;
+
+	if (!caps)
+		return;
+	fputs("<h2>Capabilities</h2>\n<table><tr><th>Capability</th><th>State</th><th>Reason</th></tr>\n", rep->out);
+	for (i = 0; report_capability_names[i]; i++) {
+		const json_t *c = json_object_get(caps, report_capability_names[i]);
+		const char *state = json_string_value(json_object_get(c, "state"));
+
+		fprintf(rep->out, "<tr><td>%s</td><td class=\"%s\">%s</td><td>", report_capability_names[i],
+			state ? state : "unknown", state ? state : "unknown");
+		put(rep->out, json_string_value(json_object_get(c, "reason")));
+		fputs("</td></tr>\n", rep->out);
+	}
+	fputs("</table>\n", rep->out);
+}
+
+static int html_begin(struct report *rep)
+{
+	const struct run *run = rep->run;
+	int counts[STATUS_COUNT];
+	enum check_status worst = run_worst(run, counts);
+	size_t i;
+
+	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+	      "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+	      "<title>ocidoctor report</title><style>", rep->out);
+	fputs(style, rep->out);
+	fputs("</style></head><body>\n<h1>ocidoctor: ", rep->out);
+	put(rep->out, run->config->registry);
+	fputs("</h1>\n<p class=\"sub\">Test image <code>", rep->out);
+	put(rep->out, run->config->repository);
+	fputc(':', rep->out);
+	put(rep->out, run->config->tag);
+	fprintf(rep->out, "</code> · started %s · %ld requests in %ld ms · worst status <b>%s</b>%s</p>\n",
+		run->started_at, run->requests, run->duration_ms, check_status_name(worst),
+		run->config->insecure ? " · <b>TLS verification skipped</b>" : "");
+	fputs("<div class=\"cards\">", rep->out);
+	for (i = 0; i < STATUS_COUNT; i++)
+		fprintf(rep->out, "<div class=\"card %s\"><span>%d</span>%s</div>",
+			check_status_name((enum check_status)i), counts[i],
+			check_status_name((enum check_status)i));
+	fputs("</div>\n", rep->out);
+	html_capabilities(rep);
+	fputs("<h2>Checks</h2>\n", rep->out);
+	return 0;
+}
+
+static void html_evidence(FILE *out, const struct evidence_log *log)
+{
+	size_t i;
+
+	if (!log->nr)
+		return;
+	fprintf(out, "<details><summary>Evidence (%zu requests)</summary><table><tr><th>Method</th><th>URL</th><th>Status</th><th>ms</th></tr>\n",
+		log->nr);
+	for (i = 0; i < log->nr; i++) {
+		fprintf(out, "<tr><td>%s</td><td><code>", log->items[i].method);
+		put(out, log->items[i].url);
+		fprintf(out, "</code></td><td>%ld", log->items[i].status);
+		if (log->items[i].error) {
+			fputs(" (", out);
+			put(out, log->items[i].error);
+			fputc(')', out);
+		}
+		fprintf(out, "</td><td>%ld</td></tr>\n", log->items[i].duration_ms);
+	}
+	fputs("</table></details>\n", out);
+}
+
+static void html_remediation(FILE *out, const struct check_result *res)
+{
+	const struct remediation *r = check_remediation(res);
+	const struct remediation_step *s;
+	const char *const *cmd;
+
+	if (!r || res->status == STATUS_PASS)
+		return;
+	fputs("<p><b>Fix:</b> ", out);
+	put(out, r->summary);
+	fputs("</p>\n<ul>\n", out);
+	for (s = r->steps; s && s->platform; s++) {
+		fputs("<li><b>", out);
+		put(out, s->platform);
+		fputs(":</b> ", out);
+		put(out, s->text);
+		for (cmd = s->commands; cmd && *cmd; cmd++) {
+			fputs("<pre>", out);
+			put(out, *cmd);
+			fputs("</pre>", out);
+		}
+		fputs("</li>\n", out);
+	}
+	fprintf(out, "</ul>\n<p>More: <code>ocidoctor explain %s</code></p>\n", res->check->id);
+}
+
+static int html_result(struct report *rep, const struct check_result *res)
+{
+	FILE *out = rep->out;
+	const char *status = check_status_name(res->status);
+
+	fprintf(out, "<section class=\"check\" id=\"%s\"><h3><span class=\"badge %s\">%s</span><code>%s</code> ",
+		res->check->id, status, status, res->check->id);
+	put(out, res->check->title);
+	fputs("</h3>\n<p>", out);
+	put(out, res->message);
+	fputs("</p>\n", out);
+	html_remediation(out, res);
+	html_evidence(out, &res->evidence);
+	fputs("</section>\n", out);
+	return 0;
+}
+
+static int html_end(struct report *rep)
+{
+	fprintf(rep->out, "<p class=\"sub\">ocidoctor %s</p>\n</body></html>\n", OCIDOCTOR_VERSION);
+	return 0;
+}
+
+const struct report_writer report_html = {
+	.name = "html",
+	.description = "one self-contained HTML page: summary, capability matrix, checks with evidence and fixes",
+	.begin = html_begin,
+	.result = html_result,
+	.end = html_end,
+};

@@ -1,0 +1,86 @@
+/*
+ * report_junit: JUnit XML for CI systems. One testcase per check: fail
+ * is a <failure>, warn is a <failure> only when --fail-on warn makes it
+ * fail the run, skip is <skipped/>; the message and the fix go into
+ * the testcase's text.
+ */
+#include "report/report.h"
+
+static void put_seconds(FILE *out, long ms)
+{
+	fprintf(out, "%ld.%03ld", ms / 1000, ms % 1000);
+}
+
+static int is_failure(const struct report *rep, enum check_status s)
+{
+	return s == STATUS_FAIL || (s == STATUS_WARN && rep->warn_fails);
+}
+
+static int junit_begin(struct report *rep)
+{
+	int counts[STATUS_COUNT], failures = 0, tests = 0;
+	const struct run *run = rep->run;
+	size_t i;
+
+	run_worst(run, counts);
+	for (i = 0; i < STATUS_COUNT; i++) {
+		tests += counts[i];
+		if (is_failure(rep, (enum check_status)i))
+			failures += counts[i];
+	}
+	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"ocidoctor\"", rep->out);
+	fprintf(rep->out, " tests=\"%d\" failures=\"%d\" skipped=\"%d\" time=\"", tests, failures,
+		counts[STATUS_SKIP]);
+	put_seconds(rep->out, run->duration_ms);
+	fputs("\">\n  <testsuite name=\"ocidoctor ", rep->out);
+	report_put_xml(rep->out, run->config->registry);
+	fprintf(rep->out, "\" tests=\"%d\" failures=\"%d\" errors=\"0\" skipped=\"%d\" timestamp=\"%s\" time=\"",
+		tests, failures, counts[STATUS_SKIP], run->started_at);
+	put_seconds(rep->out, run->duration_ms);
+	fputs("\">\n", rep->out);
+	return 0;
+}
+
+static int junit_result(struct report *rep, const struct check_result *res)
+{
+	const struct remediation *r = check_remediation(res);
+	FILE *out = rep->out;
+
+	fputs("    <testcase classname=\"", out);
+	report_put_xml(out, res->check->plugin);
+	fputs("\" name=\"", out);
+	report_put_xml(out, res->check->id);
+	fputs("\" time=\"", out);
+	put_seconds(out, res->duration_ms);
+	fputs("\">\n", out);
+	if (res->status == STATUS_SKIP) {
+		fputs("      <skipped message=\"", out);
+		report_put_xml(out, res->message);
+		fputs("\"/>\n", out);
+	} else if (is_failure(rep, res->status)) {
+		fprintf(out, "      <failure type=\"%s\" message=\"", check_status_name(res->status));
+		report_put_xml(out, res->message);
+		fputs("\">", out);
+		if (r)
+			report_put_xml(out, r->summary);
+		fprintf(out, " See: ocidoctor explain %s</failure>\n", res->check->id);
+	}
+	fprintf(out, "      <system-out>%s: ", check_status_name(res->status));
+	report_put_xml(out, res->message);
+	fputs("</system-out>\n    </testcase>\n", out);
+	return 0;
+}
+
+static int junit_end(struct report *rep)
+{
+	fputs("  </testsuite>\n</testsuites>\n", rep->out);
+	return 0;
+}
+
+const struct report_writer report_junit = {
+	.name = "junit",
+	.description = "JUnit XML for CI systems, one testcase per check",
+	.begin = junit_begin,
+	.result = junit_result,
+	.end = junit_end,
+};

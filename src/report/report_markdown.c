@@ -1,0 +1,99 @@
+/*
+ * report_markdown: a compact report for pull-request comments and CI job
+ * summaries: a table of checks, the capability matrix, then the fixes.
+ */
+#include "report/report.h"
+
+#include <string.h>
+
+static const char *const status_icon[STATUS_COUNT] = {
+	[STATUS_PASS] = "✅ pass",
+	[STATUS_SKIP] = "⏭️ skip",
+	[STATUS_INFO] = "ℹ️ info",
+	[STATUS_WARN] = "⚠️ warn",
+	[STATUS_FAIL] = "❌ fail",
+};
+
+/* Table cells: no pipes or newlines. */
+static void put_cell(FILE *out, const char *s)
+{
+	for (; s && *s; s++) {
+		if (*s == '|')
+			fputs("\\|", out);
+		else if (*s == '\n' || *s == '\r')
+			fputc(' ', out);
+		else
+			fputc(*s, out);
+	}
+}
+
+static int md_begin(struct report *rep)
+{
+	const struct run *run = rep->run;
+	int counts[STATUS_COUNT];
+	enum check_status worst = run_worst(run, counts);
+
+	fprintf(rep->out, "## ocidoctor: `%s`\n\n", run->config->registry);
+	fprintf(rep->out, "Test image `%s:%s` · worst status **%s** · %d pass, %d info, %d warn, %d fail, %d skip · %ld requests in %ld ms\n\n",
+		run->config->repository, run->config->tag, check_status_name(worst),
+		counts[STATUS_PASS], counts[STATUS_INFO], counts[STATUS_WARN],
+		counts[STATUS_FAIL], counts[STATUS_SKIP], run->requests, run->duration_ms);
+	fputs("| Status | Check | Result |\n|---|---|---|\n", rep->out);
+	return 0;
+}
+
+static int md_result(struct report *rep, const struct check_result *res)
+{
+	fprintf(rep->out, "| %s | `%s` | ", status_icon[res->status], res->check->id);
+	put_cell(rep->out, res->message);
+	fputs(" |\n", rep->out);
+	return 0;
+}
+
+static void md_capabilities(struct report *rep)
+{
+	const json_t *caps = report_capabilities(rep->run);
+	size_t i;
+
+	if (!caps)
+		return;
+	fputs("\n### Capabilities\n\n| Capability | State | Reason |\n|---|---|---|\n", rep->out);
+	for (i = 0; report_capability_names[i]; i++) {
+		const json_t *c = json_object_get(caps, report_capability_names[i]);
+
+		fprintf(rep->out, "| %s | %s | ", report_capability_names[i],
+			json_string_value(json_object_get(c, "state")));
+		put_cell(rep->out, json_string_value(json_object_get(c, "reason")));
+		fputs(" |\n", rep->out);
+	}
+}
+
+static int md_end(struct report *rep)
+{
+	const struct run *run = rep->run;
+	int heading = 0;
+	size_t i;
+
+	md_capabilities(rep);
+	for (i = 0; i < check_table_size; i++) {
+		const struct check_result *res = &run->results[i];
+		const struct remediation *r;
+
+		if (!res->selected || res->status == STATUS_PASS || res->status == STATUS_SKIP)
+			continue;
+		r = check_remediation(res);
+		if (!heading++)
+			fputs("\n### How to fix\n\n", rep->out);
+		fprintf(rep->out, "- **`%s`**: %s (`ocidoctor explain %s`)\n", res->check->id,
+			r ? r->summary : res->message, res->check->id);
+	}
+	return 0;
+}
+
+const struct report_writer report_markdown = {
+	.name = "markdown",
+	.description = "a compact Markdown report for pull requests and CI job summaries",
+	.begin = md_begin,
+	.result = md_result,
+	.end = md_end,
+};

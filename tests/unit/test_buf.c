@@ -1,0 +1,97 @@
+/*
+ * Unit tests for util/buf: the bounded buffer that holds every byte a
+ * server sends.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/buf.h"
+
+static void test_init_is_empty_string(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 16);
+	assert_non_null(b.data);
+	assert_string_equal(b.data, "");
+	assert_int_equal(b.len, 0);
+	buf_release(&b);
+}
+
+static void test_append_and_detach(void **state)
+{
+	struct buf b;
+	char *s;
+
+	(void)state;
+	buf_init(&b, 64);
+	assert_int_equal(buf_adds(&b, "abc"), 0);
+	assert_int_equal(buf_addch(&b, '-'), 0);
+	assert_int_equal(buf_addf(&b, "%d/%s", 42, "x"), 0);
+	assert_string_equal(b.data, "abc-42/x");
+	assert_int_equal(b.len, 8);
+	s = buf_detach(&b);
+	assert_string_equal(s, "abc-42/x");
+	assert_string_equal(b.data, "");
+	free(s);
+}
+
+static void test_limit_is_enforced(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 8);
+	assert_int_equal(buf_adds(&b, "12345678"), 0);
+	assert_int_equal(b.overflow, 0);
+	assert_int_equal(buf_addch(&b, '9'), -1);
+	assert_int_equal(b.overflow, 1);
+	assert_string_equal(b.data, "12345678");
+	assert_int_equal(buf_addf(&b, "%s", "more"), -1);
+	assert_int_equal(b.len, 8);
+	buf_reset(&b);
+	assert_int_equal(b.len, 0);
+	assert_int_equal(b.overflow, 0);
+	buf_release(&b);
+}
+
+static void test_huge_length_does_not_wrap(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 100);
+	assert_int_equal(buf_adds(&b, "x"), 0);
+	assert_int_equal(buf_add(&b, "y", (size_t)-1), -1);
+	assert_int_equal(b.len, 1);
+	buf_release(&b);
+}
+
+static void test_xstrfmt(void **state)
+{
+	char *s = xstrfmt("%s:%03d", "a", 7);
+
+	(void)state;
+	assert_string_equal(s, "a:007");
+	free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_init_is_empty_string),
+		cmocka_unit_test(test_append_and_detach),
+		cmocka_unit_test(test_limit_is_enforced),
+		cmocka_unit_test(test_huge_length_does_not_wrap),
+		cmocka_unit_test(test_xstrfmt),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
