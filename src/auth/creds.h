@@ -12,16 +12,18 @@
  *                                                             (CRED_HELPER)
  *     - else auths[key].auth (base64 "user:password") or
  *       auths[key].identitytoken
- *  4. containers' auth.json: $REGISTRY_AUTH_FILE, else
- *     $XDG_RUNTIME_DIR/containers/auth.json, else
- *     $XDG_CONFIG_HOME/containers/auth.json (~/.config when unset)
+ *  4. containers' auth.json: $REGISTRY_AUTH_FILE alone when set, else
+ *     $XDG_RUNTIME_DIR/containers/auth.json, then (when that has no
+ *     credential) $XDG_CONFIG_HOME/containers/auth.json (~/.config when unset)
  *                                                             (CRED_AUTH_JSON)
  *
  * Keys in `auths` match the registry host[:port] given as "host[:port]",
  * "https://host[:port]", "http://host[:port]" or with a trailing path
  * ("https://host/v1/"); for docker.io hosts the key
- * "https://index.docker.io/v1/" is used too. auth.json keys of the form
- * "host/namespace/repo" match the repository, most specific first.
+ * "https://index.docker.io/v1/" is used too. Keys of the form
+ * "host/namespace/repo" (no scheme) match the repository, most specific
+ * first; an entry without auth or identitytoken is skipped. A helper that
+ * answers "credentials not found" yields nothing and the search goes on.
  *
  * A credential helper is run with a 10 second limit, its stdout capped at
  * 64 KiB; its error text is never copied into messages (it may echo
@@ -76,14 +78,18 @@ const char *cred_source_name(enum cred_source s);
 /* Parsing used by creds_resolve, exposed for the unit tests and fuzzers. */
 
 /* Looks up `host` in a docker config.json text; fills out (source
- * CRED_DOCKER_CONFIG) or leaves it CRED_NONE. When the config names a
- * helper for the host (credHelpers, else credsStore), sets *helper to a
- * newly allocated helper name and returns 0 without filling out.
- * Returns -1 on invalid JSON or a bad `auth` value (*why as above). */
+ * CRED_DOCKER_CONFIG, origin "docker config" until the caller names the
+ * file) or leaves it CRED_NONE. When the config names a helper for the host
+ * (credHelpers, else credsStore), sets *helper to a newly allocated helper
+ * name ([A-Za-z0-9._-], at most 64) and returns 0 without filling out.
+ * Returns -1 on invalid JSON, a member of the wrong type, a bad helper
+ * name or a bad `auth` value (*why as above, naming no secret). */
 int creds_from_docker_config(struct creds *out, char **helper, const char *json_text,
 			     const char *host, const char *repository, char **why);
 
-/* Parses a credential helper's stdout. */
+/* Parses a credential helper's stdout ({"Username","Secret"}; source
+ * CRED_HELPER). An empty Secret is no credential (CRED_NONE, 0); output
+ * that is not such an object is -1. */
 int creds_from_helper_output(struct creds *out, const char *json_text, char **why);
 
 #endif

@@ -11,6 +11,7 @@ static const struct command *const commands[] = {
 	&cmd_run,
 	&cmd_list,
 	&cmd_explain,
+	&cmd_config,
 	NULL
 };
 

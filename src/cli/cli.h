@@ -28,6 +28,7 @@ struct command {
 extern const struct command cmd_run;
 extern const struct command cmd_list;
 extern const struct command cmd_explain;
+extern const struct command cmd_config;
 
 int cli_main(int argc, char **argv);
 

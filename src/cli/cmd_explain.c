@@ -11,7 +11,7 @@ struct explain_args {
 };
 
 static const struct opt explain_opts[] = {
-	{ "help", 'h', OPT_BOOL, offsetof(struct explain_args, help), NULL, "show this help" },
+	{ .long_name = "help", .short_name = 'h', .type = OPT_BOOL, .offset = offsetof(struct explain_args, help), .help = "show this help" },
 	OPT_END
 };
 
@@ -55,7 +55,7 @@ static int explain_main(int argc, char **argv)
 	char *why = NULL;
 	int ret = EXIT_OK;
 
-	if (opt_parse(explain_opts, argc, argv, &a, &positional, &why) < 0)
+	if (opt_parse(explain_opts, argc, argv, &a, &positional, NULL, &why) < 0)
 		ret = cli_usage_error("%s", why);
 	else if (a.help)
 		opt_usage(stdout, cmd_explain.usage, cmd_explain.about, explain_opts);

@@ -16,8 +16,8 @@ struct list_args {
 };
 
 static const struct opt list_opts[] = {
-	{ "format", 0, OPT_STRING, offsetof(struct list_args, format), "FMT", "text (default) or json" },
-	{ "help", 'h', OPT_BOOL, offsetof(struct list_args, help), NULL, "show this help" },
+	{ .long_name = "format", .type = OPT_STRING, .offset = offsetof(struct list_args, format), .arg = "FMT", .help = "text (default) or json" },
+	{ .long_name = "help", .short_name = 'h', .type = OPT_BOOL, .offset = offsetof(struct list_args, help), .help = "show this help" },
 	OPT_END
 };
 
@@ -73,7 +73,7 @@ static int list_main(int argc, char **argv)
 	char *why = NULL;
 	int ret = EXIT_OK;
 
-	if (opt_parse(list_opts, argc, argv, &a, &positional, &why) < 0)
+	if (opt_parse(list_opts, argc, argv, &a, &positional, NULL, &why) < 0)
 		ret = cli_usage_error("%s", why);
 	else if (a.help)
 		opt_usage(stdout, cmd_list.usage, cmd_list.about, list_opts);

@@ -8,64 +8,18 @@
  */
 #include "checks/run.h"
 #include "cli/cli.h"
+#include "cli/settings.h"
 #include "report/report.h"
 #include "util/xalloc.h"
 
+#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #define PASSWORD_MAX ((size_t)64 * 1024)
 
-struct run_args {
-	char *registry;
-	char *repository;
-	char *tag;
-	struct opt_list checks;
-	char *format;
-	char *output;
-	char *username;
-	int password_stdin;
-	char *password;
-	char *docker_config;
-	char *ca_file;
-	char *cert;
-	char *key;
-	int insecure;
-	long timeout;
-	char *scratch;
-	int no_writes;
-	int no_color;
-	int verbose;
-	int help;
-};
-
-#define ARG(field) offsetof(struct run_args, field)
-
-static const struct opt run_opts[] = {
-	{ "registry", 0, OPT_STRING, ARG(registry), "URL", "registry: https://host[:port], http://host[:port] or host[:port]" },
-	{ "repository", 0, OPT_STRING, ARG(repository), "NAME", "test repository (default library/alpine)" },
-	{ "tag", 0, OPT_STRING, ARG(tag), "TAG", "test image tag or digest (default latest)" },
-	{ "check", 0, OPT_LIST, ARG(checks), "ID", "run only this check (repeatable; default all)" },
-	{ "format", 0, OPT_STRING, ARG(format), "FMT", "report format: text (default) or json" },
-	{ "output", 'o', OPT_STRING, ARG(output), "FILE", "write the report to FILE instead of stdout" },
-	{ "username", 0, OPT_STRING, ARG(username), "USER", "user name; the password comes from --password-stdin" },
-	{ "password-stdin", 0, OPT_BOOL, ARG(password_stdin), NULL, "read the password or token from standard input" },
-	{ "password", 0, OPT_STRING, ARG(password), "PASS", "refused: a password on the command line is visible to others; use --password-stdin" },
-	{ "docker-config", 0, OPT_STRING, ARG(docker_config), "DIR", "directory of docker's config.json (default $DOCKER_CONFIG or ~/.docker)" },
-	{ "ca-file", 0, OPT_STRING, ARG(ca_file), "PEM", "trust this CA bundle as well as the system's" },
-	{ "cert", 0, OPT_STRING, ARG(cert), "PEM", "client certificate for TLS (with --key)" },
-	{ "key", 0, OPT_STRING, ARG(key), "PEM", "client certificate's private key" },
-	{ "insecure", 0, OPT_BOOL, ARG(insecure), NULL, "skip TLS certificate verification (the report says so)" },
-	{ "timeout", 0, OPT_LONG, ARG(timeout), "SECONDS", "deadline for the whole run (default 30)" },
-	{ "scratch-repository", 0, OPT_STRING, ARG(scratch), "NAME", "repository for write probes (default: the test repository)" },
-	{ "no-writes", 0, OPT_BOOL, ARG(no_writes), NULL, "skip every probe that writes to the registry" },
-	{ "no-color", 0, OPT_BOOL, ARG(no_color), NULL, "no colours in the text report (also: NO_COLOR)" },
-	{ "verbose", 'v', OPT_BOOL, ARG(verbose), NULL, "trace every HTTP exchange on stderr, secrets redacted" },
-	{ "trace", 0, OPT_BOOL, ARG(verbose), NULL, "the same as --verbose" },
-	{ "help", 'h', OPT_BOOL, ARG(help), NULL, "show this help" },
-	OPT_END
-};
+static int select_checks(struct run_args *a, int *selected);
 
 static int validate_reference(const char *tag, const char **why)
 {
@@ -79,7 +33,6 @@ static int validate(struct run_args *a, int *selected)
 {
 	struct registry_url u;
 	const char *why = NULL;
-	size_t i;
 
 	if (a->password)
 		return cli_usage_error("--password is refused: other users can read it in the process list; pipe it to --password-stdin");
@@ -100,32 +53,82 @@ static int validate(struct run_args *a, int *selected)
 		return cli_usage_error("--cert and --key go together");
 	if (a->password_stdin && !a->username)
 		return cli_usage_error("--password-stdin needs --username");
-	for (i = 0; i < a->checks.nr; i++) {
-		const struct check *c = check_find(a->checks.items[i]);
-		size_t j;
+	if (a->fail_on && strcmp(a->fail_on, "warn") && strcmp(a->fail_on, "fail") &&
+	    strcmp(a->fail_on, "never"))
+		return cli_usage_error("unknown --fail-on '%s' (warn, fail or never)", a->fail_on);
+	if (a->password_stdin && a->password_file)
+		return cli_usage_error("--password-stdin and --password-file go alone, not together");
+	if (a->password_file && !a->username)
+		return cli_usage_error("--password-file needs --username");
+	return select_checks(a, selected);
+}
 
-		if (!c)
-			return cli_usage_error("unknown check '%s' (see 'ocidoctor list')",
-					       a->checks.items[i]);
+static int has_tag(const struct check *c, const struct opt_list *tags)
+{
+	const char *const *t;
+	size_t i;
+
+	for (i = 0; i < tags->nr; i++)
+		for (t = c->tags; t && *t; t++)
+			if (!strcmp(*t, tags->items[i]))
+				return 1;
+	return 0;
+}
+
+/*
+ * Marks the checks that --check (globs) and --tags select; with neither,
+ * all. A pattern or tag that selects nothing is an error.
+ */
+static int select_checks(struct run_args *a, int *selected)
+{
+	size_t i, j;
+
+	for (i = 0; i < a->checks.nr; i++) {
+		int matched = 0;
+
 		for (j = 0; j < check_table_size; j++)
-			if (check_table[j] == c)
-				selected[j] = 1;
+			if (fnmatch(a->checks.items[i], check_table[j]->id, 0) == 0)
+				selected[j] = matched = 1;
+		if (!matched)
+			return cli_usage_error("no check matches '%s' (see 'ocidoctor list')",
+					       a->checks.items[i]);
+	}
+	for (i = 0; i < a->tags.nr; i++) {
+		int matched = 0;
+
+		for (j = 0; j < check_table_size; j++) {
+			struct opt_list one = { .items = &a->tags.items[i], .nr = 1 };
+
+			if (has_tag(check_table[j], &one))
+				matched = 1;
+		}
+		if (!matched)
+			return cli_usage_error("no check has the tag '%s' (see 'ocidoctor list')",
+					       a->tags.items[i]);
+	}
+	for (j = 0; j < check_table_size; j++) {
+		if (!a->checks.nr && !a->tags.nr)
+			selected[j] = 1;
+		else if (!a->checks.nr && has_tag(check_table[j], &a->tags))
+			selected[j] = 1;
+		else if (a->checks.nr && a->tags.nr && !has_tag(check_table[j], &a->tags))
+			selected[j] = 0;
 	}
 	return EXIT_OK;
 }
 
-/* Reads the password from stdin, without its trailing newline. */
-static char *read_password(void)
+/* Reads a password from f, without its trailing newline. */
+static char *read_password(FILE *f)
 {
 	struct buf b;
 	char chunk[4096];
 	size_t n;
 
 	buf_init(&b, PASSWORD_MAX);
-	while ((n = fread(chunk, 1, sizeof(chunk), stdin)) > 0)
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
 		if (buf_add(&b, chunk, n) < 0)
 			break;
-	if (b.overflow || ferror(stdin)) {
+	if (b.overflow || ferror(f)) {
 		buf_release(&b);
 		return NULL;
 	}
@@ -134,16 +137,19 @@ static char *read_password(void)
 	return buf_detach(&b);
 }
 
-static void set_defaults(struct run_args *a)
+static char *password_from(struct run_args *a)
 {
-	if (!a->repository)
-		a->repository = xstrdup("library/alpine");
-	if (!a->tag)
-		a->tag = xstrdup("latest");
-	if (!a->format)
-		a->format = xstrdup("text");
-	if (!a->timeout)
-		a->timeout = 30;
+	FILE *f;
+	char *p;
+
+	if (a->password_stdin)
+		return read_password(stdin);
+	f = fopen(a->password_file, "rb");
+	if (!f)
+		return NULL;
+	p = read_password(f);
+	fclose(f);
+	return p;
 }
 
 static int resolve_creds(struct run_args *a, struct creds *creds)
@@ -156,10 +162,11 @@ static int resolve_creds(struct run_args *a, struct creds *creds)
 	if (registry_url_parse(&u, a->registry, NULL) < 0)
 		return EXIT_USAGE;
 	host = u.port ? xstrfmt("%s:%d", u.host, u.port) : xstrdup(u.host);
-	if (a->password_stdin) {
-		password = read_password();
+	if (a->password_stdin || a->password_file) {
+		password = password_from(a);
 		if (!password) {
-			ret = cli_usage_error("cannot read the password from standard input");
+			ret = cli_usage_error("cannot read the password from %s",
+					      a->password_stdin ? "standard input" : a->password_file);
 			goto done;
 		}
 	}
@@ -183,8 +190,12 @@ done:
 	return ret;
 }
 
-static int exit_for(enum check_status worst)
+static int exit_for(const struct run_args *a, enum check_status worst)
 {
+	if (a->fail_on && !strcmp(a->fail_on, "never"))
+		return EXIT_OK;
+	if (a->fail_on && !strcmp(a->fail_on, "fail") && worst != STATUS_FAIL)
+		return EXIT_OK;
 	if (worst == STATUS_FAIL)
 		return EXIT_FAIL;
 	if (worst == STATUS_WARN)
@@ -205,6 +216,7 @@ static int write_report(struct run_args *a, const struct run *run, const struct 
 			return cli_usage_error("cannot write the report to '%s'", a->output);
 	}
 	rep.out = out;
+	rep.warn_fails = a->fail_on && !strcmp(a->fail_on, "warn");
 	rep.color = !a->output && !a->no_color && !getenv("NO_COLOR") && isatty(STDOUT_FILENO);
 	ret = report_write(w, &rep);
 	if (a->output && fclose(out) != 0)
@@ -244,7 +256,7 @@ static int doctor(struct run_args *a, const int *selected, const struct creds *c
 	run_execute(&run);
 	ret = write_report(a, &run, &cfg);
 	if (ret == EXIT_OK)
-		ret = exit_for(run_worst(&run, NULL));
+		ret = exit_for(a, run_worst(&run, NULL));
 	run_release(&run);
 	registry_free(registry);
 	engine_free(engine);
@@ -254,13 +266,13 @@ static int doctor(struct run_args *a, const int *selected, const struct creds *c
 static int run_main(int argc, char **argv)
 {
 	struct run_args a = { 0 };
-	struct opt_list positional = { 0 };
+	char *sources[SOURCE_MAX] = { 0 };
 	struct creds creds = { 0 };
 	int *selected = xcalloc(check_table_size, sizeof(*selected));
 	char *why = NULL;
 	int ret;
 
-	if (opt_parse(run_opts, argc, argv, &a, &positional, &why) < 0) {
+	if (run_args_resolve(&a, sources, argc, argv, &why) < 0) {
 		ret = cli_usage_error("%s", why);
 		goto done;
 	}
@@ -269,11 +281,6 @@ static int run_main(int argc, char **argv)
 		ret = EXIT_OK;
 		goto done;
 	}
-	if (positional.nr) {
-		ret = cli_usage_error("unexpected argument '%s'", positional.items[0]);
-		goto done;
-	}
-	set_defaults(&a);
 	ret = validate(&a, selected);
 	if (ret != EXIT_OK)
 		goto done;
@@ -281,12 +288,11 @@ static int run_main(int argc, char **argv)
 	if (ret != EXIT_OK)
 		goto done;
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	ret = doctor(&a, a.checks.nr ? selected : NULL, &creds);
+	ret = doctor(&a, selected, &creds);
 	curl_global_cleanup();
 done:
 	creds_release(&creds);
-	opt_release(run_opts, &a);
-	opt_list_release(&positional);
+	run_args_release(&a, sources);
 	free(selected);
 	free(why);
 	return ret;

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 void opt_list_add(struct opt_list *l, const char *s)
 {
@@ -42,7 +43,7 @@ static const struct opt *find_short(const struct opt *opts, char c)
 	return NULL;
 }
 
-static int store(const struct opt *o, void *target, const char *value, char **why)
+int opt_store(const struct opt *o, void *target, const char *value, char **why)
 {
 	char *slot = (char *)target + o->offset;
 	char *end;
@@ -74,8 +75,18 @@ static int store(const struct opt *o, void *target, const char *value, char **wh
 }
 
 /* Handles argv[*i], which starts with "--"; may consume the next argument. */
+static void mark(const struct opt *opts, const struct opt *o, char **sources)
+{
+	size_t i = (size_t)(o - opts);
+
+	if (!sources || i >= SOURCE_MAX)
+		return;
+	free(sources[i]);
+	sources[i] = xstrfmt("flag --%s", o->long_name);
+}
+
 static int parse_long(const struct opt *opts, int argc, char **argv, int *i, void *target,
-		      char **why)
+		      char **sources, char **why)
 {
 	const char *arg = argv[*i] + 2;
 	const char *eq = strchr(arg, '=');
@@ -86,24 +97,25 @@ static int parse_long(const struct opt *opts, int argc, char **argv, int *i, voi
 		*why = xstrfmt("unknown option '--%.*s' (see --help)", (int)len, arg);
 		return -1;
 	}
+	mark(opts, o, sources);
 	if (o->type == OPT_BOOL) {
 		if (eq) {
 			*why = xstrfmt("--%s takes no value", o->long_name);
 			return -1;
 		}
-		return store(o, target, NULL, why);
+		return opt_store(o, target, NULL, why);
 	}
 	if (eq)
-		return store(o, target, eq + 1, why);
+		return opt_store(o, target, eq + 1, why);
 	if (*i + 1 >= argc) {
 		*why = xstrfmt("--%s needs a value (%s)", o->long_name, o->arg ? o->arg : "VALUE");
 		return -1;
 	}
-	return store(o, target, argv[++*i], why);
+	return opt_store(o, target, argv[++*i], why);
 }
 
 static int parse_short(const struct opt *opts, int argc, char **argv, int *i, void *target,
-		       char **why)
+		       char **sources, char **why)
 {
 	const char *arg = argv[*i] + 1;
 	const struct opt *o;
@@ -114,23 +126,24 @@ static int parse_short(const struct opt *opts, int argc, char **argv, int *i, vo
 			*why = xstrfmt("unknown option '-%c' (see --help)", *arg);
 			return -1;
 		}
+		mark(opts, o, sources);
 		if (o->type == OPT_BOOL) {
-			store(o, target, NULL, why);
+			opt_store(o, target, NULL, why);
 			continue;
 		}
 		if (arg[1])
-			return store(o, target, arg + 1, why);
+			return opt_store(o, target, arg + 1, why);
 		if (*i + 1 >= argc) {
 			*why = xstrfmt("-%c needs a value (%s)", *arg, o->arg ? o->arg : "VALUE");
 			return -1;
 		}
-		return store(o, target, argv[++*i], why);
+		return opt_store(o, target, argv[++*i], why);
 	}
 	return 0;
 }
 
 int opt_parse(const struct opt *opts, int argc, char **argv, void *target,
-	      struct opt_list *positional, char **why)
+	      struct opt_list *positional, char **sources, char **why)
 {
 	int i, only_positional = 0;
 
@@ -143,9 +156,9 @@ int opt_parse(const struct opt *opts, int argc, char **argv, void *target,
 		else if (!strcmp(a, "--"))
 			only_positional = 1;
 		else if (a[1] == '-')
-			ret = parse_long(opts, argc, argv, &i, target, why);
+			ret = parse_long(opts, argc, argv, &i, target, sources, why);
 		else
-			ret = parse_short(opts, argc, argv, &i, target, why);
+			ret = parse_short(opts, argc, argv, &i, target, sources, why);
 		if (ret < 0)
 			return -1;
 	}
@@ -165,6 +178,8 @@ void opt_usage(FILE *out, const char *usage, const char *about, const struct opt
 	for (o = opts; o->long_name; o++) {
 		struct buf left;
 
+		if (o->hidden)
+			continue;
 		buf_init(&left, 256);
 		if (o->short_name)
 			buf_addf(&left, "-%c, ", o->short_name);
@@ -176,6 +191,83 @@ void opt_usage(FILE *out, const char *usage, const char *about, const struct opt
 		fprintf(out, "  %-30s %s\n", left.data, o->help);
 		buf_release(&left);
 	}
+	for (o = opts; o->long_name; o++)
+		if (o->env || o->key)
+			break;
+	if (!o->long_name)
+		return;
+	fputs("\nalso set by (flags win over the environment, the environment over the file):\n", out);
+	for (o = opts; o->long_name; o++)
+		if (o->env || o->key)
+			fprintf(out, "  --%-22s env %-28s config %s%s\n", o->long_name,
+				o->env ? o->env : "-", o->key ? "oci." : "-", o->key ? o->key : "");
+}
+
+extern char **environ;
+
+/* The value of the variable named `name`, compared without case. */
+static const char *getenv_nocase(const char *name, const char **found)
+{
+	size_t n = strlen(name);
+	char **e;
+
+	for (e = environ; e && *e; e++)
+		if (!strncasecmp(*e, name, n) && (*e)[n] == '=') {
+			*found = *e;
+			return *e + n + 1;
+		}
+	return NULL;
+}
+
+int opt_apply_env(const struct opt *opts, void *target, char **sources, char **why)
+{
+	const struct opt *o;
+
+	for (o = opts; o->long_name; o++) {
+		size_t i = (size_t)(o - opts);
+		const char *found = NULL, *value;
+
+		if (!o->env || (sources && sources[i]))
+			continue;
+		value = getenv_nocase(o->env, &found);
+		if (!value || !*value)
+			continue;
+		if (o->type == OPT_BOOL && strcmp(value, "1") && strcasecmp(value, "true")) {
+			if (!strcmp(value, "0") || !strcasecmp(value, "false"))
+				continue;
+			*why = xstrfmt("environment %.*s: '%s' is not true or false",
+				       (int)(strchr(found, '=') - found), found, value);
+			return -1;
+		}
+		if (o->type == OPT_LIST) {
+			if (opt_split_list(o, target, value, why) < 0)
+				return -1;
+		} else if (opt_store(o, target, value, why) < 0) {
+			return -1;
+		}
+		if (sources)
+			sources[i] = xstrfmt("environment %.*s", (int)(strchr(found, '=') - found), found);
+	}
+	return 0;
+}
+
+int opt_split_list(const struct opt *o, void *target, const char *value, char **why)
+{
+	const char *p = value;
+
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		char *item = xstrndup(p, n);
+		int ret = opt_store(o, target, item, why);
+
+		free(item);
+		if (ret < 0)
+			return -1;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
 }
 
 void opt_release(const struct opt *opts, void *target)

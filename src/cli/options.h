@@ -30,7 +30,13 @@ struct opt {
 	size_t offset;
 	const char *arg;       /* argument name in help, e.g. "URL" */
 	const char *help;
+	const char *key;       /* key in the config file's oci: section, or NULL */
+	const char *env;       /* environment variable, or NULL */
+	int hidden;            /* parsed but left out of --help */
 };
+
+/* Where each setting's value came from, indexed like the opt array. */
+#define SOURCE_MAX 256
 
 #define OPT_END { 0 }
 
@@ -40,7 +46,21 @@ struct opt {
  * or -1 with *why set to a newly allocated one-line message.
  */
 int opt_parse(const struct opt *opts, int argc, char **argv, void *target,
-	      struct opt_list *positional, char **why);
+	      struct opt_list *positional, char **sources, char **why);
+
+/*
+ * Fills every option that has an `env` name and no source yet from the
+ * environment (names matched without regard to case, as .NET-style
+ * OCI__TestRepository variables are written in several spellings).
+ * Sets sources[i] to "environment NAME". Returns 0 or -1 with *why.
+ */
+int opt_apply_env(const struct opt *opts, void *target, char **sources, char **why);
+
+/* Adds each comma-separated item of value to list option o. */
+int opt_split_list(const struct opt *o, void *target, const char *value, char **why);
+
+/* Stores a value for option o, as if given on the command line. */
+int opt_store(const struct opt *o, void *target, const char *value, char **why);
 
 /* Prints "usage: ..." then every option with its help, aligned. */
 void opt_usage(FILE *out, const char *usage, const char *about, const struct opt *opts);

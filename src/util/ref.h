@@ -46,8 +46,9 @@ int tag_valid(const char *tag, const char **why);
  */
 int digest_valid(const char *digest, const char **why);
 
-/* Returns 1 when the two "host[:port]"-style origins are the same scheme,
- * host (case-insensitive) and effective port. Inputs are absolute URLs. */
+/* Returns 1 when the two absolute URLs have the same scheme, host
+ * (case-insensitive) and effective port (443 for https, 80 for http);
+ * 0 otherwise, and when either is NULL or not an http(s) URL. */
 int url_same_origin(const char *a, const char *b);
 
 /*

@@ -1,0 +1,198 @@
+/*
+ * config: see config.h. libyaml's document API gives every node with its
+ * line, which is all the error messages need.
+ */
+#include "cli/config.h"
+#include "util/buf.h"
+#include "util/xalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <yaml.h>
+
+#define CONFIG_MAX ((size_t)1 << 20)
+
+struct loader {
+	const char *name;
+	yaml_document_t *doc;
+	const struct opt *opts;
+	void *target;
+	char **sources;
+	char **why;
+};
+
+/* Sets *why to "FILE:LINE: msg"; takes msg. */
+static int fail_at(struct loader *l, const yaml_node_t *node, char *msg)
+{
+	*l->why = xstrfmt("%s:%lu: %s", l->name, (unsigned long)node->start_mark.line + 1, msg);
+	free(msg);
+	return -1;
+}
+
+static const struct opt *find_key(const struct opt *opts, const char *key)
+{
+	for (; opts->long_name; opts++)
+		if (opts->key && !strcmp(opts->key, key))
+			return opts;
+	return NULL;
+}
+
+static const char *scalar(const yaml_node_t *n)
+{
+	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static int apply_bool(struct loader *l, const struct opt *o, const yaml_node_t *v)
+{
+	const char *s = scalar(v);
+
+	if (!s)
+		return fail_at(l, v, xstrfmt("%s must be true or false", o->key));
+	if (!strcasecmp(s, "true") || !strcasecmp(s, "yes") || !strcasecmp(s, "on"))
+		return opt_store(o, l->target, NULL, l->why);
+	if (!strcasecmp(s, "false") || !strcasecmp(s, "no") || !strcasecmp(s, "off"))
+		return 1; /* explicitly off: the default, but it counts as set */
+	return fail_at(l, v, xstrfmt("%s must be true or false", o->key));
+}
+
+static int apply_list(struct loader *l, const struct opt *o, const yaml_node_t *v)
+{
+	yaml_node_item_t *item;
+
+	if (v->type == YAML_SCALAR_NODE)
+		return opt_split_list(o, l->target, scalar(v), l->why);
+	if (v->type != YAML_SEQUENCE_NODE)
+		return fail_at(l, v, xstrfmt("%s must be a list of strings", o->key));
+	for (item = v->data.sequence.items.start; item < v->data.sequence.items.top; item++) {
+		const char *s = scalar(yaml_document_get_node(l->doc, *item));
+
+		if (!s)
+			return fail_at(l, v, xstrfmt("%s must be a list of strings", o->key));
+		if (opt_store(o, l->target, s, l->why) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Applies one key: value pair of a section. */
+static int apply_pair(struct loader *l, const char *section, const yaml_node_t *k,
+		      const yaml_node_t *v)
+{
+	const struct opt *o = find_key(l->opts, scalar(k));
+	size_t i;
+	int ret;
+	char *msg = NULL;
+
+	if (!o)
+		return fail_at(l, k, xstrfmt("unknown key '%s'", scalar(k)));
+	i = (size_t)(o - l->opts);
+	if (l->sources[i])
+		return 0; /* a flag or the environment wins */
+	if (o->type == OPT_BOOL)
+		ret = apply_bool(l, o, v);
+	else if (o->type == OPT_LIST)
+		ret = apply_list(l, o, v);
+	else if (!scalar(v))
+		ret = fail_at(l, v, xstrfmt("%s must be a single value", o->key));
+	else
+		ret = opt_store(o, l->target, scalar(v), &msg);
+	if (msg)
+		return fail_at(l, v, msg);
+	if (ret < 0)
+		return -1;
+	l->sources[i] = xstrfmt("%s:%lu (%s.%s)", l->name, (unsigned long)k->start_mark.line + 1,
+				section, o->key);
+	return 0;
+}
+
+static int apply_section(struct loader *l, const char *section, const yaml_node_t *map)
+{
+	yaml_node_pair_t *p;
+
+	if (map->type != YAML_MAPPING_NODE)
+		return fail_at(l, map, xstrfmt("the %s section must be a mapping", section));
+	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+		const yaml_node_t *k = yaml_document_get_node(l->doc, p->key);
+		const yaml_node_t *v = yaml_document_get_node(l->doc, p->value);
+
+		if (!scalar(k))
+			return fail_at(l, k, xstrfmt("keys in %s must be plain words", section));
+		if (apply_pair(l, section, k, v) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int apply_document(struct loader *l)
+{
+	yaml_node_t *root = yaml_document_get_root_node(l->doc);
+	yaml_node_pair_t *p;
+
+	if (!root)
+		return 0; /* an empty file */
+	if (root->type != YAML_MAPPING_NODE)
+		return fail_at(l, root, xstrfmt("the file must be a mapping with an %s section", "oci:"));
+	for (p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
+		const char *key = scalar(yaml_document_get_node(l->doc, p->key));
+		const yaml_node_t *v = yaml_document_get_node(l->doc, p->value);
+
+		if (key && (!strcmp(key, "oci") || !strcmp(key, "ocidoctor")) &&
+		    apply_section(l, key, v) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int config_apply_text(const char *name, const char *text, size_t len, const struct opt *opts,
+		      void *target, char **sources, char **why)
+{
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	struct loader l = { .name = name, .doc = &doc, .opts = opts, .target = target,
+			    .sources = sources, .why = why };
+	int ret;
+
+	if (!yaml_parser_initialize(&parser))
+		xdie("out of memory");
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		*why = xstrfmt("%s:%lu: invalid YAML: %s", name,
+			       (unsigned long)parser.problem_mark.line + 1,
+			       parser.problem ? parser.problem : "parse error");
+		yaml_parser_delete(&parser);
+		return -1;
+	}
+	ret = apply_document(&l);
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	return ret;
+}
+
+int config_apply_file(const char *path, const struct opt *opts, void *target, char **sources,
+		      char **why)
+{
+	FILE *f = fopen(path, "rb");
+	struct buf b;
+	char chunk[4096];
+	size_t n;
+	int ret;
+
+	if (!f) {
+		*why = xstrfmt("cannot read the config file '%s'", path);
+		return -1;
+	}
+	buf_init(&b, CONFIG_MAX);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (buf_add(&b, chunk, n) < 0)
+			break;
+	fclose(f);
+	if (b.overflow) {
+		buf_release(&b);
+		*why = xstrfmt("the config file '%s' is larger than 1 MiB", path);
+		return -1;
+	}
+	ret = config_apply_text(path, b.data, b.len, opts, target, sources, why);
+	buf_release(&b);
+	return ret;
+}
