@@ -747,7 +747,7 @@ static int from_flags(struct resolve *r)
 	const struct creds_options *o = r->opts;
 
 	if (o->username && !o->password)
-		return fail(r->why, "--username needs --password-stdin");
+		return fail(r->why, "--username needs --password-stdin or --password-file");
 	if (o->password && !o->username)
 		return fail(r->why, "--password-stdin needs --username");
 	if (!o->username) {
@@ -757,7 +757,7 @@ static int from_flags(struct resolve *r)
 	r->out->source = CRED_FLAG;
 	r->out->username = xstrdup(o->username);
 	r->out->password = xstrdup(o->password);
-	r->out->origin = xstrdup("--username/--password-stdin");
+	r->out->origin = xstrdup(o->origin ? o->origin : "--username/--password-stdin");
 	return 1;
 }
 

@@ -61,6 +61,8 @@ struct creds_options {
 	const char *docker_config;   /* --docker-config DIR */
 	const char *registry_host;   /* "host" or "host:port" of the registry (required) */
 	const char *repository;      /* for auth.json path keys */
+	const char *origin;          /* where username and password came from, for messages;
+	                                NULL: "--username/--password-stdin" */
 };
 
 /*

@@ -18,7 +18,8 @@
  *    deletes work, else listed in details.leftovers.
  * The probes run in three waves of parallel requests: deletes, OPTIONS,
  * the manifest and the upload session; then PATCH and the mount; then
- * the clean-up.
+ * the clean-up. They start as soon as the registry check is done; the
+ * referrers check runs meanwhile and its verdict is read at the end.
  */
 #include "checks/check.h"
 #include "checks/verdict.h"
@@ -154,13 +155,12 @@ static void setup_wave1(struct probe *p, char *paths[6], struct curl_slist *acce
 {
 	const struct run_config *c = p->ctx->config;
 	char *d1 = random_digest(), *d2 = random_digest(), *d3 = random_digest();
-	const char *ref = p->ctx->facts->manifest_digest;
 
 	paths[0] = xstrfmt("/v2/%s/manifests/%s", p->repo, d1);
 	paths[1] = xstrfmt("/v2/%s/blobs/%s", p->repo, d2);
 	paths[2] = xstrfmt("/v2/%s/manifests/%s", p->repo, c->tag);
 	paths[3] = xstrfmt("/v2/%s/blobs/%s", p->repo, d3);
-	paths[4] = xstrfmt("/v2/%s/manifests/%s", p->repo, ref ? ref : c->tag);
+	paths[4] = xstrfmt("/v2/%s/manifests/%s", p->repo, c->tag);
 	paths[5] = xstrfmt("/v2/%s/blobs/uploads/", p->scratch);
 	p->del_manifest = (struct registry_call){ .method = "DELETE", .path = paths[0],
 		.repository = p->repo, .actions = REG_PULL | REG_PUSH | REG_DELETE };
@@ -485,8 +485,7 @@ static void probe_registry(struct probe *p)
 	calls[n++] = &p->del_blob;
 	calls[n++] = &p->opt_manifest;
 	calls[n++] = &p->opt_blob;
-	if (ctx->facts->image_found)
-		calls[n++] = &p->manifest;
+	calls[n++] = &p->manifest;
 	if (!ctx->config->no_writes)
 		calls[n++] = &p->post;
 	registry_call_many(ctx->registry, &ctx->result->evidence, calls, n);
@@ -520,8 +519,8 @@ static void run(struct check_ctx *ctx)
 		return;
 	}
 	judge_version(&p);
-	judge_referrers(&p);
 	probe_registry(&p);
+	judge_referrers(&p);
 	conclude(&p);
 	probe_release(&p);
 }
@@ -552,7 +551,8 @@ const struct check check_capabilities = {
 	.plugin = "stellaops.doctor.integration",
 	.tags = tags,
 	.severity = STATUS_INFO,
-	.deps = (const struct check *const[]){ &check_registry, &check_pull, &check_referrers, NULL },
+	.deps = (const struct check *const[]){ &check_registry, NULL },
+	.uses = (const struct check *const[]){ &check_referrers, NULL },
 	.summary = "five capabilities (version header, Referrers API, chunked upload, cross-repository mount, delete), each proven or ruled out by a real probe",
 	.run = run,
 	.remediations = (const struct remediation[]){

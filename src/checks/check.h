@@ -12,7 +12,10 @@
  * Checks run concurrently, each in its own thread; a check runs only
  * after the checks in its `deps` have finished, and may read their
  * results and the run's shared facts (struct run_facts), which a check
- * writes only for the checks that depend on it.
+ * writes only for the checks that depend on it. A check in `uses` runs
+ * at the same time; check_dep() waits for it, so a check can do its own
+ * probes first and read the other's verdict at the end, which keeps the
+ * chain of dependent round trips short.
  *
  * To add a check:
  *  1. write src/checks/<name>.c exporting `const struct check check_<name>`;
@@ -61,7 +64,8 @@ struct check {
 	const char *plugin;
 	const char *const *tags;        /* NULL-terminated */
 	enum check_status severity;     /* default severity: info, warn or fail */
-	const struct check *const *deps; /* NULL-terminated, or NULL */
+	const struct check *const *deps; /* run before this one starts; NULL-terminated, or NULL */
+	const struct check *const *uses; /* run alongside; check_dep waits for them; or NULL */
 	const char *summary;            /* one line: what it checks */
 	void (*run)(struct check_ctx *ctx);
 	const struct remediation *remediations; /* the first is the fallback */
@@ -75,7 +79,6 @@ struct run_facts {
 	/* by check.integration.oci.pull */
 	char *manifest_digest;           /* validated, or NULL */
 	char *manifest_media_type;       /* or NULL */
-	int image_found;
 };
 
 struct run_config {
@@ -96,6 +99,7 @@ struct check_result {
 	json_t *details;                 /* object, owned */
 	struct evidence_log evidence;
 	long duration_ms;
+	long depth;                      /* round trips on the longest chain up to its end */
 	int done;
 	int selected;                    /* asked for by the user (else run only as a dependency) */
 };
@@ -116,7 +120,10 @@ const struct check *check_find(const char *id);
 /* Sets status, message (printf-style) and cause in one go. */
 void check_set(struct check_ctx *ctx, enum check_status status, const char *cause,
 	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-/* The result of a dependency (finished by the time run is called). */
+/*
+ * The result of a check in `deps` or `uses`. For `uses`, this waits until
+ * that check has finished, so call it only when the answer is needed.
+ */
 const struct check_result *check_dep(struct check_ctx *ctx, const struct check *dep);
 /* The remediation that fits a result. */
 const struct remediation *check_remediation(const struct check_result *res);

@@ -59,12 +59,7 @@ void check_set(struct check_ctx *ctx, enum check_status status, const char *caus
 
 const struct check_result *check_dep(struct check_ctx *ctx, const struct check *dep)
 {
-	size_t i;
-
-	for (i = 0; i < check_table_size; i++)
-		if (check_table[i] == dep)
-			return &ctx->run->results[i];
-	return NULL;
+	return run_wait(ctx->run, dep);
 }
 
 const struct remediation *check_remediation(const struct check_result *res)

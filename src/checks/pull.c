@@ -79,7 +79,6 @@ static void found(struct check_ctx *ctx, const struct registry_call *call,
 	detail_str(ctx, "digest", digest);
 	check_set(ctx, STATUS_PASS, NULL, "pulled the manifest of %s:%s (%s)",
 		  ctx->config->repository, ctx->config->tag, digest);
-	ctx->facts->image_found = 1;
 	ctx->facts->manifest_digest = digest;
 	ctx->facts->manifest_media_type = type[0] ? xstrdup(type) : NULL;
 }

@@ -47,28 +47,18 @@ static char *fallback_tag(const char *digest)
 	return tag;
 }
 
-/* Looks for the fallback tag; notes whether it resolves to the subject itself. */
-static void probe_fallback(struct check_ctx *ctx, const char *digest)
+/* Notes whether the fallback tag exists, and whether it resolves to the subject itself. */
+static void note_fallback(struct check_ctx *ctx, const struct registry_call *call,
+			  const char *digest)
 {
-	struct curl_slist *accept = manifest_accept_headers();
+	const char *got = http_header_get(&call->resp, "Docker-Content-Digest");
 	char *tag = fallback_tag(digest);
-	char *path = xstrfmt("/v2/%s/manifests/%s", ctx->config->repository, tag);
-	struct registry_call call = {
-		.method = "HEAD", .path = path, .repository = ctx->config->repository,
-		.actions = REG_PULL, .headers = accept, .follow = 1,
-	};
-	const char *got;
 
-	registry_call(ctx->registry, &ctx->result->evidence, &call);
-	got = http_header_get(&call.resp, "Docker-Content-Digest");
 	json_object_set_new(ctx->result->details, "fallbackTag",
 			    json_pack("{s:s, s:b, s:b}", "tag", tag,
-				      "exists", call.resp.status == 200,
+				      "exists", call->resp.status == 200,
 				      "resolvesToSubject",
-				      call.resp.status == 200 && got && !strcmp(got, digest)));
-	registry_call_release(&call);
-	curl_slist_free_all(accept);
-	free(path);
+				      call->resp.status == 200 && got && !strcmp(got, digest)));
 	free(tag);
 }
 
@@ -125,8 +115,8 @@ static void conclude(struct check_ctx *ctx, const struct referrers_verdict *rv, 
 	free(how);
 }
 
-static void judge(struct check_ctx *ctx, const struct registry_call *call, const char *digest,
-		  int probed)
+static void judge(struct check_ctx *ctx, const struct registry_call *call,
+		  const struct registry_call *fallback, const char *digest, int probed)
 {
 	struct referrers_verdict rv;
 	struct referrers_answer a = { 0 };
@@ -144,21 +134,31 @@ static void judge(struct check_ctx *ctx, const struct registry_call *call, const
 		verdict_set(&rv.v, CAP_UNKNOWN, "404 with an empty body");
 	add_details(ctx, call, type, &rv);
 	conclude(ctx, &rv, probed);
-	if (rv.v.state == CAP_UNSUPPORTED && !probed)
-		probe_fallback(ctx, digest);
+	if (rv.v.state == CAP_UNSUPPORTED && fallback->method)
+		note_fallback(ctx, fallback, digest);
 	verdict_release(&rv.v);
 }
 
+/*
+ * GET on the referrers endpoint; with a real digest, a HEAD of its
+ * fallback tag goes out at the same time, so that a registry without the
+ * API costs no extra round trip.
+ */
 static void run(struct check_ctx *ctx)
 {
 	struct curl_slist *accept = curl_slist_append(NULL, "Accept: " OCI_INDEX_TYPE);
+	struct curl_slist *manifest_accept = manifest_accept_headers();
 	int probed = ctx->facts->manifest_digest == NULL;
 	const char *digest = probed ? ZERO_DIGEST : ctx->facts->manifest_digest;
 	char *path = xstrfmt("/v2/%s/referrers/%s", ctx->config->repository, digest);
+	char *tag = fallback_tag(digest);
+	char *tag_path = xstrfmt("/v2/%s/manifests/%s", ctx->config->repository, tag);
 	struct registry_call call = {
 		.method = "GET", .path = path, .repository = ctx->config->repository,
 		.actions = REG_PULL, .headers = accept, .follow = 1,
 	};
+	struct registry_call fallback = { 0 };
+	struct registry_call *calls[] = { &call, &fallback };
 
 	detail_str(ctx, "digest", digest);
 	detail_str(ctx, "digestSource", probed ? "probe" : "test-image");
@@ -168,7 +168,11 @@ static void run(struct check_ctx *ctx)
 		check_set(ctx, STATUS_SKIP, "unreachable", "not checked: the registry is not reachable");
 		goto done;
 	}
-	registry_call(ctx->registry, &ctx->result->evidence, &call);
+	if (!probed)
+		fallback = (struct registry_call){ .method = "HEAD", .path = tag_path,
+			.repository = ctx->config->repository, .actions = REG_PULL,
+			.headers = manifest_accept, .follow = 1 };
+	registry_call_many(ctx->registry, &ctx->result->evidence, calls, probed ? 1 : 2);
 	if (!call.resp.status || call.error == REG_ERR_TRANSPORT) {
 		detail_str(ctx, "state", "unknown");
 		detail_str(ctx, "reason", call_failure_text(&call));
@@ -176,11 +180,15 @@ static void run(struct check_ctx *ctx)
 			  call_failure_text(&call));
 		goto done;
 	}
-	judge(ctx, &call, digest, probed);
+	judge(ctx, &call, &fallback, digest, probed);
 done:
 	registry_call_release(&call);
+	registry_call_release(&fallback);
 	curl_slist_free_all(accept);
+	curl_slist_free_all(manifest_accept);
 	free(path);
+	free(tag_path);
+	free(tag);
 }
 
 static const char *const cmd_probe[] = {

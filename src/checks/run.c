@@ -44,6 +44,8 @@ static void mark_needed(struct run *run, const struct check *c, int *needed)
 	needed[i] = 1;
 	for (const struct check *const *d = c->deps; d && *d; d++)
 		mark_needed(run, *d, needed);
+	for (const struct check *const *d = c->uses; d && *d; d++)
+		mark_needed(run, *d, needed);
 }
 
 void run_init(struct run *run, const struct run_config *config, struct engine *engine,
@@ -65,13 +67,23 @@ void run_init(struct run *run, const struct run_config *config, struct engine *e
 	}
 }
 
+/* Waits for another check; the caller's round-trip chain continues after its. */
+const struct check_result *run_wait(struct run *run, const struct check *c)
+{
+	const struct check_result *res = &run->results[table_index(c)];
+
+	pthread_mutex_lock(&run->lock);
+	while (!res->done)
+		pthread_cond_wait(&run->cond, &run->lock);
+	engine_chain_join(res->depth);
+	pthread_mutex_unlock(&run->lock);
+	return res;
+}
+
 static void wait_for_deps(struct run *run, const struct check *c)
 {
-	pthread_mutex_lock(&run->lock);
 	for (const struct check *const *d = c->deps; d && *d; d++)
-		while (!run->results[table_index(*d)].done)
-			pthread_cond_wait(&run->cond, &run->lock);
-	pthread_mutex_unlock(&run->lock);
+		run_wait(run, *d);
 }
 
 static void *worker_main(void *arg)
@@ -93,6 +105,7 @@ static void *worker_main(void *arg)
 	if (!res->message)
 		res->message = xstrdup("");
 	res->duration_ms = mono_ms() - start;
+	res->depth = engine_chain_get();
 
 	pthread_mutex_lock(&run->lock);
 	res->done = 1;
@@ -137,6 +150,9 @@ void run_execute(struct run *run)
 			pthread_join(ws[i].tid, NULL);
 	run->duration_ms = mono_ms() - start;
 	run->requests = engine_request_count(run->engine);
+	for (i = 0; i < check_table_size; i++)
+		if (needed[i] && run->results[i].depth > run->round_trips)
+			run->round_trips = run->results[i].depth;
 	free(needed);
 	free(ws);
 }

@@ -16,6 +16,7 @@ struct run {
 	char started_at[32];             /* RFC 3339, UTC */
 	long duration_ms;
 	long requests;
+	long round_trips;                /* longest chain of dependent requests */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 };
@@ -29,6 +30,9 @@ void run_init(struct run *run, const struct run_config *config, struct engine *e
 /* Runs the checks; returns when every one has finished. */
 void run_execute(struct run *run);
 void run_release(struct run *run);
+
+/* Waits until check c has finished and returns its result. */
+const struct check_result *run_wait(struct run *run, const struct check *c);
 
 /* The worst status over the selected results. */
 enum check_status run_worst(const struct run *run, int counts[STATUS_COUNT]);

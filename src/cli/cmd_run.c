@@ -161,7 +161,10 @@ static int resolve_creds(struct run_args *a, struct creds *creds)
 
 	if (registry_url_parse(&u, a->registry, NULL) < 0)
 		return EXIT_USAGE;
-	host = u.port ? xstrfmt("%s:%d", u.host, u.port) : xstrdup(u.host);
+	if (strchr(u.host, ':'))
+		host = u.port ? xstrfmt("[%s]:%d", u.host, u.port) : xstrfmt("[%s]", u.host);
+	else
+		host = u.port ? xstrfmt("%s:%d", u.host, u.port) : xstrdup(u.host);
 	if (a->password_stdin || a->password_file) {
 		password = password_from(a);
 		if (!password) {
@@ -175,6 +178,8 @@ static int resolve_creds(struct run_args *a, struct creds *creds)
 	co.docker_config = a->docker_config;
 	co.registry_host = host;
 	co.repository = a->repository;
+	if (a->password_file)
+		co.origin = "--username/--password-file";
 	if (creds_resolve(creds, &co, &why) < 0) {
 		ret = cli_usage_error("%s", why);
 		goto done;

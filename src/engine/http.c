@@ -39,6 +39,24 @@ struct engine {
 	pthread_mutex_t trace_lock;
 };
 
+static _Thread_local long chain_depth;
+
+long engine_chain_get(void)
+{
+	return chain_depth;
+}
+
+void engine_chain_set(long depth)
+{
+	chain_depth = depth;
+}
+
+void engine_chain_join(long depth)
+{
+	if (depth > chain_depth)
+		chain_depth = depth;
+}
+
 static long now_ms(void)
 {
 	struct timespec ts;
@@ -456,6 +474,8 @@ void engine_send(struct engine *e, const struct http_request *const *reqs,
 			pthread_cond_wait(&e->cond, &e->lock);
 	pthread_mutex_unlock(&e->lock);
 
+	if (sent)
+		chain_depth++;
 	for (i = 0; i < n; i++)
 		engine_trace(e, reqs[i], resps[i]);
 	free(xs);

@@ -102,6 +102,17 @@ long engine_remaining_ms(const struct engine *e);
 long engine_request_count(struct engine *e);
 const struct engine_options *engine_opts(const struct engine *e);
 
+/*
+ * Round trips: every thread carries the length of the chain of dependent
+ * requests behind it. engine_send adds one per call (its requests run at
+ * the same time); a thread that starts work which depends on others sets
+ * its chain to the longest of theirs first. The longest chain of a run
+ * is the number of round trips a network's latency is paid for.
+ */
+long engine_chain_get(void);
+void engine_chain_set(long depth);
+void engine_chain_join(long depth);   /* chain = max(chain, depth) */
+
 /* Writes one exchange to the trace, if tracing is on. */
 void engine_trace(struct engine *e, const struct http_request *req,
 		  const struct http_response *resp);

@@ -19,6 +19,7 @@ enum token_state {
 struct token_entry {
 	char *key;
 	enum token_state state;
+	long depth;          /* round-trip chain when the token arrived */
 	char *token;
 	long status;
 	char *error;
@@ -470,12 +471,14 @@ static char *get_token(struct registry *r, struct evidence_log *log, const struc
 		fetch_token(r, log, c, scope, &a);
 		pthread_mutex_lock(&r->lock);
 		t->state = a.token ? TOKEN_OK : TOKEN_FAILED;
+		t->depth = engine_chain_get();
 		t->token = a.token;
 		t->status = a.status;
 		t->error = a.error;
 		pthread_cond_broadcast(&r->cond);
 	}
 	*status = t->status;
+	engine_chain_join(t->depth);
 	if (t->state == TOKEN_OK)
 		out = xstrdup(t->token);
 	else if (why)
@@ -708,6 +711,7 @@ struct call_thread {
 	struct registry *r;
 	struct evidence_log *log;
 	struct registry_call *call;
+	long depth;
 	pthread_t tid;
 };
 
@@ -715,7 +719,9 @@ static void *call_main(void *arg)
 {
 	struct call_thread *t = arg;
 
+	engine_chain_set(t->depth);
 	registry_call(t->r, t->log, t->call);
+	t->depth = engine_chain_get();
 	return NULL;
 }
 
@@ -729,11 +735,14 @@ void registry_call_many(struct registry *r, struct evidence_log *log,
 		ts[i].r = r;
 		ts[i].log = log;
 		ts[i].call = calls[i];
+		ts[i].depth = engine_chain_get();
 		if (pthread_create(&ts[i].tid, NULL, call_main, &ts[i]))
 			xdie("cannot start a thread");
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		pthread_join(ts[i].tid, NULL);
+		engine_chain_join(ts[i].depth);
+	}
 	free(ts);
 }
 

@@ -117,7 +117,7 @@ json_t *report_run_json(const struct run *run)
 				    "warn", counts[STATUS_WARN], "fail", counts[STATUS_FAIL],
 				    "skip", counts[STATUS_SKIP], "worst", check_status_name(worst));
 
-	return json_pack("{s:i, s:{s:s, s:s}, s:s, s:s, s:s, s:s, s:I, s:I, s:b, s:o, s:[]}",
+	return json_pack("{s:i, s:{s:s, s:s}, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:b, s:o, s:[]}",
 			 "schemaVersion", 1,
 			 "tool", "name", "ocidoctor", "version", OCIDOCTOR_VERSION,
 			 "registry", run->config->registry,
@@ -126,6 +126,7 @@ json_t *report_run_json(const struct run *run)
 			 "startedAt", run->started_at,
 			 "durationMs", (json_int_t)run->duration_ms,
 			 "requests", (json_int_t)run->requests,
+			 "roundTrips", (json_int_t)run->round_trips,
 			 "insecure", run->config->insecure,
 			 "summary", summary,
 			 "results");
