@@ -150,6 +150,7 @@ void run_execute(struct run *run)
 			pthread_join(ws[i].tid, NULL);
 	run->duration_ms = mono_ms() - start;
 	run->requests = engine_request_count(run->engine);
+	run->rate_limit = registry_rate_limit(run->registry);
 	for (i = 0; i < check_table_size; i++)
 		if (needed[i] && run->results[i].depth > run->round_trips)
 			run->round_trips = run->results[i].depth;
@@ -167,6 +168,7 @@ void run_release(struct run *run)
 		evidence_log_release(&run->results[i].evidence);
 	}
 	free(run->results);
+	json_decref(run->rate_limit);
 	if (run->facts.ping) {
 		http_response_release(run->facts.ping);
 		free(run->facts.ping);

@@ -17,6 +17,7 @@ struct run {
 	long duration_ms;
 	long requests;
 	long round_trips;                /* longest chain of dependent requests */
+	json_t *rate_limit;              /* the first rate-limiting answer, or NULL */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 };

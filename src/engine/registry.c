@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 enum token_state {
 	TOKEN_FETCHING,
@@ -34,6 +35,7 @@ struct registry {
 	pthread_cond_t cond;
 	struct challenge challenge; /* learned; scheme AUTH_NONE until then */
 	struct token_entry *tokens;
+	json_t *rate_limit;         /* first rate-limiting answer, or NULL */
 };
 
 /* ---- evidence ---------------------------------------------------------- */
@@ -109,6 +111,7 @@ void registry_free(struct registry *r)
 		free(t);
 	}
 	challenge_release(&r->challenge);
+	json_decref(r->rate_limit);
 	registry_url_release(&r->url);
 	pthread_mutex_destroy(&r->lock);
 	pthread_cond_destroy(&r->cond);
@@ -670,10 +673,95 @@ static void send_once(struct registry *r, struct evidence_log *log, struct regis
 	curl_slist_free_all(headers);
 }
 
+json_t *registry_rate_limit(struct registry *r)
+{
+	json_t *out;
+
+	pthread_mutex_lock(&r->lock);
+	out = json_incref(r->rate_limit);
+	pthread_mutex_unlock(&r->lock);
+	return out;
+}
+
+static int is_rate_limit_header(const char *name)
+{
+	return !strncasecmp(name, "ratelimit", 9) || !strncasecmp(name, "x-ratelimit", 11) ||
+	       !strcasecmp(name, "retry-after") || !strcasecmp(name, "docker-ratelimit-source");
+}
+
+/* Keeps the first rate-limiting answer of the run for the report. */
+static void note_rate_limit(struct registry *r, const char *url, const struct http_response *resp)
+{
+	json_t *headers = json_object();
+	size_t i;
+
+	for (i = 0; i < resp->nr_headers; i++)
+		if (is_rate_limit_header(resp->headers[i].name))
+			json_object_set_new(headers, resp->headers[i].name,
+					    json_string(resp->headers[i].value));
+	pthread_mutex_lock(&r->lock);
+	if (!r->rate_limit)
+		r->rate_limit = json_pack("{s:I, s:s, s:o}", "status", (json_int_t)resp->status,
+					  "url", url, "headers", headers);
+	else
+		json_decref(headers);
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* Milliseconds a Retry-After header asks for (seconds or an HTTP date); -1 when absent. */
+static long retry_after_ms(const struct http_response *resp)
+{
+	const char *v = http_header_get(resp, "Retry-After");
+	char *end;
+	long secs;
+	time_t when;
+
+	if (!v)
+		return -1;
+	secs = strtol(v, &end, 10);
+	if (end != v && !*end && secs >= 0)
+		return secs > 3600 ? 3600000 : secs * 1000;
+	when = curl_getdate(v, NULL);
+	if (when == -1)
+		return -1;
+	return when > time(NULL) ? (long)(when - time(NULL)) * 1000 : 0;
+}
+
+/*
+ * Decides whether to send again after a 429 or 503: only idempotent
+ * methods, a bounded number of times, and only when the wait fits
+ * before the deadline. Sleeps the wait; returns 1 to retry.
+ */
+static int handle_rate_limit(struct registry *r, struct registry_call *call, const char *url,
+			     int *retries)
+{
+	long status = call->resp.status, wait = retry_after_ms(&call->resp);
+	struct timespec ts;
+
+	if (status != 429 && !(status == 503 && wait >= 0))
+		return 0;
+	note_rate_limit(r, url, &call->resp);
+	if (strcmp(call->method, "GET") && strcmp(call->method, "HEAD") &&
+	    strcmp(call->method, "OPTIONS"))
+		return 0;
+	if (*retries >= REGISTRY_MAX_RETRIES)
+		return 0;
+	if (wait < 0)
+		wait = 1000;
+	if (wait > REGISTRY_MAX_RETRY_WAIT_MS ||
+	    wait + 1000 > engine_remaining_ms(r->engine))
+		return 0;
+	ts.tv_sec = wait / 1000;
+	ts.tv_nsec = (wait % 1000) * 1000000L;
+	nanosleep(&ts, NULL);
+	(*retries)++;
+	return 1;
+}
+
 int registry_call(struct registry *r, struct evidence_log *log, struct registry_call *call)
 {
 	struct call_state st = { 0 };
-	int hops = 0;
+	int hops = 0, retries = 0;
 
 	http_response_init(&call->resp, engine_opts(r->engine)->max_body);
 	call->error = REG_ERR_NONE;
@@ -694,6 +782,8 @@ int registry_call(struct registry *r, struct evidence_log *log, struct registry_
 		}
 		if (call->resp.status == 401 && handle_401(r, log, call, &st))
 			continue;
+		if (handle_rate_limit(r, call, st.url, &retries))
+			continue;
 		if (call->resp.status >= 300 && call->resp.status < 400 &&
 		    handle_redirect(r, call, &st, &hops))
 			continue;
@@ -701,6 +791,7 @@ int registry_call(struct registry *r, struct evidence_log *log, struct registry_
 	}
 done:
 	call->redirects = hops;
+	call->retries = retries;
 	call->url = st.url;
 	free_secret(st.auth);
 	free(st.token_scope);

@@ -12,6 +12,10 @@
  *    challenge names and try once more;
  *  - redirects of GET and HEAD, at most REGISTRY_MAX_REDIRECTS hops, with
  *    credentials only for hops to the registry's own origin;
+ *  - rate limits: GET, HEAD and OPTIONS answered 429 or 503 are retried
+ *    up to REGISTRY_MAX_RETRIES times, after Retry-After (capped, and
+ *    never past the run's deadline); the first such answer is kept so
+ *    the report can say the registry is rate-limiting;
  *  - evidence: every exchange (token requests included) is appended to
  *    the caller's evidence log.
  *
@@ -26,9 +30,13 @@
 #include "engine/http.h"
 #include "util/ref.h"
 
+#include <jansson.h>
 #include <pthread.h>
 
 #define REGISTRY_MAX_REDIRECTS 5
+/* Retries of an idempotent request answered 429 or 503, and the longest wait. */
+#define REGISTRY_MAX_RETRIES 2
+#define REGISTRY_MAX_RETRY_WAIT_MS 5000
 
 /* One request as the evidence of a check. */
 struct evidence {
@@ -109,7 +117,15 @@ struct registry_call {
 	long token_status;              /* status of the last token request, 0 when none */
 	int authenticated;              /* credentials or a token went with the final request */
 	int redirects;                  /* redirects followed */
+	int retries;                    /* retries after 429 or 503 */
 };
+
+/*
+ * The first rate-limiting answer (429, or 503 with Retry-After) of the
+ * run, as {"status", "url", "retryAfter", "headers": {...}}, or NULL.
+ * Returns a new reference.
+ */
+json_t *registry_rate_limit(struct registry *r);
 
 /* Performs the call; returns 0 when a response arrived (any status), -1 otherwise. */
 int registry_call(struct registry *r, struct evidence_log *log, struct registry_call *call);

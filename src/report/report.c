@@ -108,7 +108,18 @@ json_t *report_result_json(const struct check_result *res)
 	return o;
 }
 
+static json_t *run_json_base(const struct run *run);
+
 json_t *report_run_json(const struct run *run)
+{
+	json_t *o = run_json_base(run);
+
+	if (run->rate_limit)
+		json_object_set(o, "rateLimit", run->rate_limit);
+	return o;
+}
+
+static json_t *run_json_base(const struct run *run)
 {
 	int counts[STATUS_COUNT];
 	enum check_status worst = run_worst(run, counts);

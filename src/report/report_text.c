@@ -80,6 +80,23 @@ static int text_result(struct report *rep, const struct check_result *res)
 	return 0;
 }
 
+/* Says so when the registry rate-limited the run, with the headers it sent. */
+static void rate_limit_note(struct report *rep)
+{
+	const json_t *rl = rep->run->rate_limit;
+	const char *name;
+	json_t *value;
+
+	if (!rl)
+		return;
+	fprintf(rep->out, "Note: the registry is rate-limiting (%lld on %s)",
+		(long long)json_integer_value(json_object_get(rl, "status")),
+		json_string_value(json_object_get(rl, "url")));
+	json_object_foreach(json_object_get(rl, "headers"), name, value)
+		fprintf(rep->out, "; %s: %s", name, json_string_value(value));
+	fputc('\n', rep->out);
+}
+
 static int text_end(struct report *rep)
 {
 	int counts[STATUS_COUNT];
@@ -91,6 +108,7 @@ static int text_end(struct report *rep)
 	label(rep, worst);
 	fprintf(rep->out, " (%ld requests in %ld ms)\n", rep->run->requests,
 		rep->run->duration_ms);
+	rate_limit_note(rep);
 	return 0;
 }
 

@@ -207,12 +207,15 @@ def _write(path, text, mode=0o644):
     return path
 
 
-def _tail(path, lines=30):
+def _tail(path, lines=30, width=300):
+    """The last lines of a log file, each cut to width, secrets redacted."""
     try:
         with open(path, errors="replace") as f:
-            return redact("".join(f.readlines()[-lines:]))
+            tail = f.readlines()[-lines:]
     except OSError:
         return ""
+    return redact("".join(line if len(line) <= width else line[:width] + "...\n"
+                          for line in tail))
 
 
 # --------------------------------------------------------------------------
@@ -933,6 +936,12 @@ class DoctorTestCase(unittest.TestCase):
         if not re.search(pattern, text, re.IGNORECASE):
             self.fail("%s: %r does not match /%s/"
                       % (check_id(check), redact(text, self.secrets()), pattern))
+
+    def assertTraced(self, code, _stdout, stderr):
+        """A -v run gave a verdict (exit 0-2) and wrote a trace on stderr, so
+        that a secret check on its output means something."""
+        self.assertIn(code, (EXIT_OK, EXIT_WARN, EXIT_FAIL), redact(stderr[-500:]))
+        self.assertTrue(stderr.strip(), "-v wrote no trace on stderr")
 
     def assertNoSecrets(self, secrets, *texts):
         """None of the secrets occurs in any of the texts (without printing them)."""

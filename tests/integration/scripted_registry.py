@@ -106,8 +106,9 @@ class ScriptedRegistry:
       referrers_count  descriptors in the referrers index (default 0)
       referrers_link   add a Link rel="next" header to the first page
       filters_applied  value of OCI-Filters-Applied on referrers answers
-      fallback_tag     also store an empty index under the tag sha256-<hex>
-                       of the image (the referrers tag schema)
+      fallback_tag     True: also store an empty index under the tag
+                       sha256-<hex> of the image (the referrers tag schema);
+                       "subject": that tag names the image itself (GitLab)
       version_header   send Docker-Distribution-API-Version (default True)
       readonly         uploads and deletes answer 405 text/plain, Allow: GET, HEAD
       upload_status    401 or 403: the answer to every upload start
@@ -167,7 +168,9 @@ class ScriptedRegistry:
         self.layer_digest = self._add_blob(REPOSITORY, layer)
         self.manifest_digest = self._add_manifest(REPOSITORY, TAG, h.OCI_MANIFEST, manifest)
         self.fallback_tag = self.manifest_digest.replace(":", "-")
-        if fallback_tag:
+        if fallback_tag == "subject":
+            self._repo(REPOSITORY)["tags"][self.fallback_tag] = self.manifest_digest
+        elif fallback_tag:
             index = json.dumps(empty_index()).encode()
             self._add_manifest(REPOSITORY, self.fallback_tag, h.OCI_INDEX, index)
 
@@ -196,8 +199,8 @@ class ScriptedRegistry:
         self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
         self._httpd.daemon_threads = True
         self.port = self._httpd.server_address[1]
-        threading.Thread(target=self._httpd.serve_forever, name="scripted-registry",
-                         daemon=True).start()
+        threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                         name="scripted-registry", daemon=True).start()
         h._track(self)
         return self
 

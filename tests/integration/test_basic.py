@@ -88,8 +88,8 @@ class BasicAuthTest(h.DoctorTestCase):
         for name, (args, stdin, env) in runs.items():
             for fmt in ("text", "json"):
                 with self.subTest(source=name, format=fmt):
-                    self.doctor(["run", "--registry", self.registry.url, "-v",
-                                 "--format", fmt] + args, stdin, env)
+                    self.assertTraced(*self.doctor(["run", "--registry", self.registry.url,
+                                                    "-v", "--format", fmt] + args, stdin, env))
 
 
 if __name__ == "__main__":

@@ -57,7 +57,7 @@ class PlainRegistryTest(h.DoctorTestCase):
     def test_text_report(self):
         code, out, err = self.doctor(["run", "--registry", self.registry.url,
                                       "--format", "text"])
-        self.assertEqual(code, h.EXIT_OK, err)
+        self.assertExit(code, h.EXIT_OK, None, err)
         for check in h.CHECK_IDS:
             self.assertIn(check, out)
         self.assertRegex(out, r"(?im)^.*(summary|\b\d+\s+pass(ed)?\b|\bpass(ed)?\W+\d+).*$")
@@ -67,7 +67,7 @@ class PlainRegistryTest(h.DoctorTestCase):
         path = os.path.join(h.scratch_dir("output-"), "report.json")
         code, _, err = self.doctor(["run", "--registry", self.registry.url,
                                     "--format", "json", "-o", path])
-        self.assertEqual(code, h.EXIT_OK, err)
+        self.assertExit(code, h.EXIT_OK, None, err)
         with open(path) as f:
             report = json.load(f)
         self.assertEqual(sorted(r["checkId"] for r in report["results"]), sorted(h.CHECK_IDS))

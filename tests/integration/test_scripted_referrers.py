@@ -135,9 +135,12 @@ class ReferrersCheckTest(sr.ScriptedTestCase):
                 self.assertEqual(clients.get(name), value, "%s in %s" % (name, clients))
 
     def assertUnsupported(self, details, reg, exists=False):
-        """The fallback tag of the image was looked up."""
-        self.assertEqual(details.get("fallbackTag"),
+        """The fallback tag of the image was looked up (extra keys allowed)."""
+        tag = details.get("fallbackTag") or {}
+        self.assertEqual({"tag": tag.get("tag"), "exists": tag.get("exists")},
                          {"tag": reg.fallback_tag, "exists": exists}, details)
+        self.assertEqual(len(reg.requests(path_contains="/manifests/" + reg.fallback_tag)), 1,
+                         "the fallback tag is looked up once")
 
     def assertOneProbe(self, reg):
         """The digest came from the pull check's single HEAD, and the API was
@@ -211,6 +214,13 @@ class ReferrersCheckTest(sr.ScriptedTestCase):
         reg, report, err, d = self.verdict(referrers="404-plain", fallback_tag=True)
         self.assertVerdict(report, err, "warn", "unsupported")
         self.assertUnsupported(d, reg, exists=True)
+
+    def test_fallback_tag_that_is_the_subject(self):
+        # GitLab resolves sha256-<hex> to the subject itself (oras-go#1396):
+        # that is not a referrers index.
+        reg, report, err, d = self.verdict(referrers="404-plain", fallback_tag="subject")
+        self.assertVerdict(report, err, "warn", "unsupported")
+        self.assertEqual((d.get("fallbackTag") or {}).get("resolvesToSubject"), True, d)
 
     def test_json_404_is_unsupported(self):
         reg, report, err, d = self.verdict(referrers="404-json-error")

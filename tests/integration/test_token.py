@@ -107,11 +107,12 @@ class TokenAuthTest(h.DoctorTestCase):
         for fmt in ("text", "json"):
             for password in (PASSWORD, WRONG):
                 with self.subTest(format=fmt, right=password == PASSWORD):
-                    self.doctor(["run", "--registry", self.registry.url, "-v",
-                                 "--format", fmt, "--username", USER, "--password-stdin"],
-                                password + "\n")
+                    self.assertTraced(*self.doctor(
+                        ["run", "--registry", self.registry.url, "-v", "--format", fmt,
+                         "--username", USER, "--password-stdin"], password + "\n"))
             with self.subTest(format=fmt, anonymous=True):
-                self.doctor(["run", "--registry", self.registry.url, "-v", "--format", fmt])
+                self.assertTraced(*self.doctor(["run", "--registry", self.registry.url,
+                                                "-v", "--format", fmt]))
 
 
 if __name__ == "__main__":
