@@ -328,10 +328,9 @@ static char *oauth_body(const struct creds *c, const char *service, const char *
 	return body;
 }
 
-/* Pulls the token out of a token endpoint's JSON answer. */
-static char *parse_token(const struct buf *body)
+char *registry_parse_token(const char *body, size_t len)
 {
-	json_t *root = json_loadb(body->data, body->len, 0, NULL);
+	json_t *root = json_loadb(body, len, 0, NULL);
 	const char *t = NULL;
 	char *out = NULL;
 
@@ -383,7 +382,7 @@ static void describe_token_answer(struct token_answer *a, const char *realm,
 				   " (credentials rejected)" : "");
 		return;
 	}
-	a->token = parse_token(&resp->body);
+	a->token = registry_parse_token(resp->body.data, resp->body.len);
 	if (!a->token)
 		a->error = xstrfmt("token endpoint %s answered 200 without a usable token", realm);
 }

@@ -135,6 +135,13 @@ void registry_call_many(struct registry *r, struct evidence_log *log,
 void registry_call_release(struct registry_call *call);
 
 /*
+ * Pulls the token ("token", else "access_token") out of a token
+ * endpoint's JSON answer; NULL when there is none or it is unusable
+ * (over 64 KiB, or holding a line break). Newly allocated.
+ */
+char *registry_parse_token(const char *body, size_t len);
+
+/*
  * Asks the token realm for a token for `scope` with the configured
  * credentials (anonymously when there are none). Used by the credentials
  * check. Returns the HTTP status of the token endpoint (0 on transport
