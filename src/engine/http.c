@@ -360,6 +360,21 @@ static int take_pending(struct engine *e, struct xfer **list)
 	return holders;
 }
 
+/* How long the loop may sleep: libcurl's own timer, else until woken. */
+static int poll_ms(struct engine *e)
+{
+	long t = -1;
+
+	curl_multi_timeout(e->multi, &t);
+	return t >= 0 && t < 1000 ? (int)t : 1000;
+}
+
+/*
+ * Moves handed-over transfers into the multi handle, drives them, and
+ * hands finished ones back, until no holder is left and nothing runs.
+ * Finished transfers are reaped right after curl_multi_perform, before
+ * sleeping, so no sender waits on a poll timeout.
+ */
 void engine_loop(struct engine *e)
 {
 	int running = 0;
@@ -378,8 +393,7 @@ void engine_loop(struct engine *e)
 		while ((msg = curl_multi_info_read(e->multi, &queued)))
 			if (msg->msg == CURLMSG_DONE)
 				finish(e, msg->easy_handle, msg->data.result);
-		curl_multi_perform(e->multi, &running);
-		curl_multi_poll(e->multi, NULL, 0, 1000, NULL);
+		curl_multi_poll(e->multi, NULL, 0, poll_ms(e), NULL);
 	}
 }
 

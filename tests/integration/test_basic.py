@@ -55,7 +55,7 @@ class BasicAuthTest(h.DoctorTestCase):
 
     def test_password_on_stdin(self):
         args, stdin, env = self.sources()["stdin"]
-        code, report, err = self.run_registry(*args, stdin=stdin, env=env)
+        code, report, err = self.run_core(*args, stdin=stdin, env=env)
         for check in ("credentials", "pull", "push"):
             self.assertStatus(report, check, "pass", err)
         self.assertExit(code, h.EXIT_OK, report, err)

@@ -19,6 +19,7 @@ no binary.
 
 import http.client
 import json
+import time
 import unittest
 
 import harness as h
@@ -159,6 +160,12 @@ class CapabilitiesServerSelfTest(unittest.TestCase):
         reg = self.start(options="unimplemented")
         status, headers, _ = reg.call("OPTIONS", "/v2/library/alpine/manifests/latest")
         self.assertEqual((status, headers["Allow"]), (405, None))
+
+    def test_delay(self):
+        reg = self.start(delay_ms=200)
+        started = time.monotonic()
+        self.assertEqual(reg.call("GET", "/v2/")[0], 200)
+        self.assertGreaterEqual(time.monotonic() - started, 0.2)
 
     def test_override_and_requests(self):
         reg = self.start(status_override={("GET", r"^/v2/$"): (418, {"X-Odd": "1"}, "teapot")})

@@ -19,7 +19,7 @@ class TlsRegistryTest(h.DoctorTestCase):
                                                    seed=[("library/alpine", "latest")]))
 
     def test_trusted_ca_passes(self):
-        code, report, err = self.run_registry("--ca-file", self.registry.ca_file)
+        code, report, err = self.run_core("--ca-file", self.registry.ca_file)
         self.assertStatus(report, "registry", "pass", err)
         self.assertIs(h.result_of(report, "registry")["details"].get("tls"), True)
         self.assertStatus(report, "pull", "pass", err)
