@@ -9,6 +9,7 @@
  * The section's grammar; anything else in it is an error reported with
  * file and line, so a page that would lose advice does not build:
  *
+ *   an introduction                     ignored
  *   ### `CAUSE` ...                      starts the advice for one cause
  *   summary lines                       one paragraph
  *   - **PLATFORM**: text                 a step: docker-compose, bare-metal or kubernetes
@@ -220,9 +221,8 @@ static void parse_remediation(struct page *p, char *cursor)
 			append(p, step->text, t);
 		} else if (p->nr_causes) {
 			append(p, p->causes[p->nr_causes - 1].summary, t);
-		} else {
-			die(p, "text before the first cause heading: ", line);
 		}
+		/* text before the first cause heading introduces the section */
 	}
 	if (in_fence)
 		die(p, "a command block is not closed", NULL);

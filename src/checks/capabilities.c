@@ -525,26 +525,6 @@ static void run(struct check_ctx *ctx)
 	probe_release(&p);
 }
 
-static const struct remediation_step steps_referrers[] = {
-	{ .platform = "bare-metal", .text = "See 'ocidoctor explain check.integration.oci.referrers' for the registries that serve the Referrers API; until then clients use sha256-<hex> tags.", .commands = NULL },
-	{ 0 }
-};
-static const char *const cmd_delete[] = {
-	"# /etc/docker/registry/config.yml\nstorage:\n  delete:\n    enabled: true",
-	"sudo systemctl restart docker-registry",
-	NULL
-};
-static const struct remediation_step steps_partial[] = {
-	{ .platform = "bare-metal", .text = "distribution: deletes are off by default; enable storage.delete.enabled and restart. Read-only mode (storage.maintenance.readonly) turns uploads and mounts off.", .commands = cmd_delete },
-	{ .platform = "docker-compose", .text = "distribution in a container: set REGISTRY_STORAGE_DELETE_ENABLED=true in the service's environment and recreate it.", .commands = (const char *const[]){ "docker compose up -d registry", NULL } },
-	{ .platform = "kubernetes", .text = "Harbor: deletes follow project roles and the system read-only switch; Quay: blob deletes are always refused (manifest deletes work). A capability marked unknown because of a denial needs credentials with push and delete rights to be verified.", .commands = NULL },
-	{ 0 }
-};
-static const struct remediation_step steps_connection[] = {
-	{ .platform = "bare-metal", .text = "A probe got no answer; see check.integration.oci.registry for the connection problem.", .commands = NULL },
-	{ 0 }
-};
-
 const struct check check_capabilities = {
 	.id = "check.integration.oci.capabilities",
 	.title = "OCI Registry Capability Matrix",
@@ -555,10 +535,5 @@ const struct check check_capabilities = {
 	.uses = (const struct check *const[]){ &check_referrers, NULL },
 	.summary = "five capabilities (version header, Referrers API, chunked upload, cross-repository mount, delete), each proven or ruled out by a real probe",
 	.run = run,
-	.remediations = (const struct remediation[]){
-		{ .cause = "partial", .summary = "Some capabilities are missing or could not be verified; pipelines that need them will fail.", .steps = steps_partial },
-		{ .cause = "referrers", .summary = "The Referrers API is missing: clients link artifacts with the tag schema.", .steps = steps_referrers },
-		{ .cause = "connection", .summary = "The capability probes could not reach the registry.", .steps = steps_connection },
-		{ 0 }
-	},
+	.causes = (const char *const[]){ "partial", "referrers", "connection", NULL },
 };

@@ -7,7 +7,7 @@
  * makes its requests through ctx->registry (never printing anything) and
  * fills in ctx->result: a status, a one-line message, structured details
  * (a jansson object) and, when it did not pass, the cause that picks its
- * remediation. Requests are recorded as evidence by the registry layer.
+ * remediation from the knowledge base (kb.h: docs/checks/<id>.md). Requests are recorded as evidence by the registry layer.
  *
  * Checks run concurrently, each in its own thread; a check runs only
  * after the checks in its `deps` have finished, and may read their
@@ -20,7 +20,8 @@
  * To add a check:
  *  1. write src/checks/<name>.c exporting `const struct check check_<name>`;
  *  2. declare it below and add it to check_table[] in checks.c;
- *  3. write docs/checks/<id>.md;
+ *  3. write docs/checks/<id>.md, with a "## Remediation" entry for every
+ *     cause in `.causes` (tools/kbgen.c compiles it in; test_kb checks it);
  *  4. add integration tests under tests/integration/.
  */
 #ifndef OCIDOCTOR_CHECK_H
@@ -68,7 +69,7 @@ struct check {
 	const struct check *const *uses; /* run alongside; check_dep waits for them; or NULL */
 	const char *summary;            /* one line: what it checks */
 	void (*run)(struct check_ctx *ctx);
-	const struct remediation *remediations; /* the first is the fallback */
+	const char *const *causes;      /* every cause run may set; each has advice in the KB */
 };
 
 /* What the checks share with their dependents. Written by one check each. */
@@ -125,8 +126,10 @@ void check_set(struct check_ctx *ctx, enum check_status status, const char *caus
  * that check has finished, so call it only when the answer is needed.
  */
 const struct check_result *check_dep(struct check_ctx *ctx, const struct check *dep);
-/* The remediation that fits a result. */
+/* The remediation that fits a result: its page's entry for the cause, else the page's first. */
 const struct remediation *check_remediation(const struct check_result *res);
+/* Whether c lists cause in .causes. */
+int check_declares_cause(const struct check *c, const char *cause);
 
 /* Shorthands for details. */
 void detail_str(struct check_ctx *ctx, const char *key, const char *value);

@@ -2,9 +2,11 @@
  * checks: the table of every check, and the small helpers checks share.
  */
 #include "checks/check.h"
+#include "checks/kb.h"
 #include "checks/run.h"
 #include "util/xalloc.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,6 +53,7 @@ void check_set(struct check_ctx *ctx, enum check_status status, const char *caus
 	va_start(ap, fmt);
 	buf_vaddf(&b, fmt, ap);
 	va_end(ap);
+	assert(!cause || check_declares_cause(ctx->result->check, cause));
 	free(ctx->result->message);
 	ctx->result->message = buf_detach(&b);
 	ctx->result->status = status;
@@ -64,14 +67,22 @@ const struct check_result *check_dep(struct check_ctx *ctx, const struct check *
 
 const struct remediation *check_remediation(const struct check_result *res)
 {
-	const struct remediation *r = res->check->remediations;
+	const struct kb_page *page = kb_find(res->check->id);
+	const struct remediation *r = kb_remediation(page, res->cause);
 
-	if (!r)
-		return NULL;
-	for (; res->cause && r->cause; r++)
-		if (!strcmp(r->cause, res->cause))
-			return r;
-	return res->check->remediations;
+	if (r)
+		return r;
+	return page && page->remediations->cause ? page->remediations : NULL;
+}
+
+int check_declares_cause(const struct check *c, const char *cause)
+{
+	const char *const *p;
+
+	for (p = c->causes; p && *p; p++)
+		if (!strcmp(*p, cause))
+			return 1;
+	return 0;
 }
 
 void detail_str(struct check_ctx *ctx, const char *key, const char *value)

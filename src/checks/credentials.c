@@ -101,26 +101,6 @@ static void run(struct check_ctx *ctx)
 	challenge_release(&c);
 }
 
-static const char *const cmd_login[] = {
-	"printf '%s' \"$PASSWORD\" | ocidoctor run --registry REGISTRY --username USER --password-stdin",
-	"docker login REGISTRY",
-	NULL
-};
-
-static const struct remediation_step steps_rejected[] = {
-	{ .platform = "bare-metal", .text = "Check the user name and password or token; log in again to refresh a stored credential.", .commands = cmd_login },
-	{ .platform = "kubernetes", .text = "Check the Secret that holds the registry credentials (kubectl get secret NAME -o yaml) and rotate it if the token expired.", .commands = NULL },
-	{ 0 }
-};
-static const struct remediation_step steps_none[] = {
-	{ .platform = "bare-metal", .text = "Pass --username with --password-stdin, set OCI_USERNAME and OCI_PASSWORD, or log in with docker login so ~/.docker/config.json holds them.", .commands = cmd_login },
-	{ 0 }
-};
-static const struct remediation_step steps_insecure[] = {
-	{ .platform = "bare-metal", .text = "Serve the registry (and its token service) over HTTPS, then use an https:// URL.", .commands = NULL },
-	{ 0 }
-};
-
 const struct check check_credentials = {
 	.id = "check.integration.oci.credentials",
 	.title = "OCI Registry Credentials",
@@ -130,11 +110,5 @@ const struct check check_credentials = {
 	.deps = (const struct check *const[]){ &check_registry, NULL },
 	.summary = "the configured credentials are accepted by the registry or its token service",
 	.run = run,
-	.remediations = (const struct remediation[]){
-		{ .cause = "rejected", .summary = "The registry rejected the credentials.", .steps = steps_rejected },
-		{ .cause = "none", .summary = "No credentials are configured; only anonymous access was tested.", .steps = steps_none },
-		{ .cause = "insecure", .summary = "ocidoctor will not send credentials over plain HTTP to a remote host.", .steps = steps_insecure },
-		{ .cause = "error", .summary = "The credentials could not be verified.", .steps = steps_rejected },
-		{ 0 }
-	},
+	.causes = (const char *const[]){ "rejected", "none", "insecure", "error", "not-needed", "scheme", "unreachable", NULL },
 };

@@ -102,26 +102,6 @@ done:
 	free(path);
 }
 
-static const struct remediation_step steps_denied[] = {
-	{ .platform = "bare-metal", .text = "Use credentials with push rights on the repository (in Harbor a project Developer or a robot account with push; in distribution's token service, the push action).", .commands = NULL },
-	{ .platform = "kubernetes", .text = "Check the push secret used by the pipeline and the account's role in the registry project.", .commands = NULL },
-	{ 0 }
-};
-static const char *const cmd_readonly[] = {
-	"grep -A3 readonly /etc/docker/registry/config.yml",
-	"sudo systemctl restart docker-registry",
-	NULL
-};
-static const struct remediation_step steps_readonly[] = {
-	{ .platform = "bare-metal", .text = "distribution: set storage.maintenance.readonly.enabled to false once maintenance (garbage collection) is over, and restart.", .commands = cmd_readonly },
-	{ .platform = "kubernetes", .text = "Harbor: turn off the repository read-only mode under Configuration > System Settings; Quay: set REGISTRY_STATE back to normal.", .commands = NULL },
-	{ 0 }
-};
-static const struct remediation_step steps_status[] = {
-	{ .platform = "bare-metal", .text = "Check the registry's logs for the upload request; proxies in front of it must pass POST, PATCH, PUT and DELETE to /v2/.", .commands = NULL },
-	{ 0 }
-};
-
 const struct check check_push = {
 	.id = "check.integration.oci.push",
 	.title = "OCI Registry Push Authorization",
@@ -131,11 +111,5 @@ const struct check check_push = {
 	.deps = (const struct check *const[]){ &check_registry, NULL },
 	.summary = "an upload session opens (202) in the test or scratch repository and is cancelled",
 	.run = run,
-	.remediations = (const struct remediation[]){
-		{ .cause = "denied", .summary = "The credentials in use may not push to the repository.", .steps = steps_denied },
-		{ .cause = "readonly", .summary = "The registry is in read-only mode.", .steps = steps_readonly },
-		{ .cause = "status", .summary = "The registry refused to open an upload session.", .steps = steps_status },
-		{ .cause = "no-writes", .summary = "Push was not probed because --no-writes was given.", .steps = steps_status },
-		{ 0 }
-	},
+	.causes = (const char *const[]){ "denied", "readonly", "status", "no-writes", "error", "unreachable", NULL },
 };

@@ -191,35 +191,6 @@ done:
 	free(tag);
 }
 
-static const char *const cmd_probe[] = {
-	"curl -s -D- -H 'Accept: application/vnd.oci.image.index.v1+json' https://REGISTRY/v2/REPO/referrers/DIGEST",
-	NULL
-};
-static const char *const cmd_oras[] = {
-	"oras discover --distribution-spec v1.1-referrers-tag REGISTRY/REPO@DIGEST",
-	NULL
-};
-
-static const struct remediation_step steps_unsupported[] = {
-	{ .platform = "bare-metal", .text = "Clients will link artifacts with sha256-<hex> tags (the tag schema). That works on any registry, but each new artifact rewrites a shared index tag; if your tools can, pin them to it.", .commands = cmd_oras },
-	{ .platform = "bare-metal", .text = "For the API itself, move to a registry that has it: zot 2.0+, Harbor 2.11+ (2.8 to 2.10 answer with '{}' for unknown subjects), Quay 3.12+ with FEATURE_REFERRERS_API, Artifactory 7.90.1+, or a cloud registry that documents it (ECR, ACR). No distribution release has it.", .commands = NULL },
-	{ .platform = "kubernetes", .text = "If a proxy or ingress sits in front of the registry, make sure it routes /v2/*/referrers/* to the registry and does not answer with a login page.", .commands = cmd_probe },
-	{ 0 }
-};
-static const struct remediation_step steps_type[] = {
-	{ .platform = "bare-metal", .text = "The registry answers with a valid index but the wrong Content-Type: oras, notation, crane and cosign will use the tag schema, regclient will use the API. Upgrade the registry (Harbor fixed this in 2.10) or fix the proxy that rewrites the header.", .commands = cmd_probe },
-	{ 0 }
-};
-static const struct remediation_step steps_missing[] = {
-	{ .platform = "bare-metal", .text = "Name a test image that exists so the probe uses a real digest.", .commands = (const char *const[]){ "ocidoctor run --check check.integration.oci.referrers --repository myorg/app --tag 1.0", NULL } },
-	{ .platform = "kubernetes", .text = "Set oci.testRepository and oci.testTag to an image that exists.", .commands = NULL },
-	{ 0 }
-};
-static const struct remediation_step steps_connection[] = {
-	{ .platform = "bare-metal", .text = "The request failed before the registry answered; see check.integration.oci.registry.", .commands = NULL },
-	{ 0 }
-};
-
 const struct check check_referrers = {
 	.id = "check.integration.oci.referrers",
 	.title = "OCI Registry Referrers API Support",
@@ -229,12 +200,5 @@ const struct check check_referrers = {
 	.deps = (const struct check *const[]){ &check_pull, NULL },
 	.summary = "GET /v2/NAME/referrers/DIGEST answers with a valid OCI image index (200, or 404 with an index)",
 	.run = run,
-	.remediations = (const struct remediation[]){
-		{ .cause = "unsupported", .summary = "The registry has no Referrers API: clients fall back to the tag schema (sha256-<hex> tags).", .steps = steps_unsupported },
-		{ .cause = "content-type", .summary = "The Referrers API works but sends the wrong Content-Type, so some clients ignore it.", .steps = steps_type },
-		{ .cause = "missing", .summary = "The test image is missing, so the Referrers API could not be verified.", .steps = steps_missing },
-		{ .cause = "unknown", .summary = "The registry's answer neither proves nor rules out the Referrers API.", .steps = steps_missing },
-		{ .cause = "connection", .summary = "The referrers request did not get an answer.", .steps = steps_connection },
-		{ 0 }
-	},
+	.causes = (const char *const[]){ "unsupported", "content-type", "missing", "unknown", "connection", "unreachable", NULL },
 };

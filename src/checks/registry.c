@@ -154,48 +154,6 @@ done:
 	registry_call_release(&call);
 }
 
-static const char *const cmd_curl[] = { "curl -v https://REGISTRY/v2/", NULL };
-static const char *const cmd_ca[] = {
-	"ocidoctor run --registry https://REGISTRY --ca-file /path/to/ca.pem",
-	"sudo cp ca.pem /usr/local/share/ca-certificates/registry.crt && sudo update-ca-certificates",
-	NULL
-};
-static const char *const cmd_listen[] = {
-	"sudo systemctl status docker-registry",
-	"ss -ltnp | grep PORT",
-	NULL
-};
-
-static const struct remediation_step steps_generic[] = {
-	{ .platform = "bare-metal", .text = "Check that the URL points at the registry's API and that it answers GET /v2/ with 200 or 401.", .commands = cmd_curl },
-	{ .platform = "kubernetes", .text = "Check the registry Service and Ingress route /v2/ to the registry pods.", .commands = NULL },
-	{ 0 }
-};
-static const struct remediation_step steps_refused[] = {
-	{ .platform = "bare-metal", .text = "Start the registry, or fix the host and port in --registry.", .commands = cmd_listen },
-	{ .platform = "docker-compose", .text = "Check the registry container is running and its port is published: docker compose ps.", .commands = NULL },
-	{ .platform = "kubernetes", .text = "Check the registry pods are ready and the Service has endpoints: kubectl get endpoints.", .commands = NULL },
-	{ 0 }
-};
-static const struct remediation_step steps_dns[] = {
-	{ .platform = "bare-metal", .text = "Fix the host name in --registry, or the DNS record for it (getent hosts HOST).", .commands = NULL },
-	{ .platform = "kubernetes", .text = "Inside a cluster, use the Service's DNS name (name.namespace.svc).", .commands = NULL },
-	{ 0 }
-};
-static const struct remediation_step steps_timeout[] = {
-	{ .platform = "bare-metal", .text = "Check firewalls and proxies between here and the registry (HTTPS_PROXY, NO_PROXY), or raise --timeout.", .commands = NULL },
-	{ 0 }
-};
-static const struct remediation_step steps_tls[] = {
-	{ .platform = "bare-metal", .text = "Give ocidoctor the CA that signed the registry's certificate, or install it in the system trust store. Use --insecure only to confirm the diagnosis.", .commands = cmd_ca },
-	{ .platform = "kubernetes", .text = "Mount the registry CA into the pod and pass it with --ca-file; check the certificate's names include the registry host.", .commands = NULL },
-	{ 0 }
-};
-static const struct remediation_step steps_handshake[] = {
-	{ .platform = "bare-metal", .text = "The server did not complete a TLS handshake: if it speaks plain HTTP, use http:// in --registry; if it wants a client certificate, pass --cert and --key.", .commands = NULL },
-	{ 0 }
-};
-
 const struct check check_registry = {
 	.id = "check.integration.oci.registry",
 	.title = "OCI Registry Connectivity",
@@ -205,19 +163,5 @@ const struct check check_registry = {
 	.deps = NULL,
 	.summary = "GET /v2/ answers 200, or 401 with a well-formed authentication challenge",
 	.run = run,
-	.remediations = (const struct remediation[]){
-		{ .cause = "status", .summary = "The URL does not answer like an OCI registry API.", .steps = steps_generic },
-		{ .cause = "not-registry", .summary = "Nothing serves the registry API at this URL; check the host, port and any path prefix.", .steps = steps_generic },
-		{ .cause = "challenge", .summary = "The registry asks for authentication without a usable challenge; fix its auth configuration or the proxy in front of it.", .steps = steps_generic },
-		{ .cause = "refused", .summary = "Nothing accepts connections at this address: the registry is down or the port is wrong.", .steps = steps_refused },
-		{ .cause = "unreachable", .summary = "The registry's address cannot be reached from here.", .steps = steps_timeout },
-		{ .cause = "dns", .summary = "The registry's host name does not resolve.", .steps = steps_dns },
-		{ .cause = "proxy", .summary = "The configured proxy cannot be resolved.", .steps = steps_timeout },
-		{ .cause = "timeout", .summary = "The registry did not answer in time.", .steps = steps_timeout },
-		{ .cause = "tls-verify", .summary = "The registry's TLS certificate is not trusted by this machine, or does not match its name.", .steps = steps_tls },
-		{ .cause = "tls-files", .summary = "A certificate or key file passed to ocidoctor could not be used.", .steps = steps_tls },
-		{ .cause = "tls-handshake", .summary = "The TLS handshake with the registry failed.", .steps = steps_handshake },
-		{ .cause = "protocol", .summary = "The server's answer is not valid HTTP for a registry.", .steps = steps_generic },
-		{ 0 }
-	},
+	.causes = (const char *const[]){ "status", "not-registry", "challenge", "refused", "unreachable", "dns", "proxy", "timeout", "tls-verify", "tls-files", "tls-handshake", "protocol", NULL },
 };

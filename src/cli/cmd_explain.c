@@ -1,10 +1,13 @@
 /*
- * ocidoctor explain: what a check does and how to fix what it finds.
+ * ocidoctor explain: what a check does and how to fix what it finds:
+ * its page from docs/checks, as compiled into this binary.
  */
 #include "checks/check.h"
+#include "checks/kb.h"
 #include "cli/cli.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 struct explain_args {
 	int help;
@@ -15,36 +18,16 @@ static const struct opt explain_opts[] = {
 	OPT_END
 };
 
-static void print_steps(const struct remediation_step *s)
+/* Prints a page without its front matter (the block between "---" lines). */
+static void print_page(const char *text)
 {
-	const char *const *cmd;
+	const char *end;
 
-	for (; s && s->platform; s++) {
-		printf("    [%s] %s\n", s->platform, s->text);
-		for (cmd = s->commands; cmd && *cmd; cmd++)
-			printf("        $ %s\n", *cmd);
-	}
-}
-
-static void explain(const struct check *c)
-{
-	const struct remediation *r;
-	const struct check *const *d;
-
-	printf("%s: %s\n\n", c->id, c->title);
-	printf("What it checks: %s.\n", c->summary);
-	printf("Default severity: %s.\n", check_status_name(c->severity));
-	if (c->deps && *c->deps) {
-		fputs("Runs after:", stdout);
-		for (d = c->deps; *d; d++)
-			printf(" %s", (*d)->id);
-		fputc('\n', stdout);
-	}
-	for (r = c->remediations; r && r->cause; r++) {
-		printf("\nWhen the cause is '%s': %s\n", r->cause, r->summary);
-		print_steps(r->steps);
-	}
-	printf("\nVerify a fix with: ocidoctor run --check %s\n", c->id);
+	if (!strncmp(text, "---\n", 4) && (end = strstr(text + 4, "\n---\n")))
+		text = end + 5;
+	while (*text == '\n')
+		text++;
+	fputs(text, stdout);
 }
 
 static int explain_main(int argc, char **argv)
@@ -52,6 +35,7 @@ static int explain_main(int argc, char **argv)
 	struct explain_args a = { 0 };
 	struct opt_list positional = { 0 };
 	const struct check *c;
+	const struct kb_page *page;
 	char *why = NULL;
 	int ret = EXIT_OK;
 
@@ -64,8 +48,10 @@ static int explain_main(int argc, char **argv)
 	else if (!(c = check_find(positional.items[0])))
 		ret = cli_usage_error("unknown check '%s' (see 'ocidoctor list')",
 				      positional.items[0]);
+	else if (!(page = kb_find(c->id)))
+		ret = cli_usage_error("no page for '%s' in this build", c->id);
 	else
-		explain(c);
+		print_page(page->text);
 	opt_list_release(&positional);
 	free(why);
 	return ret;

@@ -578,7 +578,8 @@ _ROUTES = [
 
 def _check_choice(option, value, allowed):
     if value not in allowed:
-        raise ValueError("%s=%r: choose one of %s" % (option, value, ", ".join(map(repr, allowed))))
+        choices = ", ".join(map(repr, allowed))
+        raise ValueError("%s=%r: choose one of %s" % (option, value, choices))
 
 
 def _name_unknown(name):
@@ -695,7 +696,7 @@ class ScriptedTestCase(h.DoctorTestCase):
         self.assertEqual(reg.blob_puts(), [], "an upload was completed with PUT")
 
 
-def _self_test():
+def _serve_for_curl():
     """`python3 scripted_registry.py`: serve until Ctrl-C, for curl."""
     with ScriptedRegistry() as reg:
         print("scripted registry at %s (manifest %s)" % (reg.url, reg.manifest_digest))
@@ -707,4 +708,4 @@ def _self_test():
 
 
 if __name__ == "__main__":
-    _self_test()
+    _serve_for_curl()

@@ -1,0 +1,115 @@
+/*
+ * Unit tests for the knowledge base: every check has a page, every
+ * cause a check can report has advice on that page, and the page lists
+ * no cause the check never reports. So docs/checks and the code cannot
+ * drift apart without this test failing.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "checks/check.h"
+#include "checks/kb.h"
+
+static void test_every_check_has_a_page(void **state)
+{
+	size_t i;
+
+	(void)state;
+	assert_int_equal(kb_pages_size, check_table_size);
+	for (i = 0; i < check_table_size; i++) {
+		const struct kb_page *page = kb_find(check_table[i]->id);
+
+		assert_non_null(page);
+		assert_non_null(strstr(page->text, check_table[i]->title));
+		assert_non_null(strstr(page->text, "## What it checks"));
+		assert_non_null(strstr(page->text, "## How to fix"));
+	}
+}
+
+static void test_every_cause_has_advice(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < check_table_size; i++) {
+		const struct check *c = check_table[i];
+		const struct kb_page *page = kb_find(c->id);
+		const char *const *cause;
+
+		assert_non_null(c->causes);
+		for (cause = c->causes; *cause; cause++) {
+			const struct remediation *r = kb_remediation(page, *cause);
+
+			if (!r)
+				fail_msg("%s: no '### `%s`' entry in docs/checks/%s.md", c->id, *cause, c->id);
+			assert_true(strlen(r->summary) > 10);
+			assert_non_null(r->steps[0].platform);
+			assert_true(strlen(r->steps[0].text) > 10);
+		}
+	}
+}
+
+static void test_no_advice_for_unknown_causes(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < kb_pages_size; i++) {
+		const struct check *c = check_find(kb_pages[i].id);
+		const struct remediation *r;
+
+		assert_non_null(c);
+		for (r = kb_pages[i].remediations; r->cause; r++)
+			if (!check_declares_cause(c, r->cause))
+				fail_msg("%s documents cause '%s', which the check never reports", c->id, r->cause);
+	}
+}
+
+static void test_remediation_follows_the_cause(void **state)
+{
+	struct check_result res = { .check = &check_registry, .status = STATUS_FAIL };
+	const struct remediation *r;
+
+	(void)state;
+	res.cause = "tls-verify";
+	r = check_remediation(&res);
+	assert_string_equal(r->cause, "tls-verify");
+	res.cause = "refused";
+	r = check_remediation(&res);
+	assert_string_equal(r->cause, "refused");
+	res.cause = NULL;
+	assert_non_null(check_remediation(&res));
+}
+
+static void test_commands_are_kept(void **state)
+{
+	const struct kb_page *page = kb_find("check.integration.oci.push");
+	const struct remediation *r = kb_remediation(page, "readonly");
+	const struct remediation_step *s;
+	int commands = 0;
+
+	(void)state;
+	for (s = r->steps; s->platform; s++)
+		for (const char *const *cmd = s->commands; cmd && *cmd; cmd++)
+			commands += strstr(*cmd, "docker-registry") != NULL;
+	assert_true(commands > 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_check_has_a_page),
+		cmocka_unit_test(test_every_cause_has_advice),
+		cmocka_unit_test(test_no_advice_for_unknown_causes),
+		cmocka_unit_test(test_remediation_follows_the_cause),
+		cmocka_unit_test(test_commands_are_kept),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
