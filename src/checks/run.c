@@ -4,13 +4,14 @@
  * drives the HTTP engine meanwhile.
  */
 #include "checks/run.h"
+#include "util/thread.h"
 #include "util/xalloc.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-struct worker {
+struct run_worker {
 	struct run *run;
 	size_t index;
 	pthread_t tid;
@@ -88,7 +89,7 @@ static void wait_for_deps(struct run *run, const struct check *c)
 
 static void *worker_main(void *arg)
 {
-	struct worker *w = arg;
+	struct run_worker *w = arg;
 	struct run *run = w->run;
 	struct check_result *res = &run->results[w->index];
 	struct check_ctx ctx = {
@@ -124,38 +125,52 @@ static void stamp_start(struct run *run)
 	strftime(run->started_at, sizeof(run->started_at), "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-void run_execute(struct run *run)
+void run_start(struct run *run)
 {
-	struct worker *ws = xcalloc(check_table_size, sizeof(*ws));
-	int *needed = xcalloc(check_table_size, sizeof(*needed));
-	long start = mono_ms();
 	size_t i;
 
+	run->workers = xcalloc(check_table_size, sizeof(*run->workers));
+	run->needed = xcalloc(check_table_size, sizeof(*run->needed));
+	run->started_ms = mono_ms();
 	stamp_start(run);
 	for (i = 0; i < check_table_size; i++)
 		if (run->results[i].selected)
-			mark_needed(run, check_table[i], needed);
+			mark_needed(run, check_table[i], run->needed);
 	for (i = 0; i < check_table_size; i++) {
-		if (!needed[i])
+		if (!run->needed[i])
 			continue;
-		ws[i].run = run;
-		ws[i].index = i;
+		run->workers[i].run = run;
+		run->workers[i].index = i;
 		engine_hold(run->engine);
-		if (pthread_create(&ws[i].tid, NULL, worker_main, &ws[i]))
-			xdie("cannot start a thread");
+		thread_start(&run->workers[i].tid, worker_main, &run->workers[i]);
 	}
-	engine_loop(run->engine);
+}
+
+void run_finish(struct run *run)
+{
+	size_t i;
+
 	for (i = 0; i < check_table_size; i++)
-		if (needed[i])
-			pthread_join(ws[i].tid, NULL);
-	run->duration_ms = mono_ms() - start;
-	run->requests = engine_request_count(run->engine);
+		if (run->needed[i])
+			pthread_join(run->workers[i].tid, NULL);
+	run->duration_ms = mono_ms() - run->started_ms;
 	run->rate_limit = registry_rate_limit(run->registry);
-	for (i = 0; i < check_table_size; i++)
-		if (needed[i] && run->results[i].depth > run->round_trips)
+	for (i = 0; i < check_table_size; i++) {
+		run->requests += (long)run->results[i].evidence.nr;
+		if (run->needed[i] && run->results[i].depth > run->round_trips)
 			run->round_trips = run->results[i].depth;
-	free(needed);
-	free(ws);
+	}
+	free(run->needed);
+	free(run->workers);
+	run->needed = NULL;
+	run->workers = NULL;
+}
+
+void run_execute(struct run *run)
+{
+	run_start(run);
+	engine_loop(run->engine);
+	run_finish(run);
 }
 
 void run_release(struct run *run)

@@ -20,6 +20,9 @@ struct run {
 	json_t *rate_limit;              /* the first rate-limiting answer, or NULL */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
+	struct run_worker *workers;      /* one per check, for the threads run_start starts */
+	int *needed;
+	long started_ms;
 };
 
 /*
@@ -28,8 +31,16 @@ struct run {
  */
 void run_init(struct run *run, const struct run_config *config, struct engine *engine,
 	      struct registry *registry, const int *selected);
-/* Runs the checks; returns when every one has finished. */
+/* Runs the checks, driving the engine in this thread; returns when every one has finished. */
 void run_execute(struct run *run);
+
+/*
+ * The two halves of run_execute, for callers that drive the engine
+ * themselves (a fleet run keeps many runs on one engine): run_start
+ * starts the checks' threads and returns; run_finish waits for them.
+ */
+void run_start(struct run *run);
+void run_finish(struct run *run);
 void run_release(struct run *run);
 
 /* Waits until check c has finished and returns its result. */

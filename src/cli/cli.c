@@ -12,6 +12,7 @@ static const struct command *const commands[] = {
 	&cmd_list,
 	&cmd_explain,
 	&cmd_config,
+	&cmd_matrix,
 	NULL
 };
 

@@ -29,6 +29,7 @@ extern const struct command cmd_run;
 extern const struct command cmd_list;
 extern const struct command cmd_explain;
 extern const struct command cmd_config;
+extern const struct command cmd_matrix;
 
 int cli_main(int argc, char **argv);
 

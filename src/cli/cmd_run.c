@@ -161,10 +161,7 @@ static int resolve_creds(struct run_args *a, struct creds *creds)
 
 	if (registry_url_parse(&u, a->registry, NULL) < 0)
 		return EXIT_USAGE;
-	if (strchr(u.host, ':'))
-		host = u.port ? xstrfmt("[%s]:%d", u.host, u.port) : xstrfmt("[%s]", u.host);
-	else
-		host = u.port ? xstrfmt("%s:%d", u.host, u.port) : xstrdup(u.host);
+	host = registry_url_hostport(&u);
 	if (a->password_stdin || a->password_file) {
 		password = password_from(a);
 		if (!password) {

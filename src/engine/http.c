@@ -57,7 +57,7 @@ void engine_chain_join(long depth)
 		chain_depth = depth;
 }
 
-static long now_ms(void)
+long engine_now_ms(void)
 {
 	struct timespec ts;
 
@@ -81,7 +81,7 @@ int engine_new(struct engine **out, const struct engine_options *opts)
 	e->opts = *opts;
 	if (!e->opts.max_body)
 		e->opts.max_body = HTTP_DEFAULT_MAX_BODY;
-	e->deadline_ms = now_ms() + opts->timeout_ms;
+	e->deadline_ms = engine_now_ms() + opts->timeout_ms;
 	*out = e;
 	return 0;
 }
@@ -97,9 +97,9 @@ void engine_free(struct engine *e)
 	free(e);
 }
 
-long engine_remaining_ms(const struct engine *e)
+long engine_remaining_ms(const struct engine *e, long deadline)
 {
-	long left = e->deadline_ms - now_ms();
+	long left = (deadline ? deadline : e->deadline_ms) - engine_now_ms();
 
 	return left > 0 ? left : 0;
 }
@@ -450,10 +450,10 @@ void engine_trace(struct engine *e, const struct http_request *req,
 }
 
 void engine_send(struct engine *e, const struct http_request *const *reqs,
-		 struct http_response *const *resps, size_t n)
+		 struct http_response *const *resps, size_t n, long deadline)
 {
 	struct xfer *xs = xcalloc(n ? n : 1, sizeof(*xs));
-	long remaining = engine_remaining_ms(e);
+	long remaining = engine_remaining_ms(e, deadline);
 	size_t i, sent = 0;
 
 	for (i = 0; i < n; i++) {

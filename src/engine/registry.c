@@ -2,6 +2,7 @@
  * registry: the registry client described in registry.h.
  */
 #include "engine/registry.h"
+#include "util/thread.h"
 #include "util/xalloc.h"
 
 #include <jansson.h>
@@ -36,6 +37,7 @@ struct registry {
 	struct challenge challenge; /* learned; scheme AUTH_NONE until then */
 	struct token_entry *tokens;
 	json_t *rate_limit;         /* first rate-limiting answer, or NULL */
+	long deadline;              /* engine_now_ms() point, or 0 for the engine's */
 };
 
 /* ---- evidence ---------------------------------------------------------- */
@@ -91,6 +93,7 @@ int registry_new(struct registry **out, struct engine *engine, const struct regi
 	}
 	r->engine = engine;
 	r->creds = opts->creds;
+	r->deadline = opts->timeout_ms ? engine_now_ms() + opts->timeout_ms : 0;
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->cond, NULL);
 	*out = r;
@@ -364,7 +367,7 @@ static void send_token_request(struct registry *r, struct evidence_log *log, con
 	const struct http_request *reqs[] = { &req };
 	struct http_response *resps[] = { resp };
 
-	engine_send(r->engine, reqs, resps, 1);
+	engine_send(r->engine, reqs, resps, 1, r->deadline);
 	evidence_log_add(log, method, url, resp);
 }
 
@@ -666,7 +669,7 @@ static void send_once(struct registry *r, struct evidence_log *log, struct regis
 		headers = curl_slist_append(headers, st->auth);
 	req.headers = headers;
 	http_response_release(&call->resp);
-	engine_send(r->engine, reqs, resps, 1);
+	engine_send(r->engine, reqs, resps, 1, r->deadline);
 	evidence_log_add(log, call->method, st->url, &call->resp);
 	call->authenticated = st->auth != NULL;
 	curl_slist_free_all(headers);
@@ -748,7 +751,7 @@ static int handle_rate_limit(struct registry *r, struct registry_call *call, con
 	if (wait < 0)
 		wait = 1000;
 	if (wait > REGISTRY_MAX_RETRY_WAIT_MS ||
-	    wait + 1000 > engine_remaining_ms(r->engine))
+	    wait + 1000 > engine_remaining_ms(r->engine, r->deadline))
 		return 0;
 	ts.tv_sec = wait / 1000;
 	ts.tv_nsec = (wait % 1000) * 1000000L;
@@ -826,8 +829,7 @@ void registry_call_many(struct registry *r, struct evidence_log *log,
 		ts[i].log = log;
 		ts[i].call = calls[i];
 		ts[i].depth = engine_chain_get();
-		if (pthread_create(&ts[i].tid, NULL, call_main, &ts[i]))
-			xdie("cannot start a thread");
+		thread_start(&ts[i].tid, call_main, &ts[i]);
 	}
 	for (i = 0; i < n; i++) {
 		pthread_join(ts[i].tid, NULL);

@@ -78,6 +78,8 @@ enum reg_error {
 struct registry_options {
 	const char *url;            /* validated registry URL */
 	const struct creds *creds;  /* may be NULL or CRED_NONE */
+	long timeout_ms;            /* deadline of everything sent to this registry, from
+	                               registry_new; 0: the engine's deadline */
 };
 
 struct registry;

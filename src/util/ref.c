@@ -569,3 +569,12 @@ done:
 	curl_url_cleanup(h);
 	return out;
 }
+
+char *registry_url_hostport(const struct registry_url *u)
+{
+	int v6 = strchr(u->host, ':') != NULL;
+
+	if (u->port)
+		return v6 ? xstrfmt("[%s]:%d", u->host, u->port) : xstrfmt("%s:%d", u->host, u->port);
+	return v6 ? xstrfmt("[%s]", u->host) : xstrdup(u->host);
+}

@@ -31,6 +31,9 @@ struct registry_url {
 int registry_url_parse(struct registry_url *out, const char *text, const char **why);
 void registry_url_release(struct registry_url *u);
 
+/* "host[:port]" as credential stores key it, IPv6 in brackets; newly allocated. */
+char *registry_url_hostport(const struct registry_url *u);
+
 /* The distribution grammar: path components [a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*
  * joined by "/", 255 characters at most. */
 int repository_name_valid(const char *name, const char **why);

@@ -1,0 +1,602 @@
+/*
+ * ocidoctor matrix: the checks against a fleet of registries and
+ * repositories, at most --parallel at a time over one engine (so targets
+ * on the same registry share connections), streaming a row per target
+ * as it finishes. Memory follows --parallel, not the number of targets:
+ * a target file is read a line at a time (a YAML list is loaded whole),
+ * and each target's run is freed once its row is written.
+ */
+#include "checks/run.h"
+#include "cli/cli.h"
+#include "report/matrix.h"
+#include "util/thread.h"
+#include "util/xalloc.h"
+
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#define MATRIX_DEFAULT_PARALLEL 16
+#define MATRIX_MAX_PARALLEL 256
+
+struct matrix_args {
+	char *targets;
+	long parallel;
+	char *format;
+	char *output;
+	struct opt_list checks;
+	long timeout;
+	char *docker_config;
+	char *ca_file;
+	char *cert;
+	char *key;
+	int insecure;
+	int no_writes;
+	int no_progress;
+	int help;
+};
+
+#define MARG(field) offsetof(struct matrix_args, field)
+
+static const struct opt matrix_opts[] = {
+	{ .long_name = "targets", .type = OPT_STRING, .offset = MARG(targets), .arg = "FILE",
+	  .help = "one target a line: 'registry-url [repository[:tag]]', or a YAML list" },
+	{ .long_name = "parallel", .type = OPT_LONG, .offset = MARG(parallel), .arg = "N",
+	  .help = "targets probed at the same time (default 16)" },
+	{ .long_name = "format", .type = OPT_STRING, .offset = MARG(format), .arg = "FMT",
+	  .help = "text (default), json (one line per target), csv or html" },
+	{ .long_name = "output", .short_name = 'o', .type = OPT_STRING, .offset = MARG(output),
+	  .arg = "FILE", .help = "write the table to FILE instead of stdout" },
+	{ .long_name = "check", .type = OPT_LIST, .offset = MARG(checks), .arg = "ID",
+	  .help = "run only matching checks; globs allowed (default all)" },
+	{ .long_name = "timeout", .type = OPT_LONG, .offset = MARG(timeout), .arg = "SECONDS",
+	  .help = "deadline for each target (default 30)" },
+	{ .long_name = "docker-config", .type = OPT_STRING, .offset = MARG(docker_config),
+	  .arg = "DIR", .help = "credentials for every target from this docker config directory" },
+	{ .long_name = "ca-file", .type = OPT_STRING, .offset = MARG(ca_file), .arg = "PEM",
+	  .help = "trust this CA bundle as well as the system's" },
+	{ .long_name = "cert", .type = OPT_STRING, .offset = MARG(cert), .arg = "PEM",
+	  .help = "client certificate for TLS (with --key)" },
+	{ .long_name = "key", .type = OPT_STRING, .offset = MARG(key), .arg = "PEM",
+	  .help = "the client certificate's private key" },
+	{ .long_name = "insecure", .type = OPT_BOOL, .offset = MARG(insecure),
+	  .help = "skip TLS certificate verification" },
+	{ .long_name = "no-writes", .type = OPT_BOOL, .offset = MARG(no_writes),
+	  .help = "skip every probe that writes to a registry" },
+	{ .long_name = "no-progress", .type = OPT_BOOL, .offset = MARG(no_progress),
+	  .help = "no progress bar on stderr (it shows only on a terminal)" },
+	{ .long_name = "help", .short_name = 'h', .type = OPT_BOOL, .offset = MARG(help),
+	  .help = "show this help" },
+	OPT_END
+};
+
+/* One target as read from the file. */
+struct target {
+	char *registry;
+	char *repository;
+	char *tag;
+	int line;
+};
+
+static void target_release(struct target *t)
+{
+	free(t->registry);
+	free(t->repository);
+	free(t->tag);
+	memset(t, 0, sizeof(*t));
+}
+
+/* Splits "repository[:tag]" (the tag after the last ':' past the last '/'). */
+static void split_reference(struct target *t, const char *ref)
+{
+	const char *slash = strrchr(ref, '/');
+	const char *colon = strrchr(slash ? slash : ref, ':');
+
+	if (colon) {
+		t->repository = xstrndup(ref, (size_t)(colon - ref));
+		t->tag = xstrdup(colon + 1);
+	} else {
+		t->repository = xstrdup(ref);
+		t->tag = xstrdup("latest");
+	}
+}
+
+/* Parses "registry-url [repository[:tag]]"; returns 0, 1 for a blank or comment line, -1 bad. */
+static int parse_target_line(struct target *t, char *line, const char **why)
+{
+	char *fields[3];
+	int n = 0;
+	char *p = line;
+
+	memset(t, 0, sizeof(*t));
+	while (n < 3) {
+		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+			p++;
+		if (!*p || *p == '#')
+			break;
+		fields[n++] = p;
+		while (*p && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
+			p++;
+		if (*p)
+			*p++ = '\0';
+	}
+	if (!n)
+		return 1;
+	if (n == 3) {
+		*why = "a target line is 'registry-url [repository[:tag]]'";
+		return -1;
+	}
+	t->registry = xstrdup(fields[0]);
+	split_reference(t, n == 2 ? fields[1] : "library/alpine:latest");
+	return 0;
+}
+
+static int target_valid(const struct target *t, const char **why)
+{
+	struct registry_url u;
+
+	if (registry_url_parse(&u, t->registry, why) < 0)
+		return -1;
+	registry_url_release(&u);
+	if (repository_name_valid(t->repository, why) < 0)
+		return -1;
+	return strchr(t->tag, ':') ? digest_valid(t->tag, why) : tag_valid(t->tag, why);
+}
+
+/* ---- the target source: text lines, or a YAML list ---------------------- */
+
+struct target_source {
+	FILE *file;
+	const char *path;
+	int line;
+	/* YAML: the whole list, parsed up front */
+	struct target *list;
+	size_t nr, next;
+};
+
+static int is_yaml(const char *path)
+{
+	size_t n = strlen(path);
+
+	return (n > 5 && !strcmp(path + n - 5, ".yaml")) || (n > 4 && !strcmp(path + n - 4, ".yml"));
+}
+
+/* YAML: a sequence of "url repo:tag" strings or {registry, repository, tag} maps. */
+static int load_yaml(struct target_source *src, char **why)
+{
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	yaml_node_t *root;
+	yaml_node_item_t *item;
+	int ret = -1;
+
+	if (!yaml_parser_initialize(&parser))
+		xdie("out of memory");
+	yaml_parser_set_input_file(&parser, src->file);
+	if (!yaml_parser_load(&parser, &doc)) {
+		*why = xstrfmt("%s:%lu: invalid YAML", src->path,
+			       (unsigned long)parser.problem_mark.line + 1);
+		yaml_parser_delete(&parser);
+		return -1;
+	}
+	root = yaml_document_get_root_node(&doc);
+	if (!root || root->type != YAML_SEQUENCE_NODE) {
+		*why = xstrfmt("%s: a YAML targets file is a list", src->path);
+		goto done;
+	}
+	for (item = root->data.sequence.items.start; item < root->data.sequence.items.top; item++) {
+		yaml_node_t *n = yaml_document_get_node(&doc, *item);
+		struct target t = { 0 };
+		const char *bad = NULL;
+
+		if (n->type == YAML_SCALAR_NODE) {
+			if (parse_target_line(&t, (char *)n->data.scalar.value, &bad) != 0)
+				bad = bad ? bad : "an empty target";
+		} else if (n->type == YAML_MAPPING_NODE) {
+			yaml_node_pair_t *p;
+			const char *repo = "library/alpine", *tag = NULL;
+
+			for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+				yaml_node_t *k = yaml_document_get_node(&doc, p->key);
+				yaml_node_t *v = yaml_document_get_node(&doc, p->value);
+				const char *key = k->type == YAML_SCALAR_NODE ? (char *)k->data.scalar.value : "";
+				const char *val = v->type == YAML_SCALAR_NODE ? (char *)v->data.scalar.value : NULL;
+
+				if (!val)
+					bad = "target values are plain strings";
+				else if (!strcmp(key, "registry"))
+					t.registry = xstrdup(val);
+				else if (!strcmp(key, "repository"))
+					repo = val;
+				else if (!strcmp(key, "tag"))
+					tag = val;
+				else
+					bad = "a target has the keys registry, repository and tag";
+			}
+			if (!t.registry && !bad)
+				bad = "a target needs a registry";
+			if (!bad) {
+				split_reference(&t, repo);
+				if (tag) {
+					free(t.tag);
+					t.tag = xstrdup(tag);
+				}
+			}
+		} else {
+			bad = "a target is a string or a mapping";
+		}
+		if (bad) {
+			*why = xstrfmt("%s:%lu: %s", src->path, (unsigned long)n->start_mark.line + 1, bad);
+			target_release(&t);
+			goto done;
+		}
+		t.line = (int)n->start_mark.line + 1;
+		ALLOC_GROW(src->list, src->nr + 1, src->next);
+		src->list[src->nr++] = t;
+	}
+	src->next = 0;
+	ret = 0;
+done:
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	return ret;
+}
+
+static int source_open(struct target_source *src, const char *path, char **why)
+{
+	memset(src, 0, sizeof(*src));
+	src->path = path;
+	src->file = fopen(path, "r");
+	if (!src->file) {
+		*why = xstrfmt("cannot read the targets file '%s'", path);
+		return -1;
+	}
+	return is_yaml(path) ? load_yaml(src, why) : 0;
+}
+
+/* Reads the next target; returns 1 with *t filled, 0 at the end, -1 on a bad line. */
+static int source_next(struct target_source *src, struct target *t, char **why)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	const char *bad = NULL;
+	int ret;
+
+	if (src->list) {
+		if (src->next >= src->nr)
+			return 0;
+		*t = src->list[src->next];
+		memset(&src->list[src->next++], 0, sizeof(*t));
+		goto check;
+	}
+	for (;;) {
+		if (getline(&line, &cap, src->file) < 0) {
+			free(line);
+			return 0;
+		}
+		src->line++;
+		ret = parse_target_line(t, line, &bad);
+		if (ret == 1)
+			continue;
+		t->line = src->line;
+		free(line);
+		if (ret < 0) {
+			*why = xstrfmt("%s:%d: %s", src->path, src->line, bad);
+			return -1;
+		}
+		break;
+	}
+check:
+	if (target_valid(t, &bad) < 0) {
+		*why = xstrfmt("%s:%d: %s", src->path, t->line, bad);
+		target_release(t);
+		return -1;
+	}
+	return 1;
+}
+
+static void source_close(struct target_source *src)
+{
+	size_t i;
+
+	for (i = 0; i < src->nr; i++)
+		target_release(&src->list[i]);
+	free(src->list);
+	if (src->file)
+		fclose(src->file);
+}
+
+/* Counts and validates every target before any request; returns the count or -1. */
+static int count_targets(const char *path, char **why)
+{
+	struct target_source src;
+	struct target t;
+	int n = 0, ret;
+
+	if (source_open(&src, path, why) < 0) {
+		source_close(&src);
+		return -1;
+	}
+	while ((ret = source_next(&src, &t, why)) == 1) {
+		target_release(&t);
+		n++;
+	}
+	source_close(&src);
+	return ret < 0 ? -1 : n;
+}
+
+/* ---- the fleet run ------------------------------------------------------- */
+
+struct fleet {
+	struct matrix_args *args;
+	const struct matrix_writer *writer;
+	struct engine *engine;
+	const int *selected;
+	FILE *out;
+	int total, done, active, progress;
+	int counts[STATUS_COUNT];
+	enum check_status worst;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+};
+
+struct job {
+	struct fleet *fleet;
+	struct target target;
+	struct creds creds;
+	struct run_config config;
+	pthread_t tid;
+};
+
+static void progress(struct fleet *f)
+{
+	int width = 30, filled = f->total ? f->done * width / f->total : width;
+
+	fprintf(stderr, "\r[%.*s%*s] %d/%d targets, %d failing ", filled,
+		"##############################", width - filled, "", f->done, f->total,
+		f->counts[STATUS_FAIL]);
+	if (f->done == f->total)
+		fputc('\n', stderr);
+	fflush(stderr);
+}
+
+static void resolve_creds(struct job *j)
+{
+	struct registry_url u;
+	struct creds_options co = { 0 };
+	char *host, *why = NULL;
+
+	if (registry_url_parse(&u, j->target.registry, NULL) < 0)
+		return;
+	host = registry_url_hostport(&u);
+	co.docker_config = j->fleet->args->docker_config;
+	co.registry_host = host;
+	co.repository = j->target.repository;
+	if (creds_resolve(&j->creds, &co, &why) < 0)
+		creds_release(&j->creds); /* a broken source: probe anonymously */
+	free(why);
+	free(host);
+	registry_url_release(&u);
+}
+
+static void job_free(struct job *j)
+{
+	creds_release(&j->creds);
+	target_release(&j->target);
+	free(j);
+}
+
+/* Runs one target, writes its row, frees everything it had, then gives its slot back. */
+static void *job_main(void *arg)
+{
+	struct job *j = arg;
+	struct fleet *f = j->fleet;
+	struct registry_options ro = { .url = j->target.registry, .creds = &j->creds,
+				       .timeout_ms = f->args->timeout * 1000 };
+	struct registry *registry = NULL;
+	struct matrix_row row;
+	const char *why;
+	struct run run;
+
+	j->config = (struct run_config){ .registry = j->target.registry,
+		.repository = j->target.repository, .tag = j->target.tag,
+		.insecure = f->args->insecure, .creds = &j->creds, .no_writes = f->args->no_writes };
+	if (registry_new(&registry, f->engine, &ro, &why) < 0)
+		xdie("a validated target was refused");
+	run_init(&run, &j->config, f->engine, registry, f->selected);
+	run_start(&run);
+	run_finish(&run);
+	matrix_row_from_run(&row, &run);
+
+	pthread_mutex_lock(&f->lock);
+	f->writer->row(f->out, &row);
+	f->done++;
+	f->counts[row.worst]++;
+	if (row.worst > f->worst)
+		f->worst = row.worst;
+	if (f->progress)
+		progress(f);
+	pthread_mutex_unlock(&f->lock);
+
+	run_release(&run);
+	registry_free(registry);
+	job_free(j);
+
+	pthread_mutex_lock(&f->lock);
+	f->active--;
+	pthread_cond_broadcast(&f->cond);
+	pthread_mutex_unlock(&f->lock);
+	return NULL;
+}
+
+struct dispatcher {
+	struct fleet *fleet;
+	struct target_source *src;
+	int error;
+	pthread_t tid;
+};
+
+/* Starts a job whenever fewer than --parallel run, then waits for the last. */
+static void *dispatch_main(void *arg)
+{
+	struct dispatcher *d = arg;
+	struct fleet *f = d->fleet;
+	char *why = NULL;
+	int ret;
+
+	for (;;) {
+		struct job *j = xcalloc(1, sizeof(*j));
+
+		ret = source_next(d->src, &j->target, &why);
+		if (ret <= 0) {
+			free(j);
+			break;
+		}
+		j->fleet = f;
+		resolve_creds(j);
+		pthread_mutex_lock(&f->lock);
+		while (f->active >= f->args->parallel)
+			pthread_cond_wait(&f->cond, &f->lock);
+		f->active++;
+		pthread_mutex_unlock(&f->lock);
+		thread_start(&j->tid, job_main, j);
+		pthread_detach(j->tid);
+	}
+	pthread_mutex_lock(&f->lock);
+	while (f->active)
+		pthread_cond_wait(&f->cond, &f->lock);
+	pthread_mutex_unlock(&f->lock);
+	d->error = ret < 0;
+	free(why);
+	engine_unhold(f->engine);
+	return NULL;
+}
+
+static int select_checks(const struct opt_list *patterns, int *selected)
+{
+	size_t i, j;
+
+	for (j = 0; j < check_table_size; j++)
+		selected[j] = !patterns->nr;
+	for (i = 0; i < patterns->nr; i++) {
+		int matched = 0;
+
+		for (j = 0; j < check_table_size; j++)
+			if (fnmatch(patterns->items[i], check_table[j]->id, 0) == 0)
+				selected[j] = matched = 1;
+		if (!matched)
+			return cli_usage_error("no check matches '%s' (see 'ocidoctor list')",
+					       patterns->items[i]);
+	}
+	return EXIT_OK;
+}
+
+static int validate(struct matrix_args *a, int *selected, int *total)
+{
+	char *why = NULL;
+
+	if (!a->targets)
+		return cli_usage_error("matrix needs --targets FILE");
+	if (!a->format)
+		a->format = xstrdup("text");
+	if (!matrix_writer_find(a->format))
+		return cli_usage_error("unknown --format '%s' (text, json, csv or html)", a->format);
+	if (!a->parallel)
+		a->parallel = MATRIX_DEFAULT_PARALLEL;
+	if (a->parallel > MATRIX_MAX_PARALLEL)
+		return cli_usage_error("--parallel is at most %d", MATRIX_MAX_PARALLEL);
+	if (!a->timeout)
+		a->timeout = 30;
+	if (!!a->cert != !!a->key)
+		return cli_usage_error("--cert and --key go together");
+	*total = count_targets(a->targets, &why);
+	if (*total < 0) {
+		cli_usage_error("%s", why);
+		free(why);
+		return EXIT_USAGE;
+	}
+	return select_checks(&a->checks, selected);
+}
+
+static int exit_for(enum check_status worst)
+{
+	return worst == STATUS_FAIL ? EXIT_FAIL : worst == STATUS_WARN ? EXIT_WARN : EXIT_OK;
+}
+
+static int fleet_run(struct matrix_args *a, const int *selected, int total)
+{
+	struct engine_options eo = {
+		.timeout_ms = 24L * 3600 * 1000, .ca_file = a->ca_file, .cert = a->cert,
+		.key = a->key, .insecure = a->insecure,
+	};
+	struct fleet f = { .args = a, .selected = selected, .total = total,
+			   .writer = matrix_writer_find(a->format) };
+	struct target_source src;
+	struct dispatcher d = { .fleet = &f, .src = &src };
+	char *why = NULL;
+	int ret = EXIT_OK;
+
+	f.out = a->output ? fopen(a->output, "w") : stdout;
+	if (!f.out)
+		return cli_usage_error("cannot write the table to '%s'", a->output);
+	f.progress = !a->no_progress && isatty(STDERR_FILENO);
+	if (engine_new(&f.engine, &eo) < 0 || source_open(&src, a->targets, &why) < 0)
+		xdie("cannot start the fleet run");
+	pthread_mutex_init(&f.lock, NULL);
+	pthread_cond_init(&f.cond, NULL);
+	if (f.writer->begin)
+		f.writer->begin(f.out);
+	engine_hold(f.engine);
+	thread_start(&d.tid, dispatch_main, &d);
+	engine_loop(f.engine);
+	pthread_join(d.tid, NULL);
+	if (f.writer->end)
+		f.writer->end(f.out, f.done, f.worst);
+	if (fflush(f.out) != 0 || ferror(f.out))
+		ret = EXIT_INTERNAL;
+	if (a->output && fclose(f.out) != 0)
+		ret = EXIT_INTERNAL;
+	source_close(&src);
+	engine_free(f.engine);
+	pthread_mutex_destroy(&f.lock);
+	pthread_cond_destroy(&f.cond);
+	if (ret == EXIT_OK)
+		ret = d.error ? EXIT_USAGE : exit_for(f.worst);
+	return ret;
+}
+
+static int matrix_main(int argc, char **argv)
+{
+	struct matrix_args a = { 0 };
+	struct opt_list positional = { 0 };
+	int *selected = xcalloc(check_table_size, sizeof(*selected));
+	char *why = NULL;
+	int ret, total = 0;
+
+	if (opt_parse(matrix_opts, argc, argv, &a, &positional, NULL, &why) < 0)
+		ret = cli_usage_error("%s", why);
+	else if (a.help)
+		ret = (opt_usage(stdout, cmd_matrix.usage, cmd_matrix.about, matrix_opts), EXIT_OK);
+	else if (positional.nr)
+		ret = cli_usage_error("unexpected argument '%s'", positional.items[0]);
+	else if ((ret = validate(&a, selected, &total)) == EXIT_OK) {
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+		ret = fleet_run(&a, selected, total);
+		curl_global_cleanup();
+	}
+	opt_release(matrix_opts, &a);
+	opt_list_release(&positional);
+	free(selected);
+	free(why);
+	return ret;
+}
+
+const struct command cmd_matrix = {
+	.name = "matrix",
+	.usage = "ocidoctor matrix --targets FILE [--parallel N] [--format text|json|csv|html] [OPTIONS]",
+	.about = "Run the checks against many registries and repositories; print a registry x capability table.",
+	.opts = matrix_opts,
+	.fn = matrix_main,
+};
