@@ -14,12 +14,17 @@
  *    covers it, cancel the session;
  *  - crossRepoMount: mount the test image's config blob into the scratch
  *    repository; only 201 proves a mount, a 202 is a fallback upload
- *    session and is cancelled. The link a mount makes is removed when
- *    deletes work, else listed in details.leftovers.
- * The probes run in three waves of parallel requests: deletes, OPTIONS,
- * the manifest and the upload session; then PATCH and the mount; then
- * the clean-up. They start as soon as the registry check is done; the
- * referrers check runs meanwhile and its verdict is read at the end.
+ *    session and is cancelled. The mount is tried only when a HEAD shows
+ *    the blob is not in the scratch repository yet, so that removing the
+ *    link afterwards (when deletes work) can never take a blob away from
+ *    an image; a link that cannot be removed is listed in
+ *    details.leftovers.
+ * The probes run in four waves of parallel requests: deletes, OPTIONS,
+ * the manifest and the upload session; PATCH and the HEAD of the blob in
+ * the scratch repository; the mount and the cancel of the session; the
+ * removal of the mount. They start as soon as the registry check is
+ * done; the referrers check runs meanwhile and its verdict is read at
+ * the end. --no-writes leaves out everything that writes or deletes.
  */
 #include "checks/check.h"
 #include "checks/verdict.h"
@@ -55,12 +60,13 @@ struct probe {
 	char *connection_text;
 	/* wave 1 */
 	struct registry_call del_manifest, del_blob, opt_manifest, opt_blob, manifest, post;
-	/* wave 2 */
-	struct registry_call patch, mount;
+	/* waves 2 and 3 */
+	struct registry_call patch, exists, mount;
 	char *session;             /* open chunked-upload session URL */
 	char *mount_session;       /* session a 202 mount opened */
 	char *mount_digest;        /* blob linked into scratch by a 201 */
 	char *blob;                /* digest of the blob to mount */
+	const char *no_blob;       /* why there is none */
 	long chunk;
 };
 
@@ -215,6 +221,7 @@ static void pick_blob(struct probe *p)
 	json_t *root, *d;
 	const char *digest;
 
+	p->no_blob = "the manifest of the test image could not be read";
 	if (r->status != 200)
 		return;
 	root = json_loadb(r->body.data, r->body.len, 0, NULL);
@@ -224,6 +231,8 @@ static void pick_blob(struct probe *p)
 	digest = json_string_value(d);
 	if (digest && digest_valid(digest, NULL) == 0)
 		p->blob = xstrdup(digest);
+	else if (json_is_array(json_object_get(root, "manifests")))
+		p->no_blob = "the test image is an index, which has no blob of its own; name a single-platform image";
 	json_decref(root);
 }
 
@@ -244,11 +253,11 @@ static int judge_post(struct probe *p)
 	}
 	if (r->status == 202)
 		verdict_set(&p->caps[CAP_CHUNKED], CAP_UNKNOWN, "202 without a usable Location");
+	else if (upload_read_only(r))
+		verdict_set(&p->caps[CAP_CHUNKED], CAP_UNSUPPORTED, "the registry is read-only (%ld)",
+			    r->status);
 	else if (r->status == 401 || r->status == 403)
 		verdict_set(&p->caps[CAP_CHUNKED], CAP_UNKNOWN, "denied (%ld): could not open an upload session", r->status);
-	else if (upload_read_only(r))
-		verdict_set(&p->caps[CAP_CHUNKED], CAP_UNSUPPORTED, "the registry is read-only (405, Allow: %s)",
-			    http_header_get(r, "Allow"));
 	else
 		verdict_set(&p->caps[CAP_CHUNKED], CAP_UNKNOWN, "opening an upload session answered %ld", r->status);
 	return 0;
@@ -298,21 +307,27 @@ static void judge_mount(struct probe *p)
 		verdict_set(&p->caps[CAP_MOUNT], CAP_UNSUPPORTED,
 			    "202: the registry opened an upload session instead of mounting");
 		p->mount_session = location_of(&p->mount);
+	} else if (upload_read_only(r)) {
+		verdict_set(&p->caps[CAP_MOUNT], CAP_UNSUPPORTED, "the registry is read-only (%ld)", r->status);
 	} else if (r->status == 401 || r->status == 403) {
 		verdict_set(&p->caps[CAP_MOUNT], CAP_UNKNOWN, "denied (%ld)", r->status);
-	} else if (upload_read_only(r)) {
-		verdict_set(&p->caps[CAP_MOUNT], CAP_UNSUPPORTED, "the registry is read-only (405)");
 	} else {
 		verdict_set(&p->caps[CAP_MOUNT], CAP_UNKNOWN, "mount answered %ld", r->status);
 	}
 }
 
+static int success(long status)
+{
+	return status >= 200 && status < 300;
+}
+
+/* Wave 2: PATCH one chunk into the session; HEAD the blob in the scratch repository. */
 static void wave2(struct probe *p)
 {
 	struct check_ctx *ctx = p->ctx;
 	struct registry_call *calls[2];
 	struct curl_slist *patch_headers = NULL;
-	char *body = NULL, *range = NULL, *mount_path = NULL;
+	char *body = NULL, *range = NULL, *exists_path = NULL;
 	size_t n = 0;
 
 	if (p->session && p->chunk > CHUNK_MAX) {
@@ -329,69 +344,101 @@ static void wave2(struct probe *p)
 		calls[n++] = &p->patch;
 	}
 	if (p->blob && !ctx->config->no_writes) {
+		exists_path = xstrfmt("/v2/%s/blobs/%s", p->scratch, p->blob);
+		p->exists = (struct registry_call){ .method = "HEAD", .path = exists_path,
+			.repository = p->scratch, .actions = REG_PULL | REG_PUSH };
+		calls[n++] = &p->exists;
+	}
+	registry_call_many(ctx->registry, &ctx->result->evidence, calls, n);
+	if (p->patch.method)
+		judge_patch(p);
+	curl_slist_free_all(patch_headers);
+	free(body);
+	free(range);
+	free(exists_path);
+}
+
+/*
+ * Whether mounting is safe and meaningful: only when the scratch
+ * repository answered that it does not have the blob.
+ */
+static int may_mount(struct probe *p)
+{
+	long status = p->exists.resp.status;
+
+	if (!p->exists.method)
+		return 0;
+	if (lost(p, &p->exists))
+		return 0;
+	if (status == 404)
+		return 1;
+	if (status == 200)
+		verdict_set(&p->caps[CAP_MOUNT], CAP_UNKNOWN,
+			    "%s already holds %s, so a mount would prove nothing and removing it could harm an image; name an empty --scratch-repository",
+			    p->scratch, p->blob);
+	else if (status == 401 || status == 403)
+		verdict_set(&p->caps[CAP_MOUNT], CAP_UNKNOWN, "denied (%ld) reading the scratch repository", status);
+	else
+		verdict_set(&p->caps[CAP_MOUNT], CAP_UNKNOWN, "HEAD of the blob in %s answered %ld", p->scratch, status);
+	return 0;
+}
+
+/* Wave 3: the mount, and the cancel of the chunked-upload session. */
+static void wave3(struct probe *p)
+{
+	struct registry_call cancel = { 0 };
+	struct registry_call *calls[2];
+	char *mount_path = NULL;
+	size_t n = 0;
+
+	if (may_mount(p)) {
 		mount_path = xstrfmt("/v2/%s/blobs/uploads/?mount=%s&from=%s", p->scratch, p->blob, p->repo);
 		p->mount = (struct registry_call){ .method = "POST", .path = mount_path,
 			.repository = p->scratch, .actions = REG_PULL | REG_PUSH,
 			.mount_from = p->repo, .body = "" };
 		calls[n++] = &p->mount;
 	}
-	registry_call_many(ctx->registry, &ctx->result->evidence, calls, n);
-	if (p->patch.method)
-		judge_patch(p);
-	if (p->mount.method)
-		judge_mount(p);
-	curl_slist_free_all(patch_headers);
-	free(body);
-	free(range);
-	free(mount_path);
-}
-
-/* ---- wave 3: clean-up --------------------------------------------------- */
-
-static int success(long status)
-{
-	return status >= 200 && status < 300;
-}
-
-/*
- * Cancels the chunked-upload session and undoes the mount: cancels the
- * session a 202 opened, or removes the link a 201 made when deletes work.
- * Whatever cannot be undone goes into details.leftovers.
- */
-static void wave3(struct probe *p)
-{
-	struct registry_call cancel = { 0 }, undo = { 0 };
-	struct registry_call *calls[2];
-	const char *undo_kind = "upload-session", *undo_ref = p->mount_session;
-	char *link = NULL;
-	size_t n = 0;
-
 	if (p->session) {
 		cancel = (struct registry_call){ .method = "DELETE", .path = p->session,
 			.repository = p->scratch, .actions = REG_PULL | REG_PUSH };
 		calls[n++] = &cancel;
 	}
+	registry_call_many(p->ctx->registry, &p->ctx->result->evidence, calls, n);
+	if (p->mount.method)
+		judge_mount(p);
+	if (cancel.method && !success(cancel.resp.status))
+		leftover_add(p->ctx, "upload-session", p->scratch, p->session);
+	registry_call_release(&cancel);
+	free(mount_path);
+}
+
+/*
+ * Wave 4: undoes the mount: cancels the session a 202 opened, or removes
+ * the link a 201 made when deletes work. What cannot be undone goes into
+ * details.leftovers.
+ */
+static void wave4(struct probe *p)
+{
+	struct registry_call undo = { 0 };
+	const char *kind = p->mount_session ? "upload-session" : "mounted-blob";
+	const char *ref = p->mount_session ? p->mount_session : p->mount_digest;
+	char *link = NULL;
+
 	if (p->mount_session) {
 		undo = (struct registry_call){ .method = "DELETE", .path = p->mount_session,
 			.repository = p->scratch, .actions = REG_PULL | REG_PUSH };
-	} else if (p->mount_digest) {
-		undo_kind = "mounted-blob";
-		undo_ref = p->mount_digest;
+	} else if (p->mount_digest && p->caps[CAP_DELETE].state == CAP_SUPPORTED) {
 		link = xstrfmt("/v2/%s/blobs/%s", p->scratch, p->mount_digest);
-		if (p->caps[CAP_DELETE].state == CAP_SUPPORTED)
-			undo = (struct registry_call){ .method = "DELETE", .path = link,
-				.repository = p->scratch, .actions = REG_PULL | REG_PUSH | REG_DELETE };
-		else
-			leftover_add(p->ctx, undo_kind, p->scratch, undo_ref);
+		undo = (struct registry_call){ .method = "DELETE", .path = link,
+			.repository = p->scratch, .actions = REG_PULL | REG_PUSH | REG_DELETE };
+	} else if (p->mount_digest) {
+		leftover_add(p->ctx, kind, p->scratch, ref);
 	}
-	if (undo.method)
-		calls[n++] = &undo;
-	registry_call_many(p->ctx->registry, &p->ctx->result->evidence, calls, n);
-	if (cancel.method && !success(cancel.resp.status))
-		leftover_add(p->ctx, "upload-session", p->scratch, p->session);
-	if (undo.method && !success(undo.resp.status))
-		leftover_add(p->ctx, undo_kind, p->scratch, undo_ref);
-	registry_call_release(&cancel);
+	if (undo.method) {
+		registry_call(p->ctx->registry, &p->ctx->result->evidence, &undo);
+		if (!success(undo.resp.status))
+			leftover_add(p->ctx, kind, p->scratch, ref);
+	}
 	registry_call_release(&undo);
 	free(link);
 }
@@ -420,6 +467,20 @@ static void write_details(struct probe *p, int score)
 		json_object_set_new(p->ctx->result->details, "leftovers", json_array());
 }
 
+/* Says in the message when something could not be cleaned up. */
+static void note_leftovers(struct check_ctx *ctx)
+{
+	size_t n = json_array_size(json_object_get(ctx->result->details, "leftovers"));
+	char *msg;
+
+	if (!n)
+		return;
+	msg = xstrfmt("%s; %zu thing%s left on the registry (details.leftovers)",
+		      ctx->result->message, n, n == 1 ? "" : "s");
+	free(ctx->result->message);
+	ctx->result->message = msg;
+}
+
 static void conclude(struct probe *p)
 {
 	struct buf missing;
@@ -445,6 +506,7 @@ static void conclude(struct probe *p)
 		check_set(p->ctx, STATUS_INFO, "partial", "%d/%d capabilities (%s)", score, CAP_N, missing.data);
 	else
 		check_set(p->ctx, STATUS_PASS, NULL, "%d/%d capabilities supported", score, CAP_N);
+	note_leftovers(p->ctx);
 	buf_release(&missing);
 }
 
@@ -463,6 +525,7 @@ static void probe_release(struct probe *p)
 	registry_call_release(&p->manifest);
 	registry_call_release(&p->post);
 	registry_call_release(&p->patch);
+	registry_call_release(&p->exists);
 	registry_call_release(&p->mount);
 	free(p->session);
 	free(p->mount_session);
@@ -477,32 +540,33 @@ static void probe_registry(struct probe *p)
 	struct check_ctx *ctx = p->ctx;
 	struct curl_slist *accept = manifest_accept_headers();
 	struct registry_call *calls[6];
+	int writes = !ctx->config->no_writes;
 	char *paths[6];
 	size_t n = 0, i;
 
 	setup_wave1(p, paths, accept);
-	calls[n++] = &p->del_manifest;
-	calls[n++] = &p->del_blob;
 	calls[n++] = &p->opt_manifest;
 	calls[n++] = &p->opt_blob;
 	calls[n++] = &p->manifest;
-	if (!ctx->config->no_writes)
+	if (writes) {
+		calls[n++] = &p->del_manifest;
+		calls[n++] = &p->del_blob;
 		calls[n++] = &p->post;
-	registry_call_many(ctx->registry, &ctx->result->evidence, calls, n);
-	judge_delete(p);
-	pick_blob(p);
-	if (!ctx->config->no_writes)
-		judge_post(p);
-	wave2(p);
-	if (ctx->config->no_writes) {
-		verdict_set(&p->caps[CAP_CHUNKED], CAP_UNKNOWN, NO_WRITES);
-		verdict_set(&p->caps[CAP_MOUNT], CAP_UNKNOWN, NO_WRITES);
-	} else if (!p->blob) {
-		verdict_set(&p->caps[CAP_MOUNT], CAP_UNKNOWN,
-			    "no blob to mount: the manifest of the test image %s:%s could not be read",
-			    p->repo, ctx->config->tag);
 	}
+	registry_call_many(ctx->registry, &ctx->result->evidence, calls, n);
+	pick_blob(p);
+	if (writes) {
+		judge_delete(p);
+		judge_post(p);
+	} else {
+		for (i = CAP_CHUNKED; i <= CAP_DELETE; i++)
+			verdict_set(&p->caps[i], CAP_UNKNOWN, NO_WRITES);
+	}
+	wave2(p);
+	if (writes && !p->blob)
+		verdict_set(&p->caps[CAP_MOUNT], CAP_UNKNOWN, "no blob to mount: %s", p->no_blob);
 	wave3(p);
+	wave4(p);
 	for (i = 0; i < 6; i++)
 		free(paths[i]);
 	curl_slist_free_all(accept);
@@ -512,12 +576,11 @@ static void run(struct check_ctx *ctx)
 {
 	struct probe p = { .ctx = ctx, .repo = ctx->config->repository };
 
-	p.scratch = scratch_name(ctx->config);
-	if (!ctx->facts->ping) {
-		check_set(ctx, STATUS_FAIL, "connection", "the registry is not reachable");
-		free(p.scratch);
+	if (!ctx->facts->reachable) {
+		check_set(ctx, STATUS_SKIP, "unreachable", "not checked: the registry is not reachable");
 		return;
 	}
+	p.scratch = scratch_name(ctx->config);
 	judge_version(&p);
 	probe_registry(&p);
 	judge_referrers(&p);
@@ -535,5 +598,5 @@ const struct check check_capabilities = {
 	.uses = (const struct check *const[]){ &check_referrers, NULL },
 	.summary = "five capabilities (version header, Referrers API, chunked upload, cross-repository mount, delete), each proven or ruled out by a real probe",
 	.run = run,
-	.causes = (const char *const[]){ "partial", "referrers", "connection", NULL },
+	.causes = (const char *const[]){ "partial", "referrers", "connection", "unreachable", NULL },
 };

@@ -139,7 +139,11 @@ void detail_bool(struct check_ctx *ctx, const char *key, int value);
 /* Describes a call that got no usable answer: transport errors, token failures. */
 const char *call_failure_text(const struct registry_call *call);
 
-/* A 405 to an upload whose Allow header lists no write method: read-only. */
+/*
+ * Whether an answer to an upload says the registry is read-only: a 405
+ * whose Allow lists no write method (distribution), or a 403 or 405 whose
+ * body names a read-only mode (Harbor, Quay).
+ */
 int upload_read_only(const struct http_response *r);
 /* Cancels an upload session (DELETE on its URL); returns the status, 0 for none. */
 long upload_cancel(struct check_ctx *ctx, const char *repository, const char *url);

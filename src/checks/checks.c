@@ -7,6 +7,7 @@
 #include "util/xalloc.h"
 
 #include <assert.h>
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,6 +57,7 @@ void check_set(struct check_ctx *ctx, enum check_status status, const char *caus
 	assert(!cause || check_declares_cause(ctx->result->check, cause));
 	free(ctx->result->message);
 	ctx->result->message = buf_detach(&b);
+	text_sanitize(ctx->result->message);
 	ctx->result->status = status;
 	ctx->result->cause = cause;
 }
@@ -120,12 +122,27 @@ struct curl_slist *manifest_accept_headers(void)
 	return h;
 }
 
+/* Whether the first 4 KiB of a body mention a read-only mode, in any case. */
+static int mentions_read_only(const struct buf *body)
+{
+	char text[4096];
+	size_t i, n = body->len < sizeof(text) - 1 ? body->len : sizeof(text) - 1;
+
+	for (i = 0; i < n; i++)
+		text[i] = (char)tolower((unsigned char)body->data[i]);
+	text[n] = '\0';
+	return strstr(text, "read only") || strstr(text, "read-only") || strstr(text, "readonly");
+}
+
 int upload_read_only(const struct http_response *r)
 {
 	const char *allow = http_header_get(r, "Allow");
 
-	return r->status == 405 && allow && !strstr(allow, "POST") && !strstr(allow, "PUT") &&
-	       !strstr(allow, "PATCH");
+	if (r->status == 405 && allow && !strstr(allow, "POST") && !strstr(allow, "PUT") &&
+	    !strstr(allow, "PATCH"))
+		return 1; /* distribution */
+	/* Harbor answers 403 DENIED, Quay 405 DENIED, both naming the mode */
+	return (r->status == 403 || r->status == 405) && mentions_read_only(&r->body);
 }
 
 long upload_cancel(struct check_ctx *ctx, const char *repository, const char *url)

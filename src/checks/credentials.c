@@ -22,6 +22,13 @@ static void check_basic(struct check_ctx *ctx, const char *origin)
 {
 	struct registry_call call = { .method = "GET", .path = "/v2/" };
 
+	if (!ctx->config->creds->password) {
+		check_set(ctx, STATUS_FAIL, "error",
+			  "the credential from %s is an identity token, which a registry that asks for Basic authentication cannot take",
+			  origin);
+		return;
+	}
+
 	registry_call(ctx->registry, &ctx->result->evidence, &call);
 	if (call.error == REG_ERR_INSECURE_CREDS)
 		check_set(ctx, STATUS_FAIL, "insecure", "%s", call.error_text);

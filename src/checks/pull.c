@@ -90,8 +90,12 @@ static void judge(struct check_ctx *ctx, const struct registry_call *call,
 	const char *ref = ctx->config->tag;
 	const char *repo = ctx->config->repository;
 
-	if (call->error == REG_ERR_TOKEN || call->error == REG_ERR_INSECURE_CREDS)
+	if (call->error == REG_ERR_INSECURE_CREDS ||
+	    (call->error == REG_ERR_TOKEN && (call->token_status == 401 || call->token_status == 403)))
 		check_set(ctx, STATUS_FAIL, "denied", "cannot pull %s:%s: %s", repo, ref,
+			  call->error_text);
+	else if (call->error == REG_ERR_TOKEN)
+		check_set(ctx, STATUS_FAIL, "error", "cannot pull %s:%s: %s", repo, ref,
 			  call->error_text);
 	else if (!status)
 		check_set(ctx, STATUS_FAIL, "error", "cannot pull %s:%s: %s", repo, ref,

@@ -61,14 +61,15 @@ static void judge(struct check_ctx *ctx, const struct registry_call *call)
 			  call_failure_text(call));
 	else if (r->status == 202)
 		opened(ctx, call);
+	else if (upload_read_only(r))
+		check_set(ctx, STATUS_FAIL, "readonly", "the registry is read-only: uploads answer %ld%s%s%s",
+			  r->status, http_header_get(r, "Allow") ? " (Allow: " : "",
+			  http_header_get(r, "Allow") ? http_header_get(r, "Allow") : "",
+			  http_header_get(r, "Allow") ? ")" : "");
 	else if (r->status == 401 || r->status == 403)
 		check_set(ctx, STATUS_FAIL, "denied", "push to %s denied (%ld)%s%s", repo, r->status,
 			  err && strstr(err, "insufficient_scope") ? ": insufficient scope" : "",
 			  call->authenticated ? "" : "; no credentials were sent");
-	else if (upload_read_only(r))
-		check_set(ctx, STATUS_FAIL, "readonly",
-			  "the registry is read-only: uploads answer 405 (Allow: %s)",
-			  http_header_get(r, "Allow"));
 	else
 		check_set(ctx, STATUS_FAIL, "status", "opening an upload session in %s answered %ld",
 			  repo, r->status);

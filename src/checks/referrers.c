@@ -115,6 +115,28 @@ static void conclude(struct check_ctx *ctx, const struct referrers_verdict *rv, 
 	free(how);
 }
 
+/*
+ * With a made-up digest some answers do not rule the API out: zot before
+ * 2.1.19 answers 404 with no body for a repository it lacks, Quay 3.12
+ * 404 MANIFEST_UNKNOWN for an unknown subject, Harbor 2.8 to 2.10 200
+ * with `{}`.
+ */
+static int inconclusive_probe(const struct referrers_answer *a)
+{
+	char code[64];
+	json_t *body;
+	int object;
+
+	if (a->status == 404)
+		return !a->len || oci_error_code(a->body, a->len, code, sizeof(code)) == 0;
+	if (a->status != 200)
+		return 0;
+	body = json_loadb(a->body, a->len, 0, NULL);
+	object = json_is_object(body);
+	json_decref(body);
+	return object;
+}
+
 static void judge(struct check_ctx *ctx, const struct registry_call *call,
 		  const struct registry_call *fallback, const char *digest, int probed)
 {
@@ -129,9 +151,9 @@ static void judge(struct check_ctx *ctx, const struct registry_call *call,
 	a.len = call->resp.body.len;
 	a.redirected = call->redirects > 0;
 	referrers_judge(&a, &rv);
-	/* zot before 2.1.19 answers 404 with no body for a repository it lacks. */
-	if (probed && a.status == 404 && !a.len && rv.v.state == CAP_UNSUPPORTED)
-		verdict_set(&rv.v, CAP_UNKNOWN, "404 with an empty body");
+	if (probed && rv.v.state == CAP_UNSUPPORTED && inconclusive_probe(&a))
+		verdict_set(&rv.v, CAP_UNKNOWN, "%s, which some registries with the API give for a digest they do not have",
+			    rv.v.reason);
 	add_details(ctx, call, type, &rv);
 	conclude(ctx, &rv, probed);
 	if (rv.v.state == CAP_UNSUPPORTED && fallback->method)

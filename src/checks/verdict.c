@@ -37,6 +37,7 @@ void verdict_set(struct verdict *v, enum cap_state state, const char *fmt, ...)
 	va_end(ap);
 	free(v->reason);
 	v->reason = buf_detach(&b);
+	text_sanitize(v->reason);
 	v->state = state;
 }
 

@@ -219,7 +219,8 @@ static int write_report(struct run_args *a, const struct run *run, const struct 
 	}
 	rep.out = out;
 	rep.warn_fails = a->fail_on && !strcmp(a->fail_on, "warn");
-	rep.color = !a->output && !a->no_color && !getenv("NO_COLOR") && isatty(STDOUT_FILENO);
+	rep.color = !a->output && !a->no_color && !(getenv("NO_COLOR") && *getenv("NO_COLOR")) &&
+		    isatty(STDOUT_FILENO);
 	ret = report_write(w, &rep);
 	if (a->output && fclose(out) != 0)
 		ret = -1;

@@ -61,7 +61,7 @@ static int apply_list(struct loader *l, const struct opt *o, const yaml_node_t *
 	yaml_node_item_t *item;
 
 	if (v->type == YAML_SCALAR_NODE)
-		return opt_split_list(o, l->target, scalar(v), l->why);
+		return opt_store(o, l->target, scalar(v), l->why);
 	if (v->type != YAML_SEQUENCE_NODE)
 		return fail_at(l, v, xstrfmt("%s must be a list of strings", o->key));
 	for (item = v->data.sequence.items.start; item < v->data.sequence.items.top; item++) {

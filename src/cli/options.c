@@ -43,6 +43,8 @@ static const struct opt *find_short(const struct opt *opts, char c)
 	return NULL;
 }
 
+static int opt_split_list(const struct opt *o, void *target, const char *value, char **why);
+
 int opt_store(const struct opt *o, void *target, const char *value, char **why)
 {
 	char *slot = (char *)target + o->offset;
@@ -58,7 +60,7 @@ int opt_store(const struct opt *o, void *target, const char *value, char **why)
 		*(char **)slot = xstrdup(value);
 		return 0;
 	case OPT_LIST:
-		opt_list_add((struct opt_list *)slot, value);
+		opt_split_list(o, target, value, why);
 		return 0;
 	case OPT_LONG:
 		errno = 0;
@@ -239,30 +241,27 @@ int opt_apply_env(const struct opt *opts, void *target, char **sources, char **w
 				       (int)(strchr(found, '=') - found), found, value);
 			return -1;
 		}
-		if (o->type == OPT_LIST) {
-			if (opt_split_list(o, target, value, why) < 0)
-				return -1;
-		} else if (opt_store(o, target, value, why) < 0) {
+		if (opt_store(o, target, value, why) < 0)
 			return -1;
-		}
 		if (sources)
 			sources[i] = xstrfmt("environment %.*s", (int)(strchr(found, '=') - found), found);
 	}
 	return 0;
 }
 
-int opt_split_list(const struct opt *o, void *target, const char *value, char **why)
+static int opt_split_list(const struct opt *o, void *target, const char *value, char **why)
 {
+	struct opt_list *list = (struct opt_list *)((char *)target + o->offset);
 	const char *p = value;
 
+	(void)why;
 	while (*p) {
 		size_t n = strcspn(p, ",");
 		char *item = xstrndup(p, n);
-		int ret = opt_store(o, target, item, why);
 
+		if (*item)
+			opt_list_add(list, item);
 		free(item);
-		if (ret < 0)
-			return -1;
 		p += n;
 		if (*p == ',')
 			p++;

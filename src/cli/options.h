@@ -15,7 +15,7 @@ enum opt_type {
 	OPT_STRING,   /* char *, newly allocated */
 	OPT_BOOL,     /* int, set to 1 */
 	OPT_LONG,     /* long, must be a positive whole number */
-	OPT_LIST      /* struct opt_list, may be repeated */
+	OPT_LIST      /* struct opt_list; repeatable, and each value may hold several, comma-separated */
 };
 
 struct opt_list {
@@ -55,9 +55,6 @@ int opt_parse(const struct opt *opts, int argc, char **argv, void *target,
  * Sets sources[i] to "environment NAME". Returns 0 or -1 with *why.
  */
 int opt_apply_env(const struct opt *opts, void *target, char **sources, char **why);
-
-/* Adds each comma-separated item of value to list option o. */
-int opt_split_list(const struct opt *o, void *target, const char *value, char **why);
 
 /* Stores a value for option o, as if given on the command line. */
 int opt_store(const struct opt *o, void *target, const char *value, char **why);

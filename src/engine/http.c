@@ -438,11 +438,15 @@ void engine_trace(struct engine *e, const struct http_request *req,
 		fprintf(f, "< %s %ld (%ld ms)\n", resp->http_version == 2 ? "HTTP/2" : "HTTP/1.1",
 			resp->status, resp->duration_ms);
 		for (i = 0; i < resp->nr_headers; i++) {
-			const char *name = resp->headers[i].name;
+			char *name = xstrdup(resp->headers[i].name);
+			char *value = xstrdup(is_secret_header(name, strlen(name)) ? "<redacted>"
+										: resp->headers[i].value);
 
-			fprintf(f, "<   %s: %s\n", name,
-				is_secret_header(name, strlen(name)) ? "<redacted>"
-								      : resp->headers[i].value);
+			text_sanitize(name);
+			text_sanitize(value);
+			fprintf(f, "<   %s: %s\n", name, value);
+			free(name);
+			free(value);
 		}
 	}
 	fflush(f);

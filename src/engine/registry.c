@@ -499,8 +499,10 @@ long registry_token_probe(struct registry *r, struct evidence_log *log,
 	long status = 0;
 	char *token = get_token(r, log, c, scope, &status, why);
 
+	if (!token)
+		return status == 200 ? 0 : status;
 	free_secret(token);
-	return token ? 200 : status;
+	return 200;
 }
 
 /* ---- calls ------------------------------------------------------------- */

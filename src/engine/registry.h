@@ -124,7 +124,7 @@ struct registry_call {
 
 /*
  * The first rate-limiting answer (429, or 503 with Retry-After) of the
- * run, as {"status", "url", "retryAfter", "headers": {...}}, or NULL.
+ * run, as {"status", "url", "headers": {the rate-limit headers}}, or NULL.
  * Returns a new reference.
  */
 json_t *registry_rate_limit(struct registry *r);
@@ -146,8 +146,9 @@ char *registry_parse_token(const char *body, size_t len);
 /*
  * Asks the token realm for a token for `scope` with the configured
  * credentials (anonymously when there are none). Used by the credentials
- * check. Returns the HTTP status of the token endpoint (0 on transport
- * failure); *why gets a newly allocated message when it is not 200.
+ * check. Returns 200 when a usable token came back, else the token
+ * endpoint's status (0 for no answer, or for a 200 without a usable
+ * token); *why then gets a newly allocated message.
  */
 long registry_token_probe(struct registry *r, struct evidence_log *log,
 			  const struct challenge *c, const char *scope, char **why);

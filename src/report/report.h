@@ -9,7 +9,7 @@
  *
  * To add a format: write src/report/report_<name>.c exporting one
  * `const struct report_writer`, add it to report_writers[] in report.c,
- * and document it in docs/report-formats.md.
+ * and document it in README.md (Report formats) and docs/usage.md.
  */
 #ifndef OCIDOCTOR_REPORT_H
 #define OCIDOCTOR_REPORT_H

@@ -129,3 +129,10 @@ char *xstrfmt(const char *fmt, ...)
 	va_end(ap);
 	return buf_detach(&b);
 }
+
+void text_sanitize(char *s)
+{
+	for (; s && *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}

@@ -43,6 +43,12 @@ int buf_addf(struct buf *b, const char *fmt, ...)
 int buf_vaddf(struct buf *b, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 
+/*
+ * Replaces control characters (and DEL) in s with '?', in place, so text
+ * that came from a server cannot drive the terminal it is printed on.
+ */
+void text_sanitize(char *s);
+
 /* Returns a newly allocated string made with printf rules; aborts on OOM. */
 char *xstrfmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
