@@ -539,7 +539,11 @@ static void probe_registry(struct probe *p)
 {
 	struct check_ctx *ctx = p->ctx;
 	struct curl_slist *accept = manifest_accept_headers();
-	struct registry_call *calls[6];
+	struct registry_call mount_token = { .method = "POST", .path = "/v2/", .token_only = 1,
+		.repository = p->scratch, .actions = REG_PULL | REG_PUSH, .mount_from = p->repo };
+	struct registry_call unlink_token = { .method = "DELETE", .path = "/v2/", .token_only = 1,
+		.repository = p->scratch, .actions = REG_PULL | REG_PUSH | REG_DELETE };
+	struct registry_call *calls[8];
 	int writes = !ctx->config->no_writes;
 	char *paths[6];
 	size_t n = 0, i;
@@ -552,8 +556,13 @@ static void probe_registry(struct probe *p)
 		calls[n++] = &p->del_manifest;
 		calls[n++] = &p->del_blob;
 		calls[n++] = &p->post;
+		/* the tokens the mount and its removal will need, fetched now */
+		calls[n++] = &mount_token;
+		calls[n++] = &unlink_token;
 	}
 	registry_call_many(ctx->registry, &ctx->result->evidence, calls, n);
+	registry_call_release(&mount_token);
+	registry_call_release(&unlink_token);
 	pick_blob(p);
 	if (writes) {
 		judge_delete(p);

@@ -17,20 +17,24 @@
 #include <strings.h>
 #include <time.h>
 
+/* One engine_send call: its sender sleeps on `cond` until `left` is 0. */
+struct batch {
+	pthread_cond_t cond;
+	size_t left;
+};
+
 struct xfer {
 	CURL *easy;
 	const struct http_request *req;
 	struct http_response *resp;
-	struct engine *engine;
+	struct batch *batch;
 	char errbuf[CURL_ERROR_SIZE];
-	int done;
 	struct xfer *next;
 };
 
 struct engine {
 	CURLM *multi;
 	pthread_mutex_t lock;
-	pthread_cond_t cond;
 	struct xfer *pending;   /* handed over, not yet in the multi handle */
 	int holders;
 	long requests;
@@ -76,7 +80,6 @@ int engine_new(struct engine **out, const struct engine_options *opts)
 	}
 	curl_multi_setopt(e->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
 	pthread_mutex_init(&e->lock, NULL);
-	pthread_cond_init(&e->cond, NULL);
 	pthread_mutex_init(&e->trace_lock, NULL);
 	e->opts = *opts;
 	if (!e->opts.max_body)
@@ -92,7 +95,6 @@ void engine_free(struct engine *e)
 		return;
 	curl_multi_cleanup(e->multi);
 	pthread_mutex_destroy(&e->lock);
-	pthread_cond_destroy(&e->cond);
 	pthread_mutex_destroy(&e->trace_lock);
 	free(e);
 }
@@ -343,8 +345,8 @@ static void finish(struct engine *e, CURL *c, CURLcode code)
 	x->easy = NULL;
 
 	pthread_mutex_lock(&e->lock);
-	x->done = 1;
-	pthread_cond_broadcast(&e->cond);
+	if (--x->batch->left == 0)
+		pthread_cond_signal(&x->batch->cond);
 	pthread_mutex_unlock(&e->lock);
 }
 
@@ -458,41 +460,39 @@ void engine_send(struct engine *e, const struct http_request *const *reqs,
 {
 	struct xfer *xs = xcalloc(n ? n : 1, sizeof(*xs));
 	long remaining = engine_remaining_ms(e, deadline);
-	size_t i, sent = 0;
+	struct batch batch = { .left = 0 };
+	size_t i;
 
+	pthread_cond_init(&batch.cond, NULL);
 	for (i = 0; i < n; i++) {
 		xs[i].req = reqs[i];
 		xs[i].resp = resps[i];
-		xs[i].engine = e;
+		xs[i].batch = &batch;
 		http_response_init(resps[i], e->opts.max_body);
 		if (remaining <= 0) {
 			resps[i]->failure = HTTP_DEADLINE;
 			resps[i]->error = xstrdup("the run's deadline (--timeout) passed before this request was sent");
-			xs[i].done = 1;
 			continue;
 		}
 		xs[i].easy = make_easy(e, &xs[i], remaining);
-		sent++;
+		batch.left++;
 	}
 	pthread_mutex_lock(&e->lock);
 	for (i = 0; i < n; i++) {
-		if (xs[i].done)
+		if (!xs[i].easy)
 			continue;
 		xs[i].next = e->pending;
 		e->pending = &xs[i];
 		e->requests++;
 	}
-	pthread_mutex_unlock(&e->lock);
-	if (sent)
+	if (batch.left)
 		curl_multi_wakeup(e->multi);
-
-	pthread_mutex_lock(&e->lock);
-	for (i = 0; i < n; i++)
-		while (!xs[i].done)
-			pthread_cond_wait(&e->cond, &e->lock);
+	while (batch.left)
+		pthread_cond_wait(&batch.cond, &e->lock);
 	pthread_mutex_unlock(&e->lock);
+	pthread_cond_destroy(&batch.cond);
 
-	if (sent)
+	if (remaining > 0 && n)
 		chain_depth++;
 	for (i = 0; i < n; i++)
 		engine_trace(e, reqs[i], resps[i]);

@@ -775,6 +775,8 @@ int registry_call(struct registry *r, struct evidence_log *log, struct registry_
 	st.foreign = !url_same_origin(st.url, r->url.base);
 	if (!st.foreign)
 		authenticate_up_front(r, log, call, &st);
+	if (call->token_only)
+		goto done;
 	if (call->error == REG_ERR_INSECURE_CREDS)
 		goto done;
 	call->error = REG_ERR_NONE;

@@ -110,6 +110,9 @@ struct registry_call {
 	const char *body;
 	size_t body_len;
 	int anonymous;                  /* never authenticate this call */
+	int token_only;                 /* only fetch (and cache) the token this call would
+	                                   need, sending nothing to the registry: lets a token
+	                                   for a later call arrive alongside other requests */
 	int follow;                     /* follow redirects (GET and HEAD only) */
 	/* out */
 	struct http_response resp;      /* the final response; release with registry_call_release */

@@ -283,7 +283,8 @@ class TokenServer:
 
     def __init__(self, users=None, service="ocidoctor-test-registry",
                  issuer="ocidoctor-test-issuer", refresh_token=None,
-                 refresh_user="refresh-user", expires_in=300):
+                 refresh_user="refresh-user", expires_in=300, delay_ms=0):
+        self.delay_ms = delay_ms   # sleep before every answer (benchmarks)
         self.users = dict(users or {})
         self.service = service
         self.issuer = issuer
@@ -427,6 +428,8 @@ class TokenServer:
                            {"WWW-Authenticate": 'Basic realm="ocidoctor-test-token"'})
 
             def do_GET(self):
+                if server.delay_ms:
+                    time.sleep(server.delay_ms / 1000.0)
                 url = urllib.parse.urlsplit(self.path)
                 query = urllib.parse.parse_qs(url.query)
                 scopes = [s for value in query.get("scope", []) for s in value.split()]
@@ -450,6 +453,8 @@ class TokenServer:
                 self._send(200, body)
 
             def do_POST(self):
+                if server.delay_ms:
+                    time.sleep(server.delay_ms / 1000.0)
                 url = urllib.parse.urlsplit(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
                 form = urllib.parse.parse_qs(self.rfile.read(length).decode(errors="replace"))

@@ -98,6 +98,13 @@ def _override_answer(value):
     return Answer(status, body or b"", None, pairs)
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    """A listen backlog deep enough for a fleet run's bursts of connections
+    (socketserver's default of 5 drops SYNs, and the client waits a second
+    for each retransmission)."""
+    request_queue_size = 512
+
+
 class ScriptedRegistry:
     """An OCI registry on 127.0.0.1:<free port>, run in a thread.
 
@@ -121,13 +128,19 @@ class ScriptedRegistry:
       status_override  {(METHOD, path_regex): (status, headers, body) or DROP};
                        METHOD "*" matches any method; the regex is searched
                        in the path with its query string.
+      auth             None, "basic" (users: {name: password}) or "token"
+                       (token_realm, token_service: a harness.TokenServer;
+                       any Bearer token is accepted, its signature is not
+                       checked): requests without it answer 401 with the
+                       challenge, as a registry with authentication does
     """
 
     def __init__(self, referrers="index", referrers_count=0, referrers_link=False,
                  filters_applied=None, fallback_tag=False, version_header=True,
                  readonly=False, upload_status=None, chunk_min_length=None, mount="ok",
                  patch="ok", delete="ok", options="allow-all", delay_ms=0,
-                 status_override=None):
+                 status_override=None, auth=None, users=None, token_realm=None,
+                 token_service=None):
         _check_choice("referrers", referrers, REFERRERS_MODES)
         _check_choice("mount", mount, MOUNT_MODES)
         _check_choice("patch", patch, PATCH_MODES)
@@ -148,6 +161,11 @@ class ScriptedRegistry:
         self.options = options
         self.delay_ms = delay_ms
         self.status_override = dict(status_override or {})
+        _check_choice("auth", auth, (None, "basic", "token"))
+        self.auth = auth
+        self.users = dict(users or {})
+        self.token_realm = token_realm
+        self.token_service = token_service
         self._lock = threading.Lock()
         self._log = []
         self._blobs = {}          # digest -> bytes
@@ -196,7 +214,7 @@ class ScriptedRegistry:
     # -- lifecycle --
 
     def start(self):
-        self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
+        self._httpd = _Server(("127.0.0.1", 0), _make_handler(self))
         self._httpd.daemon_threads = True
         self.port = self._httpd.server_address[1]
         threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
@@ -297,11 +315,29 @@ class ScriptedRegistry:
         with self._lock:
             result = self._override(method, target)
             if result is None:
+                result = self._challenge(headers)
+            if result is None:
                 result = self._route_safely(method, url.path, query, headers, body)
             record["status"] = result if result == DROP else result.status
         if result != DROP and self.version_header:
             result.headers.append(("Docker-Distribution-API-Version", "registry/2.0"))
         return result
+
+    def _challenge(self, headers):
+        """The 401 an authenticating registry gives a request without valid credentials."""
+        if not self.auth:
+            return None
+        given = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
+        if self.auth == "basic":
+            if given in ("Basic " + h.basic_auth_value(u, p) for u, p in self.users.items()):
+                return None
+            challenge = 'Basic realm="scripted"'
+        else:
+            if given.startswith("Bearer ") and len(given) > 7:
+                return None
+            challenge = 'Bearer realm="%s",service="%s"' % (self.token_realm, self.token_service)
+        return Answer.error(401, "UNAUTHORIZED", "authentication required",
+                            headers=[("WWW-Authenticate", challenge)])
 
     def _override(self, method, target):
         for (m, pattern), value in self.status_override.items():
