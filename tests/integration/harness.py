@@ -28,6 +28,7 @@ import io
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -824,8 +825,12 @@ def run_doctor(args, stdin=None, env=None, timeout=60):
     fresh empty directory, so no real ~/.docker or auth.json is read."""
     binary = doctor_binary()
     home = scratch_dir("home-")
+    # OCIDOCTOR_WRAPPER runs the binary under a tool, e.g. valgrind (scripts/test)
+    wrapper = shlex.split(os.environ.get("OCIDOCTOR_WRAPPER", ""))
+    if wrapper:
+        timeout *= 10
     try:
-        proc = subprocess.run([binary] + list(args), cwd=home,
+        proc = subprocess.run(wrapper + [binary] + list(args), cwd=home,
                               input=stdin if stdin is not None else "",
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               env=doctor_env(env, home), timeout=timeout,

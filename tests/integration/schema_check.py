@@ -298,3 +298,26 @@ def validate(document, schema):
 def load_schema(path):
     with open(path, encoding="utf-8") as f:
         return json.load(f)
+
+
+def main(argv):
+    """`python3 schema_check.py SCHEMA REPORT...`: prints the errors of each
+    report; exit status 1 when any report is invalid."""
+    if len(argv) < 3:
+        print("usage: schema_check.py SCHEMA.json REPORT.json...")
+        return 2
+    schema = load_schema(argv[1])
+    status = 0
+    for path in argv[2:]:
+        with open(path, encoding="utf-8") as f:
+            errors = validate(json.load(f), schema)
+        for error in errors:
+            print("%s: %s" % (path, error))
+        if errors:
+            status = 1
+    return status
+
+
+if __name__ == "__main__":
+    import sys
+    sys.exit(main(sys.argv))
