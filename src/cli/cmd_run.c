@@ -48,13 +48,13 @@ static int validate(struct run_args *a, int *selected)
 	if (a->scratch && repository_name_valid(a->scratch, &why) < 0)
 		return cli_usage_error("invalid --scratch-repository '%s': %s", a->scratch, why);
 	if (!report_writer_find(a->format))
-		return cli_usage_error("unknown --format '%s' (text or json)", a->format);
+		return cli_usage_error("unknown --format '%s' (text, json, junit, markdown, prometheus or html)",
+				       a->format);
 	if (!!a->cert != !!a->key)
 		return cli_usage_error("--cert and --key go together");
 	if (a->password_stdin && !a->username)
 		return cli_usage_error("--password-stdin needs --username");
-	if (a->fail_on && strcmp(a->fail_on, "warn") && strcmp(a->fail_on, "fail") &&
-	    strcmp(a->fail_on, "never"))
+	if (strcmp(a->fail_on, "warn") && strcmp(a->fail_on, "fail") && strcmp(a->fail_on, "never"))
 		return cli_usage_error("unknown --fail-on '%s' (warn, fail or never)", a->fail_on);
 	if (a->password_stdin && a->password_file)
 		return cli_usage_error("--password-stdin and --password-file go alone, not together");
@@ -82,6 +82,7 @@ static int has_tag(const struct check *c, const struct opt_list *tags)
 static int select_checks(struct run_args *a, int *selected)
 {
 	size_t i, j;
+	int any = 0;
 
 	for (i = 0; i < a->checks.nr; i++) {
 		int matched = 0;
@@ -113,7 +114,10 @@ static int select_checks(struct run_args *a, int *selected)
 			selected[j] = 1;
 		else if (a->checks.nr && a->tags.nr && !has_tag(check_table[j], &a->tags))
 			selected[j] = 0;
+		any |= selected[j];
 	}
+	if (!any)
+		return cli_usage_error("--check and --tags together select no check");
 	return EXIT_OK;
 }
 
@@ -152,11 +156,25 @@ static char *password_from(struct run_args *a)
 	return p;
 }
 
-static int resolve_creds(struct run_args *a, struct creds *creds)
+/* Where --username and the password came from, for the credentials check. */
+static char *creds_origin(const struct run_args *a, char **sources)
+{
+	const char *user = sources[opt_index(run_opts, "username")];
+	const char *pass = a->password_stdin ? "--password-stdin"
+					     : sources[opt_index(run_opts, "password-file")];
+
+	if (user && !strncmp(user, "flag ", 5) && pass && !strncmp(pass, "flag ", 5))
+		return xstrfmt("--username/--password-file");
+	if (user && !strncmp(user, "flag ", 5) && a->password_stdin)
+		return xstrfmt("--username/--password-stdin");
+	return xstrfmt("username from %s, password from %s", user ? user : "?", pass ? pass : "?");
+}
+
+static int resolve_creds(struct run_args *a, char **sources, struct creds *creds)
 {
 	struct registry_url u;
 	struct creds_options co = { 0 };
-	char *password = NULL, *why = NULL, *host;
+	char *password = NULL, *why = NULL, *host, *origin = NULL;
 	int ret = EXIT_OK;
 
 	if (registry_url_parse(&u, a->registry, NULL) < 0)
@@ -175,8 +193,8 @@ static int resolve_creds(struct run_args *a, struct creds *creds)
 	co.docker_config = a->docker_config;
 	co.registry_host = host;
 	co.repository = a->repository;
-	if (a->password_file)
-		co.origin = "--username/--password-file";
+	if (a->username)
+		co.origin = origin = creds_origin(a, sources);
 	if (creds_resolve(creds, &co, &why) < 0) {
 		ret = cli_usage_error("%s", why);
 		goto done;
@@ -188,15 +206,16 @@ done:
 	}
 	free(why);
 	free(host);
+	free(origin);
 	registry_url_release(&u);
 	return ret;
 }
 
 static int exit_for(const struct run_args *a, enum check_status worst)
 {
-	if (a->fail_on && !strcmp(a->fail_on, "never"))
+	if (!strcmp(a->fail_on, "never"))
 		return EXIT_OK;
-	if (a->fail_on && !strcmp(a->fail_on, "fail") && worst != STATUS_FAIL)
+	if (!strcmp(a->fail_on, "fail") && worst != STATUS_FAIL)
 		return EXIT_OK;
 	if (worst == STATUS_FAIL)
 		return EXIT_FAIL;
@@ -205,7 +224,8 @@ static int exit_for(const struct run_args *a, enum check_status worst)
 	return EXIT_OK;
 }
 
-static int write_report(struct run_args *a, const struct run *run, const struct run_config *cfg)
+static int write_report(struct run_args *a, const struct run *run, const struct run_config *cfg,
+			int warn_fails)
 {
 	const struct report_writer *w = report_writer_find(a->format);
 	struct report rep = { .run = run, .config = cfg };
@@ -218,7 +238,7 @@ static int write_report(struct run_args *a, const struct run *run, const struct 
 			return cli_usage_error("cannot write the report to '%s'", a->output);
 	}
 	rep.out = out;
-	rep.warn_fails = a->fail_on && !strcmp(a->fail_on, "warn");
+	rep.warn_fails = warn_fails;
 	rep.color = !a->output && !a->no_color && !(getenv("NO_COLOR") && *getenv("NO_COLOR")) &&
 		    isatty(STDOUT_FILENO);
 	ret = report_write(w, &rep);
@@ -231,7 +251,8 @@ static int write_report(struct run_args *a, const struct run *run, const struct 
 	return EXIT_OK;
 }
 
-static int doctor(struct run_args *a, const int *selected, const struct creds *creds)
+static int doctor(struct run_args *a, const int *selected, const struct creds *creds,
+		  int warn_fails)
 {
 	struct engine_options eo = {
 		.timeout_ms = a->timeout * 1000, .ca_file = a->ca_file, .cert = a->cert,
@@ -257,7 +278,7 @@ static int doctor(struct run_args *a, const int *selected, const struct creds *c
 	}
 	run_init(&run, &cfg, engine, registry, selected);
 	run_execute(&run);
-	ret = write_report(a, &run, &cfg);
+	ret = write_report(a, &run, &cfg, warn_fails);
 	if (ret == EXIT_OK)
 		ret = exit_for(a, run_worst(&run, NULL));
 	run_release(&run);
@@ -287,11 +308,13 @@ static int run_main(int argc, char **argv)
 	ret = validate(&a, selected);
 	if (ret != EXIT_OK)
 		goto done;
-	ret = resolve_creds(&a, &creds);
+	ret = resolve_creds(&a, sources, &creds);
 	if (ret != EXIT_OK)
 		goto done;
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	ret = doctor(&a, selected, &creds);
+	/* JUnit counts warnings as failures only when --fail-on warn was asked for */
+	ret = doctor(&a, selected, &creds,
+		     !strcmp(a.fail_on, "warn") && strcmp(sources[opt_index(run_opts, "fail-on")], "default"));
 	curl_global_cleanup();
 done:
 	creds_release(&creds);

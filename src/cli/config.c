@@ -14,6 +14,7 @@
 #define CONFIG_MAX ((size_t)1 << 20)
 
 struct loader {
+	unsigned char seen[SOURCE_MAX]; /* keys met so far, across both sections */
 	const char *name;
 	yaml_document_t *doc;
 	const struct opt *opts;
@@ -43,63 +44,91 @@ static const char *scalar(const yaml_node_t *n)
 	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
 }
 
-static int apply_bool(struct loader *l, const struct opt *o, const yaml_node_t *v)
+/* 1 for a true word, 0 for a false one, -1 for anything else. */
+static int bool_word(const char *s)
 {
-	const char *s = scalar(v);
-
-	if (!s)
-		return fail_at(l, v, xstrfmt("%s must be true or false", o->key));
-	if (!strcasecmp(s, "true") || !strcasecmp(s, "yes") || !strcasecmp(s, "on"))
-		return opt_store(o, l->target, NULL, l->why);
-	if (!strcasecmp(s, "false") || !strcasecmp(s, "no") || !strcasecmp(s, "off"))
-		return 1; /* explicitly off: the default, but it counts as set */
-	return fail_at(l, v, xstrfmt("%s must be true or false", o->key));
+	if (s && (!strcasecmp(s, "true") || !strcasecmp(s, "yes") || !strcasecmp(s, "on")))
+		return 1;
+	if (s && (!strcasecmp(s, "false") || !strcasecmp(s, "no") || !strcasecmp(s, "off")))
+		return 0;
+	return -1;
 }
 
-static int apply_list(struct loader *l, const struct opt *o, const yaml_node_t *v)
+/*
+ * Checks a value's type and form without storing it, so that a value a
+ * flag or the environment overrides is still an error when it is wrong.
+ */
+static int check_value(struct loader *l, const struct opt *o, const yaml_node_t *v)
 {
 	yaml_node_item_t *item;
+	const char *s = scalar(v);
+	char *end;
 
-	if (v->type == YAML_SCALAR_NODE)
-		return opt_store(o, l->target, scalar(v), l->why);
-	if (v->type != YAML_SEQUENCE_NODE)
-		return fail_at(l, v, xstrfmt("%s must be a list of strings", o->key));
-	for (item = v->data.sequence.items.start; item < v->data.sequence.items.top; item++) {
-		const char *s = scalar(yaml_document_get_node(l->doc, *item));
-
-		if (!s)
+	switch (o->type) {
+	case OPT_BOOL:
+		if (bool_word(s) < 0)
+			return fail_at(l, v, xstrfmt("%s must be true or false", o->key));
+		return 0;
+	case OPT_LONG:
+		if (!s || strtol(s, &end, 10) <= 0 || *end)
+			return fail_at(l, v, xstrfmt("%s must be a positive whole number", o->key));
+		return 0;
+	case OPT_LIST:
+		if (v->type == YAML_SCALAR_NODE)
+			return 0;
+		if (v->type != YAML_SEQUENCE_NODE)
 			return fail_at(l, v, xstrfmt("%s must be a list of strings", o->key));
-		if (opt_store(o, l->target, s, l->why) < 0)
-			return -1;
+		for (item = v->data.sequence.items.start; item < v->data.sequence.items.top; item++)
+			if (!scalar(yaml_document_get_node(l->doc, *item)))
+				return fail_at(l, v, xstrfmt("%s must be a list of strings", o->key));
+		return 0;
+	case OPT_STRING:
+		if (!s)
+			return fail_at(l, v, xstrfmt("%s must be a single value", o->key));
+		return 0;
 	}
 	return 0;
 }
 
+/* Stores a checked value. */
+static int store_value(struct loader *l, const struct opt *o, const yaml_node_t *v)
+{
+	yaml_node_item_t *item;
+	char *msg = NULL;
+	int ret = 0;
+
+	if (o->type == OPT_BOOL) {
+		*(int *)((char *)l->target + o->offset) = bool_word(scalar(v));
+		return 0;
+	}
+	if (v->type == YAML_SEQUENCE_NODE) {
+		for (item = v->data.sequence.items.start; ret == 0 && item < v->data.sequence.items.top; item++)
+			ret = opt_store(o, l->target, scalar(yaml_document_get_node(l->doc, *item)), &msg);
+	} else {
+		ret = opt_store(o, l->target, scalar(v), &msg);
+	}
+	if (msg)
+		return fail_at(l, v, msg);
+	return ret;
+}
+
 /* Applies one key: value pair of a section. */
 static int apply_pair(struct loader *l, const char *section, const yaml_node_t *k,
-		      const yaml_node_t *v)
+		      const yaml_node_t *v, unsigned char *seen)
 {
 	const struct opt *o = find_key(l->opts, scalar(k));
 	size_t i;
-	int ret;
-	char *msg = NULL;
 
 	if (!o)
 		return fail_at(l, k, xstrfmt("unknown key '%s'", scalar(k)));
 	i = (size_t)(o - l->opts);
+	if (seen[i]++)
+		return fail_at(l, k, xstrfmt("'%s' is given twice", o->key));
+	if (check_value(l, o, v) < 0)
+		return -1;
 	if (l->sources[i])
 		return 0; /* a flag or the environment wins */
-	if (o->type == OPT_BOOL)
-		ret = apply_bool(l, o, v);
-	else if (o->type == OPT_LIST)
-		ret = apply_list(l, o, v);
-	else if (!scalar(v))
-		ret = fail_at(l, v, xstrfmt("%s must be a single value", o->key));
-	else
-		ret = opt_store(o, l->target, scalar(v), &msg);
-	if (msg)
-		return fail_at(l, v, msg);
-	if (ret < 0)
+	if (store_value(l, o, v) < 0)
 		return -1;
 	l->sources[i] = xstrfmt("%s:%lu (%s.%s)", l->name, (unsigned long)k->start_mark.line + 1,
 				section, o->key);
@@ -110,6 +139,9 @@ static int apply_section(struct loader *l, const char *section, const yaml_node_
 {
 	yaml_node_pair_t *p;
 
+	if (map->type == YAML_SCALAR_NODE &&
+	    (!*scalar(map) || !strcmp(scalar(map), "~") || !strcmp(scalar(map), "null")))
+		return 0; /* "oci:" with nothing under it */
 	if (map->type != YAML_MAPPING_NODE)
 		return fail_at(l, map, xstrfmt("the %s section must be a mapping", section));
 	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
@@ -118,7 +150,7 @@ static int apply_section(struct loader *l, const char *section, const yaml_node_
 
 		if (!scalar(k))
 			return fail_at(l, k, xstrfmt("keys in %s must be plain words", section));
-		if (apply_pair(l, section, k, v) < 0)
+		if (apply_pair(l, section, k, v, l->seen) < 0)
 			return -1;
 	}
 	return 0;

@@ -235,14 +235,15 @@ int opt_apply_env(const struct opt *opts, void *target, char **sources, char **w
 		if (!value || !*value)
 			continue;
 		if (o->type == OPT_BOOL && strcmp(value, "1") && strcasecmp(value, "true")) {
-			if (!strcmp(value, "0") || !strcasecmp(value, "false"))
-				continue;
-			*why = xstrfmt("environment %.*s: '%s' is not true or false",
-				       (int)(strchr(found, '=') - found), found, value);
+			if (strcmp(value, "0") && strcasecmp(value, "false")) {
+				*why = xstrfmt("environment %.*s: '%s' is not true or false",
+					       (int)(strchr(found, '=') - found), found, value);
+				return -1;
+			}
+			*(int *)((char *)target + o->offset) = 0; /* set, to off */
+		} else if (opt_store(o, target, value, why) < 0) {
 			return -1;
 		}
-		if (opt_store(o, target, value, why) < 0)
-			return -1;
 		if (sources)
 			sources[i] = xstrfmt("environment %.*s", (int)(strchr(found, '=') - found), found);
 	}
@@ -281,4 +282,14 @@ void opt_release(const struct opt *opts, void *target)
 			opt_list_release((struct opt_list *)slot);
 		}
 	}
+}
+
+size_t opt_index(const struct opt *opts, const char *long_name)
+{
+	size_t i;
+
+	for (i = 0; opts[i].long_name; i++)
+		if (!strcmp(opts[i].long_name, long_name))
+			return i;
+	xdie("an option the code names is missing from its table");
 }

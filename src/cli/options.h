@@ -56,6 +56,9 @@ int opt_parse(const struct opt *opts, int argc, char **argv, void *target,
  */
 int opt_apply_env(const struct opt *opts, void *target, char **sources, char **why);
 
+/* The index of the option with this long name (which must exist). */
+size_t opt_index(const struct opt *opts, const char *long_name);
+
 /* Stores a value for option o, as if given on the command line. */
 int opt_store(const struct opt *o, void *target, const char *value, char **why);
 

@@ -90,21 +90,11 @@ size_t run_opts_count(void)
 	return n;
 }
 
-static const struct opt *find(const char *name)
-{
-	const struct opt *o;
-
-	for (o = run_opts; o->long_name; o++)
-		if (!strcmp(o->long_name, name))
-			return o;
-	return NULL;
-}
-
 /* Sets a default for a setting nothing else set. */
 static void set_default(struct run_args *a, char **sources, const char *name, const char *value)
 {
-	const struct opt *o = find(name);
-	size_t i = (size_t)(o - run_opts);
+	size_t i = opt_index(run_opts, name);
+	const struct opt *o = &run_opts[i];
 	char *ignored = NULL;
 
 	if (sources[i])
@@ -137,6 +127,7 @@ int run_args_resolve(struct run_args *a, char **sources, int argc, char **argv, 
 	set_default(a, sources, "tag", "latest");
 	set_default(a, sources, "format", "text");
 	set_default(a, sources, "timeout", "30");
+	set_default(a, sources, "fail-on", "warn");
 	ret = 0;
 done:
 	opt_list_release(&positional);

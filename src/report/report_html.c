@@ -105,7 +105,7 @@ static void html_remediation(FILE *out, const struct check_result *res)
 	const struct remediation_step *s;
 	const char *const *cmd;
 
-	if (!r || res->status == STATUS_PASS)
+	if (!r || res->status == STATUS_PASS || res->status == STATUS_SKIP)
 		return;
 	fputs("<p><b>Fix:</b> ", out);
 	put(out, r->summary);

@@ -209,11 +209,9 @@ class ConfigSourcesTest(ConfigTestCase):
         settings = self.show("--config", self.values, env={"OCI__TestRepository": ""})
         self.assertEqual(settings["repository"][0], "platform/runtime")
 
-    @unittest.expectedFailure
     def test_a_switch_turned_off_in_the_environment_wins_over_the_file(self):
-        # usage.md: the environment wins over the file, and a switch in the
-        # environment takes 0 or false (off). ocidoctor skips an "off" value
-        # instead of setting it, so the file's `insecure: yes` stays on.
+        # The environment wins over the file, also when it turns a switch off
+        # (0 or false): the file's `insecure: yes` must not stay on.
         settings = self.show("--config", self.values, env={"OCIDOCTOR_INSECURE": "false"})
         self.assertEqual(settings["insecure"], ("false", "environment OCIDOCTOR_INSECURE"))
 
@@ -320,25 +318,18 @@ class ConfigErrorsTest(ConfigTestCase):
                 self.assertNotIn(secret, err)
         self.assertEqual(reg.requests(), [], "a refused run still sent requests")
 
-    @unittest.expectedFailure
     def test_a_key_given_twice(self):
-        # YAML wants the keys of a mapping to be unique. ocidoctor silently
-        # keeps the first of two testRepository keys; a Helm values file is
-        # read with the last one winning. Either an error naming the second
-        # line or the last value would do; the first value is a surprise.
+        # YAML wants the keys of a mapping to be unique: the second one is an
+        # error that names its line, never silently dropped.
         text = "oci:\n  testRepository: first/one\n  testRepository: second/one\n"
         path = write(self.dir, "twice.yaml", text)
         code, out, err = self.doctor(["config", "--config", path])
-        if code == h.EXIT_USAGE:
-            self.assertIn(path + ":3:", err)
-        else:
-            self.assertIn("second/one", out)
+        self.assertEqual(code, h.EXIT_USAGE, out)
+        self.assertIn(path + ":3:", err)
 
-    @unittest.expectedFailure
     def test_a_bad_value_is_an_error_even_when_a_flag_wins(self):
-        # usage.md: "Inside those sections an unknown key, a wrong type or a
-        # bad value stops ocidoctor with FILE:LINE". A value that a flag or
-        # the environment overrides is not looked at, so this file passes.
+        # Inside the sections an unknown key, a wrong type or a bad value stops
+        # ocidoctor with FILE:LINE, also when a flag overrides that value.
         path = write(self.dir, "shadowed.yaml", "oci:\n  timeout: abc\n")
         self.assertUsageError(["config", "--config", path, "--timeout", "5"], path + ":2:")
 
