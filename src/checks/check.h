@@ -126,6 +126,9 @@ void check_set(struct check_ctx *ctx, enum check_status status, const char *caus
  * that check has finished, so call it only when the answer is needed.
  */
 const struct check_result *check_dep(struct check_ctx *ctx, const struct check *dep);
+
+/* Makes the check's main call, noting httpStatus and authenticated in its details. */
+void check_call(struct check_ctx *ctx, struct registry_call *call);
 /* The remediation that fits a result: its page's entry for the cause, else the page's first. */
 const struct remediation *check_remediation(const struct check_result *res);
 /* Whether c lists cause in .causes. */

@@ -47,19 +47,23 @@ const struct check *check_find(const char *id)
 void check_set(struct check_ctx *ctx, enum check_status status, const char *cause,
 	       const char *fmt, ...)
 {
-	struct buf b;
 	va_list ap;
 
-	buf_init(&b, BUF_TEXT_MAX);
-	va_start(ap, fmt);
-	buf_vaddf(&b, fmt, ap);
-	va_end(ap);
 	assert(!cause || check_declares_cause(ctx->result->check, cause));
 	free(ctx->result->message);
-	ctx->result->message = buf_detach(&b);
-	text_sanitize(ctx->result->message);
+	va_start(ap, fmt);
+	ctx->result->message = text_vfmt(fmt, ap);
+	va_end(ap);
 	ctx->result->status = status;
 	ctx->result->cause = cause;
+}
+
+void check_call(struct check_ctx *ctx, struct registry_call *call)
+{
+	registry_call(ctx->registry, &ctx->result->evidence, call);
+	if (call->resp.status)
+		detail_int(ctx, "httpStatus", call->resp.status);
+	detail_bool(ctx, "authenticated", call->authenticated);
 }
 
 const struct check_result *check_dep(struct check_ctx *ctx, const struct check *dep)

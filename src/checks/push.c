@@ -93,10 +93,7 @@ static void run(struct check_ctx *ctx)
 		check_set(ctx, STATUS_SKIP, "unreachable", "not checked: the registry is not reachable");
 		goto done;
 	}
-	registry_call(ctx->registry, &ctx->result->evidence, &call);
-	if (call.resp.status)
-		detail_int(ctx, "httpStatus", call.resp.status);
-	detail_bool(ctx, "authenticated", call.authenticated);
+	check_call(ctx, &call);
 	judge(ctx, &call);
 done:
 	registry_call_release(&call);

@@ -28,16 +28,12 @@ const char *cap_state_name(enum cap_state s)
 
 void verdict_set(struct verdict *v, enum cap_state state, const char *fmt, ...)
 {
-	struct buf b;
 	va_list ap;
 
-	buf_init(&b, BUF_TEXT_MAX);
-	va_start(ap, fmt);
-	buf_vaddf(&b, fmt, ap);
-	va_end(ap);
 	free(v->reason);
-	v->reason = buf_detach(&b);
-	text_sanitize(v->reason);
+	va_start(ap, fmt);
+	v->reason = text_vfmt(fmt, ap);
+	va_end(ap);
 	v->state = state;
 }
 

@@ -136,3 +136,15 @@ void text_sanitize(char *s)
 		if ((unsigned char)*s < 0x20 || *s == 0x7f)
 			*s = '?';
 }
+
+char *text_vfmt(const char *fmt, va_list ap)
+{
+	struct buf b;
+	char *out;
+
+	buf_init(&b, BUF_TEXT_MAX);
+	buf_vaddf(&b, fmt, ap);
+	out = buf_detach(&b);
+	text_sanitize(out);
+	return out;
+}

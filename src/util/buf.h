@@ -49,6 +49,12 @@ int buf_vaddf(struct buf *b, const char *fmt, va_list ap)
  */
 void text_sanitize(char *s);
 
+/*
+ * A newly allocated string made with printf rules, then text_sanitize'd:
+ * for messages that quote what a server sent.
+ */
+char *text_vfmt(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
 /* Returns a newly allocated string made with printf rules; aborts on OOM. */
 char *xstrfmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
