@@ -93,7 +93,16 @@ int check_declares_cause(const struct check *c, const char *cause)
 
 void detail_str(struct check_ctx *ctx, const char *key, const char *value)
 {
-	json_object_set_new(ctx->result->details, key, value ? json_string(value) : json_null());
+	char *clean;
+
+	if (!value) {
+		json_object_set_new(ctx->result->details, key, json_null());
+		return;
+	}
+	clean = xstrdup(value);
+	text_sanitize(clean);
+	json_object_set_new(ctx->result->details, key, json_string(clean));
+	free(clean);
 }
 
 void detail_int(struct check_ctx *ctx, const char *key, long long value)

@@ -53,8 +53,12 @@ static void judge(struct check_ctx *ctx, const struct registry_call *call)
 	const char *repo = target_repository(ctx);
 	const char *err = http_header_get(r, "WWW-Authenticate");
 
-	if (call->error == REG_ERR_TOKEN || call->error == REG_ERR_INSECURE_CREDS)
+	if (call->error == REG_ERR_INSECURE_CREDS ||
+	    (call->error == REG_ERR_TOKEN && (call->token_status == 401 || call->token_status == 403)))
 		check_set(ctx, STATUS_FAIL, "denied", "cannot push to %s: %s", repo,
+			  call->error_text);
+	else if (call->error == REG_ERR_TOKEN)
+		check_set(ctx, STATUS_FAIL, "error", "cannot push to %s: %s", repo,
 			  call->error_text);
 	else if (!r->status)
 		check_set(ctx, STATUS_FAIL, "error", "cannot push to %s: %s", repo,

@@ -151,9 +151,13 @@ static void judge(struct check_ctx *ctx, const struct registry_call *call,
 	a.len = call->resp.body.len;
 	a.redirected = call->redirects > 0;
 	referrers_judge(&a, &rv);
-	if (probed && rv.v.state == CAP_UNSUPPORTED && inconclusive_probe(&a))
+	if (probed && rv.v.state == CAP_UNSUPPORTED && inconclusive_probe(&a)) {
+		char *was = xstrdup(rv.v.reason);
+
 		verdict_set(&rv.v, CAP_UNKNOWN, "%s, which some registries with the API give for a digest they do not have",
-			    rv.v.reason);
+			    was);
+		free(was);
+	}
 	add_details(ctx, call, type, &rv);
 	conclude(ctx, &rv, probed);
 	if (rv.v.state == CAP_UNSUPPORTED && fallback->method)

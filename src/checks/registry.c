@@ -16,6 +16,7 @@
 #include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const char *const tags[] = { "registry", "oci", "connectivity", NULL };
 
@@ -99,6 +100,13 @@ static void add_details(struct check_ctx *ctx, const struct registry_call *call)
 	}
 }
 
+/* A registry on HTTPS that sends clients to a token service on plain HTTP. */
+static int plain_realm_behind_tls(const char *url, const struct challenge *c)
+{
+	return c->scheme == AUTH_BEARER && c->realm && !strncasecmp(url, "https:", 6) &&
+	       !strncasecmp(c->realm, "http:", 5);
+}
+
 static void judge(struct check_ctx *ctx, const struct registry_call *call)
 {
 	const struct http_response *r = &call->resp;
@@ -110,9 +118,14 @@ static void judge(struct check_ctx *ctx, const struct registry_call *call)
 		check_set(ctx, STATUS_PASS, NULL, "registry API reachable, anonymous access allowed%s",
 			  insecure);
 	} else if (r->status == 401 && h && challenge_parse(&c, h) == 0) {
-		check_set(ctx, STATUS_PASS, NULL,
-			  "registry API reachable, authentication required (%s)%s",
-			  c.scheme_name, insecure);
+		if (plain_realm_behind_tls(call->url, &c))
+			check_set(ctx, STATUS_WARN, "insecure-realm",
+				  "registry API reachable over HTTPS, but its token service %s is plain HTTP: credentials and tokens would travel unencrypted",
+				  c.realm);
+		else
+			check_set(ctx, STATUS_PASS, NULL,
+				  "registry API reachable, authentication required (%s)%s",
+				  c.scheme_name, insecure);
 		challenge_release(&c);
 	} else if (r->status == 401) {
 		check_set(ctx, STATUS_FAIL, "challenge",
@@ -145,7 +158,9 @@ static void run(struct check_ctx *ctx)
 		goto done;
 	}
 	judge(ctx, &call);
-	ctx->facts->reachable = ctx->result->status == STATUS_PASS;
+	/* a warning here is about the token service; the API itself answers */
+	ctx->facts->reachable = ctx->result->status == STATUS_PASS ||
+				ctx->result->status == STATUS_WARN;
 	registry_learn(ctx->registry, &call.resp);
 	ctx->facts->ping = xmalloc(sizeof(*ctx->facts->ping));
 	*ctx->facts->ping = call.resp;
@@ -163,5 +178,5 @@ const struct check check_registry = {
 	.deps = NULL,
 	.summary = "GET /v2/ answers 200, or 401 with a well-formed authentication challenge",
 	.run = run,
-	.causes = (const char *const[]){ "status", "not-registry", "challenge", "refused", "unreachable", "dns", "proxy", "timeout", "tls-verify", "tls-files", "tls-handshake", "protocol", NULL },
+	.causes = (const char *const[]){ "status", "not-registry", "challenge", "refused", "unreachable", "dns", "proxy", "timeout", "tls-verify", "tls-files", "tls-handshake", "protocol", "insecure-realm", NULL },
 };

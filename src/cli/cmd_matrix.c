@@ -88,13 +88,20 @@ static void target_release(struct target *t)
 	memset(t, 0, sizeof(*t));
 }
 
-/* Splits "repository[:tag]" (the tag after the last ':' past the last '/'). */
+/*
+ * Splits "repository[:tag]" (the tag after the last ':' past the last '/')
+ * or "repository@digest".
+ */
 static void split_reference(struct target *t, const char *ref)
 {
+	const char *at = strchr(ref, '@');
 	const char *slash = strrchr(ref, '/');
 	const char *colon = strrchr(slash ? slash : ref, ':');
 
-	if (colon) {
+	if (at) {
+		t->repository = xstrndup(ref, (size_t)(at - ref));
+		t->tag = xstrdup(at + 1);
+	} else if (colon) {
 		t->repository = xstrndup(ref, (size_t)(colon - ref));
 		t->tag = xstrdup(colon + 1);
 	} else {

@@ -13,9 +13,11 @@
  *  - redirects of GET and HEAD, at most REGISTRY_MAX_REDIRECTS hops, with
  *    credentials only for hops to the registry's own origin;
  *  - rate limits: GET, HEAD and OPTIONS answered 429 or 503 are retried
- *    up to REGISTRY_MAX_RETRIES times, after Retry-After (capped, and
- *    never past the run's deadline); the first such answer is kept so
- *    the report can say the registry is rate-limiting;
+ *    up to REGISTRY_MAX_RETRIES times, after the Retry-After wait (1 s
+ *    when absent), but only when that wait is at most
+ *    REGISTRY_MAX_RETRY_WAIT_MS and ends before the deadline; the first
+ *    such answer is kept so the report can say the registry is
+ *    rate-limiting;
  *  - evidence: every exchange (token requests included) is appended to
  *    the caller's evidence log.
  *

@@ -6,7 +6,10 @@
  */
 #include "report/report.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include "util/xalloc.h"
 
 #define RESET "\033[0m"
 
@@ -80,6 +83,16 @@ static int text_result(struct report *rep, const struct check_result *res)
 	return 0;
 }
 
+/* Writes server text with anything that could drive the terminal replaced. */
+static void put_clean(FILE *out, const char *s)
+{
+	char *copy = xstrdup(s ? s : "");
+
+	text_sanitize(copy);
+	fputs(copy, out);
+	free(copy);
+}
+
 /* Says so when the registry rate-limited the run, with the headers it sent. */
 static void rate_limit_note(struct report *rep)
 {
@@ -89,11 +102,16 @@ static void rate_limit_note(struct report *rep)
 
 	if (!rl)
 		return;
-	fprintf(rep->out, "Note: the registry is rate-limiting (%lld on %s)",
-		(long long)json_integer_value(json_object_get(rl, "status")),
-		json_string_value(json_object_get(rl, "url")));
-	json_object_foreach(json_object_get(rl, "headers"), name, value)
-		fprintf(rep->out, "; %s: %s", name, json_string_value(value));
+	fprintf(rep->out, "Note: the registry is rate-limiting (%lld on ",
+		(long long)json_integer_value(json_object_get(rl, "status")));
+	put_clean(rep->out, json_string_value(json_object_get(rl, "url")));
+	fputc(')', rep->out);
+	json_object_foreach(json_object_get(rl, "headers"), name, value) {
+		fputs("; ", rep->out);
+		put_clean(rep->out, name);
+		fputs(": ", rep->out);
+		put_clean(rep->out, json_string_value(value));
+	}
 	fputc('\n', rep->out);
 }
 

@@ -44,8 +44,10 @@ int buf_vaddf(struct buf *b, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 
 /*
- * Replaces control characters (and DEL) in s with '?', in place, so text
- * that came from a server cannot drive the terminal it is printed on.
+ * Replaces, in place, every byte that is not part of printable UTF-8 with
+ * '?': control characters (C0, DEL, C1) and invalid sequences. Text that
+ * came from a server then cannot drive the terminal it is printed on, and
+ * is valid UTF-8 for JSON.
  */
 void text_sanitize(char *s);
 

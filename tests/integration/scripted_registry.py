@@ -26,6 +26,7 @@ import http.client
 import http.server
 import json
 import re
+import ssl
 import threading
 import time
 import traceback
@@ -103,6 +104,20 @@ class _Server(http.server.ThreadingHTTPServer):
     (socketserver's default of 5 drops SYNs, and the client waits a second
     for each retransmission)."""
     request_queue_size = 512
+    ssl_context = None   # set for tls=True: the handshake runs in the request's thread
+
+    def finish_request(self, request, client_address):
+        if self.ssl_context is None:
+            return super().finish_request(request, client_address)
+        try:
+            request.settimeout(10)
+            tls = self.ssl_context.wrap_socket(request, server_side=True)
+        except OSError:    # includes ssl.SSLError: a client that gave up
+            return None
+        try:
+            return super().finish_request(tls, client_address)
+        finally:
+            tls.close()
 
 
 class ScriptedRegistry:
@@ -133,6 +148,14 @@ class ScriptedRegistry:
                        any Bearer token is accepted, its signature is not
                        checked): requests without it answer 401 with the
                        challenge, as a registry with authentication does
+
+    Options for fault injection (test_faults.py, test_secrets.py):
+      override_first   {(METHOD, path_regex): (n, (status, headers, body))}:
+                       like status_override, but only for the first n
+                       matching requests (e.g. two 429s, then the real answer);
+                       status_override still wins over it
+      tls              serve https with a throwaway CA (see .ca_file; call()
+                       speaks plain http only)
     """
 
     def __init__(self, referrers="index", referrers_count=0, referrers_link=False,
@@ -140,7 +163,7 @@ class ScriptedRegistry:
                  readonly=False, upload_status=None, chunk_min_length=None, mount="ok",
                  patch="ok", delete="ok", options="allow-all", delay_ms=0,
                  status_override=None, auth=None, users=None, token_realm=None,
-                 token_service=None):
+                 token_service=None, override_first=None, tls=False):
         _check_choice("referrers", referrers, REFERRERS_MODES)
         _check_choice("mount", mount, MOUNT_MODES)
         _check_choice("patch", patch, PATCH_MODES)
@@ -166,6 +189,13 @@ class ScriptedRegistry:
         self.users = dict(users or {})
         self.token_realm = token_realm
         self.token_service = token_service
+        # -- fault-injection options (added for test_faults.py) --
+        self.override_first = {key: [n, answer] for key, (n, answer)
+                               in (override_first or {}).items()}
+        self.tls = tls
+        self.ca_file = None
+        self._ssl_context = None
+        # -- end of fault-injection options --
         self._lock = threading.Lock()
         self._log = []
         self._blobs = {}          # digest -> bytes
@@ -214,7 +244,10 @@ class ScriptedRegistry:
     # -- lifecycle --
 
     def start(self):
+        if self.tls:
+            self._ssl_context = self._make_ssl_context()
         self._httpd = _Server(("127.0.0.1", 0), _make_handler(self))
+        self._httpd.ssl_context = self._ssl_context
         self._httpd.daemon_threads = True
         self.port = self._httpd.server_address[1]
         threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
@@ -241,7 +274,17 @@ class ScriptedRegistry:
 
     @property
     def url(self):
-        return "http://" + self.host
+        return ("https://" if self.tls else "http://") + self.host
+
+    def _make_ssl_context(self):
+        """A server context for 127.0.0.1 signed by a new CA (.ca_file)."""
+        directory = h.scratch_dir("scripted-tls-")
+        ca_cert, ca_key = h.make_ca(directory)
+        cert, key = h.make_server_cert(directory, ca_cert, ca_key)
+        self.ca_file = ca_cert
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        return context
 
     def call(self, method, path, body=b"", headers=None, conn=None):
         """One request without redirects; returns (status, headers, body).
@@ -315,6 +358,8 @@ class ScriptedRegistry:
         with self._lock:
             result = self._override(method, target)
             if result is None:
+                result = self._override_first(method, target)
+            if result is None:
                 result = self._challenge(headers)
             if result is None:
                 result = self._route_safely(method, url.path, query, headers, body)
@@ -338,6 +383,14 @@ class ScriptedRegistry:
             challenge = 'Bearer realm="%s",service="%s"' % (self.token_realm, self.token_service)
         return Answer.error(401, "UNAUTHORIZED", "authentication required",
                             headers=[("WWW-Authenticate", challenge)])
+
+    def _override_first(self, method, target):
+        """The override_first answer while its count lasts, else None."""
+        for (m, pattern), entry in self.override_first.items():
+            if entry[0] > 0 and m in ("*", method) and re.search(pattern, target):
+                entry[0] -= 1
+                return DROP if entry[1] == DROP else _override_answer(entry[1])
+        return None
 
     def _override(self, method, target):
         for (m, pattern), value in self.status_override.items():

@@ -266,6 +266,25 @@ class ReferrersCheckTest(sr.ScriptedTestCase):
         self.assertMessageMatches(report, CHECK, r"cannot verify")
         self.assertEqual(d.get("digestSource"), "probe", d)
 
+    def test_missing_image_and_an_inconclusive_probe(self):
+        # With a made-up digest, Quay 3.12's 404 MANIFEST_UNKNOWN and Harbor
+        # 2.8's 200 {} do not rule the API out: unknown (info), not unsupported,
+        # and the reason keeps the registry's answer.
+        answers = {
+            "404 MANIFEST_UNKNOWN": (404, {"Content-Type": "application/json"},
+                                     {"errors": [{"code": "MANIFEST_UNKNOWN", "message": "x"}]}),
+            "200 {}": (200, {"Content-Type": "application/json"}, {}),
+        }
+        for name, answer in answers.items():
+            with self.subTest(name):
+                reg, report, err, d = self.verdict(
+                    "--repository", "library/other",
+                    status_override={("GET", "/referrers/"): answer})
+                self.assertStatus(report, CHECK, "info", err)
+                self.assertEqual(d.get("state"), "unknown", d)
+                self.assertIn(name.split()[0], d.get("reason", ""))
+                self.assertIn("digest they do not have", d.get("reason", ""))
+
     def test_connection_error_fails(self):
         reg, report, err, d = self.verdict(status_override={("GET", "/referrers/"): sr.DROP})
         self.assertStatus(report, CHECK, "fail", err)

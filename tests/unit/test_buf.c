@@ -74,6 +74,28 @@ static void test_huge_length_does_not_wrap(void **state)
 	buf_release(&b);
 }
 
+static void test_sanitize(void **state)
+{
+	char ascii[] = "ok\x1b[31mred\x7f\n";
+	char utf8[] = "caf\xc3\xa9 \xe2\x9c\x93";
+	char c1[] = "a\xc2\x9b" "b";
+	char broken[] = "x\xff\xc3y\xe2\x9c";
+	char overlong[] = "\xc0\xaf\xe0\x80\xaf";
+
+	(void)state;
+	text_sanitize(ascii);
+	assert_string_equal(ascii, "ok?[31mred??");
+	text_sanitize(utf8);
+	assert_string_equal(utf8, "caf\xc3\xa9 \xe2\x9c\x93");
+	text_sanitize(c1);
+	assert_string_equal(c1, "a??b");
+	text_sanitize(broken);
+	assert_string_equal(broken, "x??y??");
+	text_sanitize(overlong);
+	assert_string_equal(overlong, "?????");
+	text_sanitize(NULL);
+}
+
 static void test_xstrfmt(void **state)
 {
 	char *s = xstrfmt("%s:%03d", "a", 7);
@@ -90,6 +112,7 @@ int main(void)
 		cmocka_unit_test(test_append_and_detach),
 		cmocka_unit_test(test_limit_is_enforced),
 		cmocka_unit_test(test_huge_length_does_not_wrap),
+		cmocka_unit_test(test_sanitize),
 		cmocka_unit_test(test_xstrfmt),
 	};
 
