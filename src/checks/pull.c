@@ -4,8 +4,10 @@
  * HEAD on the test image's manifest, accepting every manifest media type
  * (distribution answers 404 to an OCI manifest when Accept lacks it), with
  * a pull scope. The digest comes from Docker-Content-Digest after it is
- * validated; when the header is missing or malformed the manifest is
- * fetched and hashed instead. The digest is shared with later checks.
+ * validated, and is then proven: the manifest fetched by that digest must
+ * hash to it, as clients require. When the header is missing or malformed
+ * the manifest is fetched by tag and hashed instead. The digest is shared
+ * with later checks.
  */
 #include "checks/check.h"
 #include "util/xalloc.h"
@@ -32,27 +34,61 @@ static char *sha256_digest(const struct buf *body)
 	return buf_detach(&hex);
 }
 
-static char *manifest_path(struct check_ctx *ctx)
+static char *manifest_path(struct check_ctx *ctx, const char *ref)
 {
-	return xstrfmt("/v2/%s/manifests/%s", ctx->config->repository, ctx->config->tag);
+	return xstrfmt("/v2/%s/manifests/%s", ctx->config->repository, ref);
 }
 
-/* GETs the manifest and hashes it; returns the digest or NULL. */
-static char *digest_by_get(struct check_ctx *ctx, struct curl_slist *accept)
+/* GETs the manifest by ref and hashes it; returns the status, *digest the sha256 or NULL. */
+static long get_and_hash(struct check_ctx *ctx, struct curl_slist *accept, const char *ref,
+			 char **digest)
 {
-	char *path = manifest_path(ctx);
+	char *path = manifest_path(ctx, ref);
 	struct registry_call call = {
 		.method = "GET", .path = path, .repository = ctx->config->repository,
 		.actions = REG_PULL, .headers = accept, .follow = 1,
 	};
-	char *digest = NULL;
+	long status;
 
 	registry_call(ctx->registry, &ctx->result->evidence, &call);
-	if (call.resp.status == 200 && call.resp.failure == HTTP_OK)
-		digest = sha256_digest(&call.resp.body);
+	status = call.resp.failure == HTTP_OK ? call.resp.status : 0;
+	*digest = status == 200 ? sha256_digest(&call.resp.body) : NULL;
 	registry_call_release(&call);
 	free(path);
-	return digest;
+	return status;
+}
+
+/*
+ * Fetches the manifest by the digest the registry named and checks that
+ * its bytes hash to it, as a client does before it trusts the image.
+ * Returns 0 when they match (or the algorithm is not sha256), -1 after
+ * setting a failing verdict.
+ */
+static int verify_digest(struct check_ctx *ctx, struct curl_slist *accept, const char *digest)
+{
+	char *got = NULL;
+	long status;
+	int ret = 0;
+
+	if (strncmp(digest, "sha256:", 7)) {
+		detail_bool(ctx, "digestVerified", 0);
+		return 0;
+	}
+	status = get_and_hash(ctx, accept, digest, &got);
+	if (status != 200) {
+		check_set(ctx, STATUS_FAIL, "digest",
+			  "the manifest of %s:%s cannot be fetched by its digest %s (%ld)",
+			  ctx->config->repository, ctx->config->tag, digest, status);
+		ret = -1;
+	} else if (strcmp(got, digest)) {
+		check_set(ctx, STATUS_FAIL, "digest",
+			  "the registry names the manifest of %s:%s %s, but its bytes hash to %s",
+			  ctx->config->repository, ctx->config->tag, digest, got);
+		ret = -1;
+	}
+	detail_bool(ctx, "digestVerified", ret == 0);
+	free(got);
+	return ret;
 }
 
 static void found(struct check_ctx *ctx, const struct registry_call *call,
@@ -62,14 +98,19 @@ static void found(struct check_ctx *ctx, const struct registry_call *call,
 	char type[128];
 	char *digest = NULL;
 
-	if (header && digest_valid(header, NULL) == 0) {
-		digest = xstrdup(header);
-	} else {
-		detail_str(ctx, "digestHeader", header ? "invalid" : "missing");
-		digest = digest_by_get(ctx, accept);
-	}
 	http_content_type(&call->resp, type, sizeof(type));
 	detail_str(ctx, "mediaType", type[0] ? type : NULL);
+	if (header && digest_valid(header, NULL) == 0 &&
+	    (!strncmp(header, "sha256:", 7) || !strncmp(header, "sha512:", 7))) {
+		digest = xstrdup(header);
+		if (verify_digest(ctx, accept, digest) < 0) {
+			free(digest);
+			return;
+		}
+	} else {
+		detail_str(ctx, "digestHeader", header ? "invalid" : "missing");
+		get_and_hash(ctx, accept, ctx->config->tag, &digest);
+	}
 	if (!digest) {
 		check_set(ctx, STATUS_FAIL, "digest",
 			  "%s:%s exists but its digest could not be determined",
@@ -94,7 +135,7 @@ static void judge(struct check_ctx *ctx, const struct registry_call *call,
 	    (call->error == REG_ERR_TOKEN && (call->token_status == 401 || call->token_status == 403)))
 		check_set(ctx, STATUS_FAIL, "denied", "cannot pull %s:%s: %s", repo, ref,
 			  call->error_text);
-	else if (call->error == REG_ERR_TOKEN)
+	else if (call->error == REG_ERR_TOKEN || call->error == REG_ERR_REDIRECTS)
 		check_set(ctx, STATUS_FAIL, "error", "cannot pull %s:%s: %s", repo, ref,
 			  call->error_text);
 	else if (!status)
@@ -117,7 +158,7 @@ static void judge(struct check_ctx *ctx, const struct registry_call *call,
 static void run(struct check_ctx *ctx)
 {
 	struct curl_slist *accept = manifest_accept_headers();
-	char *path = manifest_path(ctx);
+	char *path = manifest_path(ctx, ctx->config->tag);
 	struct registry_call call = {
 		.method = "HEAD", .path = path, .repository = ctx->config->repository,
 		.actions = REG_PULL, .headers = accept, .follow = 1,

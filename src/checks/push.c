@@ -57,7 +57,7 @@ static void judge(struct check_ctx *ctx, const struct registry_call *call)
 	    (call->error == REG_ERR_TOKEN && (call->token_status == 401 || call->token_status == 403)))
 		check_set(ctx, STATUS_FAIL, "denied", "cannot push to %s: %s", repo,
 			  call->error_text);
-	else if (call->error == REG_ERR_TOKEN)
+	else if (call->error == REG_ERR_TOKEN || call->error == REG_ERR_REDIRECTS)
 		check_set(ctx, STATUS_FAIL, "error", "cannot push to %s: %s", repo,
 			  call->error_text);
 	else if (!r->status)

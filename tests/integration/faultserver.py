@@ -6,7 +6,9 @@ HTTP. The faults here break HTTP itself, or time: a connection reset in
 the middle of a body, a request accepted and never answered, a response
 dripped one byte a second, a body far over ocidoctor's 4 MiB cap (announced
 by Content-Length, chunked without end, or a gzip bomb), an invalid status
-line, a header block over the 100 KiB cap, a redirect to itself.
+line, a header block over the 100 KiB cap, a redirect to itself; and, for
+where credentials go, redirects elsewhere (redirect, redirect_to) and a
+401 challenge that is never satisfied (CHALLENGE).
 
 A FaultServer is told, per (method, path regex), what to do; the first
 matching route wins. Without a route, GET and HEAD of /v2/ answer 200 {}
@@ -70,6 +72,12 @@ def respond(status, headers=(), body=b""):
 def redirect(location, status=302):
     """A behaviour: a redirect to location (absolute or relative)."""
     return respond(status, [("Location", location)], b"")
+
+
+def redirect_to(base, status=302):
+    """A behaviour: a redirect to the same request target on another server
+    (base is its URL without a path, e.g. "http://127.0.0.2:5000")."""
+    return ("redirect-to", status, base.rstrip("/"))
 
 
 OPEN_BASE = respond(200, [("Content-Type", "application/json"),
@@ -162,6 +170,11 @@ class _Handler(socketserver.BaseRequestHandler):
             head = _head(status, headers + [("Content-Length", str(len(body)))])
             sock.sendall(head + (b"" if method == "HEAD" else body))
             return True
+        if isinstance(behaviour, tuple) and behaviour[0] == "redirect-to":
+            _, status, base = behaviour
+            sock.sendall(_head(status, [("Location", base + request["target"]),
+                                        ("Content-Length", "0")]))
+            return True
         if behaviour == RESET:
             sock.sendall(_head(200, [("Content-Type", "application/json"),
                                      ("Content-Length", "100000")]) + b"{" + b" " * 999)
@@ -236,7 +249,9 @@ def _stream(owner, sock, total, make):
 
 
 def _head(status, headers):
-    reason = {200: "OK", 302: "Found", 401: "Unauthorized", 404: "Not Found"}.get(status, "X")
+    reason = {200: "OK", 301: "Moved Permanently", 302: "Found", 307: "Temporary Redirect",
+              308: "Permanent Redirect", 401: "Unauthorized",
+              404: "Not Found"}.get(status, "X")
     lines = ["HTTP/1.1 %d %s" % (status, reason)] + ["%s: %s" % kv for kv in headers]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 

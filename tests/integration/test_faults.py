@@ -14,8 +14,9 @@ is a flood, in bounded memory:
     body cap: peak RSS under 64 MiB); an invalid status line; a header block
     over the 100 KiB cap.
   * Redirects: a 302 to itself on the manifest (at most 5 hops, and the
-    message says so); a 302 on /v2/ (never followed); a redirect to another
-    host (127.0.0.2, another origin) is followed for a pull.
+    message says so); a 302 on /v2/ (never followed); a redirect of every
+    manifest request to another host (127.0.0.2, another origin) is
+    followed for a pull.
   * Rate limits (ScriptedRegistry override_first / status_override): 429 and
     503-with-Retry-After on the manifest HEAD are retried at most twice,
     after the Retry-After delay, never past the deadline, and never for a
@@ -25,7 +26,9 @@ is a flood, in bounded memory:
     500, never answers, answers a body without a token, or resets; a token
     realm on another loopback host (normal, must work).
   * Digests: a Docker-Content-Digest that is not a digest (the manifest is
-    fetched and hashed instead), or one that does not match the manifest.
+    fetched and hashed instead), or one that does not match the manifest's
+    bytes (whether the registry knows nothing by that digest or serves the
+    same bytes under it): pull must not hand the wrong digest on.
 
 Peak memory is measured for exactly the ocidoctor process: it is reaped
 with os.wait4, whose rusage is that child's own (no /usr/bin/time needed,
@@ -56,6 +59,7 @@ RSS_LIMIT_KIB = 64 * 1024
 TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
 BASE = r"^/v2/?$"
 MANIFEST = r"/v2/library/alpine/manifests/latest$"
+ANY_MANIFEST = r"^/v2/library/alpine/manifests/[^/]+$"
 CORE = ["--check", "*.registry", "--check", "*.credentials", "--check", "*.pull"]
 
 
@@ -322,11 +326,12 @@ class RedirectTest(FaultTestCase):
     def test_redirect_to_another_host_is_followed(self):
         config, layer, manifest = h.build_test_image()
         digest = h.sha256_digest(manifest)
-        other = self.fault({("*", MANIFEST): fs.respond(
+        # Every manifest request (by tag, or by digest to verify it) moves to
+        # the other host, which serves the image's manifest.
+        other = self.fault({("*", ANY_MANIFEST): fs.respond(
             200, {"Content-Type": h.OCI_MANIFEST, "Docker-Content-Digest": digest}, manifest)},
             host="127.0.0.2")
-        srv = self.fault({("*", MANIFEST): fs.redirect(other.url +
-                                                     "/v2/library/alpine/manifests/latest")})
+        srv = self.fault({("*", ANY_MANIFEST): fs.redirect_to(other.url)})
         run = self.run_json(srv.url, "--timeout", "10", *CORE)
         self.assertStatus(run.report, "pull", "pass", run.stderr)
         self.assertEqual(h.result_of(run.report, "pull")["details"].get("digest"), digest)
@@ -524,10 +529,16 @@ class OtherHostTokenServer(h.TokenServer):
 class DigestFaultTest(FaultTestCase):
     """A Docker-Content-Digest that is not a digest, or not this manifest's."""
 
-    def manifest_with_digest(self, header):
+    def manifest_with_digest(self, header, also_at=None):
+        """A registry whose manifest (by tag, and by the path also_at when
+        given) is the test image's, with Docker-Content-Digest: header."""
         config, layer, manifest = h.build_test_image()
-        reg = self.scripted(status_override={("*", MANIFEST): (
-            200, {"Content-Type": h.OCI_MANIFEST, "Docker-Content-Digest": header}, manifest)})
+        answer = (200, {"Content-Type": h.OCI_MANIFEST, "Docker-Content-Digest": header},
+                  manifest)
+        overrides = {("*", MANIFEST): answer}
+        if also_at:
+            overrides[("*", also_at)] = answer
+        reg = self.scripted(status_override=overrides)
         return reg, h.sha256_digest(manifest)
 
     def test_invalid_digest_header_falls_back_to_hashing(self):
@@ -545,14 +556,28 @@ class DigestFaultTest(FaultTestCase):
         # image's digest would send every later check (referrers, the
         # fallback tag) after the wrong manifest: the doctor must either use
         # the digest of the bytes or say the header is wrong.
-        reg, real = self.manifest_with_digest(h.sha256_digest(b"some other manifest"))
-        run = self.run_json(reg.url, "--timeout", "10", *CORE)
-        pull = h.result_of(run.report, "pull")
-        mismatch_reported = (pull["status"] in ("warn", "fail") and
-                             re.search(r"match|mismatch|differ", pull["message"], re.I))
-        self.assertTrue(pull["details"].get("digest") == real or mismatch_reported,
-                        "pull reports digest %s for a manifest whose bytes hash to %s: %s"
-                        % (pull["details"].get("digest"), real, pull["message"]))
+        claimed = h.sha256_digest(b"some other manifest")
+        # The registry either knows nothing by that digest, or serves the
+        # same bytes under it (it lies consistently).
+        for case, also_at in (("unknown-by-digest", None),
+                              ("served-by-digest", "/manifests/" + claimed + "$")):
+            with self.subTest(case=case):
+                reg, real = self.manifest_with_digest(claimed, also_at)
+                run = self.run_json(reg.url, "--timeout", "10", *CORE)
+                pull = h.result_of(run.report, "pull")
+                if pull["status"] == "pass":
+                    self.assertEqual(pull["details"].get("digest"), real,
+                                     "pull passes with digest %s for a manifest whose bytes "
+                                     "hash to %s: %s"
+                                     % (pull["details"].get("digest"), real, pull["message"]))
+                    continue
+                self.assertIn(pull["status"], ("warn", "fail"), h.describe(run.report))
+                self.assertTrue(claimed in pull["message"] or
+                                re.search(r"match|differ|hash", pull["message"], re.I),
+                                "the message does not say which digest is wrong: %s"
+                                % pull["message"])
+                self.assertNotEqual(pull["details"].get("digest"), claimed,
+                                    "the wrong digest is still handed on as the image's")
 
 
 class FaultServerSelfTest(unittest.TestCase):

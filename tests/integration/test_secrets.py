@@ -44,6 +44,8 @@ FLAG_PASSWORD = "flagpw-" + secrets.token_hex(12)
 FORMATS = ("text", "json", "junit", "markdown", "prometheus", "html")
 OTHER_HOST = "127.0.0.2"
 MANIFEST = r"/v2/library/alpine/manifests/latest$"
+# Under a wrapper such as valgrind every run takes seconds.
+SLOW = bool(os.environ.get("OCIDOCTOR_WRAPPER", "").strip())
 
 
 def other_host_available():
@@ -94,6 +96,8 @@ class SecretsTestCase(h.DoctorTestCase):
                                   "the credentials were never sent")
                 if fmt == "json":
                     report = h.parse_report(out, code, err)
+            if SLOW and fmt not in ("text", "json"):
+                continue   # under valgrind: -o FILE for two formats only (time)
             with self.subTest(format=fmt, output="file"):
                 path = self.report_path(fmt)
                 code, out, err = self.doctor(base + ["-o", path], stdin, env)
@@ -373,23 +377,24 @@ class PlainHttpRealmTest(SecretsTestCase):
     def test_https_registry_works(self):
         # The fixture itself: TLS with the CA, the token flow over it.
         code, report, err = self.run_with_password()
-        self.assertStatus(report, "registry", "pass", err)
+        self.assertStatus(report, "registry", ("pass", "warn"), err)
         self.assertEqual(h.result_of(report, "registry")["details"].get("tls"), True)
+        self.assertStatus(report, "credentials", "pass", err)
         self.assertTrue(self.tokens.requests, "the realm was asked for a token")
 
-    @unittest.expectedFailure   # not implemented yet: see the report to the lead
     def test_plain_http_realm_is_reported(self):
         # The registry is https, but its challenge sends the password to
         # http://127.0.0.1:PORT/token. Loopback makes it allowed; it is still a
         # downgrade that the report must point out (warn, or fail).
         code, report, err = self.run_with_password()
-        self.assertStatus(report, "registry", "pass", err)
         flagged = [r for r in report["results"] if r["status"] in ("warn", "fail") and
-                   re.search(r"plain HTTP|unencrypted|not https|over http\b|http:// realm",
-                             r["message"], re.I)]
-        self.assertTrue(flagged, "no check points out the plain-HTTP token realm:\n"
-                        + h.describe(report))
+                   re.search(r"plain HTTP|unencrypted|not https", r["message"], re.I) and
+                   self.tokens.realm in r["message"]]
+        self.assertTrue(flagged, "no check points out the plain-HTTP token realm %s:\n%s"
+                        % (self.tokens.realm, h.describe(report)))
         self.assertIn(code, (h.EXIT_WARN, h.EXIT_FAIL))
+        # The warning is about the token service: the API itself was probed.
+        self.assertStatus(report, "pull", "pass", err)
 
 
 if __name__ == "__main__":
