@@ -291,7 +291,7 @@ def _read_request(reader):
             "headers": headers}
 
 
-class FaultServer:
+class FaultServer(h.Service):
     """A misbehaving HTTP server on host:<free port> (default 127.0.0.1).
 
     routes: {(METHOD, path_regex): behaviour}; METHOD "*" matches any; the
@@ -315,8 +315,7 @@ class FaultServer:
     def start(self):
         self._server = _Server(self, self.bind_host)
         self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                         name="fault-server", daemon=True).start()
+        h.serve_in_background(self._server, "fault-server")
         h._track(self)
         return self
 
@@ -324,8 +323,7 @@ class FaultServer:
         h._untrack(self)
         self.stopping.set()
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            h.shut_down(self._server)
             self._server = None
         with self._lock:
             conns, self._conns = list(self._conns), set()
@@ -334,12 +332,6 @@ class FaultServer:
                 sock.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
 
     @property
     def host(self):

@@ -271,7 +271,31 @@ def parse_scope(scope):
     return kind, name, [a for a in actions.split(",") if a]
 
 
-class TokenServer:
+class Service:
+    """A server the tests start and stop; `with` works on it too."""
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def serve_in_background(server, name):
+    """Runs a socketserver's serve_forever in a daemon thread."""
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              name=name, daemon=True)
+    thread.start()
+    return thread
+
+
+def shut_down(server):
+    """Stops a server started with serve_in_background and closes its socket."""
+    server.shutdown()
+    server.server_close()
+
+
+class TokenServer(Service):
     """A Docker token-auth endpoint (GET /token, and POST /token for OAuth2).
 
     users: {name: password}. Anonymous requests get only the "pull" actions
@@ -314,27 +338,18 @@ class TokenServer:
         self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._httpd.daemon_threads = True
         self.port = self._httpd.server_address[1]
-        self._thread = threading.Thread(target=self._httpd.serve_forever,
-                                        name="token-server", daemon=True)
-        self._thread.start()
+        self._thread = serve_in_background(self._httpd, "token-server")
         _track(self)
         return self
 
     def stop(self):
         _untrack(self)
         if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
+            shut_down(self._httpd)
             self._httpd = None
         if self.tmpdir:
             shutil.rmtree(self.tmpdir, ignore_errors=True)
             self.tmpdir = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
 
     @property
     def url(self):
@@ -584,7 +599,7 @@ def push_test_image(target, repo="library/alpine", tag="latest"):
 # docker-registry
 # --------------------------------------------------------------------------
 
-class Registry:
+class Registry(Service):
     """Debian's docker-registry (distribution 2.8) on 127.0.0.1:<free port>.
 
     Options: tls (a throwaway CA and server certificate; see .ca_file),
@@ -747,12 +762,6 @@ class Registry:
         if not keep_files and self.tmpdir:
             shutil.rmtree(self.tmpdir, ignore_errors=True)
             self.tmpdir = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
 
 
 # --------------------------------------------------------------------------

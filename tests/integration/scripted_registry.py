@@ -120,7 +120,7 @@ class _Server(http.server.ThreadingHTTPServer):
             tls.close()
 
 
-class ScriptedRegistry:
+class ScriptedRegistry(h.Service):
     """An OCI registry on 127.0.0.1:<free port>, run in a thread.
 
     Options (defaults are a good OCI 1.1 registry):
@@ -250,23 +250,15 @@ class ScriptedRegistry:
         self._httpd.ssl_context = self._ssl_context
         self._httpd.daemon_threads = True
         self.port = self._httpd.server_address[1]
-        threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                         name="scripted-registry", daemon=True).start()
+        h.serve_in_background(self._httpd, "scripted-registry")
         h._track(self)
         return self
 
     def stop(self):
         h._untrack(self)
         if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
+            h.shut_down(self._httpd)
             self._httpd = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
 
     @property
     def host(self):
