@@ -79,7 +79,6 @@ struct run_facts {
 	int reachable;
 	/* by check.integration.oci.pull */
 	char *manifest_digest;           /* validated, or NULL */
-	char *manifest_media_type;       /* or NULL */
 };
 
 struct run_config {

@@ -121,7 +121,6 @@ static void found(struct check_ctx *ctx, const struct registry_call *call,
 	check_set(ctx, STATUS_PASS, NULL, "pulled the manifest of %s:%s (%s)",
 		  ctx->config->repository, ctx->config->tag, digest);
 	ctx->facts->manifest_digest = digest;
-	ctx->facts->manifest_media_type = type[0] ? xstrdup(type) : NULL;
 }
 
 static void judge(struct check_ctx *ctx, const struct registry_call *call,

@@ -189,7 +189,6 @@ void run_release(struct run *run)
 		free(run->facts.ping);
 	}
 	free(run->facts.manifest_digest);
-	free(run->facts.manifest_media_type);
 	pthread_mutex_destroy(&run->lock);
 	pthread_cond_destroy(&run->cond);
 	memset(run, 0, sizeof(*run));

@@ -37,7 +37,6 @@ struct engine {
 	pthread_mutex_t lock;
 	struct xfer *pending;   /* handed over, not yet in the multi handle */
 	int holders;
-	long requests;
 	long deadline_ms;       /* monotonic clock */
 	struct engine_options opts;
 	pthread_mutex_t trace_lock;
@@ -104,16 +103,6 @@ long engine_remaining_ms(const struct engine *e, long deadline)
 	long left = (deadline ? deadline : e->deadline_ms) - engine_now_ms();
 
 	return left > 0 ? left : 0;
-}
-
-long engine_request_count(struct engine *e)
-{
-	long n;
-
-	pthread_mutex_lock(&e->lock);
-	n = e->requests;
-	pthread_mutex_unlock(&e->lock);
-	return n;
 }
 
 const struct engine_options *engine_opts(const struct engine *e)
@@ -483,7 +472,6 @@ void engine_send(struct engine *e, const struct http_request *const *reqs,
 			continue;
 		xs[i].next = e->pending;
 		e->pending = &xs[i];
-		e->requests++;
 	}
 	if (batch.left)
 		curl_multi_wakeup(e->multi);

@@ -101,8 +101,6 @@ void engine_send(struct engine *e, const struct http_request *const *reqs,
 long engine_now_ms(void);
 /* Milliseconds left before `deadline` (0: the engine's deadline); never negative. */
 long engine_remaining_ms(const struct engine *e, long deadline);
-/* Number of transfers started so far. */
-long engine_request_count(struct engine *e);
 const struct engine_options *engine_opts(const struct engine *e);
 
 /*
