@@ -197,6 +197,8 @@ class ScriptedRegistry(h.Service):
         self._ssl_context = None
         # -- end of fault-injection options --
         self._lock = threading.Lock()
+        self._in_flight = 0
+        self.max_in_flight = 0    # most requests being answered at once
         self._log = []
         self._blobs = {}          # digest -> bytes
         self._repos = {}          # name -> {"manifests": {digest: (type, bytes)}, "tags", "blobs"}
@@ -345,8 +347,12 @@ class ScriptedRegistry(h.Service):
                   "status": None}
         with self._lock:
             self._log.append(record)
+            self._in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self._in_flight)
         if self.delay_ms:
             time.sleep(self.delay_ms / 1000.0)
+        with self._lock:
+            self._in_flight -= 1
         with self._lock:
             result = self._override(method, target)
             if result is None:
