@@ -37,7 +37,7 @@ static int validate(struct run_args *a, int *selected)
 	if (a->password)
 		return cli_usage_error("--password is refused: other users can read it in the process list; pipe it to --password-stdin");
 	if (!a->registry)
-		return cli_usage_error("no registry given: use --registry URL");
+		return cli_usage_error("no registry given: use --registry URL (or OCI__RegistryUrl, or oci.registryUrl in a --config file)");
 	if (registry_url_parse(&u, a->registry, &why) < 0)
 		return cli_usage_error("invalid --registry '%s': %s", a->registry, why);
 	registry_url_release(&u);
