@@ -34,7 +34,7 @@ void matrix_row_from_run(struct matrix_row *row, const struct run *run)
 	row->duration_ms = run->duration_ms;
 	row->requests = run->requests;
 	row->score = -1;
-	for (i = 0; i < check_table_size && i < 8; i++) {
+	for (i = 0; i < check_table_size && i < MATRIX_MAX_CHECKS; i++) {
 		const struct check_result *res = &run->results[i];
 
 		if (!res->selected || !res->done)

@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #define MATRIX_CAPS 5
+#define MATRIX_MAX_CHECKS 8   /* room per row; the check table is smaller */
 
 /* What one finished target contributes to the table. */
 struct matrix_row {
@@ -20,8 +21,8 @@ struct matrix_row {
 	enum check_status worst;
 	int score;                           /* supported capabilities, -1 when not probed */
 	const char *caps[MATRIX_CAPS];       /* state words, in report_capability_names order */
-	enum check_status status[8];         /* per check, in table order */
-	int ran[8];                          /* whether that check was reported */
+	enum check_status status[MATRIX_MAX_CHECKS]; /* per check, in table order */
+	int ran[MATRIX_MAX_CHECKS];          /* whether that check was reported */
 	const char *message;                 /* the worst result's message */
 	long duration_ms;
 	long requests;

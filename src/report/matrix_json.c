@@ -16,7 +16,7 @@ static void json_row(FILE *out, const struct matrix_row *row)
 	json_t *checks = json_object(), *caps;
 	size_t i;
 
-	for (i = 0; i < check_table_size && i < 8; i++)
+	for (i = 0; i < check_table_size && i < MATRIX_MAX_CHECKS; i++)
 		if (row->ran[i])
 			json_object_set_new(checks, check_table[i]->id,
 					    json_string(check_status_name(row->status[i])));

@@ -384,15 +384,7 @@ class FaultServer(h.Service):
             self.streamed += n
 
 
-def _serve_for_curl(mode):
-    with FaultServer({("*", r"^/v2/?$"): mode}) as srv:
-        print("fault server (%s) at %s" % (mode, srv.url))
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
-
-
 if __name__ == "__main__":
-    _serve_for_curl(sys.argv[1] if len(sys.argv) > 1 else RESET)
+    mode = sys.argv[1] if len(sys.argv) > 1 else RESET
+    h.serve_until_interrupted(FaultServer({("*", r"^/v2/?$"): mode}),
+                              "fault server (%s) at {service.url}" % mode)

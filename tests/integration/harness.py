@@ -289,6 +289,18 @@ def serve_in_background(server, name):
     return thread
 
 
+def serve_until_interrupted(service, banner):
+    """For running a test server by hand (to poke at it with curl): start it,
+    print banner (formatted with the service), wait for Ctrl-C."""
+    with service:
+        print(banner.format(service=service))
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+
+
 def shut_down(server):
     """Stops a server started with serve_in_background and closes its socket."""
     server.shutdown()

@@ -783,16 +783,7 @@ class ScriptedTestCase(h.DoctorTestCase):
         self.assertEqual(reg.blob_puts(), [], "an upload was completed with PUT")
 
 
-def _serve_for_curl():
-    """`python3 scripted_registry.py`: serve until Ctrl-C, for curl."""
-    with ScriptedRegistry() as reg:
-        print("scripted registry at %s (manifest %s)" % (reg.url, reg.manifest_digest))
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
-
-
 if __name__ == "__main__":
-    _serve_for_curl()
+    # `python3 scripted_registry.py`: serve until Ctrl-C, for curl
+    h.serve_until_interrupted(ScriptedRegistry(),
+                              "scripted registry at {service.url} (manifest {service.manifest_digest})")
