@@ -2,6 +2,9 @@
  * cli: the command table, global options and dispatch.
  */
 #include "cli/cli.h"
+#include "checks/check.h"
+
+#include <fnmatch.h>
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -59,4 +62,75 @@ int cli_main(int argc, char **argv)
 		if (!strcmp(argv[1], commands[i]->name))
 			return commands[i]->fn(argc - 2, argv + 2);
 	return cli_usage_error("unknown command '%s' (see 'ocidoctor --help')", argv[1]);
+}
+
+static int has_tag(const struct check *c, const struct opt_list *tags)
+{
+	const char *const *t;
+	size_t i;
+
+	for (i = 0; i < tags->nr; i++)
+		for (t = c->tags; t && *t; t++)
+			if (!strcmp(*t, tags->items[i]))
+				return 1;
+	return 0;
+}
+
+/*
+ * Marks the checks that --check (globs) and --tags select; with neither,
+ * all. A pattern or tag that selects nothing is an error.
+ */
+int cli_select_checks(const struct opt_list *checks, const struct opt_list *tags, int *selected)
+{
+	size_t i, j;
+	int any = 0;
+
+	for (i = 0; i < checks->nr; i++) {
+		int matched = 0;
+
+		for (j = 0; j < check_table_size; j++)
+			if (fnmatch(checks->items[i], check_table[j]->id, 0) == 0)
+				selected[j] = matched = 1;
+		if (!matched)
+			return cli_usage_error("no check matches '%s' (see 'ocidoctor list')",
+					       checks->items[i]);
+	}
+	for (i = 0; i < tags->nr; i++) {
+		int matched = 0;
+
+		for (j = 0; j < check_table_size; j++) {
+			struct opt_list one = { .items = &tags->items[i], .nr = 1 };
+
+			if (has_tag(check_table[j], &one))
+				matched = 1;
+		}
+		if (!matched)
+			return cli_usage_error("no check has the tag '%s' (see 'ocidoctor list')",
+					       tags->items[i]);
+	}
+	for (j = 0; j < check_table_size; j++) {
+		if (!checks->nr && !tags->nr)
+			selected[j] = 1;
+		else if (!checks->nr && has_tag(check_table[j], tags))
+			selected[j] = 1;
+		else if (checks->nr && tags->nr && !has_tag(check_table[j], tags))
+			selected[j] = 0;
+		any |= selected[j];
+	}
+	if (!any)
+		return cli_usage_error("--check and --tags together select no check");
+	return EXIT_OK;
+}
+
+int cli_exit_status(enum check_status worst, const char *fail_on)
+{
+	if (fail_on && !strcmp(fail_on, "never"))
+		return EXIT_OK;
+	if (fail_on && !strcmp(fail_on, "fail") && worst != STATUS_FAIL)
+		return EXIT_OK;
+	if (worst == STATUS_FAIL)
+		return EXIT_FAIL;
+	if (worst == STATUS_WARN)
+		return EXIT_WARN;
+	return EXIT_OK;
 }

@@ -6,6 +6,7 @@
 #ifndef OCIDOCTOR_CLI_H
 #define OCIDOCTOR_CLI_H
 
+#include "checks/check.h"
 #include "cli/options.h"
 
 /* Exit statuses, append-only. */
@@ -32,6 +33,16 @@ extern const struct command cmd_config;
 extern const struct command cmd_matrix;
 
 int cli_main(int argc, char **argv);
+
+/*
+ * Marks the checks that `checks` (globs) and `tags` select; with neither,
+ * all. A pattern or tag that selects nothing, or a combination that
+ * selects nothing, is a usage error. Returns EXIT_OK or EXIT_USAGE.
+ */
+int cli_select_checks(const struct opt_list *checks, const struct opt_list *tags, int *selected);
+
+/* The exit status for a worst status under --fail-on (NULL: warn). */
+int cli_exit_status(enum check_status worst, const char *fail_on);
 
 /* Prints "ocidoctor: MESSAGE" on stderr and returns EXIT_USAGE. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

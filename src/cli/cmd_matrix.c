@@ -12,7 +12,6 @@
 #include "util/thread.h"
 #include "util/xalloc.h"
 
-#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -149,7 +148,7 @@ static int target_valid(const struct target *t, const char **why)
 	registry_url_release(&u);
 	if (repository_name_valid(t->repository, why) < 0)
 		return -1;
-	return strchr(t->tag, ':') ? digest_valid(t->tag, why) : tag_valid(t->tag, why);
+	return reference_valid(t->tag, why);
 }
 
 /* ---- the target source: text lines, or a YAML list ---------------------- */
@@ -481,25 +480,6 @@ static void *dispatch_main(void *arg)
 	return NULL;
 }
 
-static int select_checks(const struct opt_list *patterns, int *selected)
-{
-	size_t i, j;
-
-	for (j = 0; j < check_table_size; j++)
-		selected[j] = !patterns->nr;
-	for (i = 0; i < patterns->nr; i++) {
-		int matched = 0;
-
-		for (j = 0; j < check_table_size; j++)
-			if (fnmatch(patterns->items[i], check_table[j]->id, 0) == 0)
-				selected[j] = matched = 1;
-		if (!matched)
-			return cli_usage_error("no check matches '%s' (see 'ocidoctor list')",
-					       patterns->items[i]);
-	}
-	return EXIT_OK;
-}
-
 static int validate(struct matrix_args *a, int *selected, int *total)
 {
 	char *why = NULL;
@@ -524,12 +504,7 @@ static int validate(struct matrix_args *a, int *selected, int *total)
 		free(why);
 		return EXIT_USAGE;
 	}
-	return select_checks(&a->checks, selected);
-}
-
-static int exit_for(enum check_status worst)
-{
-	return worst == STATUS_FAIL ? EXIT_FAIL : worst == STATUS_WARN ? EXIT_WARN : EXIT_OK;
+	return cli_select_checks(&a->checks, &(const struct opt_list){ 0 }, selected);
 }
 
 static int fleet_run(struct matrix_args *a, const int *selected, int total)
@@ -570,7 +545,7 @@ static int fleet_run(struct matrix_args *a, const int *selected, int total)
 	pthread_mutex_destroy(&f.lock);
 	pthread_cond_destroy(&f.cond);
 	if (ret == EXIT_OK)
-		ret = d.error ? EXIT_USAGE : exit_for(f.worst);
+		ret = d.error ? EXIT_USAGE : cli_exit_status(f.worst, NULL);
 	return ret;
 }
 

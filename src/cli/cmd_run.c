@@ -12,21 +12,11 @@
 #include "report/report.h"
 #include "util/xalloc.h"
 
-#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #define PASSWORD_MAX ((size_t)64 * 1024)
-
-static int select_checks(struct run_args *a, int *selected);
-
-static int validate_reference(const char *tag, const char **why)
-{
-	if (strchr(tag, ':'))
-		return digest_valid(tag, why);
-	return tag_valid(tag, why);
-}
 
 /* Checks every input that does not need I/O; returns EXIT_OK or EXIT_USAGE. */
 static int validate(struct run_args *a, int *selected)
@@ -43,7 +33,7 @@ static int validate(struct run_args *a, int *selected)
 	registry_url_release(&u);
 	if (repository_name_valid(a->repository, &why) < 0)
 		return cli_usage_error("invalid --repository '%s': %s", a->repository, why);
-	if (validate_reference(a->tag, &why) < 0)
+	if (reference_valid(a->tag, &why) < 0)
 		return cli_usage_error("invalid --tag '%s': %s", a->tag, why);
 	if (a->scratch && repository_name_valid(a->scratch, &why) < 0)
 		return cli_usage_error("invalid --scratch-repository '%s': %s", a->scratch, why);
@@ -60,65 +50,7 @@ static int validate(struct run_args *a, int *selected)
 		return cli_usage_error("--password-stdin and --password-file go alone, not together");
 	if (a->password_file && !a->username)
 		return cli_usage_error("--password-file needs --username");
-	return select_checks(a, selected);
-}
-
-static int has_tag(const struct check *c, const struct opt_list *tags)
-{
-	const char *const *t;
-	size_t i;
-
-	for (i = 0; i < tags->nr; i++)
-		for (t = c->tags; t && *t; t++)
-			if (!strcmp(*t, tags->items[i]))
-				return 1;
-	return 0;
-}
-
-/*
- * Marks the checks that --check (globs) and --tags select; with neither,
- * all. A pattern or tag that selects nothing is an error.
- */
-static int select_checks(struct run_args *a, int *selected)
-{
-	size_t i, j;
-	int any = 0;
-
-	for (i = 0; i < a->checks.nr; i++) {
-		int matched = 0;
-
-		for (j = 0; j < check_table_size; j++)
-			if (fnmatch(a->checks.items[i], check_table[j]->id, 0) == 0)
-				selected[j] = matched = 1;
-		if (!matched)
-			return cli_usage_error("no check matches '%s' (see 'ocidoctor list')",
-					       a->checks.items[i]);
-	}
-	for (i = 0; i < a->tags.nr; i++) {
-		int matched = 0;
-
-		for (j = 0; j < check_table_size; j++) {
-			struct opt_list one = { .items = &a->tags.items[i], .nr = 1 };
-
-			if (has_tag(check_table[j], &one))
-				matched = 1;
-		}
-		if (!matched)
-			return cli_usage_error("no check has the tag '%s' (see 'ocidoctor list')",
-					       a->tags.items[i]);
-	}
-	for (j = 0; j < check_table_size; j++) {
-		if (!a->checks.nr && !a->tags.nr)
-			selected[j] = 1;
-		else if (!a->checks.nr && has_tag(check_table[j], &a->tags))
-			selected[j] = 1;
-		else if (a->checks.nr && a->tags.nr && !has_tag(check_table[j], &a->tags))
-			selected[j] = 0;
-		any |= selected[j];
-	}
-	if (!any)
-		return cli_usage_error("--check and --tags together select no check");
-	return EXIT_OK;
+	return cli_select_checks(&a->checks, &a->tags, selected);
 }
 
 /* Reads a password from f, without its trailing newline. */
@@ -211,18 +143,6 @@ done:
 	return ret;
 }
 
-static int exit_for(const struct run_args *a, enum check_status worst)
-{
-	if (!strcmp(a->fail_on, "never"))
-		return EXIT_OK;
-	if (!strcmp(a->fail_on, "fail") && worst != STATUS_FAIL)
-		return EXIT_OK;
-	if (worst == STATUS_FAIL)
-		return EXIT_FAIL;
-	if (worst == STATUS_WARN)
-		return EXIT_WARN;
-	return EXIT_OK;
-}
 
 static int write_report(struct run_args *a, const struct run *run, const struct run_config *cfg,
 			int warn_fails)
@@ -280,7 +200,7 @@ static int doctor(struct run_args *a, const int *selected, const struct creds *c
 	run_execute(&run);
 	ret = write_report(a, &run, &cfg, warn_fails);
 	if (ret == EXIT_OK)
-		ret = exit_for(a, run_worst(&run, NULL));
+		ret = cli_exit_status(run_worst(&run, NULL), a->fail_on);
 	run_release(&run);
 	registry_free(registry);
 	engine_free(engine);

@@ -578,3 +578,8 @@ char *registry_url_hostport(const struct registry_url *u)
 		return v6 ? xstrfmt("[%s]:%d", u->host, u->port) : xstrfmt("%s:%d", u->host, u->port);
 	return v6 ? xstrfmt("[%s]", u->host) : xstrdup(u->host);
 }
+
+int reference_valid(const char *ref, const char **why)
+{
+	return strchr(ref, ':') ? digest_valid(ref, why) : tag_valid(ref, why);
+}

@@ -49,6 +49,9 @@ int tag_valid(const char *tag, const char **why);
  */
 int digest_valid(const char *digest, const char **why);
 
+/* A tag, or a digest when it holds a ':'. */
+int reference_valid(const char *ref, const char **why);
+
 /* Returns 1 when the two absolute URLs have the same scheme, host
  * (case-insensitive) and effective port (443 for https, 80 for http);
  * 0 otherwise, and when either is NULL or not an http(s) URL. */
