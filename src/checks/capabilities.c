@@ -41,13 +41,15 @@
 static const char *const tags[] = { "registry", "oci", "capabilities", "compatibility", NULL };
 
 enum cap_id { CAP_VERSION, CAP_REFERRERS, CAP_CHUNKED, CAP_MOUNT, CAP_DELETE, CAP_N };
+_Static_assert(CAP_N == CAPABILITY_COUNT, "capability_names and enum cap_id must agree");
 
-static const char *const cap_names[CAP_N] = {
+const char *const capability_names[CAPABILITY_COUNT + 1] = {
 	[CAP_VERSION] = "distributionVersion",
 	[CAP_REFERRERS] = "referrersApi",
 	[CAP_CHUNKED] = "chunkedUpload",
 	[CAP_MOUNT] = "crossRepoMount",
 	[CAP_DELETE] = "delete",
+	[CAP_N] = NULL,
 };
 
 struct probe {
@@ -456,7 +458,7 @@ static void write_details(struct probe *p, int score)
 		json_object_set_new(o, "state", json_string(cap_state_name(p->caps[i].state)));
 		if (p->caps[i].reason)
 			json_object_set_new(o, "reason", json_string(p->caps[i].reason));
-		json_object_set_new(caps, cap_names[i], o);
+		json_object_set_new(caps, capability_names[i], o);
 		p->extra[i] = NULL;
 	}
 	detail_int(p->ctx, "score", score);
@@ -492,7 +494,7 @@ static void conclude(struct probe *p)
 		if (p->caps[i].state == CAP_SUPPORTED)
 			score++;
 		else
-			buf_addf(&missing, "%s%s %s", missing.len ? ", " : "", cap_names[i],
+			buf_addf(&missing, "%s%s %s", missing.len ? ", " : "", capability_names[i],
 				 cap_state_name(p->caps[i].state));
 	}
 	write_details(p, score);

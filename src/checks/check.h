@@ -156,6 +156,10 @@ void leftover_add(struct check_ctx *ctx, const char *kind, const char *repositor
 /* The media types a manifest request should accept. */
 struct curl_slist *manifest_accept_headers(void);
 
+/* The capabilities check's five capabilities, in report order, NULL-terminated. */
+#define CAPABILITY_COUNT 5
+extern const char *const capability_names[CAPABILITY_COUNT + 1];
+
 extern const struct check check_registry;
 extern const struct check check_credentials;
 extern const struct check check_pull;

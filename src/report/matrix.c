@@ -49,9 +49,9 @@ void matrix_row_from_run(struct matrix_row *row, const struct run *run)
 	if (!caps)
 		return;
 	row->score = 0;
-	for (i = 0; i < MATRIX_CAPS; i++) {
+	for (i = 0; i < CAPABILITY_COUNT; i++) {
 		const char *state = json_string_value(json_object_get(
-			json_object_get(caps, report_capability_names[i]), "state"));
+			json_object_get(caps, capability_names[i]), "state"));
 
 		row->caps[i] = state ? state : "unknown";
 		row->score += state && !strcmp(state, "supported");

@@ -10,7 +10,6 @@
 
 #include <stdio.h>
 
-#define MATRIX_CAPS 5
 #define MATRIX_MAX_CHECKS 8   /* room per row; the check table is smaller */
 
 /* What one finished target contributes to the table. */
@@ -20,7 +19,7 @@ struct matrix_row {
 	const char *tag;
 	enum check_status worst;
 	int score;                           /* supported capabilities, -1 when not probed */
-	const char *caps[MATRIX_CAPS];       /* state words, in report_capability_names order */
+	const char *caps[CAPABILITY_COUNT];       /* state words, in capability_names order */
 	enum check_status status[MATRIX_MAX_CHECKS]; /* per check, in table order */
 	int ran[MATRIX_MAX_CHECKS];          /* whether that check was reported */
 	const char *message;                 /* the worst result's message */

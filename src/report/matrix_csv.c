@@ -28,8 +28,8 @@ static void csv_begin(FILE *out)
 	size_t i;
 
 	fputs("registry,repository,tag,worst,score", out);
-	for (i = 0; i < MATRIX_CAPS; i++)
-		fprintf(out, ",%s", report_capability_names[i]);
+	for (i = 0; i < CAPABILITY_COUNT; i++)
+		fprintf(out, ",%s", capability_names[i]);
 	fputs(",durationMs,message\r\n", out);
 }
 
@@ -45,7 +45,7 @@ static void csv_row(FILE *out, const struct matrix_row *row)
 	fprintf(out, ",%s,", check_status_name(row->worst));
 	if (row->score >= 0)
 		fprintf(out, "%d", row->score);
-	for (i = 0; i < MATRIX_CAPS; i++) {
+	for (i = 0; i < CAPABILITY_COUNT; i++) {
 		fputc(',', out);
 		put_field(out, row->caps[i]);
 	}

@@ -16,8 +16,8 @@ static void html_begin(FILE *out)
 	      ".unknown,.warn{background:#fff8c5}.info{background:#ddf4ff}"
 	      "</style></head><body>\n<h1>ocidoctor: registry capability matrix</h1>\n"
 	      "<table><tr><th>Registry</th><th>Repository</th><th>Worst</th><th>Score</th>", out);
-	for (i = 0; i < MATRIX_CAPS; i++)
-		fprintf(out, "<th>%s</th>", report_capability_names[i]);
+	for (i = 0; i < CAPABILITY_COUNT; i++)
+		fprintf(out, "<th>%s</th>", capability_names[i]);
 	fputs("</tr>\n", out);
 }
 
@@ -36,7 +36,7 @@ static void html_row(FILE *out, const struct matrix_row *row)
 	if (row->score >= 0)
 		fprintf(out, "%d/5", row->score);
 	fputs("</td>", out);
-	for (i = 0; i < MATRIX_CAPS; i++)
+	for (i = 0; i < CAPABILITY_COUNT; i++)
 		fprintf(out, "<td class=\"%s\">%s</td>", row->caps[i] ? row->caps[i] : "",
 			row->caps[i] ? row->caps[i] : "-");
 	fputs("</tr>\n", out);

@@ -23,8 +23,8 @@ static void json_row(FILE *out, const struct matrix_row *row)
 	json_object_set_new(o, "checks", checks);
 	if (row->score >= 0) {
 		caps = json_object();
-		for (i = 0; i < MATRIX_CAPS; i++)
-			json_object_set_new(caps, report_capability_names[i], json_string(row->caps[i]));
+		for (i = 0; i < CAPABILITY_COUNT; i++)
+			json_object_set_new(caps, capability_names[i], json_string(row->caps[i]));
 		json_object_set_new(o, "score", json_integer(row->score));
 		json_object_set_new(o, "capabilities", caps);
 	}

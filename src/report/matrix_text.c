@@ -4,7 +4,7 @@
 #include "report/matrix.h"
 #include "report/report.h"
 
-static const char *const short_caps[MATRIX_CAPS] = { "version", "referrers", "chunked", "mount", "delete" };
+static const char *const short_caps[CAPABILITY_COUNT] = { "version", "referrers", "chunked", "mount", "delete" };
 
 static const char *mark(const char *state)
 {
@@ -22,7 +22,7 @@ static void text_begin(FILE *out)
 	size_t i;
 
 	fprintf(out, "%-56s %-5s %-5s", "TARGET", "WORST", "SCORE");
-	for (i = 0; i < MATRIX_CAPS; i++)
+	for (i = 0; i < CAPABILITY_COUNT; i++)
 		fprintf(out, " %-9s", short_caps[i]);
 	fputs("\n", out);
 }
@@ -38,7 +38,7 @@ static void text_row(FILE *out, const struct matrix_row *row)
 		fprintf(out, "%d/5  ", row->score);
 	else
 		fputs("-     ", out);
-	for (i = 0; i < MATRIX_CAPS; i++)
+	for (i = 0; i < CAPABILITY_COUNT; i++)
 		fprintf(out, " %-9s", mark(row->caps[i]));
 	fputc('\n', out);
 	fflush(out);

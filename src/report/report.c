@@ -108,18 +108,7 @@ json_t *report_result_json(const struct check_result *res)
 	return o;
 }
 
-static json_t *run_json_base(const struct run *run);
-
 json_t *report_run_json(const struct run *run)
-{
-	json_t *o = run_json_base(run);
-
-	if (run->rate_limit)
-		json_object_set(o, "rateLimit", run->rate_limit);
-	return o;
-}
-
-static json_t *run_json_base(const struct run *run)
 {
 	int counts[STATUS_COUNT];
 	enum check_status worst = run_worst(run, counts);
@@ -127,8 +116,9 @@ static json_t *run_json_base(const struct run *run)
 				    "pass", counts[STATUS_PASS], "info", counts[STATUS_INFO],
 				    "warn", counts[STATUS_WARN], "fail", counts[STATUS_FAIL],
 				    "skip", counts[STATUS_SKIP], "worst", check_status_name(worst));
+	json_t *o;
 
-	return json_pack("{s:i, s:{s:s, s:s}, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:b, s:o, s:[]}",
+	o = json_pack("{s:i, s:{s:s, s:s}, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:b, s:o, s:[]}",
 			 "schemaVersion", 1,
 			 "tool", "name", "ocidoctor", "version", OCIDOCTOR_VERSION,
 			 "registry", run->config->registry,
@@ -141,11 +131,10 @@ static json_t *run_json_base(const struct run *run)
 			 "insecure", run->config->insecure,
 			 "summary", summary,
 			 "results");
+	if (run->rate_limit)
+		json_object_set(o, "rateLimit", run->rate_limit);
+	return o;
 }
-
-const char *const report_capability_names[] = {
-	"distributionVersion", "referrersApi", "chunkedUpload", "crossRepoMount", "delete", NULL
-};
 
 void report_put_xml(FILE *out, const char *s)
 {

@@ -50,8 +50,6 @@ json_t *report_run_json(const struct run *run);
 void report_put_xml(FILE *out, const char *s);
 /* The capabilities check's details.capabilities object, or NULL when it did not run. */
 const json_t *report_capabilities(const struct run *run);
-/* Capability names in report order. */
-extern const char *const report_capability_names[];
 
 extern const struct report_writer report_text;
 extern const struct report_writer report_json;

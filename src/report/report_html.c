@@ -34,11 +34,11 @@ static void html_capabilities(struct report *rep)
 	if (!caps)
 		return;
 	fputs("<h2>Capabilities</h2>\n<table><tr><th>Capability</th><th>State</th><th>Reason</th></tr>\n", rep->out);
-	for (i = 0; report_capability_names[i]; i++) {
-		const json_t *c = json_object_get(caps, report_capability_names[i]);
+	for (i = 0; capability_names[i]; i++) {
+		const json_t *c = json_object_get(caps, capability_names[i]);
 		const char *state = json_string_value(json_object_get(c, "state"));
 
-		fprintf(rep->out, "<tr><td>%s</td><td class=\"%s\">%s</td><td>", report_capability_names[i],
+		fprintf(rep->out, "<tr><td>%s</td><td class=\"%s\">%s</td><td>", capability_names[i],
 			state ? state : "unknown", state ? state : "unknown");
 		put(rep->out, json_string_value(json_object_get(c, "reason")));
 		fputs("</td></tr>\n", rep->out);

@@ -58,10 +58,10 @@ static void md_capabilities(struct report *rep)
 	if (!caps)
 		return;
 	fputs("\n### Capabilities\n\n| Capability | State | Reason |\n|---|---|---|\n", rep->out);
-	for (i = 0; report_capability_names[i]; i++) {
-		const json_t *c = json_object_get(caps, report_capability_names[i]);
+	for (i = 0; capability_names[i]; i++) {
+		const json_t *c = json_object_get(caps, capability_names[i]);
 
-		fprintf(rep->out, "| %s | %s | ", report_capability_names[i],
+		fprintf(rep->out, "| %s | %s | ", capability_names[i],
 			json_string_value(json_object_get(c, "state")));
 		put_cell(rep->out, json_string_value(json_object_get(c, "reason")));
 		fputs(" |\n", rep->out);

@@ -76,14 +76,14 @@ static void prom_capabilities(struct report *rep)
 		return;
 	fputs("# HELP ocidoctor_capability_supported Registry capability: 1 supported, 0 unsupported, -1 unknown.\n"
 	      "# TYPE ocidoctor_capability_supported gauge\n", rep->out);
-	for (i = 0; report_capability_names[i]; i++) {
+	for (i = 0; capability_names[i]; i++) {
 		const char *state = json_string_value(json_object_get(
-			json_object_get(caps, report_capability_names[i]), "state"));
+			json_object_get(caps, capability_names[i]), "state"));
 		int v = capability_value(state);
 
 		score += v == 1;
 		fprintf(rep->out, "ocidoctor_capability_supported{capability=\"%s\",registry=\"",
-			report_capability_names[i]);
+			capability_names[i]);
 		put_label(rep->out, rep->run->config->registry);
 		fprintf(rep->out, "\"} %d\n", v);
 	}

@@ -55,12 +55,12 @@ static void capability_table(struct report *rep, const struct check_result *res)
 
 	if (res->check != &check_capabilities || !caps)
 		return;
-	for (i = 0; report_capability_names[i]; i++) {
-		const json_t *c = json_object_get(caps, report_capability_names[i]);
+	for (i = 0; capability_names[i]; i++) {
+		const json_t *c = json_object_get(caps, capability_names[i]);
 		const char *state = json_string_value(json_object_get(c, "state"));
 		const char *reason = json_string_value(json_object_get(c, "reason"));
 
-		fprintf(rep->out, "        %-20s %-12s %s\n", report_capability_names[i],
+		fprintf(rep->out, "        %-20s %-12s %s\n", capability_names[i],
 			state ? state : "unknown", reason ? reason : "");
 	}
 }
