@@ -57,14 +57,9 @@ static int validate(struct run_args *a, int *selected)
 static char *read_password(FILE *f)
 {
 	struct buf b;
-	char chunk[4096];
-	size_t n;
 
 	buf_init(&b, PASSWORD_MAX);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if (buf_add(&b, chunk, n) < 0)
-			break;
-	if (b.overflow || ferror(f)) {
+	if (buf_read_stream(&b, f) < 0) {
 		buf_release(&b);
 		return NULL;
 	}

@@ -206,8 +206,6 @@ int config_apply_file(const char *path, const struct opt *opts, void *target, ch
 {
 	FILE *f = fopen(path, "rb");
 	struct buf b;
-	char chunk[4096];
-	size_t n;
 	int ret;
 
 	if (!f) {
@@ -215,13 +213,12 @@ int config_apply_file(const char *path, const struct opt *opts, void *target, ch
 		return -1;
 	}
 	buf_init(&b, CONFIG_MAX);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if (buf_add(&b, chunk, n) < 0)
-			break;
+	ret = buf_read_stream(&b, f);
 	fclose(f);
-	if (b.overflow) {
+	if (ret < 0) {
+		*why = b.overflow ? xstrfmt("the config file '%s' is larger than 1 MiB", path)
+				  : xstrfmt("cannot read the config file '%s'", path);
 		buf_release(&b);
-		*why = xstrfmt("the config file '%s' is larger than 1 MiB", path);
 		return -1;
 	}
 	ret = config_apply_text(path, b.data, b.len, opts, target, sources, why);

@@ -182,3 +182,14 @@ char *text_vfmt(const char *fmt, va_list ap)
 	text_sanitize(out);
 	return out;
 }
+
+int buf_read_stream(struct buf *b, FILE *f)
+{
+	char chunk[4096];
+	size_t n;
+
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (buf_add(b, chunk, n) < 0)
+			return -1;
+	return ferror(f) ? -1 : 0;
+}

@@ -18,6 +18,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 
 struct buf {
 	char *data;
@@ -42,6 +43,12 @@ int buf_addf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int buf_vaddf(struct buf *b, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
+
+/*
+ * Appends everything f yields until its end. Returns 0, or -1 when
+ * reading failed or the buffer's limit was reached (then `overflow` is set).
+ */
+int buf_read_stream(struct buf *b, FILE *f);
 
 /*
  * Replaces, in place, every byte that is not part of printable UTF-8 with
