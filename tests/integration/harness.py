@@ -21,12 +21,14 @@ signatures are made with the openssl command-line tool.
 
 import atexit
 import base64
+import fcntl
 import gzip
 import hashlib
 import http.server
 import io
 import json
 import os
+import random
 import re
 import shlex
 import shutil
@@ -155,11 +157,50 @@ def add_user_secrets(user, password):
 # Ports, files and tools
 # --------------------------------------------------------------------------
 
-def free_port():
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+# Ports handed out by free_port() come from a range below the kernel's
+# ephemeral range (32768-60999 on Linux), so no server that binds port 0 and
+# no outgoing connection's source port can land on one. Each port is claimed
+# with a lock file held until this process exits, so tests running side by
+# side under `ctest -j` never get the same port, and a port kept free for a
+# "connection refused" test stays free.
+_PORT_RANGE = (20000, 32000)
+_PORT_LOCK_DIR = os.path.join(tempfile.gettempdir(), "ocidoctor-test-ports")
+_claimed_ports = []
+
+
+def _claim(port):
+    """Takes the lock file of `port`; False when another process holds it."""
+    os.makedirs(_PORT_LOCK_DIR, exist_ok=True)
+    fd = os.open(os.path.join(_PORT_LOCK_DIR, "%d.lock" % port), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return False
+    _claimed_ports.append(fd)
+    return True
+
+
+def _bindable(port):
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on and that no other test
+    process will be given while this one runs."""
+    rng = random.SystemRandom()
+    for _ in range(1000):
+        port = rng.randrange(*_PORT_RANGE)
+        if not _claim(port):
+            continue
+        if _bindable(port):
+            return port
+    raise RuntimeError("no free port in %d-%d" % _PORT_RANGE)
 
 
 def wait_port(port, timeout=10.0, alive=None):
