@@ -33,7 +33,9 @@ static void test_referrers_200_index(void **state)
 	assert_int_equal(rv.v.state, CAP_SUPPORTED);
 	assert_int_equal(rv.index_ok, 1);
 	assert_int_equal(rv.wrong_type, 0);
-	assert_int_equal(rv.client_api[0] + rv.client_api[1] + rv.client_api[2], 3);
+	assert_int_equal(rv.clients[CLIENT_ORAS].list, CLIENT_LIST_API);
+	assert_int_equal(rv.clients[CLIENT_GGCR].list, CLIENT_LIST_API);
+	assert_int_equal(rv.clients[CLIENT_REGCLIENT].list, CLIENT_LIST_API);
 	verdict_release(&rv.v);
 }
 
@@ -45,9 +47,10 @@ static void test_referrers_wrong_content_type(void **state)
 	judge(200, "application/json", EMPTY_INDEX, &rv);
 	assert_int_equal(rv.v.state, CAP_SUPPORTED);
 	assert_int_equal(rv.wrong_type, 1);
-	assert_int_equal(rv.client_api[0], 0); /* oras */
-	assert_int_equal(rv.client_api[1], 0); /* go-containerregistry */
-	assert_int_equal(rv.client_api[2], 1); /* regclient */
+	/* Harbor 2.8-2.9: all three list through the tag (regclient reads Content-Type too) */
+	assert_int_equal(rv.clients[CLIENT_ORAS].list, CLIENT_LIST_TAG);
+	assert_int_equal(rv.clients[CLIENT_GGCR].list, CLIENT_LIST_TAG);
+	assert_int_equal(rv.clients[CLIENT_REGCLIENT].list, CLIENT_LIST_TAG);
 	assert_non_null(strstr(rv.v.reason, "application/json"));
 	verdict_release(&rv.v);
 }
@@ -59,7 +62,7 @@ static void test_referrers_404_index(void **state)
 	(void)state;
 	judge(404, OCI_INDEX_TYPE, EMPTY_INDEX, &rv);
 	assert_int_equal(rv.v.state, CAP_SUPPORTED);
-	assert_int_equal(rv.client_api[0], 0);
+	assert_int_equal(rv.clients[CLIENT_ORAS].list, CLIENT_LIST_TAG);
 	verdict_release(&rv.v);
 }
 
@@ -84,6 +87,24 @@ static void test_referrers_404_name_unknown(void **state)
 	verdict_release(&rv.v);
 }
 
+static void test_referrers_404_name_unknown_known_repo(void **state)
+{
+	const char *body = "{\"errors\":[{\"code\":\"NAME_UNKNOWN\",\"message\":\"x\"}]}";
+	struct referrers_answer a = {
+		.status = 404, .content_type = "application/json", .body = body,
+		.len = strlen(body), .repo_known = 1,
+	};
+	struct referrers_verdict rv;
+
+	(void)state;
+	/* the repository was just read, so the registry has no such route */
+	referrers_judge(&a, &rv);
+	assert_int_equal(rv.v.state, CAP_UNSUPPORTED);
+	assert_non_null(strstr(rv.v.reason, "NAME_UNKNOWN"));
+	assert_int_equal(rv.clients[CLIENT_ORAS].list, CLIENT_LIST_ERROR);
+	verdict_release(&rv.v);
+}
+
 static void test_referrers_404_other_error(void **state)
 {
 	struct referrers_verdict rv;
@@ -105,7 +126,7 @@ static void test_referrers_html_and_junk(void **state)
 	verdict_release(&rv.v);
 	judge(200, "application/json", "{}", &rv); /* Harbor 2.8 for an unknown subject */
 	assert_int_equal(rv.v.state, CAP_UNSUPPORTED);
-	assert_int_equal(rv.client_api[2], 0);
+	assert_int_equal(rv.clients[CLIENT_REGCLIENT].list, CLIENT_LIST_TAG);
 	verdict_release(&rv.v);
 	judge(302, "", "", &rv);
 	assert_int_equal(rv.v.state, CAP_UNSUPPORTED);
@@ -224,6 +245,7 @@ int main(void)
 		cmocka_unit_test(test_referrers_404_index),
 		cmocka_unit_test(test_referrers_404_plain),
 		cmocka_unit_test(test_referrers_404_name_unknown),
+		cmocka_unit_test(test_referrers_404_name_unknown_known_repo),
 		cmocka_unit_test(test_referrers_404_other_error),
 		cmocka_unit_test(test_referrers_html_and_junk),
 		cmocka_unit_test(test_referrers_unknowns),
