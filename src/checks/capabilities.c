@@ -31,6 +31,7 @@
 #include "util/xalloc.h"
 
 #include <openssl/rand.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,17 +88,34 @@ static char *random_digest(void)
 	return buf_detach(&b);
 }
 
-/* The scratch repository: --scratch-repository, else NAMESPACE/ocidoctor-scratch. */
+/* Eight random hex digits: names this run's scratch repository. */
+static void run_id(char out[9])
+{
+	unsigned char raw[4];
+
+	if (RAND_bytes(raw, sizeof(raw)) != 1)
+		xdie("cannot get random bytes");
+	snprintf(out, 9, "%02x%02x%02x%02x", raw[0], raw[1], raw[2], raw[3]);
+}
+
+/*
+ * The scratch repository: --scratch-repository as given, else one of this
+ * run's own, NAMESPACE/ocidoctor-scratch-<8 hex digits>, so that no other
+ * run (at the same time, or earlier and unable to clean up) has mounted
+ * anything into it.
+ */
 static char *scratch_name(const struct run_config *c)
 {
 	const char *slash;
+	char id[9];
 
 	if (c->scratch_repository)
 		return xstrdup(c->scratch_repository);
+	run_id(id);
 	slash = strrchr(c->repository, '/');
 	if (!slash)
-		return xstrdup("ocidoctor-scratch");
-	return xstrfmt("%.*s/ocidoctor-scratch", (int)(slash - c->repository), c->repository);
+		return xstrfmt("ocidoctor-scratch-%s", id);
+	return xstrfmt("%.*s/ocidoctor-scratch-%s", (int)(slash - c->repository), c->repository, id);
 }
 
 /* Notes a transport failure; returns 1 when the call got no answer. */
@@ -408,8 +426,12 @@ static void wave3(struct probe *p)
 	registry_call_many(p->ctx->registry, &p->ctx->result->evidence, calls, n);
 	if (p->mount.method)
 		judge_mount(p);
-	if (cancel.method && !success(cancel.resp.status))
-		leftover_add(p->ctx, "upload-session", p->scratch, p->session);
+	if (cancel.method && !success(cancel.resp.status)) {
+		char *why = xstrfmt("cancelling the chunked-upload session answered %ld", cancel.resp.status);
+
+		leftover_add(p->ctx, "upload-session", p->scratch, p->session, why);
+		free(why);
+	}
 	registry_call_release(&cancel);
 	free(mount_path);
 }
@@ -434,12 +456,17 @@ static void wave4(struct probe *p)
 		undo = (struct registry_call){ .method = "DELETE", .path = link,
 			.repository = p->scratch, .actions = REG_PULL | REG_PUSH | REG_DELETE };
 	} else if (p->mount_digest) {
-		leftover_add(p->ctx, kind, p->scratch, ref);
+		leftover_add(p->ctx, kind, p->scratch, ref,
+			     "blob deletes are not shown to work, so the mounted link was not removed");
 	}
 	if (undo.method) {
 		registry_call(p->ctx->registry, &p->ctx->result->evidence, &undo);
-		if (!success(undo.resp.status))
-			leftover_add(p->ctx, kind, p->scratch, ref);
+		if (!success(undo.resp.status)) {
+			char *why = xstrfmt("removing it answered %ld", undo.resp.status);
+
+			leftover_add(p->ctx, kind, p->scratch, ref, why);
+			free(why);
+		}
 	}
 	registry_call_release(&undo);
 	free(link);

@@ -149,9 +149,12 @@ const char *call_failure_text(const struct registry_call *call);
 int upload_read_only(const struct http_response *r);
 /* Cancels an upload session (DELETE on its URL); returns the status, 0 for none. */
 long upload_cancel(struct check_ctx *ctx, const char *repository, const char *url);
-/* Lists something the run could not clean up in details.leftovers. */
+/*
+ * Lists something the run could not clean up in details.leftovers, with
+ * why and the command that removes it by hand.
+ */
 void leftover_add(struct check_ctx *ctx, const char *kind, const char *repository,
-		  const char *what);
+		  const char *what, const char *why);
 
 /* The media types a manifest request should accept. */
 struct curl_slist *manifest_accept_headers(void);

@@ -172,15 +172,36 @@ long upload_cancel(struct check_ctx *ctx, const char *repository, const char *ur
 	return status;
 }
 
+/* The command that removes a leftover by hand. */
+static char *leftover_command(struct check_ctx *ctx, const char *kind, const char *repository,
+			      const char *ref)
+{
+	const char *base = registry_url(ctx->registry)->base;
+
+	if (!strcmp(kind, "upload-session"))
+		return xstrfmt("curl -X DELETE '%s%s'", strncmp(ref, "http", 4) ? base : "", ref);
+	return xstrfmt("curl -X DELETE '%s/v2/%s/blobs/%s' (with deletes enabled), or run the registry's garbage collection",
+		       base, repository, ref);
+}
+
 void leftover_add(struct check_ctx *ctx, const char *kind, const char *repository,
-		  const char *what)
+		  const char *what, const char *why)
 {
 	json_t *list = json_object_get(ctx->result->details, "leftovers");
+	char *command = leftover_command(ctx, kind, repository, what);
+	char *clean_ref = xstrdup(what), *clean_why = xstrdup(why), *clean_cmd = command;
 
+	text_sanitize(clean_ref);
+	text_sanitize(clean_why);
+	text_sanitize(clean_cmd);
 	if (!list) {
 		list = json_array();
 		json_object_set_new(ctx->result->details, "leftovers", list);
 	}
-	json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "kind", kind,
-					      "repository", repository, "ref", what));
+	json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, s:s}", "kind", kind,
+					      "repository", repository, "ref", clean_ref,
+					      "why", clean_why, "command", clean_cmd));
+	free(clean_ref);
+	free(clean_why);
+	free(command);
 }

@@ -39,7 +39,10 @@ static void opened(struct check_ctx *ctx, const struct registry_call *call)
 		check_set(ctx, STATUS_PASS, NULL,
 			  "push to %s allowed: an upload session was opened and cancelled", repo);
 	} else {
-		leftover_add(ctx, "upload-session", repo, url);
+		char *why = xstrfmt("cancelling the upload session answered %ld", status);
+
+		leftover_add(ctx, "upload-session", repo, url, why);
+		free(why);
 		check_set(ctx, STATUS_PASS, NULL,
 			  "push to %s allowed, but cancelling the upload session answered %ld; the registry will expire it",
 			  repo, status);

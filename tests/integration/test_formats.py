@@ -54,11 +54,14 @@ CHECK_CAPS = h.CHECK_PREFIX + "capabilities"
 CHROMIUM = "/usr/bin/chromium"
 # Every run has its own empty HOME, which the credentials check names.
 HOME_DIR = re.compile(r"/home-[A-Za-z0-9_]+/")
+# ... and its own scratch repository, ocidoctor-scratch-<8 hex digits>.
+SCRATCH_REPO = re.compile(r"ocidoctor-scratch-[0-9a-f]{8}")
 
 
 def same_run_text(text):
-    """text with the run's HOME directory replaced, to compare two runs."""
-    return HOME_DIR.sub("/home-*/", text)
+    """text with the run's HOME directory and scratch repository replaced,
+    to compare two runs."""
+    return SCRATCH_REPO.sub("ocidoctor-scratch-*", HOME_DIR.sub("/home-*/", text))
 CHROMIUM_TIMEOUT = 60
 
 
@@ -964,7 +967,8 @@ class FormatsTest(h.DoctorTestCase):
                     self.assertTrue(m, "not a capability line: %r" % line)
                     self.assertEqual(m.group(1), name)
                     self.assertEqual(m.group(2), caps[name]["state"])
-                    self.assertEqual(m.group(3), caps[name].get("reason", ""))
+                    self.assertEqual(same_run_text(m.group(3)),
+                                     same_run_text(caps[name].get("reason", "")))
                 self.assertEqual(len(table), 5)
         # Without the capabilities check there is no table.
         lines = self.text("distribution", "--check", "*.pull")
