@@ -615,7 +615,7 @@ static void run(struct check_ctx *ctx)
 	struct probe p = { .ctx = ctx, .repo = ctx->config->repository };
 
 	if (!ctx->facts->reachable) {
-		check_set(ctx, STATUS_SKIP, "unreachable", "not checked: the registry is not reachable");
+		check_unreachable(ctx);
 		return;
 	}
 	p.scratch = scratch_name(ctx->config);

@@ -138,6 +138,14 @@ void detail_str(struct check_ctx *ctx, const char *key, const char *value);
 void detail_int(struct check_ctx *ctx, const char *key, long long value);
 void detail_bool(struct check_ctx *ctx, const char *key, int value);
 
+/*
+ * For a check that was asked for but cannot run because the registry
+ * check found no registry (no connection, or no registry API): fails with
+ * cause "unreachable" and the registry check's finding. A gate must not
+ * pass on a registry that is down.
+ */
+void check_unreachable(struct check_ctx *ctx);
+
 /* Describes a call that got no usable answer: transport errors, token failures. */
 const char *call_failure_text(const struct registry_call *call);
 

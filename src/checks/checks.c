@@ -115,6 +115,14 @@ void detail_bool(struct check_ctx *ctx, const char *key, int value)
 	json_object_set_new(ctx->result->details, key, json_boolean(value));
 }
 
+void check_unreachable(struct check_ctx *ctx)
+{
+	const struct check_result *reg = run_wait(ctx->run, &check_registry);
+
+	check_set(ctx, STATUS_FAIL, "unreachable", "cannot check: there is no registry to talk to (%s)",
+		  reg->message && reg->message[0] ? reg->message : "the registry check failed");
+}
+
 const char *call_failure_text(const struct registry_call *call)
 {
 	if (call->error_text)

@@ -165,7 +165,7 @@ static void run(struct check_ctx *ctx)
 
 	detail_str(ctx, "reference", ctx->config->tag);
 	if (!ctx->facts->reachable) {
-		check_set(ctx, STATUS_SKIP, "unreachable", "not checked: the registry is not reachable");
+		check_unreachable(ctx);
 		goto done;
 	}
 	check_call(ctx, &call);

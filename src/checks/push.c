@@ -97,7 +97,7 @@ static void run(struct check_ctx *ctx)
 		goto done;
 	}
 	if (!ctx->facts->reachable) {
-		check_set(ctx, STATUS_SKIP, "unreachable", "not checked: the registry is not reachable");
+		check_unreachable(ctx);
 		goto done;
 	}
 	check_call(ctx, &call);

@@ -223,7 +223,7 @@ static void run(struct check_ctx *ctx)
 	if (!ctx->facts->reachable) {
 		detail_str(ctx, "state", "unknown");
 		detail_str(ctx, "reason", "the registry is not reachable");
-		check_set(ctx, STATUS_SKIP, "unreachable", "not checked: the registry is not reachable");
+		check_unreachable(ctx);
 		goto done;
 	}
 	if (!probed)
