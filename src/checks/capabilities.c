@@ -256,6 +256,28 @@ static void pick_blob(struct probe *p)
 	json_decref(root);
 }
 
+/*
+ * An upload answer that rules writes out: a 405 of a read-only registry
+ * (distribution's Allow without a write method, Quay's 405 naming the
+ * mode). A 401 or 403 never does, even when its message says read-only
+ * (Harbor's 403 DENIED): a refusal leaves the capability unknown.
+ */
+static int writes_ruled_out(const struct http_response *r)
+{
+	return r->status == 405 && upload_read_only(r);
+}
+
+/* The reason for a 401 or 403: who refused, and that it settles nothing. */
+static void set_refused(struct verdict *v, const struct http_response *r, const char *what)
+{
+	char code[64];
+	int has_code = oci_error_code(r->body.data, r->body.len, code, sizeof(code)) == 0;
+
+	verdict_set(v, CAP_UNKNOWN, "denied (%ld%s%s%s) %s: a refusal does not rule the capability out",
+		    r->status, has_code ? " " : "", has_code ? code : "",
+		    upload_read_only(r) ? ", naming a read-only mode" : "", what);
+}
+
 /* Judges the POST that opens the chunked-upload session; returns 1 when one is open. */
 static int judge_post(struct probe *p)
 {
@@ -273,11 +295,11 @@ static int judge_post(struct probe *p)
 	}
 	if (r->status == 202)
 		verdict_set(&p->caps[CAP_CHUNKED], CAP_UNKNOWN, "202 without a usable Location");
-	else if (upload_read_only(r))
+	else if (writes_ruled_out(r))
 		verdict_set(&p->caps[CAP_CHUNKED], CAP_UNSUPPORTED, "the registry is read-only (%ld)",
 			    r->status);
 	else if (r->status == 401 || r->status == 403)
-		verdict_set(&p->caps[CAP_CHUNKED], CAP_UNKNOWN, "denied (%ld): could not open an upload session", r->status);
+		set_refused(&p->caps[CAP_CHUNKED], r, "opening an upload session");
 	else
 		verdict_set(&p->caps[CAP_CHUNKED], CAP_UNKNOWN, "opening an upload session answered %ld", r->status);
 	return 0;
@@ -327,10 +349,10 @@ static void judge_mount(struct probe *p)
 		verdict_set(&p->caps[CAP_MOUNT], CAP_UNSUPPORTED,
 			    "202: the registry opened an upload session instead of mounting");
 		p->mount_session = location_of(&p->mount);
-	} else if (upload_read_only(r)) {
+	} else if (writes_ruled_out(r)) {
 		verdict_set(&p->caps[CAP_MOUNT], CAP_UNSUPPORTED, "the registry is read-only (%ld)", r->status);
 	} else if (r->status == 401 || r->status == 403) {
-		verdict_set(&p->caps[CAP_MOUNT], CAP_UNKNOWN, "denied (%ld)", r->status);
+		set_refused(&p->caps[CAP_MOUNT], r, "the mount");
 	} else {
 		verdict_set(&p->caps[CAP_MOUNT], CAP_UNKNOWN, "mount answered %ld", r->status);
 	}

@@ -296,6 +296,22 @@ class CapabilitiesCheckTest(sr.ScriptedTestCase):
                 self.assertStates(d, chunkedUpload="unknown", crossRepoMount="unknown")
                 self.assertStatus(report, CHECK, "info", err)
 
+    def test_harbor_read_only_403_is_a_refusal(self):
+        # Harbor's read-only mode answers every write with 403 DENIED naming
+        # the mode. A refusal is not an incapacity: unknown, with the reason.
+        harbor = (403, {"Content-Type": "application/json"},
+                  {"errors": [{"code": "DENIED", "message":
+                               "The system is in read only mode. Any modification is prohibited."}]})
+        reg, report, err, d = self.probe(deletes_work=False, status_override={
+            ("POST", "/blobs/uploads/"): harbor, ("DELETE", "/v2/"): harbor})
+        self.assertStates(d, chunkedUpload="unknown", crossRepoMount="unknown", delete="unknown")
+        for name in ("chunkedUpload", "crossRepoMount"):
+            reason = self.cap(d, name).get("reason", "")
+            self.assertIn("denied (403 DENIED", reason)
+            self.assertIn("read-only mode", reason)
+        self.assertIn("403", self.cap(d, "delete").get("reason", ""))
+        self.assertStatus(report, CHECK, "info", err)
+
     # -- deletes: only a real DELETE tells --
 
     def test_delete_405_despite_options(self):
