@@ -496,7 +496,7 @@ static void wave4(struct probe *p)
 
 /* ---- the result -------------------------------------------------------- */
 
-static void write_details(struct probe *p, int score)
+static void write_details(struct probe *p, int score, int probed)
 {
 	json_t *caps = json_object();
 	size_t i;
@@ -512,6 +512,7 @@ static void write_details(struct probe *p, int score)
 	}
 	detail_int(p->ctx, "score", score);
 	detail_int(p->ctx, "max", CAP_N);
+	detail_int(p->ctx, "probed", probed);
 	json_object_set_new(p->ctx->result->details, "capabilities", caps);
 	detail_str(p->ctx, "scratchRepository", p->scratch);
 	if (!json_object_get(p->ctx->result->details, "leftovers"))
@@ -532,32 +533,50 @@ static void note_leftovers(struct check_ctx *ctx)
 	ctx->result->message = msg;
 }
 
+/* "3/3 probed, 2 not probed (--no-writes)" when some were not probed, else "3/5". */
+static char *score_text(int score, int probed)
+{
+	if (probed < CAP_N)
+		return xstrfmt("%d/%d probed, %d not probed (--no-writes)", score, probed, CAP_N - probed);
+	return xstrfmt("%d/%d", score, CAP_N);
+}
+
+/*
+ * The status: a capability that was not probed counts neither for nor
+ * against the registry, so a read-only scan of a good registry passes.
+ */
 static void conclude(struct probe *p)
 {
 	struct buf missing;
-	int score = 0;
+	int score = 0, probed = 0;
+	char *of;
 	size_t i;
 
 	buf_init(&missing, BUF_TEXT_MAX);
 	for (i = 0; i < CAP_N; i++) {
+		if (p->caps[i].state == CAP_NOT_PROBED)
+			continue;
+		probed++;
 		if (p->caps[i].state == CAP_SUPPORTED)
 			score++;
 		else
 			buf_addf(&missing, "%s%s %s", missing.len ? ", " : "", capability_names[i],
 				 cap_state_name(p->caps[i].state));
 	}
-	write_details(p, score);
+	write_details(p, score, probed);
+	of = score_text(score, probed);
 	if (p->connection_error)
 		check_set(p->ctx, STATUS_FAIL, "connection", "a capability probe failed: %s",
 			  p->connection_text);
 	else if (p->caps[CAP_REFERRERS].state == CAP_UNSUPPORTED)
-		check_set(p->ctx, STATUS_WARN, "referrers", "%d/%d capabilities; the Referrers API is not supported (%s)",
-			  score, CAP_N, missing.data);
-	else if (score < CAP_N)
-		check_set(p->ctx, STATUS_INFO, "partial", "%d/%d capabilities (%s)", score, CAP_N, missing.data);
+		check_set(p->ctx, STATUS_WARN, "referrers", "%s capabilities; the Referrers API is not supported (%s)",
+			  of, missing.data);
+	else if (score < probed)
+		check_set(p->ctx, STATUS_INFO, "partial", "%s capabilities (%s)", of, missing.data);
 	else
-		check_set(p->ctx, STATUS_PASS, NULL, "%d/%d capabilities supported", score, CAP_N);
+		check_set(p->ctx, STATUS_PASS, NULL, "%s capabilities supported", of);
 	note_leftovers(p->ctx);
+	free(of);
 	buf_release(&missing);
 }
 
@@ -620,7 +639,7 @@ static void probe_registry(struct probe *p)
 		judge_post(p);
 	} else {
 		for (i = CAP_CHUNKED; i <= CAP_DELETE; i++)
-			verdict_set(&p->caps[i], CAP_UNKNOWN, NO_WRITES);
+			verdict_set(&p->caps[i], CAP_NOT_PROBED, NO_WRITES);
 	}
 	wave2(p);
 	if (writes && !p->blob)

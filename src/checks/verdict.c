@@ -21,6 +21,8 @@ const char *cap_state_name(enum cap_state s)
 		return "supported";
 	case CAP_UNSUPPORTED:
 		return "unsupported";
+	case CAP_NOT_PROBED:
+		return "not-probed";
 	default:
 		return "unknown";
 	}

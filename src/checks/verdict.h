@@ -18,7 +18,8 @@
 enum cap_state {
 	CAP_UNKNOWN = 0,
 	CAP_SUPPORTED,
-	CAP_UNSUPPORTED
+	CAP_UNSUPPORTED,
+	CAP_NOT_PROBED      /* the user ruled the probe out (--no-writes): says nothing */
 };
 
 const char *cap_state_name(enum cap_state s);

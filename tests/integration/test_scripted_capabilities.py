@@ -7,7 +7,9 @@ refuse them, or denied). The check must judge each capability by what the
 registry does and not by what it claims: a DELETE refused with 405 is
 unsupported even when OPTIONS lists DELETE, and a delete that works is
 supported even when OPTIONS is not implemented. A denial (401/403) is
-"unknown", never "unsupported"; --no-writes probes nothing that writes.
+"unknown", never "unsupported"; --no-writes probes nothing that writes and
+reports those capabilities "not-probed", which does not count against the
+registry.
 
 After every run the registry must be as the doctor found it: no upload
 session open, nothing left mounted (when deletes work), no delete by tag,
@@ -353,11 +355,35 @@ class CapabilitiesCheckTest(sr.ScriptedTestCase):
     # -- the run itself --
 
     def test_no_writes(self):
+        # Not probed is a state of its own: not unknown, and not counted
+        # against the registry, so a read-only scan of a good registry passes.
         reg, report, err, d = self.probe("--no-writes")
-        self.assertStates(d, chunkedUpload="unknown", crossRepoMount="unknown")
-        for name in ("chunkedUpload", "crossRepoMount"):
+        self.assertStates(d, chunkedUpload="not-probed", crossRepoMount="not-probed",
+                          delete="not-probed", distributionVersion="supported",
+                          referrersApi="supported")
+        for name in ("chunkedUpload", "crossRepoMount", "delete"):
             self.assertEqual(self.cap(d, name).get("reason"), NOT_PROBED)
         self.assertEqual([r["path"] for r in reg.requests("POST") + reg.requests("PATCH")], [])
+        self.assertEqual((d.get("score"), d.get("probed"), d.get("max")), (2, 2, 5), d)
+        self.assertStatus(report, CHECK, "pass", err)
+        self.assertMessageMatches(report, CHECK, r"^2/2 probed, 3 not probed \(--no-writes\)")
+        self.assertEqual(report["summary"]["worst"], "pass", "the push check's skip does not count")
+
+    def test_no_writes_on_a_poor_registry_still_says_what_is_missing(self):
+        reg, report, err, d = self.probe("--no-writes", version_header=False)
+        self.assertStatus(report, CHECK, "info", err)
+        self.assertMessageMatches(report, CHECK, r"^1/2 probed, 3 not probed")
+
+    def test_good_registry_run_passes(self):
+        # Everything passes but the credentials check, skipped for lack of
+        # credentials: the run is pass, exit 0 (it was "worst: skip").
+        reg = self.scripted()
+        code, report, err = self.run_against(reg)
+        self.assertStatus(report, "credentials", "skip", err)
+        self.assertEqual(report["summary"]["worst"], "pass", h.describe(report))
+        self.assertExit(code, h.EXIT_OK, report, err)
+        code, out, err = self.doctor(["run", "--registry", reg.url])
+        self.assertIn("worst: PASS", out)
 
     def test_connection_error_fails(self):
         drop = {("POST", "/blobs/uploads/"): sr.DROP}
