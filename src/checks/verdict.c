@@ -103,6 +103,66 @@ int oci_index_valid(const char *body, size_t len, long *count, const char **why)
 	return ret;
 }
 
+static const char *const manifest_types[] = {
+	"application/vnd.oci.image.manifest.v1+json",
+	OCI_INDEX_TYPE,
+	"application/vnd.docker.distribution.manifest.v2+json",
+	"application/vnd.docker.distribution.manifest.list.v2+json",
+	"application/vnd.docker.distribution.manifest.v1+json",
+	"application/vnd.docker.distribution.manifest.v1+prettyjws",
+	NULL
+};
+
+int manifest_type(const char *media_type)
+{
+	size_t i;
+
+	for (i = 0; media_type && manifest_types[i]; i++)
+		if (!strcmp(media_type, manifest_types[i]))
+			return 1;
+	return 0;
+}
+
+/* A manifest without a usable media type, known by its shape (schema 2 or 1). */
+static int manifest_shape(json_t *root)
+{
+	json_int_t v = json_integer_value(json_object_get(root, "schemaVersion"));
+
+	if (v == 2)
+		return json_is_object(json_object_get(root, "config")) ||
+		       json_is_array(json_object_get(root, "manifests"));
+	return v == 1 && json_is_array(json_object_get(root, "fsLayers"));
+}
+
+int manifest_body_valid(const char *content_type, const char *body, size_t len,
+			const char **why)
+{
+	json_t *root;
+	const char *mt;
+	int ok;
+
+	if (body_is_html(content_type, body ? body : "", body ? len : 0)) {
+		*why = "an HTML page (a portal or sign-in page?), not a manifest";
+		return -1;
+	}
+	root = body && len ? json_loadb(body, len, 0, NULL) : NULL;
+	if (!json_is_object(root)) {
+		json_decref(root);
+		*why = "not JSON, so not a manifest";
+		return -1;
+	}
+	mt = json_string_value(json_object_get(root, "mediaType"));
+	ok = manifest_type(content_type) || manifest_type(mt) ||
+	     ((!content_type || !content_type[0] || !strcmp(content_type, "application/json")) &&
+	      !mt && manifest_shape(root));
+	json_decref(root);
+	if (!ok) {
+		*why = "JSON without a manifest or index media type";
+		return -1;
+	}
+	return 0;
+}
+
 int body_is_html(const char *content_type, const char *body, size_t len)
 {
 	size_t i = 0;

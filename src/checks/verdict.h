@@ -48,6 +48,18 @@ int oci_error_code(const char *body, size_t len, char *out, size_t n);
  */
 int oci_index_valid(const char *body, size_t len, long *count, const char **why);
 
+/* Whether a media type (without parameters) is a manifest or index type. */
+int manifest_type(const char *media_type);
+
+/*
+ * Whether an answer to a manifest request is a manifest: a JSON object
+ * whose media type (Content-Type, else its mediaType field, else its
+ * shape) is a manifest or index type. On failure *why says what it is
+ * instead (static string). A sign-in page is not a manifest.
+ */
+int manifest_body_valid(const char *content_type, const char *body, size_t len,
+			const char **why);
+
 /* Whether a body looks like HTML (a login or error page). */
 int body_is_html(const char *content_type, const char *body, size_t len);
 

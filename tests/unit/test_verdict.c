@@ -237,6 +237,31 @@ static void test_html_detection(void **state)
 	assert_false(body_is_html("application/json", "{}", 2));
 }
 
+static void test_manifest_bodies(void **state)
+{
+	const char *oci = "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":{},\"layers\":[]}";
+	const char *bare = "{\"schemaVersion\":2,\"config\":{},\"layers\":[]}";
+	const char *why = NULL;
+
+	(void)state;
+	assert_int_equal(manifest_body_valid("application/vnd.oci.image.manifest.v1+json", oci, strlen(oci), &why), 0);
+	assert_int_equal(manifest_body_valid(OCI_INDEX_TYPE, EMPTY_INDEX, strlen(EMPTY_INDEX), &why), 0);
+	/* no Content-Type or a generic one: the body's mediaType or shape decides */
+	assert_int_equal(manifest_body_valid("application/json", oci, strlen(oci), &why), 0);
+	assert_int_equal(manifest_body_valid("", bare, strlen(bare), &why), 0);
+	/* a sign-in page is not a manifest, whatever its Content-Type */
+	assert_int_equal(manifest_body_valid("text/html", "<html>Sign in</html>", 20, &why), -1);
+	assert_non_null(strstr(why, "HTML"));
+	assert_int_equal(manifest_body_valid("application/vnd.oci.image.manifest.v1+json", "<!DOCTYPE html><p>", 18, &why), -1);
+	assert_int_equal(manifest_body_valid("application/vnd.oci.image.manifest.v1+json", "garbage", 7, &why), -1);
+	assert_non_null(strstr(why, "not JSON"));
+	assert_int_equal(manifest_body_valid("application/json", "{\"hello\":1}", 11, &why), -1);
+	assert_non_null(strstr(why, "media type"));
+	assert_int_equal(manifest_body_valid("text/plain", bare, strlen(bare), &why), -1);
+	assert_int_equal(manifest_type("application/vnd.docker.distribution.manifest.v2+json"), 1);
+	assert_int_equal(manifest_type("text/html"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -254,6 +279,7 @@ int main(void)
 		cmocka_unit_test(test_error_code),
 		cmocka_unit_test(test_range_covers),
 		cmocka_unit_test(test_html_detection),
+		cmocka_unit_test(test_manifest_bodies),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
