@@ -442,14 +442,17 @@ static void wave3(struct probe *p)
 	}
 	if (p->session) {
 		cancel = (struct registry_call){ .method = "DELETE", .path = p->session,
-			.repository = p->scratch, .actions = REG_PULL | REG_PUSH };
+			.repository = p->scratch, .actions = REG_PULL | REG_PUSH, .cleanup = 1 };
 		calls[n++] = &cancel;
 	}
 	registry_call_many(p->ctx->registry, &p->ctx->result->evidence, calls, n);
 	if (p->mount.method)
 		judge_mount(p);
 	if (cancel.method && !success(cancel.resp.status)) {
-		char *why = xstrfmt("cancelling the chunked-upload session answered %ld", cancel.resp.status);
+		char *why = cancel.resp.status
+			? xstrfmt("cancelling the chunked-upload session answered %ld", cancel.resp.status)
+			: xstrfmt("cancelling the chunked-upload session got no answer: %s",
+				  call_failure_text(&cancel));
 
 		leftover_add(p->ctx, "upload-session", p->scratch, p->session, why);
 		free(why);
@@ -472,11 +475,12 @@ static void wave4(struct probe *p)
 
 	if (p->mount_session) {
 		undo = (struct registry_call){ .method = "DELETE", .path = p->mount_session,
-			.repository = p->scratch, .actions = REG_PULL | REG_PUSH };
+			.repository = p->scratch, .actions = REG_PULL | REG_PUSH, .cleanup = 1 };
 	} else if (p->mount_digest && p->caps[CAP_DELETE].state == CAP_SUPPORTED) {
 		link = xstrfmt("/v2/%s/blobs/%s", p->scratch, p->mount_digest);
 		undo = (struct registry_call){ .method = "DELETE", .path = link,
-			.repository = p->scratch, .actions = REG_PULL | REG_PUSH | REG_DELETE };
+			.repository = p->scratch, .actions = REG_PULL | REG_PUSH | REG_DELETE,
+			.cleanup = 1 };
 	} else if (p->mount_digest) {
 		leftover_add(p->ctx, kind, p->scratch, ref,
 			     "blob deletes are not shown to work, so the mounted link was not removed");
@@ -484,7 +488,9 @@ static void wave4(struct probe *p)
 	if (undo.method) {
 		registry_call(p->ctx->registry, &p->ctx->result->evidence, &undo);
 		if (!success(undo.resp.status)) {
-			char *why = xstrfmt("removing it answered %ld", undo.resp.status);
+			char *why = undo.resp.status
+				? xstrfmt("removing it answered %ld", undo.resp.status)
+				: xstrfmt("removing it got no answer: %s", call_failure_text(&undo));
 
 			leftover_add(p->ctx, kind, p->scratch, ref, why);
 			free(why);

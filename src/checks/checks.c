@@ -170,7 +170,7 @@ long upload_cancel(struct check_ctx *ctx, const char *repository, const char *ur
 {
 	struct registry_call call = {
 		.method = "DELETE", .path = url, .repository = repository,
-		.actions = REG_PULL | REG_PUSH,
+		.actions = REG_PULL | REG_PUSH, .cleanup = 1,
 	};
 	long status;
 

@@ -39,7 +39,8 @@ static void opened(struct check_ctx *ctx, const struct registry_call *call)
 		check_set(ctx, STATUS_PASS, NULL,
 			  "push to %s allowed: an upload session was opened and cancelled", repo);
 	} else {
-		char *why = xstrfmt("cancelling the upload session answered %ld", status);
+		char *why = status ? xstrfmt("cancelling the upload session answered %ld", status)
+				   : xstrdup("cancelling the upload session got no answer, even in the clean-up's grace period");
 
 		leftover_add(ctx, "upload-session", repo, url, why);
 		free(why);
