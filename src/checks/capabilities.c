@@ -307,6 +307,14 @@ static int judge_post(struct probe *p)
 
 /* ---- wave 2 ------------------------------------------------------------ */
 
+/* Whether an answer's first error code is `code`. */
+static int error_is(const struct http_response *r, const char *code)
+{
+	char got[64];
+
+	return oci_error_code(r->body.data, r->body.len, got, sizeof(got)) == 0 && !strcmp(got, code);
+}
+
 static void judge_patch(struct probe *p)
 {
 	const struct http_response *r = &p->patch.resp;
@@ -324,7 +332,7 @@ static void judge_patch(struct probe *p)
 		verdict_set(&p->caps[CAP_CHUNKED], CAP_UNKNOWN, "PATCH answered 416 (range not satisfiable)");
 	else if (r->status == 401 || r->status == 403)
 		verdict_set(&p->caps[CAP_CHUNKED], CAP_UNKNOWN, "PATCH denied (%ld)", r->status);
-	else if (r->status == 405 || r->status == 400 || r->status == 501)
+	else if (r->status == 405 || r->status == 501 || (r->status == 400 && error_is(r, "UNSUPPORTED")))
 		verdict_set(&p->caps[CAP_CHUNKED], CAP_UNSUPPORTED, "the upload session accepts no PATCH (%ld)", r->status);
 	else
 		verdict_set(&p->caps[CAP_CHUNKED], CAP_UNKNOWN, "PATCH answered %ld", r->status);

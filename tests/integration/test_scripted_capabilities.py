@@ -286,6 +286,15 @@ class CapabilitiesCheckTest(sr.ScriptedTestCase):
                 reg, report, err, d = self.probe(patch=mode)
                 self.assertStates(d, chunkedUpload=state)
 
+    def test_patch_400_does_not_rule_chunks_out(self):
+        # only 400 UNSUPPORTED (or 405, 501) says there are no chunked uploads
+        for code, state in (("BLOB_UPLOAD_INVALID", "unknown"), ("UNSUPPORTED", "unsupported")):
+            with self.subTest(code=code):
+                answer = (400, {"Content-Type": "application/json"},
+                          {"errors": [{"code": code, "message": "x"}]})
+                reg, report, err, d = self.probe(status_override={("PATCH", "/blobs/uploads/"): answer})
+                self.assertStates(d, chunkedUpload=state)
+
     def test_read_only(self):
         reg, report, err, d = self.probe(readonly=True, deletes_work=False)
         self.assertStates(d, chunkedUpload="unsupported", crossRepoMount="unsupported",
