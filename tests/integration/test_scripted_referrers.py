@@ -259,6 +259,15 @@ class ReferrersCheckTest(sr.ScriptedTestCase):
         self.assertMessageMatches(report, CHECK, r"cosign's own listing")
         self.assertUnsupported(d, reg)
 
+    def test_garbage_under_the_index_type_breaks_listing(self):
+        # oras and go-containerregistry fail outright on a body that does not
+        # decode under the index Content-Type; regclient falls back.
+        garbage = (200, {"Content-Type": h.OCI_INDEX}, "garbage, not JSON")
+        reg, report, err, d = self.verdict(status_override={("GET", "/referrers/"): garbage})
+        self.assertVerdict(report, err, "warn", "unsupported")
+        self.assertClients(d, ERROR, ERROR, FALLBACK, ggcr_attach=API)
+        self.assertIn("oras discover fails outright", d.get("consequences", ""))
+
     def test_empty_object_is_unsupported(self):
         # Harbor 2.8: `{}` is not an image index.
         reg, report, err, d = self.verdict(referrers="200-empty-object")
