@@ -81,6 +81,8 @@ static void prom_capabilities(struct report *rep)
 			json_object_get(caps, capability_names[i]), "state"));
 		int v = capability_value(state);
 
+		if (state && !strcmp(state, "not-probed"))
+			continue; /* --no-writes: no sample rather than a false "unknown" */
 		score += v == 1;
 		fprintf(rep->out, "ocidoctor_capability_supported{capability=\"%s\",registry=\"",
 			capability_names[i]);
