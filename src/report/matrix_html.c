@@ -3,6 +3,8 @@
  * at a time.
  */
 #include "report/matrix.h"
+
+#include <string.h>
 #include "report/report.h"
 
 static void html_begin(FILE *out)
@@ -29,7 +31,7 @@ static void html_row(FILE *out, const struct matrix_row *row)
 	report_put_xml(out, row->registry);
 	fputs("</td><td>", out);
 	report_put_xml(out, row->repository);
-	fputc(':', out);
+	fputc(strchr(row->tag, ':') ? '@' : ':', out);
 	report_put_xml(out, row->tag);
 	fprintf(out, "</td><td class=\"%s\">%s</td><td>", check_status_name(row->worst),
 		check_status_name(row->worst));

@@ -2,6 +2,8 @@
  * matrix_text: the fleet table for a terminal, a row per target as it finishes.
  */
 #include "report/matrix.h"
+
+#include <string.h>
 #include "report/report.h"
 
 static const char *const short_caps[CAPABILITY_COUNT] = { "version", "referrers", "chunked", "mount", "delete" };
@@ -32,7 +34,8 @@ static void text_row(FILE *out, const struct matrix_row *row)
 	char target[512];
 	size_t i;
 
-	snprintf(target, sizeof(target), "%s %s:%s", row->registry, row->repository, row->tag);
+	snprintf(target, sizeof(target), "%s %s%s%s", row->registry, row->repository,
+		 strchr(row->tag, ':') ? "@" : ":", row->tag);
 	fprintf(out, "%-56s %-5s ", target, check_status_name(row->worst));
 	if (row->score >= 0)
 		fprintf(out, "%d/5  ", row->score);

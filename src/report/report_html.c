@@ -61,7 +61,7 @@ static int html_begin(struct report *rep)
 	put(rep->out, run->config->registry);
 	fputs("</h1>\n<p class=\"sub\">Test image <code>", rep->out);
 	put(rep->out, run->config->repository);
-	fputc(':', rep->out);
+	fputc(strchr(run->config->tag, ':') ? '@' : ':', rep->out);
 	put(rep->out, run->config->tag);
 	fprintf(rep->out, "</code> · started %s · %ld requests in %ld ms · worst status <b>%s</b>%s</p>\n",
 		run->started_at, run->requests, run->duration_ms, check_status_name(worst),

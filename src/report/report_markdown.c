@@ -34,8 +34,9 @@ static int md_begin(struct report *rep)
 	enum check_status worst = run_worst(run, counts);
 
 	fprintf(rep->out, "## ocidoctor: `%s`\n\n", run->config->registry);
-	fprintf(rep->out, "Test image `%s:%s` · worst status **%s** · %d pass, %d info, %d warn, %d fail, %d skip · %ld requests in %ld ms\n\n",
-		run->config->repository, run->config->tag, check_status_name(worst),
+	fprintf(rep->out, "Test image `%s%s%s` · worst status **%s** · %d pass, %d info, %d warn, %d fail, %d skip · %ld requests in %ld ms\n\n",
+		run->config->repository, strchr(run->config->tag, ':') ? "@" : ":",
+		run->config->tag, check_status_name(worst),
 		counts[STATUS_PASS], counts[STATUS_INFO], counts[STATUS_WARN],
 		counts[STATUS_FAIL], counts[STATUS_SKIP], run->requests, run->duration_ms);
 	fputs("| Status | Check | Result |\n|---|---|---|\n", rep->out);

@@ -41,8 +41,8 @@ static int text_begin(struct report *rep)
 {
 	const struct run_config *c = rep->run->config;
 
-	fprintf(rep->out, "ocidoctor %s: %s (test image %s:%s)%s\n\n", OCIDOCTOR_VERSION,
-		c->registry, c->repository, c->tag,
+	fprintf(rep->out, "ocidoctor %s: %s (test image %s%s%s)%s\n\n", OCIDOCTOR_VERSION,
+		c->registry, c->repository, strchr(c->tag, ':') ? "@" : ":", c->tag,
 		c->insecure ? " [TLS verification skipped]" : "");
 	return 0;
 }
