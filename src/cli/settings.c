@@ -43,7 +43,7 @@ const struct opt run_opts[] = {
 	  .arg = "FILE", .help = "write the report to FILE instead of stdout",
 	  .key = "output", .env = "OCIDOCTOR_OUTPUT" },
 	{ .long_name = "fail-on", .type = OPT_STRING, .offset = ARG(fail_on), .arg = "LEVEL",
-	  .help = "warn, fail or never: the worst status that makes the exit status non-zero (default: warn exits 1, fail 2; JUnit counts warnings as failures only when warn is given)",
+	  .help = "warn, fail or never: the worst status that makes the exit status non-zero (default warn: warn exits 1, fail 2; JUnit shows what fails the run as failures)",
 	  .key = "failOn", .env = "OCIDOCTOR_FAIL_ON" },
 	{ .long_name = "platform", .type = OPT_STRING, .offset = ARG(platform), .arg = "NAME",
 	  .help = "whose fix the report gives: bare-metal (default), docker or kubernetes",

@@ -5,6 +5,7 @@
  */
 #include "report/report.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static const char style[] =
@@ -99,30 +100,50 @@ static void html_evidence(FILE *out, const struct evidence_log *log)
 	fputs("</table></details>\n", out);
 }
 
-static void html_remediation(FILE *out, const struct check_result *res)
+/* Writes text with the run's values filled in. */
+static void put_filled(FILE *out, const struct run *run, const char *text)
 {
-	const struct remediation *r = check_remediation(res);
+	char *filled = report_fill(run, text);
+
+	put(out, filled);
+	free(filled);
+}
+
+static void html_remediation(struct report *rep, const struct check_result *res)
+{
+	FILE *out = rep->out;
 	const struct remediation_step *s;
 	const char *const *cmd;
+	struct report_fix fix;
+	char **c;
 
-	if (!r || res->status == STATUS_PASS || res->status == STATUS_SKIP)
+	if (res->status == STATUS_SKIP || report_fix_get(rep, res, &fix) < 0)
 		return;
 	fputs("<p><b>Fix:</b> ", out);
-	put(out, r->summary);
-	fputs("</p>\n<ul>\n", out);
-	for (s = r->steps; s && s->platform; s++) {
+	put(out, fix.text);
+	fputs("</p>\n", out);
+	for (c = fix.commands; *c; c++) {
+		fputs("<pre>", out);
+		put(out, *c);
+		fputs("</pre>\n", out);
+	}
+	fputs("<details><summary>", out);
+	put(out, fix.remediation->summary);
+	fputs(" (every platform)</summary><ul>\n", out);
+	for (s = fix.remediation->steps; s && s->platform; s++) {
 		fputs("<li><b>", out);
 		put(out, s->platform);
 		fputs(":</b> ", out);
-		put(out, s->text);
+		put_filled(out, rep->run, s->text);
 		for (cmd = s->commands; cmd && *cmd; cmd++) {
 			fputs("<pre>", out);
-			put(out, *cmd);
+			put_filled(out, rep->run, *cmd);
 			fputs("</pre>", out);
 		}
 		fputs("</li>\n", out);
 	}
-	fprintf(out, "</ul>\n<p>More: <code>ocidoctor explain %s</code></p>\n", res->check->id);
+	report_fix_release(&fix);
+	fprintf(out, "</ul></details>\n<p>More: <code>ocidoctor explain %s</code></p>\n", res->check->id);
 }
 
 static int html_result(struct report *rep, const struct check_result *res)
@@ -136,7 +157,7 @@ static int html_result(struct report *rep, const struct check_result *res)
 	fputs("</h3>\n<p>", out);
 	put(out, res->message);
 	fputs("</p>\n", out);
-	html_remediation(out, res);
+	html_remediation(rep, res);
 	html_evidence(out, &res->evidence);
 	fputs("</section>\n", out);
 	return 0;

@@ -78,15 +78,23 @@ static int md_end(struct report *rep)
 	md_capabilities(rep);
 	for (i = 0; i < check_table_size; i++) {
 		const struct check_result *res = &run->results[i];
-		const struct remediation *r;
+		struct report_fix fix;
+		char **c;
 
 		if (!res->selected || res->status == STATUS_PASS || res->status == STATUS_SKIP)
 			continue;
-		r = check_remediation(res);
 		if (!heading++)
 			fputs("\n### How to fix\n\n", rep->out);
+		if (report_fix_get(rep, res, &fix) < 0) {
+			fprintf(rep->out, "- **`%s`**: %s (`ocidoctor explain %s`)\n", res->check->id,
+				res->message, res->check->id);
+			continue;
+		}
 		fprintf(rep->out, "- **`%s`**: %s (`ocidoctor explain %s`)\n", res->check->id,
-			r ? r->summary : res->message, res->check->id);
+			fix.text, res->check->id);
+		for (c = fix.commands; *c; c++)
+			fprintf(rep->out, "  `%s`\n", *c);
+		report_fix_release(&fix);
 	}
 	return 0;
 }

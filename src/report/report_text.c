@@ -65,19 +65,30 @@ static void capability_table(struct report *rep, const struct check_result *res)
 	}
 }
 
+/* The remediation step for the platform, with its commands, the run's values filled in. */
+static void fix_lines(struct report *rep, const struct check_result *res)
+{
+	struct report_fix fix;
+	char **c;
+
+	if (report_fix_get(rep, res, &fix) < 0)
+		return;
+	fprintf(rep->out, "        fix: %s\n", fix.text);
+	for (c = fix.commands; *c; c++)
+		fprintf(rep->out, "             $ %s\n", *c);
+	report_fix_release(&fix);
+}
+
 static int text_result(struct report *rep, const struct check_result *res)
 {
-	const struct remediation *r;
-
 	fputs("  ", rep->out);
 	label(rep, res->status);
 	fprintf(rep->out, "  %-34s %s\n", res->check->id, res->message);
 	capability_table(rep, res);
 	if (res->status == STATUS_PASS)
 		return 0;
-	r = check_remediation(res);
-	if (r && res->status != STATUS_SKIP)
-		fprintf(rep->out, "        fix: %s\n", r->summary);
+	if (res->status != STATUS_SKIP)
+		fix_lines(rep, res);
 	if (res->status != STATUS_SKIP)
 		fprintf(rep->out, "        see: ocidoctor explain %s\n", res->check->id);
 	return 0;

@@ -598,7 +598,7 @@ class FormatsTest(h.DoctorTestCase):
         for case in cases:
             check, status = case.get("name"), statuses[case.get("name")]
             with self.subTest(check=check, status=status):
-                self.assertEqual(case.get("classname"), h.result_of(report, check)["plugin"])
+                self.assertEqual(case.get("classname"), "ocidoctor." + check)
                 self.assertGreaterEqual(float(case.get("time")), 0.0)
                 self.assertTrue(case.find("system-out").text.startswith(status + ": "),
                                 case.find("system-out").text)
@@ -620,8 +620,10 @@ class FormatsTest(h.DoctorTestCase):
         self.assertGreaterEqual(float(suite.get("time")), 0.0)
         return code
 
-    def test_junit_warn_is_no_failure_by_default(self):
-        self.assertEqual(self.check_junit("distribution", False), h.EXIT_WARN)
+    def test_junit_warn_is_a_failure_by_default(self):
+        # the default --fail-on warn makes a warning fail the run (exit 1), so
+        # the JUnit file shows it as a failure: the two never disagree
+        self.assertEqual(self.check_junit("distribution", True), h.EXIT_WARN)
 
     def test_junit_warn_is_a_failure_with_fail_on_warn(self):
         self.assertEqual(self.check_junit("distribution", True, "--fail-on", "warn"),
@@ -692,14 +694,16 @@ class FormatsTest(h.DoctorTestCase):
                     self.assertNotIn("### How to fix", lines)
                     continue
                 start = lines.index("### How to fix")
-                items = [self.FIX.match(line) for line in lines[start + 2:] if line]
+                # each item may be followed by its commands, indented as code
+                items = [self.FIX.match(line) for line in lines[start + 2:]
+                         if line and not line.startswith("  `")]
                 self.assertTrue(all(items), lines[start:])
                 self.assertEqual([m.group("id") for m in items], wanted)
                 for m in items:
                     self.assertEqual(m.group("explain"), m.group("id"))
                     remediation = h.result_of(report, m.group("id")).get("remediation")
                     if remediation:
-                        self.assertEqual(m.group("text"), remediation["summary"])
+                        self.assertEqual(m.group("text"), remediation["fix"]["text"])
 
     # -- prometheus --
 
@@ -980,7 +984,10 @@ class FormatsTest(h.DoctorTestCase):
                 self.assertNotIn(see, lines, check)
             else:
                 self.assertIn(see, lines, check)
-                self.assertIn("        fix: " + result["remediation"]["summary"], lines)
+                fix = result["remediation"]["fix"]
+                self.assertIn("        fix: " + fix["text"], lines)
+                for command in fix["commands"]:
+                    self.assertIn("             $ " + command, lines)
 
     # -- -o FILE --
 
