@@ -102,13 +102,16 @@ char *report_fill(const struct run *run, const char *text)
 	const struct run_config *c = run->config;
 	const char *digest = run->facts.manifest_digest;
 	struct registry_url u;
-	char *hostport = NULL, *base = NULL;
+	char *hostport = NULL, *base = NULL, *host = NULL;
 	const char *s;
 	struct buf b;
+	int port = 0;
 
 	if (registry_url_parse(&u, c->registry, NULL) == 0) {
 		hostport = registry_url_hostport(&u);
 		base = xstrdup(u.base);
+		host = xstrdup(u.host);
+		port = u.port ? u.port : strcmp(u.scheme, "http") ? 443 : 80;
 		registry_url_release(&u);
 	}
 	buf_init(&b, BUF_TEXT_MAX);
@@ -121,6 +124,15 @@ char *report_fill(const struct run *run, const char *text)
 			   !word_char((unsigned char)s[19])) {
 			buf_addf(&b, "--registry %s", base);
 			s += 19;
+		} else if (host && word_at(text, s, "HOST")) {
+			/* an IPv6 address in front of :PORT goes in brackets */
+			int v6 = strchr(host, ':') && !strncmp(s + 4, ":PORT", 5);
+
+			buf_addf(&b, v6 ? "[%s]" : "%s", host);
+			s += 4;
+		} else if (port && word_at(text, s, "PORT")) {
+			buf_addf(&b, "%d", port);
+			s += 4;
 		} else if (hostport && word_at(text, s, "REGISTRY")) {
 			buf_adds(&b, hostport);
 			s += 8;
@@ -140,6 +152,7 @@ char *report_fill(const struct run *run, const char *text)
 	}
 	free(hostport);
 	free(base);
+	free(host);
 	return buf_detach(&b);
 }
 

@@ -63,7 +63,9 @@ void report_fix_release(struct report_fix *fix);
 /*
  * text with the knowledge base's placeholders replaced by what the run
  * knows: https://REGISTRY (and http://REGISTRY) and "--registry REGISTRY"
- * by the address probed, REGISTRY by its host[:port], REPOSITORY, TAG, and
+ * by the address probed, REGISTRY by its host[:port], HOST and PORT by its
+ * host and port (the scheme's default when none was given; for a command
+ * that switches the scheme: https://HOST:PORT), REPOSITORY, TAG, and
  * DIGEST once the pull check found it. A placeholder counts only as a whole
  * word (REGISTRY_AUTH_FILE stays). Newly allocated.
  */

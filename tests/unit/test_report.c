@@ -43,6 +43,9 @@ static void test_fill(void **state)
 		    "oras discover 127.0.0.1:5000/team/app@DIGEST");
 	run.facts.manifest_digest = (char *)DIGEST;
 	expect_fill(&run, "referrers/DIGEST", "referrers/" DIGEST);
+	expect_fill(&run, "curl https://HOST:PORT/v2/ on PORTS", "curl https://127.0.0.1:5000/v2/ on PORTS");
+	cfg.registry = "http://[::1]";
+	expect_fill(&run, "https://HOST:PORT and getent hosts HOST", "https://[::1]:80 and getent hosts ::1");
 	cfg.registry = "https://registry-1.docker.io";
 	expect_fill(&run, "curl -v http://REGISTRY/v2/ and REGISTRY",
 		    "curl -v https://registry-1.docker.io/v2/ and registry-1.docker.io");
