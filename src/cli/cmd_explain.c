@@ -22,7 +22,8 @@ struct explain_args {
 };
 
 static const struct opt explain_opts[] = {
-	{ .long_name = "format", .type = OPT_STRING, .offset = offsetof(struct explain_args, format), .arg = "FMT", .help = "text (default: rendered for a terminal) or markdown (the page as written)" },
+	{ .long_name = "format", .type = OPT_STRING, .offset = offsetof(struct explain_args, format), .arg = "FMT", .help = "text (default: rendered for a terminal) or markdown (the page as written)",
+	  .values = (const char *const[]){ "text", "markdown", NULL } },
 	{ .long_name = "no-pager", .type = OPT_BOOL, .offset = offsetof(struct explain_args, no_pager), .help = "do not page the output on a terminal (also: PAGER=cat)" },
 	{ .long_name = "help", .short_name = 'h', .type = OPT_BOOL, .offset = offsetof(struct explain_args, help), .help = "show this help" },
 	OPT_END

@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-static const struct matrix_writer *const writers[] = {
+const struct matrix_writer *const matrix_writers[] = {
 	&matrix_text, &matrix_json, &matrix_csv, &matrix_html, NULL
 };
 
@@ -14,9 +14,9 @@ const struct matrix_writer *matrix_writer_find(const char *name)
 {
 	size_t i;
 
-	for (i = 0; writers[i]; i++)
-		if (!strcmp(writers[i]->name, name))
-			return writers[i];
+	for (i = 0; matrix_writers[i]; i++)
+		if (!strcmp(matrix_writers[i]->name, name))
+			return matrix_writers[i];
 	return NULL;
 }
 

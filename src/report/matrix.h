@@ -39,6 +39,8 @@ extern const struct matrix_writer matrix_json;
 extern const struct matrix_writer matrix_csv;
 extern const struct matrix_writer matrix_html;
 
+/* The fleet writers, NULL-terminated. */
+extern const struct matrix_writer *const matrix_writers[];
 const struct matrix_writer *matrix_writer_find(const char *name);
 
 /* Fills row from a finished run; the strings stay owned by the run. */
