@@ -20,7 +20,28 @@ static const char style[] =
 	"th{background:#f6f8fa}.check{border:1px solid #d1d9e0;border-radius:8px;margin:1rem 0;padding:0 1rem}"
 	".check h3{display:flex;gap:.6rem;align-items:center;font-size:1.05rem}.badge{border-radius:6px;padding:.1rem .5rem;font-size:.8rem;text-transform:uppercase}"
 	"code{background:#f6f8fa;padding:.1rem .3rem;border-radius:4px}pre{background:#f6f8fa;padding:.5rem;border-radius:6px;overflow-x:auto}"
-	"details{margin:.5rem 0 1rem}";
+	"details{margin:.5rem 0 1rem}"
+	".verdict{border-radius:8px;padding:.8rem 1rem;margin:.8rem 0;font-size:1.25rem;font-weight:600}"
+	".verdict b{text-transform:uppercase;font-size:1.6rem;margin-right:.6rem}";
+
+/* The summary's order, as the text report's "Summary:" line has it. */
+static const enum check_status card_order[STATUS_COUNT] = {
+	STATUS_PASS, STATUS_INFO, STATUS_WARN, STATUS_FAIL, STATUS_SKIP
+};
+
+/* The worst status, in words, where the eye lands first. */
+static void verdict(FILE *out, enum check_status worst, const int *counts)
+{
+	fprintf(out, "<div class=\"verdict %s\"><b>%s</b>", check_status_name(worst),
+		check_status_name(worst));
+	if (worst == STATUS_FAIL)
+		fprintf(out, "%d check%s failed", counts[STATUS_FAIL], counts[STATUS_FAIL] == 1 ? "" : "s");
+	else if (worst == STATUS_WARN)
+		fprintf(out, "%d check%s warned", counts[STATUS_WARN], counts[STATUS_WARN] == 1 ? "" : "s");
+	else
+		fputs("nothing to fix", out);
+	fputs("</div>\n", out);
+}
 
 static void put(FILE *out, const char *s)
 {
@@ -60,7 +81,9 @@ static int html_begin(struct report *rep)
 	fputs(style, rep->out);
 	fputs("</style></head><body>\n<h1>ocidoctor: ", rep->out);
 	put(rep->out, run->config->registry);
-	fputs("</h1>\n<p class=\"sub\">Test image <code>", rep->out);
+	fputs("</h1>\n", rep->out);
+	verdict(rep->out, worst, counts);
+	fputs("<p class=\"sub\">Test image <code>", rep->out);
 	put(rep->out, run->config->repository);
 	fputc(strchr(run->config->tag, ':') ? '@' : ':', rep->out);
 	put(rep->out, run->config->tag);
@@ -70,8 +93,8 @@ static int html_begin(struct report *rep)
 	fputs("<div class=\"cards\">", rep->out);
 	for (i = 0; i < STATUS_COUNT; i++)
 		fprintf(rep->out, "<div class=\"card %s\"><span>%d</span>%s</div>",
-			check_status_name((enum check_status)i), counts[i],
-			check_status_name((enum check_status)i));
+			check_status_name(card_order[i]), counts[card_order[i]],
+			check_status_name(card_order[i]));
 	fputs("</div>\n", rep->out);
 	html_capabilities(rep);
 	fputs("<h2>Checks</h2>\n", rep->out);

@@ -90,12 +90,56 @@ static void test_fix_by_platform(void **state)
 	assert_int_equal(report_fix_get(&rep, &res, &fix), -1);
 }
 
+/* A run with one result, the pull check's, for the writers. */
+static char *write_with(const struct report_writer *w, struct run_config *cfg)
+{
+	struct check_result *results = calloc(check_table_size, sizeof(*results));
+	struct run run = { .config = cfg, .results = results, .started_at = "2026-01-02T03:04:05Z" };
+	struct report rep = { .run = &run, .config = cfg };
+	char *text = NULL;
+	size_t len = 0, i;
+
+	assert_non_null(results);
+	for (i = 0; i < check_table_size; i++)
+		results[i].check = check_table[i];
+	for (i = 0; i < check_table_size; i++)
+		if (check_table[i] == &check_pull) {
+			results[i].selected = results[i].done = 1;
+			results[i].status = STATUS_WARN;
+			results[i].cause = "missing";
+			results[i].message = (char *)"the test image does not exist";
+		}
+	rep.out = open_memstream(&text, &len);
+	assert_non_null(rep.out);
+	assert_int_equal(report_write(w, &rep), 0);
+	fclose(rep.out);
+	free(results);
+	return text;
+}
+
+/* Label values escape \, " and newlines; the timestamp is the run's start. */
+static void test_prometheus_labels(void **state)
+{
+	struct run_config cfg = { .registry = "http://a\"b\\c\nd", .repository = "team/app",
+				  .tag = "1.0" };
+	char *text;
+
+	(void)state;
+	text = write_with(&report_prometheus, &cfg);
+	assert_non_null(strstr(text, "ocidoctor_check_status{check=\"check.integration.oci.pull\","
+				     "registry=\"http://a\\\"b\\\\c\\nd\",repository=\"team/app\"} 2\n"));
+	assert_non_null(strstr(text, "ocidoctor_run_timestamp_seconds{registry=\"http://a\\\"b\\\\c\\nd\","
+				     "repository=\"team/app\"} 1767323045\n"));
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fill),
 		cmocka_unit_test(test_platform_names),
 		cmocka_unit_test(test_fix_by_platform),
+		cmocka_unit_test(test_prometheus_labels),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
