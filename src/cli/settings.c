@@ -18,6 +18,9 @@
 
 #define ARG(field) offsetof(struct run_args, field)
 
+static const char *const platform_values[] = { "bare-metal", "docker", "kubernetes", NULL };
+static const char *const fail_on_values[] = { "warn", "fail", "never", NULL };
+
 const struct opt run_opts[] = {
 	{ .long_name = "image", .type = OPT_STRING, .offset = ARG(image), .arg = "REF",
 	  .help = "the test image as REGISTRY/REPOSITORY[:TAG|@DIGEST] (also the first argument); sets --registry, --repository and --tag" },
@@ -45,10 +48,10 @@ const struct opt run_opts[] = {
 	{ .long_name = "fail-on", .type = OPT_STRING, .offset = ARG(fail_on), .arg = "LEVEL",
 	  .help = "warn, fail or never: the worst status that makes the exit status non-zero (default warn: warn exits 1, fail 2; JUnit shows what fails the run as failures)",
 	  .key = "failOn", .env = "OCIDOCTOR_FAIL_ON",
-	  .values = (const char *const[]){ "warn", "fail", "never", NULL } },
+	  .values = fail_on_values },
 	{ .long_name = "platform", .type = OPT_STRING, .offset = ARG(platform), .arg = "NAME",
 	  .help = "whose fix the report gives: bare-metal (default), docker or kubernetes",
-	  .values = (const char *const[]){ "bare-metal", "docker", "kubernetes", NULL },
+	  .values = platform_values,
 	  .key = "platform", .env = "OCIDOCTOR_PLATFORM" },
 	{ .long_name = "username", .type = OPT_STRING, .offset = ARG(username), .arg = "USER",
 	  .help = "user name; the password comes from --password-stdin or --password-file",

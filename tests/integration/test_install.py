@@ -88,7 +88,7 @@ class InstallTest(h.DoctorTestCase):
         self.assertEqual(self.complete_bash("run", "--format", ""),
                          ["text", "json", "junit", "markdown", "prometheus", "html"])
         self.assertEqual(self.complete_bash("matrix", "--format", ""),
-                         ["text", "json", "csv", "html"])
+                         ["text", "json", "csv", "html", "junit", "markdown", "prometheus"])
         self.assertEqual(self.complete_bash("run", "--platform", "k"), ["kubernetes"])
         self.assertEqual(self.complete_bash("run", "--check", ""), self.check_ids)
         self.assertEqual(self.complete_bash("explain", "check.integration.oci.pu"),
