@@ -181,7 +181,7 @@ done:
 const struct command cmd_config = {
 	.name = "config",
 	.usage = "ocidoctor config [--format text|json] [RUN OPTIONS]",
-	.about = "Print the settings a run would use and where each comes from, and check them as run would (exit 3 on what run refuses); --format here is config's own output format.",
+	.about = "Print the settings a run would use, where each comes from, and whether run accepts them (exit 3 if not).",
 	.opts = run_opts,
 	.fn = config_main,
 };

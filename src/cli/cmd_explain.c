@@ -107,8 +107,10 @@ static int explain_main(int argc, char **argv)
 				      positional.items[0]);
 	else if (!(page = kb_find(c->id)))
 		ret = cli_usage_error("no page for '%s' in this build", c->id);
-	else if (print_page(&a, page->text) < 0)
-		ret = cli_usage_error("cannot write the page") + 1; /* EXIT_INTERNAL */
+	else if (print_page(&a, page->text) < 0) {
+		fprintf(stderr, "ocidoctor: cannot write the page of %s\n", c->id);
+		ret = EXIT_INTERNAL;
+	}
 	opt_list_release(&positional);
 	free(a.format);
 	free(why);

@@ -25,7 +25,7 @@ const struct opt run_opts[] = {
 	{ .long_name = "image", .type = OPT_STRING, .offset = ARG(image), .arg = "REF",
 	  .help = "the test image as REGISTRY/REPOSITORY[:TAG|@DIGEST] (also the first argument); sets --registry, --repository and --tag" },
 	{ .long_name = "registry", .type = OPT_STRING, .offset = ARG(registry), .arg = "URL",
-	  .help = "registry: https://host[:port], http://host[:port] or host[:port] (= https)",
+	  .help = "registry: https://host[:port], http://host[:port] or host[:port] (= https; http with --plain-http); docker.io means https://registry-1.docker.io",
 	  .key = "registryUrl", .env = "OCI__RegistryUrl" },
 	{ .long_name = "repository", .type = OPT_STRING, .offset = ARG(repository), .arg = "NAME",
 	  .help = "test repository (default library/alpine)",
