@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -322,11 +323,15 @@ static int validate_names(struct run_args *a, char **sources)
 	if (repository_name_valid(a->repository, &why) < 0) {
 		const char *colon = strrchr(a->repository, ':'), *at = strchr(a->repository, '@');
 
-		if (at || (colon && !strchr(colon, '/')))
-			return cli_usage_error("invalid %s '%s': the tag or digest goes in --tag (--repository %.*s --tag %s)",
-					       "--repository", a->repository,
-					       (int)((at ? at : colon) - a->repository), a->repository,
-					       (at ? at : colon) + 1);
+		if (at || (colon && !strchr(colon, '/'))) {
+			char *hint = xstrfmt("the tag or digest goes in --tag (--repository %.*s --tag %s)",
+					     (int)((at ? at : colon) - a->repository), a->repository,
+					     (at ? at : colon) + 1);
+			int ret = bad_value(sources, "repository", a->repository, hint);
+
+			free(hint);
+			return ret;
+		}
 		return bad_value(sources, "repository", a->repository, why);
 	}
 	if (reference_valid(a->tag, &why) < 0)
@@ -355,6 +360,34 @@ static int validate_files(struct run_args *a, char **sources)
 	return EXIT_OK;
 }
 
+/* A --check pattern or --tags tag from the environment or the file that selects nothing, named by its source. */
+static int validate_selection_source(char **sources, const char *name, const struct opt_list *l,
+				     int tags)
+{
+	const char *src = sources[opt_index(run_opts, name)];
+	size_t i, j;
+
+	if (!src || !strncmp(src, "flag ", 5))
+		return EXIT_OK; /* cli_select_checks says it for flags */
+	for (i = 0; i < l->nr; i++) {
+		int matched = 0;
+
+		for (j = 0; j < check_table_size && !matched; j++) {
+			const char *const *t;
+
+			if (!tags)
+				matched = fnmatch(l->items[i], check_table[j]->id, 0) == 0;
+			for (t = check_table[j]->tags; tags && t && *t; t++)
+				matched |= !strcmp(*t, l->items[i]);
+		}
+		if (!matched)
+			return bad_value(sources, name, l->items[i],
+					 tags ? "no check has this tag (see 'ocidoctor list')"
+					      : "no check matches it (see 'ocidoctor list')");
+	}
+	return EXIT_OK;
+}
+
 int run_args_validate(struct run_args *a, char **sources, int *selected)
 {
 	const char *p = a->platform;
@@ -380,6 +413,9 @@ int run_args_validate(struct run_args *a, char **sources, int *selected)
 	if (a->password_file && !a->username)
 		return cli_usage_error("--password-file needs --username");
 	if (validate_files(a, sources) != EXIT_OK)
+		return EXIT_USAGE;
+	if (validate_selection_source(sources, "check", &a->checks, 0) != EXIT_OK ||
+	    validate_selection_source(sources, "tags", &a->tags, 1) != EXIT_OK)
 		return EXIT_USAGE;
 	return cli_select_checks(&a->checks, &a->tags, selected);
 }

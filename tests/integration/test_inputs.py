@@ -207,6 +207,13 @@ class ReferencesTest(h.DoctorTestCase):
         self.refused(["run", "--registry", self.registry.url, "--repository", "team/app:1.0"],
                      r"--repository team/app --tag 1\.0")
 
+    def test_repository_with_a_tag_from_the_environment(self):
+        code, out, err = self.doctor(["run", "--registry", self.registry.url],
+                                     env={"OCI__TestRepository": "team/app:1.0"})
+        self.assertEqual(code, h.EXIT_USAGE)
+        self.assertRegex(err, r"^ocidoctor: OCI__TestRepository: invalid value 'team/app:1\.0': "
+                              r"the tag or digest goes in --tag")
+
     def test_reference_and_registry_flag_conflict(self):
         self.refused(["run", self.registry.url + "/team/app", "--registry", self.registry.url],
                      r"drop --registry")
@@ -282,6 +289,17 @@ class ReferencesTest(h.DoctorTestCase):
             f.write("ocidoctor:\n  caFile: %s\n" % ca)
         self.refused(["run", "--registry", self.registry.url, "--config", path],
                      r"%s:2: ocidoctor\.caFile: cannot read '%s': No such file" % (path, ca))
+
+    def test_selection_from_the_environment_named_by_it(self):
+        code, out, err = self.doctor(["run", "--registry", self.registry.url],
+                                     env={"OCIDOCTOR_CHECKS": "check.nosuch"})
+        self.assertEqual(code, h.EXIT_USAGE)
+        self.assertRegex(err, r"^ocidoctor: OCIDOCTOR_CHECKS: invalid value 'check\.nosuch'")
+        path = os.path.join(h.scratch_dir("cfg-tags-"), "values.yaml")
+        with open(path, "w") as f:
+            f.write("ocidoctor:\n  tags: [registry, nosuchtag]\n")
+        self.refused(["run", "--registry", self.registry.url, "--config", path],
+                     r"%s:2: ocidoctor\.tags: invalid value 'nosuchtag'" % path)
 
     def test_config_file_os_reason(self):
         directory = h.scratch_dir("cfg-dir-")
