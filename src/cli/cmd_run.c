@@ -136,6 +136,7 @@ static int write_report(struct run_args *a, const struct run *run, const struct 
 	}
 	rep.out = out;
 	rep.warn_fails = warn_fails;
+	rep.nothing_fails = !strcmp(a->fail_on, "never");
 	rep.platform = report_platform(a->platform);
 	rep.color = !a->output && !a->no_color && !(getenv("NO_COLOR") && *getenv("NO_COLOR")) &&
 		    isatty(STDOUT_FILENO);

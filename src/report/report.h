@@ -23,6 +23,7 @@ struct report {
 	FILE *out;
 	int color;                  /* ANSI colours (text format) */
 	int warn_fails;             /* --fail-on warn: junit reports warnings as failures */
+	int nothing_fails;          /* --fail-on never: junit reports no failure at all */
 	const char *platform;       /* whose remediation step is the fix: a KB platform; NULL: bare-metal */
 	const struct run *run;
 	const struct run_config *config;

@@ -2,9 +2,9 @@
  * report_junit: JUnit XML for CI systems, valid against the Jenkins/Ant
  * JUnit schema (tests/junit-jenkins.xsd). One testcase per check, with the
  * class name ocidoctor.<check id>: fail is a <failure>, warn is a <failure>
- * whenever --fail-on warn (the default) makes it fail the run, so the file
- * and the exit status agree; skip is <skipped/>; the message and the fix
- * go into the testcase's text.
+ * whenever --fail-on warn (the default) makes it fail the run, and with
+ * --fail-on never nothing is, so the file and the exit status agree; skip
+ * is <skipped/>; the message and the fix go into the testcase's text.
  */
 #include "report/report.h"
 
@@ -15,6 +15,8 @@ static void put_seconds(FILE *out, long ms)
 
 static int is_failure(const struct report *rep, enum check_status s)
 {
+	if (rep->nothing_fails)
+		return 0;
 	return s == STATUS_FAIL || (s == STATUS_WARN && rep->warn_fails);
 }
 

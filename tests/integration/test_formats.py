@@ -662,6 +662,11 @@ class FormatsTest(h.DoctorTestCase):
 
     def test_junit_failing_run(self):
         self.assertEqual(self.check_junit("refused", False), h.EXIT_FAIL)
+        # --fail-on never: exit 0, and the file has no failure either
+        code, root = self.junit("refused", "--fail-on", "never")
+        self.assertEqual(code, h.EXIT_OK)
+        self.assertEqual(root.findall(".//failure"), [])
+        self.assertEqual(root.get("failures"), "0")
         self.assertEqual(self.check_junit("scripted", False), h.EXIT_OK)
 
     # -- markdown --
