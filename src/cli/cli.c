@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static const struct command *const commands[] = {
+const struct command *const cli_commands[] = {
 	&cmd_run,
 	&cmd_list,
 	&cmd_explain,
@@ -36,12 +36,13 @@ static void main_usage(FILE *out)
 	size_t i;
 
 	fputs("usage: ocidoctor COMMAND [OPTIONS]\n"
-	      "       ocidoctor --version | --help\n\n"
+	      "       ocidoctor help COMMAND\n"
+	      "       ocidoctor -V | --version | --help\n\n"
 	      "ocidoctor probes an OCI registry and reports, check by check, what works,\n"
 	      "what does not, why, and how to fix it.\n\ncommands:\n", out);
-	for (i = 0; commands[i]; i++)
-		fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->about);
-	fputs("\nRun 'ocidoctor COMMAND --help' for a command's options.\n", out);
+	for (i = 0; cli_commands[i]; i++)
+		fprintf(out, "  %-10s %s\n", cli_commands[i]->name, cli_commands[i]->about);
+	fputs("\nRun 'ocidoctor help COMMAND' (or 'ocidoctor COMMAND --help') for a command's options.\n", out);
 }
 
 int cli_main(int argc, char **argv)
@@ -50,17 +51,26 @@ int cli_main(int argc, char **argv)
 
 	if (argc < 2)
 		return main_usage(stderr), EXIT_USAGE;
+	if (!strcmp(argv[1], "help") && argc > 2) {
+		/* ocidoctor help COMMAND = ocidoctor COMMAND --help */
+		char *help_argv[] = { (char *)"--help", NULL };
+
+		for (i = 0; cli_commands[i]; i++)
+			if (!strcmp(argv[2], cli_commands[i]->name))
+				return cli_commands[i]->fn(1, help_argv);
+		return cli_usage_error("unknown command '%s' (see 'ocidoctor --help')", argv[2]);
+	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		main_usage(stdout);
 		return EXIT_OK;
 	}
-	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V") || !strcmp(argv[1], "version")) {
 		printf("ocidoctor %s\n", OCIDOCTOR_VERSION);
 		return EXIT_OK;
 	}
-	for (i = 0; commands[i]; i++)
-		if (!strcmp(argv[1], commands[i]->name))
-			return commands[i]->fn(argc - 2, argv + 2);
+	for (i = 0; cli_commands[i]; i++)
+		if (!strcmp(argv[1], cli_commands[i]->name))
+			return cli_commands[i]->fn(argc - 2, argv + 2);
 	return cli_usage_error("unknown command '%s' (see 'ocidoctor --help')", argv[1]);
 }
 

@@ -32,6 +32,9 @@ extern const struct command cmd_explain;
 extern const struct command cmd_config;
 extern const struct command cmd_matrix;
 
+/* Every command, in --help order, NULL-terminated (also for tools/docgen.c). */
+extern const struct command *const cli_commands[];
+
 int cli_main(int argc, char **argv);
 
 /*

@@ -14,6 +14,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <yaml.h>
 
@@ -34,6 +35,7 @@ struct matrix_args {
 	int insecure;
 	int no_writes;
 	int no_progress;
+	int progress;
 	int help;
 };
 
@@ -45,7 +47,8 @@ static const struct opt matrix_opts[] = {
 	{ .long_name = "parallel", .type = OPT_LONG, .offset = MARG(parallel), .arg = "N",
 	  .help = "targets probed at the same time (default 16)" },
 	{ .long_name = "format", .type = OPT_STRING, .offset = MARG(format), .arg = "FMT",
-	  .help = "text (default), json (one line per target), csv or html" },
+	  .help = "text (default), json (one line per target), csv, html, junit (a testsuite per target), markdown (a CI summary table) or prometheus",
+	  .values = (const char *const[]){ "text", "json", "csv", "html", "junit", "markdown", "prometheus", NULL } },
 	{ .long_name = "output", .short_name = 'o', .type = OPT_STRING, .offset = MARG(output),
 	  .arg = "FILE", .help = "write the table to FILE instead of stdout" },
 	{ .long_name = "check", .type = OPT_LIST, .offset = MARG(checks), .arg = "ID",
@@ -65,7 +68,9 @@ static const struct opt matrix_opts[] = {
 	{ .long_name = "no-writes", .type = OPT_BOOL, .offset = MARG(no_writes),
 	  .help = "skip every probe that writes to a registry" },
 	{ .long_name = "no-progress", .type = OPT_BOOL, .offset = MARG(no_progress),
-	  .help = "no progress bar on stderr (it shows only on a terminal)" },
+	  .help = "no progress bar (by default it is drawn on stderr when stdout and stderr are terminals)" },
+	{ .long_name = "progress", .type = OPT_BOOL, .offset = MARG(progress),
+	  .help = "draw the progress bar on stderr even when stdout is not a terminal" },
 	{ .long_name = "help", .short_name = 'h', .type = OPT_BOOL, .offset = MARG(help),
 	  .help = "show this help" },
 	OPT_END
@@ -338,10 +343,15 @@ static int count_targets(const char *path, char **why)
 struct fleet {
 	struct matrix_args *args;
 	const struct matrix_writer *writer;
+	struct matrix_out mo;
 	struct engine *engine;
 	const int *selected;
 	FILE *out;
 	int total, done, active, progress;
+	int bar_drawn;            /* the bar is on stderr's last line */
+	int started;              /* targets handed to jobs so far: the next job's index */
+	struct matrix_row **ring; /* finished rows waiting for the ones before them, --parallel slots */
+	char started_at[32];
 	int counts[STATUS_COUNT];
 	enum check_status worst;
 	pthread_mutex_t lock;
@@ -350,22 +360,62 @@ struct fleet {
 
 struct job {
 	struct fleet *fleet;
+	int index;                /* the target's place in the file, from 0 */
 	struct target target;
 	struct creds creds;
 	struct run_config config;
 	pthread_t tid;
 };
 
-static void progress(struct fleet *f)
+/*
+ * The bar lives on stderr's last line. It is erased before a row is
+ * written, so that on a terminal shared by stdout and stderr a row never
+ * lands in the middle of it, and drawn again after.
+ */
+static void bar_clear(struct fleet *f)
+{
+	if (!f->bar_drawn)
+		return;
+	fputs("\r\033[K", stderr);
+	fflush(stderr);
+	f->bar_drawn = 0;
+}
+
+static void bar_draw(struct fleet *f)
 {
 	int width = 30, filled = f->total ? f->done * width / f->total : width;
 
-	fprintf(stderr, "\r[%.*s%*s] %d/%d targets, %d failing ", filled,
+	if (f->done >= f->total)
+		return; /* finished: nothing is left on the line */
+	fprintf(stderr, "\r[%.*s%*s] %d/%d targets, %d failing", filled,
 		"##############################", width - filled, "", f->done, f->total,
 		f->counts[STATUS_FAIL]);
-	if (f->done == f->total)
-		fputc('\n', stderr);
 	fflush(stderr);
+	f->bar_drawn = 1;
+}
+
+/* Writes every finished row whose predecessors are written, in file order. Holds f->lock. */
+static void flush_rows(struct fleet *f)
+{
+	int slots = (int)f->args->parallel;
+	struct matrix_row *row;
+
+	while ((row = f->ring[f->done % slots])) {
+		f->ring[f->done % slots] = NULL;
+		if (f->progress)
+			bar_clear(f);
+		f->writer->row(&f->mo, row);
+		fflush(f->out);
+		f->done++;
+		f->counts[row->worst]++;
+		if (row->worst > f->worst)
+			f->worst = row->worst;
+		matrix_row_free(row);
+		f->active--; /* the slot is free once its row is out */
+		if (f->progress)
+			bar_draw(f);
+	}
+	pthread_cond_broadcast(&f->cond);
 }
 
 static void resolve_creds(struct job *j)
@@ -402,9 +452,10 @@ static void *job_main(void *arg)
 	struct registry_options ro = { .url = j->target.registry, .creds = &j->creds,
 				       .timeout_ms = f->args->timeout * 1000 };
 	struct registry *registry = NULL;
-	struct matrix_row row;
+	struct matrix_row row, *copy;
 	const char *why;
 	struct run run;
+	int index;
 
 	j->config = (struct run_config){ .registry = j->target.registry,
 		.repository = j->target.repository, .tag = j->target.tag,
@@ -415,24 +466,16 @@ static void *job_main(void *arg)
 	run_start(&run);
 	run_finish(&run);
 	matrix_row_from_run(&row, &run);
-
-	pthread_mutex_lock(&f->lock);
-	f->writer->row(f->out, &row);
-	f->done++;
-	f->counts[row.worst]++;
-	if (row.worst > f->worst)
-		f->worst = row.worst;
-	if (f->progress)
-		progress(f);
-	pthread_mutex_unlock(&f->lock);
+	copy = matrix_row_dup(&row);
+	index = j->index;
 
 	run_release(&run);
 	registry_free(registry);
 	job_free(j);
 
 	pthread_mutex_lock(&f->lock);
-	f->active--;
-	pthread_cond_broadcast(&f->cond);
+	f->ring[index % (int)f->args->parallel] = copy;
+	flush_rows(f);
 	pthread_mutex_unlock(&f->lock);
 	return NULL;
 }
@@ -466,6 +509,7 @@ static void *dispatch_main(void *arg)
 		while (f->active >= f->args->parallel)
 			pthread_cond_wait(&f->cond, &f->lock);
 		f->active++;
+		j->index = f->started++;
 		pthread_mutex_unlock(&f->lock);
 		thread_start(&j->tid, job_main, j);
 		pthread_detach(j->tid);
@@ -489,7 +533,10 @@ static int validate(struct matrix_args *a, int *selected, int *total)
 	if (!a->format)
 		a->format = xstrdup("text");
 	if (!matrix_writer_find(a->format))
-		return cli_usage_error("unknown --format '%s' (text, json, csv or html)", a->format);
+		return cli_usage_error("unknown --format '%s' (text, json, csv, html, junit, markdown or prometheus)",
+				       a->format);
+	if (a->progress && a->no_progress)
+		return cli_usage_error("--progress and --no-progress contradict each other");
 	if (!a->parallel)
 		a->parallel = MATRIX_DEFAULT_PARALLEL;
 	if (a->parallel > MATRIX_MAX_PARALLEL)
@@ -520,22 +567,35 @@ static int fleet_run(struct matrix_args *a, const int *selected, int total)
 	char *why = NULL;
 	int ret = EXIT_OK;
 
+	struct tm tm;
+	time_t now = time(NULL);
+
 	f.out = a->output ? fopen(a->output, "w") : stdout;
 	if (!f.out)
 		return cli_usage_error("cannot write the table to '%s'", a->output);
-	f.progress = !a->no_progress && isatty(STDERR_FILENO);
+	/* no bar unless both ends are a terminal, or it is asked for */
+	f.progress = a->progress ||
+		     (!a->no_progress && isatty(STDERR_FILENO) && isatty(STDOUT_FILENO));
+	f.ring = xcalloc((size_t)a->parallel, sizeof(*f.ring));
+	gmtime_r(&now, &tm);
+	strftime(f.started_at, sizeof(f.started_at), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	f.mo = (struct matrix_out){ .out = f.out, .started_at = f.started_at, .total = total };
 	if (engine_new(&f.engine, &eo) < 0 || source_open(&src, a->targets, &why) < 0)
 		xdie("cannot start the fleet run");
 	pthread_mutex_init(&f.lock, NULL);
 	pthread_cond_init(&f.cond, NULL);
 	if (f.writer->begin)
-		f.writer->begin(f.out);
+		f.writer->begin(&f.mo);
+	if (f.progress)
+		bar_draw(&f);
 	engine_hold(f.engine);
 	thread_start(&d.tid, dispatch_main, &d);
 	engine_loop(f.engine);
 	pthread_join(d.tid, NULL);
+	bar_clear(&f);
 	if (f.writer->end)
-		f.writer->end(f.out, f.done, f.worst);
+		f.writer->end(&f.mo, f.done, f.worst);
+	free(f.ring);
 	if (fflush(f.out) != 0 || ferror(f.out))
 		ret = EXIT_INTERNAL;
 	if (a->output && fclose(f.out) != 0)
@@ -577,7 +637,7 @@ static int matrix_main(int argc, char **argv)
 
 const struct command cmd_matrix = {
 	.name = "matrix",
-	.usage = "ocidoctor matrix --targets FILE [--parallel N] [--format text|json|csv|html] [OPTIONS]",
+	.usage = "ocidoctor matrix --targets FILE [--parallel N] [--format text|json|csv|html|junit|markdown|prometheus] [OPTIONS]",
 	.about = "Run the checks against many registries and repositories; print a registry x capability table.",
 	.opts = matrix_opts,
 	.fn = matrix_main,

@@ -411,6 +411,11 @@ static void fetch_token(struct registry *r, struct evidence_log *log, const stru
 
 	memset(a, 0, sizeof(*a));
 	http_response_init(&resp, 0);
+	if (!challenge_realm_usable(c)) {
+		a->error = xstrfmt("the registry's WWW-Authenticate realm '%s' is not an HTTP(S) URL",
+				   c->realm);
+		goto done;
+	}
 	if (registry_has_creds(r) && (r->creds->identity_token || r->creds->password) &&
 	    !safe_for_basic(c->realm)) {
 		a->error = xstrfmt("refusing to send credentials to the token realm %s over plain HTTP",

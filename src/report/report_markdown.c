@@ -36,8 +36,9 @@ static int md_begin(struct report *rep)
 	enum check_status worst = run_worst(run, counts);
 
 	fprintf(rep->out, "## ocidoctor: `%s`\n\n", run->config->registry);
-	fprintf(rep->out, "Test image `%s:%s` · worst status **%s** · %d pass, %d info, %d warn, %d fail, %d skip · %ld requests in %ld ms\n\n",
-		run->config->repository, run->config->tag, check_status_name(worst),
+	fprintf(rep->out, "Test image `%s%s%s` · worst status **%s** · %d pass, %d info, %d warn, %d fail, %d skip · %ld requests in %ld ms\n\n",
+		run->config->repository, strchr(run->config->tag, ':') ? "@" : ":",
+		run->config->tag, check_status_name(worst),
 		counts[STATUS_PASS], counts[STATUS_INFO], counts[STATUS_WARN],
 		counts[STATUS_FAIL], counts[STATUS_SKIP], run->requests, run->duration_ms);
 	fputs("| Status | Check | Result |\n|---|---|---|\n", rep->out);
@@ -135,15 +136,23 @@ static int md_end(struct report *rep)
 	md_leftovers(rep);
 	for (i = 0; i < check_table_size; i++) {
 		const struct check_result *res = &run->results[i];
-		const struct remediation *r;
+		struct report_fix fix;
+		char **c;
 
 		if (!res->selected || res->status == STATUS_PASS || res->status == STATUS_SKIP)
 			continue;
-		r = check_remediation(res);
 		if (!heading++)
 			fputs("\n### How to fix\n\n", rep->out);
+		if (report_fix_get(rep, res, &fix) < 0) {
+			fprintf(rep->out, "- **`%s`**: %s (`ocidoctor explain %s`)\n", res->check->id,
+				res->message, res->check->id);
+			continue;
+		}
 		fprintf(rep->out, "- **`%s`**: %s (`ocidoctor explain %s`)\n", res->check->id,
-			r ? r->summary : res->message, res->check->id);
+			fix.text, res->check->id);
+		for (c = fix.commands; *c; c++)
+			fprintf(rep->out, "  `%s`\n", *c);
+		report_fix_release(&fix);
 	}
 	return 0;
 }
