@@ -353,7 +353,6 @@ struct job {
 	struct target target;
 	struct creds creds;
 	struct run_config config;
-	pthread_t tid;
 };
 
 static void progress(struct fleet *f)
@@ -467,8 +466,7 @@ static void *dispatch_main(void *arg)
 			pthread_cond_wait(&f->cond, &f->lock);
 		f->active++;
 		pthread_mutex_unlock(&f->lock);
-		thread_start(&j->tid, job_main, j);
-		pthread_detach(j->tid);
+		thread_start_detached(job_main, j); /* j may be gone once this returns */
 	}
 	pthread_mutex_lock(&f->lock);
 	while (f->active)

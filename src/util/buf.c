@@ -8,11 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char buf_empty[1];
+/*
+ * Shared by every empty buffer of every thread, so never written to: it is
+ * const (a stray write faults instead of racing) and buf_reset leaves it
+ * alone.
+ */
+static const char buf_empty[1];
 
 void buf_init(struct buf *b, size_t max)
 {
-	b->data = buf_empty;
+	b->data = (char *)buf_empty;
 	b->len = 0;
 	b->alloc = 0;
 	b->max = max;
@@ -37,7 +42,8 @@ char *buf_detach(struct buf *b)
 void buf_reset(struct buf *b)
 {
 	b->len = 0;
-	b->data[0] = '\0';
+	if (b->alloc)
+		b->data[0] = '\0';
 	b->overflow = 0;
 }
 

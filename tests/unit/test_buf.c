@@ -8,6 +8,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,6 +106,36 @@ static void test_xstrfmt(void **state)
 	free(s);
 }
 
+/* Empty buffers in many threads at once: nothing may write to the shared
+ * empty string (ThreadSanitizer reports a race otherwise). */
+static void *empty_buffers(void *arg)
+{
+	int i;
+
+	(void)arg;
+	for (i = 0; i < 2000; i++) {
+		struct buf b;
+
+		buf_init(&b, 16);
+		buf_reset(&b);
+		text_sanitize(b.data);
+		buf_release(&b);
+	}
+	return NULL;
+}
+
+static void test_empty_buffers_across_threads(void **state)
+{
+	pthread_t t[4];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, empty_buffers, NULL), 0);
+	for (i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -114,6 +145,7 @@ int main(void)
 		cmocka_unit_test(test_huge_length_does_not_wrap),
 		cmocka_unit_test(test_sanitize),
 		cmocka_unit_test(test_xstrfmt),
+		cmocka_unit_test(test_empty_buffers_across_threads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
