@@ -8,10 +8,12 @@
  */
 #include "checks/run.h"
 #include "cli/cli.h"
+#include "cli/settings.h"
 #include "report/matrix.h"
 #include "util/thread.h"
 #include "util/xalloc.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -51,7 +53,7 @@ static const struct opt matrix_opts[] = {
 	{ .long_name = "check", .type = OPT_LIST, .offset = MARG(checks), .arg = "ID",
 	  .help = "run only matching checks; globs allowed (default all)" },
 	{ .long_name = "timeout", .type = OPT_LONG, .offset = MARG(timeout), .arg = "SECONDS",
-	  .help = "deadline for each target (default 30)" },
+	  .help = "deadline for each target (default 30, at most 86400)", .max = TIMEOUT_MAX_SECONDS },
 	{ .long_name = "docker-config", .type = OPT_STRING, .offset = MARG(docker_config),
 	  .arg = "DIR", .help = "credentials for every target from this docker config directory" },
 	{ .long_name = "ca-file", .type = OPT_STRING, .offset = MARG(ca_file), .arg = "PEM",
@@ -518,9 +520,12 @@ static int fleet_run(struct matrix_args *a, const int *selected, int total)
 	char *why = NULL;
 	int ret = EXIT_OK;
 
-	f.out = a->output ? fopen(a->output, "w") : stdout;
-	if (!f.out)
-		return cli_usage_error("cannot write the table to '%s'", a->output);
+	f.out = a->output ? cli_open_output(a->output, &why) : stdout;
+	if (!f.out) {
+		ret = cli_usage_error("%s", why);
+		free(why);
+		return ret;
+	}
 	f.progress = !a->no_progress && isatty(STDERR_FILENO);
 	if (engine_new(&f.engine, &eo) < 0 || source_open(&src, a->targets, &why) < 0)
 		xdie("cannot start the fleet run");
@@ -534,10 +539,8 @@ static int fleet_run(struct matrix_args *a, const int *selected, int total)
 	pthread_join(d.tid, NULL);
 	if (f.writer->end)
 		f.writer->end(f.out, f.done, f.worst);
-	if (fflush(f.out) != 0 || ferror(f.out))
-		ret = EXIT_INTERNAL;
-	if (a->output && fclose(f.out) != 0)
-		ret = EXIT_INTERNAL;
+	errno = 0;
+	ret = cli_finish_output(f.out, a->output, "table", 0);
 	source_close(&src);
 	engine_free(f.engine);
 	pthread_mutex_destroy(&f.lock);

@@ -50,5 +50,112 @@ class MatrixFloodTest(h.DoctorTestCase):
         self.assertNotIn("Sanitizer", proc.stderr)
 
 
+class OutputsTest(h.DoctorTestCase):
+    """Numbers that would overflow, reports that cannot be written, and -o."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = cls.start_server(fs.FaultServer())
+        cls.dir = h.scratch_dir("outputs-")
+
+    def run_args(self, *extra):
+        return ["run", "--registry", self.server.url, "--check", "check.integration.oci.registry",
+                "--timeout", "10"] + list(extra)
+
+    def spawn(self, args, stdout):
+        """Runs the binary with stdout on the given descriptor; returns (code, stderr)."""
+        home = h.scratch_dir("home-")
+        proc = subprocess.run([os.path.abspath(h.doctor_binary())] + args, cwd=home, input="", stdout=stdout,
+                              stderr=subprocess.PIPE, env=h.doctor_env(None, home), timeout=60,
+                              encoding="utf-8", errors="replace")
+        return proc.returncode, proc.stderr
+
+    def test_a_timeout_too_large_to_multiply_is_a_usage_error(self):
+        for command in (["run", "--registry", refused_url()],
+                        ["matrix", "--targets", "/dev/null"]):
+            with self.subTest(command[0]):
+                code, out, err = self.doctor(command + ["--timeout", "9223372036854775"])
+                self.assertEqual(code, h.EXIT_USAGE, err)
+                self.assertIn("--timeout is at most 86400", err)
+                self.assertNotIn("runtime error", err)
+        code, _, err = self.doctor(["run", "--registry", refused_url()],
+                                   env={"OCIDOCTOR_TIMEOUT": "9223372036854775807"})
+        self.assertEqual(code, h.EXIT_USAGE, err)
+
+    def test_a_closed_pipe_is_exit_4_with_a_message(self):
+        for fmt in ("text", "json"):
+            with self.subTest(fmt):
+                r, w = os.pipe()
+                os.close(r)
+                try:
+                    code, err = self.spawn(self.run_args("--format", fmt), w)
+                finally:
+                    os.close(w)
+                self.assertEqual(code, 4, "killed by signal %d" % -code if code < 0 else err)
+                self.assertIn("cannot write the report to standard output: Broken pipe", err)
+
+    def test_a_full_disk_is_exit_4_with_a_message(self):
+        with open("/dev/full", "w") as full:
+            code, err = self.spawn(self.run_args("--format", "json"), full)
+        self.assertEqual(code, 4, err)
+        self.assertIn("cannot write the report to standard output: No space left on device", err)
+        with open("/dev/full", "w") as full:
+            path = os.path.join(self.dir, "fleet.txt")
+            with open(path, "w") as f:
+                f.write(self.server.url + "\n")
+            code, err = self.spawn(["matrix", "--no-progress", "--targets", path, "--check",
+                                    "check.integration.oci.registry"], full)
+        self.assertEqual(code, 4, err)
+        self.assertIn("cannot write the table to standard output", err)
+
+    def test_reports_are_private_files(self):
+        path = os.path.join(self.dir, "report.json")
+        code, out, err = self.doctor(self.run_args("--format", "json", "-o", path))
+        self.assertEqual(code, h.EXIT_OK, err)
+        self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o600)
+        os.chmod(path, 0o644)
+        code, out, err = self.doctor(self.run_args("--format", "json", "-o", path))
+        self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o600)
+        table = os.path.join(self.dir, "table.csv")
+        targets = os.path.join(self.dir, "one.txt")
+        with open(targets, "w") as f:
+            f.write(self.server.url + "\n")
+        code, out, err = self.doctor(["matrix", "--no-progress", "--targets", targets, "--check",
+                                      "check.integration.oci.registry", "-o", table])
+        self.assertEqual(stat.S_IMODE(os.stat(table).st_mode), 0o600, err)
+
+    def test_an_unwritable_output_is_refused_before_any_request(self):
+        victim = os.path.join(self.dir, "victim")
+        with open(victim, "w") as f:
+            f.write("precious\n")
+        link = os.path.join(self.dir, "link.json")
+        if not os.path.lexists(link):
+            os.symlink(victim, link)
+        dangling = os.path.join(self.dir, "dangling.json")
+        if not os.path.lexists(dangling):
+            os.symlink(os.path.join(self.dir, "nowhere", "x"), dangling)
+        targets = os.path.join(self.dir, "one.txt")
+        with open(targets, "w") as f:
+            f.write(self.server.url + "\n")
+        cases = {"a symlink": link, "a dangling symlink": dangling, "a directory": self.dir,
+                 "a missing directory": os.path.join(self.dir, "missing", "r.json")}
+        for name, path in cases.items():
+            for command in (self.run_args("-o", path),
+                            ["matrix", "--targets", targets, "-o", path]):
+                with self.subTest(name, command=command[0]):
+                    before = len(self.server.requests())
+                    code, out, err = self.doctor(command)
+                    self.assertEqual(code, h.EXIT_USAGE, err)
+                    self.assertIn(path, err)
+                    self.assertEqual(len(err.strip().splitlines()), 1, err)
+                    self.assertEqual(len(self.server.requests()), before, "a request was sent")
+        with open(victim) as f:
+            self.assertEqual(f.read(), "precious\n")
+        # a symbolic link to a device is what /dev/stdout is: still allowed
+        code, out, err = self.doctor(self.run_args("-o", "/dev/stdout", "--format", "json"))
+        self.assertEqual(code, h.EXIT_OK, err)
+        self.assertIn('"results"', out)
+
+
 if __name__ == "__main__":
     unittest.main()
