@@ -176,11 +176,13 @@ void leftover_add(struct check_ctx *ctx, const char *kind, const char *repositor
 		  const char *what)
 {
 	json_t *list = json_object_get(ctx->result->details, "leftovers");
+	char *shown = registry_display_url(ctx->registry, what); /* no presigned query */
 
 	if (!list) {
 		list = json_array();
 		json_object_set_new(ctx->result->details, "leftovers", list);
 	}
 	json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "kind", kind,
-					      "repository", repository, "ref", what));
+					      "repository", repository, "ref", shown));
+	free(shown);
 }

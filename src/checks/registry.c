@@ -82,8 +82,10 @@ static void add_details(struct check_ctx *ctx, const struct registry_call *call)
 	const struct http_response *r = &call->resp;
 	const char *h = http_header_get(r, "WWW-Authenticate");
 	struct challenge c;
+	char *shown = registry_display_url(ctx->registry, call->url);
 
-	detail_str(ctx, "url", call->url);
+	detail_str(ctx, "url", shown);
+	free(shown);
 	detail_bool(ctx, "tls", !strncmp(call->url, "https:", 6));
 	detail_bool(ctx, "insecure", ctx->config->insecure);
 	if (!r->status)

@@ -8,6 +8,7 @@
  * marks its transfers done.
  */
 #include "engine/http.h"
+#include "util/ref.h"
 #include "util/xalloc.h"
 
 #include <ctype.h>
@@ -235,57 +236,97 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
 	return len;
 }
 
-static void set_method(CURL *c, const struct http_request *req)
+/* Whether the request carries a credential: flagged, or an Authorization header. */
+static int carries_credentials(const struct http_request *req)
 {
-	if (!strcmp(req->method, "HEAD")) {
-		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-	} else if (!strcmp(req->method, "GET") && !req->body) {
-		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-	} else {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body ? req->body : "");
-		if (strcmp(req->method, "POST"))
-			curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
-	}
+	const struct curl_slist *h;
+
+	if (req->credentials)
+		return 1;
+	for (h = req->headers; h; h = h->next)
+		if (!strncasecmp(h->data, "authorization:", 14))
+			return 1;
+	return 0;
 }
 
-static CURL *make_easy(struct engine *e, struct xfer *x, long remaining)
+/* Every option below matters (where requests go, what is verified, limits): one refused is a failed transfer. */
+#define SETOPT(c, opt, val)                                                                   \
+	do {                                                                                  \
+		if (curl_easy_setopt((c), (opt), (val)) != CURLE_OK) {                        \
+			*why = xstrdup("libcurl refused the option " #opt);                   \
+			goto fail;                                                            \
+		}                                                                             \
+	} while (0)
+
+static int set_method(CURL *c, const struct http_request *req, char **why)
+{
+	if (!strcmp(req->method, "HEAD")) {
+		SETOPT(c, CURLOPT_NOBODY, 1L);
+	} else if (!strcmp(req->method, "GET") && !req->body) {
+		SETOPT(c, CURLOPT_HTTPGET, 1L);
+	} else {
+		SETOPT(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+		SETOPT(c, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+		if (strcmp(req->method, "POST"))
+			SETOPT(c, CURLOPT_CUSTOMREQUEST, req->method);
+	}
+	return 0;
+fail:
+	return -1;
+}
+
+/* A new easy handle for x, or NULL with *why (newly allocated). */
+static CURL *make_easy(struct engine *e, struct xfer *x, long remaining, char **why)
 {
 	const struct engine_options *o = &e->opts;
-	CURL *c = curl_easy_init();
+	CURL *c;
 
+	/* our own check first: libcurl's protocol list below is the second */
+	if (!url_is_http(x->req->url)) {
+		*why = xstrdup("not an http or https URL; not sent");
+		return NULL;
+	}
+	c = curl_easy_init();
 	if (!c)
 		xdie("cannot create a libcurl handle");
-	curl_easy_setopt(c, CURLOPT_URL, x->req->url);
-	set_method(c, x->req);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, x->req->headers);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, remaining);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, remaining < 10000 ? remaining : 10000L);
-	curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-	curl_easy_setopt(c, CURLOPT_PIPEWAIT, 1L);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "ocidoctor/" OCIDOCTOR_VERSION);
-	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
-	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_body);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, x->errbuf);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
-	curl_easy_setopt(c, CURLOPT_PRIVATE, x);
+	SETOPT(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	SETOPT(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	SETOPT(c, CURLOPT_FOLLOWLOCATION, 0L);
+	SETOPT(c, CURLOPT_URL, x->req->url);
+	if (set_method(c, x->req, why) < 0)
+		goto fail;
+	SETOPT(c, CURLOPT_HTTPHEADER, x->req->headers);
+	/* credentials allowed over plain HTTP only because the host is loopback go direct */
+	if (carries_credentials(x->req) && url_is_plain_loopback(x->req->url))
+		SETOPT(c, CURLOPT_NOPROXY, "*");
+	SETOPT(c, CURLOPT_NOSIGNAL, 1L);
+	SETOPT(c, CURLOPT_TIMEOUT_MS, remaining);
+	SETOPT(c, CURLOPT_CONNECTTIMEOUT_MS, remaining < 10000 ? remaining : 10000L);
+	SETOPT(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+	SETOPT(c, CURLOPT_PIPEWAIT, 1L);
+	SETOPT(c, CURLOPT_USERAGENT, "ocidoctor/" OCIDOCTOR_VERSION);
+	SETOPT(c, CURLOPT_ACCEPT_ENCODING, "");
+	SETOPT(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_body);
+	SETOPT(c, CURLOPT_ERRORBUFFER, x->errbuf);
+	SETOPT(c, CURLOPT_WRITEFUNCTION, on_body);
+	SETOPT(c, CURLOPT_WRITEDATA, x);
+	SETOPT(c, CURLOPT_HEADERFUNCTION, on_header);
+	SETOPT(c, CURLOPT_HEADERDATA, x);
+	SETOPT(c, CURLOPT_PRIVATE, x);
 	if (o->ca_file)
-		curl_easy_setopt(c, CURLOPT_CAINFO, o->ca_file);
+		SETOPT(c, CURLOPT_CAINFO, o->ca_file);
 	if (o->cert)
-		curl_easy_setopt(c, CURLOPT_SSLCERT, o->cert);
+		SETOPT(c, CURLOPT_SSLCERT, o->cert);
 	if (o->key)
-		curl_easy_setopt(c, CURLOPT_SSLKEY, o->key);
+		SETOPT(c, CURLOPT_SSLKEY, o->key);
 	if (o->insecure) {
-		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+		SETOPT(c, CURLOPT_SSL_VERIFYPEER, 0L);
+		SETOPT(c, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
 	return c;
+fail:
+	curl_easy_cleanup(c);
+	return NULL;
 }
 
 static void describe_failure(struct xfer *x, CURLcode code)
@@ -403,6 +444,23 @@ static int is_secret_header(const char *line, size_t name_len)
 	return 0;
 }
 
+/* A response header's value for the trace: secrets redacted, a Location elsewhere without its query. */
+static char *shown_header_value(const struct http_request *req, const struct http_header *h)
+{
+	char *abs, *out;
+
+	if (is_secret_header(h->name, strlen(h->name)))
+		return xstrdup("<redacted>");
+	if (strcasecmp(h->name, "location") && strcasecmp(h->name, "content-location"))
+		return xstrdup(h->value);
+	abs = url_resolve(req->url, h->value);
+	if (!abs)
+		return url_for_display(h->value, NULL);
+	out = url_for_display(abs, req->origin ? req->origin : req->url);
+	free(abs);
+	return out;
+}
+
 void engine_trace(struct engine *e, const struct http_request *req,
 		  const struct http_response *resp)
 {
@@ -412,8 +470,12 @@ void engine_trace(struct engine *e, const struct http_request *req,
 
 	if (!f)
 		return;
+	char *shown = url_for_display(req->url, req->origin ? req->origin : req->url);
+
 	pthread_mutex_lock(&e->trace_lock);
-	fprintf(f, "> %s %s\n", req->method, req->url);
+	text_sanitize(shown);
+	fprintf(f, "> %s %s\n", req->method, shown);
+	free(shown);
 	for (h = req->headers; h; h = h->next) {
 		const char *colon = strchr(h->data, ':');
 		size_t n = colon ? (size_t)(colon - h->data) : strlen(h->data);
@@ -430,8 +492,7 @@ void engine_trace(struct engine *e, const struct http_request *req,
 			resp->status, resp->duration_ms);
 		for (i = 0; i < resp->nr_headers; i++) {
 			char *name = xstrdup(resp->headers[i].name);
-			char *value = xstrdup(is_secret_header(name, strlen(name)) ? "<redacted>"
-										: resp->headers[i].value);
+			char *value = shown_header_value(req, &resp->headers[i]);
 
 			text_sanitize(name);
 			text_sanitize(value);
@@ -463,7 +524,11 @@ void engine_send(struct engine *e, const struct http_request *const *reqs,
 			resps[i]->error = xstrdup("the run's deadline (--timeout) passed before this request was sent");
 			continue;
 		}
-		xs[i].easy = make_easy(e, &xs[i], remaining);
+		xs[i].easy = make_easy(e, &xs[i], remaining, &resps[i]->error);
+		if (!xs[i].easy) {
+			resps[i]->failure = HTTP_TRANSPORT;
+			continue;
+		}
 		batch.left++;
 	}
 	pthread_mutex_lock(&e->lock);

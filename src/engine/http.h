@@ -13,6 +13,11 @@
  * transfer with an error, never with unbounded memory. Redirects are not
  * followed here: the registry layer follows them itself, so that it can
  * decide per hop whether credentials may go along.
+ *
+ * Proxies are libcurl's, from the environment (http_proxy, https_proxy or
+ * HTTPS_PROXY, all_proxy or ALL_PROXY, no_proxy or NO_PROXY), with one
+ * exception: a request that carries a credential over plain HTTP (which
+ * only a loopback host may receive) never goes through a proxy.
  */
 #ifndef OCIDOCTOR_HTTP_H
 #define OCIDOCTOR_HTTP_H
@@ -57,6 +62,10 @@ struct http_request {
 	const struct curl_slist *headers; /* owned by the caller; may be NULL */
 	const char *body;                /* NULL for none */
 	size_t body_len;
+	int credentials;                 /* carries a credential (in a header or the body); an
+	                                    Authorization header counts without it */
+	const char *origin;              /* the registry's origin: the trace shows URLs
+	                                    elsewhere without their query (see url_for_display) */
 };
 
 struct http_response {

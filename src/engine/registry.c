@@ -82,6 +82,24 @@ void evidence_log_add(struct evidence_log *log, const char *method, const char *
 
 /* ---- set-up ------------------------------------------------------------ */
 
+char *registry_display_url(const struct registry *r, const char *url)
+{
+	return url_for_display(url, r->url.base);
+}
+
+/* Adds an exchange to the log under its display URL. */
+static void log_exchange(struct registry *r, struct evidence_log *log, const char *method,
+			 const char *url, const struct http_response *resp)
+{
+	char *shown;
+
+	if (!log)
+		return;
+	shown = registry_display_url(r, url);
+	evidence_log_add(log, method, shown, resp);
+	free(shown);
+}
+
 int registry_new(struct registry **out, struct engine *engine, const struct registry_options *opts,
 		 const char **why)
 {
@@ -191,34 +209,12 @@ enum auth_scheme registry_scheme(struct registry *r)
 
 /* ---- small helpers ----------------------------------------------------- */
 
-/* Whether Basic credentials may travel to this URL: https, or a loopback host. */
+/* Whether Basic credentials may travel to this URL: https, or plain http to a loopback host. */
 static int safe_for_basic(const char *url)
 {
-	struct registry_url u;
-	CURLU *h = curl_url();
-	char *scheme = NULL, *host = NULL, *origin = NULL;
-	int ok = 0;
-
-	if (!h || curl_url_set(h, CURLUPART_URL, url, 0) != CURLUE_OK)
-		goto done;
-	if (curl_url_get(h, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(h, CURLUPART_HOST, &host, 0) != CURLUE_OK)
-		goto done;
-	if (!strcasecmp(scheme, "https")) {
-		ok = 1;
-		goto done;
-	}
-	origin = xstrfmt("http://%s", host);
-	if (registry_url_parse(&u, origin, NULL) == 0) {
-		ok = u.loopback;
-		registry_url_release(&u);
-	}
-done:
-	free(origin);
-	curl_free(scheme);
-	curl_free(host);
-	curl_url_cleanup(h);
-	return ok;
+	if (!url_is_http(url))
+		return 0;
+	return !strncasecmp(url, "https://", 8) || url_is_plain_loopback(url);
 }
 
 static char *basic_header(const struct creds *c)
@@ -363,12 +359,14 @@ static void send_token_request(struct registry *r, struct evidence_log *log, con
 	struct http_request req = {
 		.method = method, .url = url, .headers = headers,
 		.body = body, .body_len = body ? strlen(body) : 0,
+		.credentials = body != NULL, /* the form holds the identity token */
+		.origin = r->url.base,
 	};
 	const struct http_request *reqs[] = { &req };
 	struct http_response *resps[] = { resp };
 
 	engine_send(r->engine, reqs, resps, 1, r->deadline);
-	evidence_log_add(log, method, url, resp);
+	log_exchange(r, log, method, url, resp);
 }
 
 static void describe_token_answer(struct token_answer *a, const char *realm,
@@ -400,6 +398,10 @@ static void fetch_token(struct registry *r, struct evidence_log *log, const stru
 
 	memset(a, 0, sizeof(*a));
 	http_response_init(&resp, 0);
+	if (!url_is_http(c->realm)) {
+		a->error = xstrfmt("the token realm %s is not an http or https URL", c->realm);
+		goto done;
+	}
 	if (registry_has_creds(r) && (r->creds->identity_token || r->creds->password) &&
 	    !safe_for_basic(c->realm)) {
 		a->error = xstrfmt("refusing to send credentials to the token realm %s over plain HTTP",
@@ -661,6 +663,7 @@ static void send_once(struct registry *r, struct evidence_log *log, struct regis
 	struct http_request req = {
 		.method = call->method, .url = st->url,
 		.body = call->body, .body_len = call->body_len,
+		.origin = r->url.base,
 	};
 	const struct http_request *reqs[] = { &req };
 	struct http_response *resps[] = { &call->resp };
@@ -672,7 +675,7 @@ static void send_once(struct registry *r, struct evidence_log *log, struct regis
 	req.headers = headers;
 	http_response_release(&call->resp);
 	engine_send(r->engine, reqs, resps, 1, r->deadline);
-	evidence_log_add(log, call->method, st->url, &call->resp);
+	log_exchange(r, log, call->method, st->url, &call->resp);
 	call->authenticated = st->auth != NULL;
 	curl_slist_free_all(headers);
 }
@@ -697,6 +700,7 @@ static int is_rate_limit_header(const char *name)
 static void note_rate_limit(struct registry *r, const char *url, const struct http_response *resp)
 {
 	json_t *headers = json_object();
+	char *shown = registry_display_url(r, url);
 	size_t i;
 
 	for (i = 0; i < resp->nr_headers; i++)
@@ -706,10 +710,11 @@ static void note_rate_limit(struct registry *r, const char *url, const struct ht
 	pthread_mutex_lock(&r->lock);
 	if (!r->rate_limit)
 		r->rate_limit = json_pack("{s:I, s:s, s:o}", "status", (json_int_t)resp->status,
-					  "url", url, "headers", headers);
+					  "url", shown, "headers", headers);
 	else
 		json_decref(headers);
 	pthread_mutex_unlock(&r->lock);
+	free(shown);
 }
 
 /* Milliseconds a Retry-After header asks for (seconds or an HTTP date); -1 when absent. */

@@ -18,6 +18,9 @@ import unittest
 
 import harness as h
 import faultserver as fs
+import scripted_registry as sr
+
+SIGNATURE = "b1d3c0ffee5ignature0f5ecret"
 
 
 def refused_url():
@@ -155,6 +158,37 @@ class OutputsTest(h.DoctorTestCase):
         code, out, err = self.doctor(self.run_args("-o", "/dev/stdout", "--format", "json"))
         self.assertEqual(code, h.EXIT_OK, err)
         self.assertIn('"results"', out)
+
+
+class PresignedRedirectTest(h.DoctorTestCase):
+    """Storage behind a redirect (here of the manifests): the signature in the presigned URL's
+    query is a bearer credential for that blob, and no output may show it."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.storage = cls.start_server(fs.FaultServer(
+            {("GET", "^/bucket/"): fs.respond(200, {"Content-Type": "application/octet-stream"},
+                                              b"not the blob")}))
+        location = (cls.storage.url + "/bucket/blob?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+                    "&X-Amz-Signature=%s&sig=%s&signature=%s" % (SIGNATURE, SIGNATURE, SIGNATURE))
+        cls.registry = cls.start_server(sr.ScriptedRegistry(status_override={
+            ("GET", r"/manifests/"): (307, {"Location": location}, b""),
+            ("HEAD", r"/manifests/"): (307, {"Location": location}, b"")}))
+
+    def secrets(self):
+        return (SIGNATURE,)
+
+    def test_no_output_shows_the_signature(self):
+        base = ["run", "--registry", self.registry.url, "--timeout", "10", "--no-writes"]
+        before = len(self.storage.requests())
+        code, report, err = self.doctor_json(base + ["-v"])
+        self.assertGreater(len(self.storage.requests()), before, "the redirect was not followed")
+        urls = [e["url"] for r in report["results"] for e in r.get("evidence", [])]
+        self.assertIn(self.storage.url + "/bucket/blob?<redacted>", urls)
+        self.assertIn("/bucket/blob?<redacted>", err, "the -v trace shows the hop")
+        for fmt in ("text", "html", "markdown", "junit", "prometheus"):
+            with self.subTest(fmt):
+                self.doctor(base + ["--format", fmt, "-v"])
 
 
 if __name__ == "__main__":
