@@ -24,6 +24,18 @@ static const char *const tags[] = { "registry", "oci", "connectivity", NULL };
 static const char *transport_cause(const struct http_response *r, struct buf *msg,
 				   const char *host)
 {
+	if (r->client_cert_wanted) {
+		buf_addf(msg, "TLS handshake failed: %s", r->error);
+		return "tls-handshake";
+	}
+	if (r->proxy && (r->curl_code == CURLE_COULDNT_CONNECT ||
+			 r->curl_code == CURLE_COULDNT_RESOLVE_PROXY)) {
+		buf_addf(msg, "cannot reach the proxy %s (from %s), not the registry: %s", r->proxy,
+			 r->proxy_var,
+			 r->curl_code == CURLE_COULDNT_RESOLVE_PROXY ? "its host name does not resolve" :
+			 r->os_errno == ECONNREFUSED ? "connection refused" : r->error);
+		return "proxy";
+	}
 	switch (r->curl_code) {
 	case CURLE_COULDNT_RESOLVE_HOST:
 		buf_addf(msg, "cannot resolve the host name %s", host);

@@ -498,6 +498,11 @@ static int validate(struct matrix_args *a, int *selected, int *total)
 		a->timeout = 30;
 	if (!!a->cert != !!a->key)
 		return cli_usage_error("--cert and --key go together");
+	if (a->cert && http_check_client_pair(a->cert, a->key, &why) < 0) {
+		cli_usage_error("%s", why);
+		free(why);
+		return EXIT_USAGE;
+	}
 	*total = count_targets(a->targets, &why);
 	if (*total < 0) {
 		cli_usage_error("%s", why);

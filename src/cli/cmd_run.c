@@ -216,6 +216,10 @@ static int run_main(int argc, char **argv)
 	ret = validate(&a, selected);
 	if (ret != EXIT_OK)
 		goto done;
+	if (a.cert && http_check_client_pair(a.cert, a.key, &why) < 0) {
+		ret = cli_usage_error("%s", why);
+		goto done;
+	}
 	/* an -o that cannot be written is a usage error before any request */
 	if (a.output && !(out = cli_open_output(a.output, &why))) {
 		ret = cli_usage_error("%s", why);

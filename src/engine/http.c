@@ -12,6 +12,9 @@
 #include "util/xalloc.h"
 
 #include <ctype.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +33,8 @@ struct xfer {
 	struct http_response *resp;
 	struct batch *batch;
 	char errbuf[CURL_ERROR_SIZE];
+	int cert_requested;     /* the TLS handshake carried a CertificateRequest */
+	int req_has_cert;       /* a client certificate was configured */
 	struct xfer *next;
 };
 
@@ -152,6 +157,7 @@ void http_response_release(struct http_response *r)
 	buf_release(&r->body);
 	free(r->error);
 	free(r->primary_ip);
+	free(r->proxy);
 	http_response_init(r, r->body.max);
 }
 
@@ -236,6 +242,121 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
 	return len;
 }
 
+/*
+ * libcurl's debug callback, for the TLS handshake only: it notes a
+ * CertificateRequest from the server (handshake type 13, then a 24-bit
+ * length that matches), which under TLS 1.3 is the only trace of why a
+ * server without our certificate ends the connection.
+ */
+static int on_debug(CURL *c, curl_infotype type, char *data, size_t size, void *userp)
+{
+	struct xfer *x = userp;
+	const unsigned char *d = (const unsigned char *)data;
+
+	(void)c;
+	if (type == CURLINFO_SSL_DATA_IN && size >= 4 && d[0] == 13 &&
+	    ((size_t)d[1] << 16 | (size_t)d[2] << 8 | d[3]) + 4 == size)
+		x->cert_requested = 1;
+	return 0;
+}
+
+static const char *env_nonempty(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : NULL;
+}
+
+/* One no_proxy entry against a host: "*", the host itself, or a domain suffix. */
+static int no_proxy_entry_matches(const char *entry, size_t n, const char *host)
+{
+	size_t hl = strlen(host);
+
+	while (n && (*entry == ' ' || *entry == '\t'))
+		entry++, n--;
+	while (n && (entry[n - 1] == ' ' || entry[n - 1] == '\t'))
+		n--;
+	if (n && entry[0] == '.')
+		entry++, n--;
+	if (!n)
+		return 0;
+	if (n == 1 && entry[0] == '*')
+		return 1;
+	if (hl == n)
+		return !strncasecmp(entry, host, n);
+	return hl > n && host[hl - n - 1] == '.' && !strncasecmp(entry, host + hl - n, n);
+}
+
+char *http_proxy_for(const char *url, const char **var)
+{
+	static const char *const http_vars[] = { "http_proxy", "all_proxy", "ALL_PROXY", NULL };
+	static const char *const https_vars[] = { "https_proxy", "HTTPS_PROXY", "all_proxy",
+						  "ALL_PROXY", NULL };
+	const char *const *names = !strncasecmp(url, "https://", 8) ? https_vars : http_vars;
+	const char *no = env_nonempty("no_proxy");
+	CURLU *h = curl_url();
+	char *host = NULL, *out = NULL;
+	size_t i;
+
+	*var = NULL;
+	if (!h || curl_url_set(h, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(h, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+		goto done;
+	if (host[0] == '[') {
+		memmove(host, host + 1, strlen(host));
+		host[strcspn(host, "]")] = '\0';
+	}
+	if (!no)
+		no = env_nonempty("NO_PROXY");
+	while (no && *no) {
+		size_t n = strcspn(no, ",");
+
+		if (no_proxy_entry_matches(no, n, host))
+			goto done;
+		no += n;
+		if (*no == ',')
+			no++;
+	}
+	for (i = 0; names[i]; i++) {
+		const char *v = env_nonempty(names[i]);
+
+		if (v) {
+			*var = names[i];
+			out = url_redact_userinfo(v);
+			break;
+		}
+	}
+done:
+	curl_free(host);
+	curl_url_cleanup(h);
+	return out;
+}
+
+int http_check_client_pair(const char *cert, const char *key, char **why)
+{
+	BIO *cb = BIO_new_file(cert, "r"), *kb = BIO_new_file(key, "r");
+	X509 *x = cb ? PEM_read_bio_X509(cb, NULL, NULL, NULL) : NULL;
+	EVP_PKEY *k = kb ? PEM_read_bio_PrivateKey(kb, NULL, NULL, (void *)"") : NULL;
+	int ret = -1;
+
+	if (!x)
+		*why = xstrfmt("--cert %s is not a readable PEM certificate (with --key %s)", cert, key);
+	else if (!k)
+		*why = xstrfmt("--key %s is not a readable, unencrypted PEM private key (for --cert %s)",
+			       key, cert);
+	else if (X509_check_private_key(x, k) != 1)
+		*why = xstrfmt("--cert %s and --key %s do not match: the key is not the certificate's",
+			       cert, key);
+	else
+		ret = 0;
+	ERR_clear_error();
+	X509_free(x);
+	EVP_PKEY_free(k);
+	BIO_free(cb);
+	BIO_free(kb);
+	return ret;
+}
+
 /* Whether the request carries a credential: flagged, or an Authorization header. */
 static int carries_credentials(const struct http_request *req)
 {
@@ -299,6 +420,11 @@ static CURL *make_easy(struct engine *e, struct xfer *x, long remaining, char **
 	/* credentials allowed over plain HTTP only because the host is loopback go direct */
 	if (carries_credentials(x->req) && url_is_plain_loopback(x->req->url))
 		SETOPT(c, CURLOPT_NOPROXY, "*");
+	else
+		x->resp->proxy = http_proxy_for(x->req->url, &x->resp->proxy_var);
+	SETOPT(c, CURLOPT_DEBUGFUNCTION, on_debug);
+	SETOPT(c, CURLOPT_DEBUGDATA, x);
+	SETOPT(c, CURLOPT_VERBOSE, 1L);
 	SETOPT(c, CURLOPT_NOSIGNAL, 1L);
 	SETOPT(c, CURLOPT_TIMEOUT_MS, remaining);
 	SETOPT(c, CURLOPT_CONNECTTIMEOUT_MS, remaining < 10000 ? remaining : 10000L);
@@ -317,6 +443,7 @@ static CURL *make_easy(struct engine *e, struct xfer *x, long remaining, char **
 		SETOPT(c, CURLOPT_CAINFO, o->ca_file);
 	if (o->cert)
 		SETOPT(c, CURLOPT_SSLCERT, o->cert);
+	x->req_has_cert = o->cert != NULL;
 	if (o->key)
 		SETOPT(c, CURLOPT_SSLKEY, o->key);
 	if (o->insecure) {
@@ -341,6 +468,14 @@ static void describe_failure(struct xfer *x, CURLcode code)
 	} else if (r->failure == HTTP_HEADERS_TOO_LARGE) {
 		r->error = xstrfmt("response headers larger than the %zu byte limit",
 				   HTTP_MAX_HEADER_BYTES);
+	} else if (x->cert_requested && !x->req_has_cert && !r->status &&
+		   (code == CURLE_SSL_CONNECT_ERROR || code == CURLE_COULDNT_CONNECT ||
+		    code == CURLE_RECV_ERROR || code == CURLE_SEND_ERROR || code == CURLE_GOT_NOTHING)) {
+		r->failure = HTTP_TRANSPORT;
+		r->client_cert_wanted = 1;
+		r->error = xstrfmt("the registry asked for a TLS client certificate and none was given "
+				   "(use --cert and --key); libcurl: %s",
+				   x->errbuf[0] ? x->errbuf : curl_easy_strerror(code));
 	} else {
 		r->failure = HTTP_TRANSPORT;
 		r->error = xstrdup(x->errbuf[0] ? x->errbuf : curl_easy_strerror(code));

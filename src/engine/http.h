@@ -82,6 +82,11 @@ struct http_response {
 	char *error;                 /* readable transport error, or NULL */
 	char *primary_ip;            /* the address connected to, or NULL */
 	long duration_ms;
+	char *proxy;                 /* the proxy the request went through (user information
+	                                redacted), or NULL for a direct connection */
+	const char *proxy_var;       /* the environment variable that named it */
+	int client_cert_wanted;      /* the TLS handshake failed after the server asked for a
+	                                client certificate, and none was configured */
 };
 
 int engine_new(struct engine **out, const struct engine_options *opts);
@@ -126,6 +131,22 @@ void engine_chain_join(long depth);   /* chain = max(chain, depth) */
 /* Writes one exchange to the trace, if tracing is on. */
 void engine_trace(struct engine *e, const struct http_request *req,
 		  const struct http_response *resp);
+
+/*
+ * The proxy libcurl takes from the environment for url, the way libcurl
+ * chooses it (no_proxy, then http_proxy for http or https_proxy for https,
+ * then all_proxy; lower case first): a newly allocated URL with its user
+ * information redacted, and *var set to the variable's name; NULL for a
+ * direct connection.
+ */
+char *http_proxy_for(const char *url, const char **var);
+
+/*
+ * Checks a client certificate and key with OpenSSL before anything is
+ * sent: both readable PEM, and the key the certificate's. Returns 0, or -1
+ * with a newly allocated one-line *why naming both files.
+ */
+int http_check_client_pair(const char *cert, const char *key, char **why);
 
 void http_response_init(struct http_response *r, size_t max_body);
 void http_response_release(struct http_response *r);

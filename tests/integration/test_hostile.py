@@ -10,6 +10,8 @@ server on loopback; nothing here needs docker-registry.
 import os
 import shutil
 import signal
+import socket
+import ssl
 import stat
 import subprocess
 import threading
@@ -189,6 +191,94 @@ class PresignedRedirectTest(h.DoctorTestCase):
         for fmt in ("text", "html", "markdown", "junit", "prometheus"):
             with self.subTest(fmt):
                 self.doctor(base + ["--format", fmt, "-v"])
+
+
+class _ClientCertServer(h.Service):
+    """A TLS server on 127.0.0.1 that requires a client certificate from the
+    test CA: without one, the handshake ends (under TLS 1.3, after libcurl
+    thinks it is done)."""
+
+    def __init__(self, directory):
+        self.ca, ca_key = h.make_ca(directory)
+        cert, key = h.make_server_cert(directory, self.ca, ca_key)
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(cert, key)
+        self.ctx.load_verify_locations(self.ca)
+        self.ctx.verify_mode = ssl.CERT_REQUIRED
+        self.sock = None
+        self.stopping = threading.Event()
+
+    def start(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.url = "https://127.0.0.1:%d" % self.sock.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+        h._track(self)
+        return self
+
+    def _serve(self):
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            try:
+                conn.settimeout(5)
+                with self.ctx.wrap_socket(conn, server_side=True) as tls:
+                    tls.recv(1)
+            except (OSError, ssl.SSLError):
+                pass
+            finally:
+                conn.close()
+
+    def stop(self):
+        h._untrack(self)
+        self.stopping.set()
+        if self.sock:
+            self.sock.close()
+
+
+class TlsFilesTest(h.DoctorTestCase):
+    """A client certificate the registry wants, and one that does not match its key."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = h.scratch_dir("tls-")
+        cls.server = cls.start_server(_ClientCertServer(cls.dir))
+        cls.cert = os.path.join(cls.dir, "client.pem")
+        cls.key = os.path.join(cls.dir, "client.key")
+        cls.other_key = os.path.join(cls.dir, "other.key")
+        h._run_tool(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                     "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", cls.key, "-out",
+                     cls.cert, "-days", "2", "-subj", "/CN=client"])
+        h._run_tool(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt",
+                     "ec_paramgen_curve:prime256v1", "-out", cls.other_key])
+
+    def test_a_wanted_client_certificate_is_named(self):
+        code, report, err = self.doctor_json(["run", "--registry", self.server.url, "--ca-file",
+                                              self.server.ca, "--check",
+                                              "check.integration.oci.registry", "--timeout", "10"])
+        self.assertStatus(report, "registry", "fail", err)
+        message = h.result_of(report, "registry")["message"]
+        self.assertIn("client certificate", message)
+        self.assertIn("--cert", message)
+
+    def test_a_mismatched_pair_is_a_usage_error_before_any_request(self):
+        for command in (["run", "--registry", refused_url()],
+                        ["matrix", "--targets", "/dev/null"]):
+            with self.subTest(command[0]):
+                code, out, err = self.doctor(command + ["--cert", self.cert, "--key",
+                                                        self.other_key])
+                self.assertEqual(code, h.EXIT_USAGE, err)
+                self.assertEqual(len(err.strip().splitlines()), 1, err)
+                self.assertIn(self.cert, err)
+                self.assertIn(self.other_key, err)
+                self.assertIn("do not match", err)
+        code, out, err = self.doctor(["run", "--registry", refused_url(), "--cert", self.key,
+                                      "--key", self.key])
+        self.assertEqual(code, h.EXIT_USAGE, err)
 
 
 if __name__ == "__main__":

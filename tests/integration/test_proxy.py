@@ -8,6 +8,7 @@ as libcurl users expect (http_proxy, no_proxy). A proxy that cannot be
 reached is named as the proxy, with the variable that chose it.
 """
 
+import json
 import unittest
 
 import harness as h
@@ -76,6 +77,29 @@ class ProxyTest(h.DoctorTestCase):
             ["run", "--registry", self.basic.url, "--check", "check.integration.oci.registry"],
             env={"http_proxy": proxy.url})
         self.assertEqual(len(proxy.requests()), 1, proxy.requests())
+
+    def test_an_unreachable_proxy_is_named_as_the_proxy(self):
+        dead = "http://127.0.0.1:%d" % h.free_port()
+        for var, registry in (("http_proxy", self.basic.url),
+                              ("HTTPS_PROXY", "https://127.0.0.1:%d" % h.free_port()),
+                              ("ALL_PROXY", self.basic.url)):
+            with self.subTest(var):
+                code, report, err = self.doctor_json(
+                    ["run", "--registry", registry, "--check", "check.integration.oci.registry"],
+                    env={var: dead})
+                self.assertStatus(report, "registry", "fail", err)
+                message = h.result_of(report, "registry")["message"]
+                self.assertIn("proxy %s (from %s)" % (dead, var), message)
+                self.assertNotIn("nothing listens", message)
+                self.assertEqual(h.result_of(report, "registry")["details"].get("cause"), "proxy")
+
+    def test_proxy_passwords_are_not_repeated(self):
+        dead = "http://bob:proxy-pw-9@127.0.0.1:%d" % h.free_port()
+        code, report, err = self.doctor_json(
+            ["run", "--registry", self.basic.url, "--check", "check.integration.oci.registry"],
+            env={"http_proxy": dead})
+        self.assertIn("(from http_proxy)", h.result_of(report, "registry")["message"])
+        self.assertNoSecrets(["proxy-pw-9"], json.dumps(report), err)
 
 
 if __name__ == "__main__":
