@@ -29,8 +29,13 @@ static int validate(struct run_args *a, int *selected)
 		return cli_usage_error("--password is refused: other users can read it in the process list; pipe it to --password-stdin");
 	if (!a->registry)
 		return cli_usage_error("no registry given: use --registry URL (or OCI__RegistryUrl, or oci.registryUrl in a --config file)");
-	if (registry_url_parse(&u, a->registry, &why) < 0)
-		return cli_usage_error("invalid --registry '%s': %s", a->registry, why);
+	if (registry_url_parse(&u, a->registry, &why) < 0) {
+		char *shown = url_redact_userinfo(a->registry); /* never repeat a password */
+		int ret = cli_usage_error("invalid --registry '%s': %s", shown, why);
+
+		free(shown);
+		return ret;
+	}
 	registry_url_release(&u);
 	if (repository_name_valid(a->repository, &why) < 0)
 		return cli_usage_error("invalid --repository '%s': %s", a->repository, why);

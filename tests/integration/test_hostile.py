@@ -162,6 +162,40 @@ class OutputsTest(h.DoctorTestCase):
         self.assertIn('"results"', out)
 
 
+class UserinfoTest(h.DoctorTestCase):
+    """A registry URL with a password in it is refused, and the password
+    is not repeated by the refusal, by `config`, or by matrix."""
+
+    PASSWORD = "u5erinfo-s3cret"
+
+    def secrets(self):
+        return (self.PASSWORD,)
+
+    def test_the_password_of_a_userinfo_url_is_never_echoed(self):
+        url = "http://alice:%s@127.0.0.1:%d" % (self.PASSWORD, h.free_port())
+        code, out, err = self.doctor(["run", "--registry", url])
+        self.assertEqual(code, h.EXIT_USAGE, err)
+        self.assertIn("user information", err)
+        code, out, err = self.doctor(["run"], env={"OCI__RegistryUrl": url})
+        self.assertEqual(code, h.EXIT_USAGE, err)
+        code, out, err = self.doctor(["config", "--registry", url])
+        self.assertEqual(code, h.EXIT_OK, err)
+        self.assertIn("<redacted>@127.0.0.1", out)
+        directory = h.scratch_dir("userinfo-")
+        path = os.path.join(directory, "targets.txt")
+        with open(path, "w") as f:
+            f.write(url + "\n")
+        code, out, err = self.doctor(["matrix", "--targets", path])
+        self.assertEqual(code, h.EXIT_USAGE, err)
+        config = os.path.join(directory, "c.yaml")
+        with open(config, "w") as f:
+            f.write("oci:\n  registryUrl: %s\n" % url)
+        code, out, err = self.doctor(["config", "--config", config])
+        self.assertIn("<redacted>@", out)
+        code, out, err = self.doctor(["run", "--config", config])
+        self.assertEqual(code, h.EXIT_USAGE, err)
+
+
 class PresignedRedirectTest(h.DoctorTestCase):
     """Storage behind a redirect (here of the manifests): the signature in the presigned URL's
     query is a bearer credential for that blob, and no output may show it."""
