@@ -256,7 +256,7 @@ static int source_open(struct target_source *src, const char *path, char **why)
 {
 	memset(src, 0, sizeof(*src));
 	src->path = path;
-	src->file = fopen(path, "r");
+	src->file = fopen(path, "re");
 	if (!src->file) {
 		*why = xstrfmt("cannot read the targets file '%s'", path);
 		return -1;

@@ -81,7 +81,7 @@ static char *password_from(struct run_args *a)
 
 	if (a->password_stdin)
 		return read_password(stdin);
-	f = fopen(a->password_file, "rb");
+	f = fopen(a->password_file, "rbe");
 	if (!f)
 		return NULL;
 	p = read_password(f);

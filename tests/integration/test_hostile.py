@@ -7,6 +7,7 @@ markup into reports. The servers are the scriptable registry and the fault
 server on loopback; nothing here needs docker-registry.
 """
 
+import json
 import os
 import shutil
 import signal
@@ -194,6 +195,80 @@ class UserinfoTest(h.DoctorTestCase):
         self.assertIn("<redacted>@", out)
         code, out, err = self.doctor(["run", "--config", config])
         self.assertEqual(code, h.EXIT_USAGE, err)
+
+
+class CredentialHelperTest(h.DoctorTestCase):
+    """A credential helper inherits nothing but its three standard streams,
+    and its exit ends the wait even when a child it left behind keeps its
+    stdout open."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = cls.start_server(fs.FaultServer())
+        cls.dir = h.scratch_dir("helper-")
+        script = ("#!/bin/sh\n"
+                  "cat >/dev/null\n"
+                  "ls -l /proc/self/fd > '{d}'/fds.$$ 2>&1\n"
+                  "sleep 30 &\n"
+                  "echo $! >> '{d}/background.pids'\n"
+                  "printf '%s\\n' '{{\"ServerURL\":\"\",\"Username\":\"u\",\"Secret\":\"helper-s3cret\"}}'\n"
+                  "exit 0\n").format(d=cls.dir)
+        h._write(os.path.join(cls.dir, "docker-credential-lingering"), script, 0o755)
+        h.write_docker_config(cls.dir, {"credHelpers": {cls.server.host: "lingering"}})
+        cls.addClassCleanup(cls.kill_background)
+
+    @classmethod
+    def kill_background(cls):
+        try:
+            with open(os.path.join(cls.dir, "background.pids")) as f:
+                pids = [int(p) for p in f.read().split()]
+        except OSError:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+    def env(self):
+        return {"PATH": self.dir + ":" + os.environ.get("PATH", "/usr/bin:/bin")}
+
+    def fd_listings(self):
+        texts = []
+        for name in os.listdir(self.dir):
+            if name.startswith("fds."):
+                with open(os.path.join(self.dir, name)) as f:
+                    texts.append(f.read())
+                os.unlink(os.path.join(self.dir, name))
+        return texts
+
+    def test_a_lingering_child_does_not_make_the_helper_time_out(self):
+        start = time.monotonic()
+        code, report, err = self.doctor_json(
+            ["run", "--registry", self.server.url, "--docker-config", self.dir,
+             "--check", "check.integration.oci.credentials", "--timeout", "20"], env=self.env())
+        elapsed = time.monotonic() - start
+        self.assertNotEqual(code, h.EXIT_USAGE, err)
+        self.assertLess(elapsed, 5, "waited for the helper's background child")
+        self.assertIn("docker-credential-lingering", json.dumps(h.result_of(report, "credentials")))
+
+    def test_the_helper_inherits_no_descriptor(self):
+        self.fd_listings()
+        targets = os.path.join(self.dir, "targets.txt")
+        with open(targets, "w") as f:
+            f.write("%s team/a\n%s team/b\n%s team/c\n" % ((self.server.url,) * 3))
+        table = os.path.join(self.dir, "table.csv")
+        code, out, err = self.doctor(["matrix", "--no-progress", "--targets", targets,
+                                      "--parallel", "1", "--format", "csv", "-o", table,
+                                      "--docker-config", self.dir], env=self.env())
+        listings = self.fd_listings()
+        self.assertEqual(len(listings), 3, err)
+        for text in listings:
+            fds = [line for line in text.splitlines() if "->" in line]
+            self.assertEqual(len(fds), 4, text)   # 0, 1, 2 and ls's own directory
+            self.assertNotIn("socket:", text)
+            self.assertNotIn("table.csv", text)
+            self.assertNotIn("targets.txt", text)
 
 
 class PresignedRedirectTest(h.DoctorTestCase):
