@@ -56,6 +56,76 @@ class MatrixFloodTest(h.DoctorTestCase):
         self.assertNotIn("Sanitizer", proc.stderr)
 
 
+class MatrixTargetsTest(h.DoctorTestCase):
+    """The targets file is read once: a FIFO, standard input ("-" or
+    /dev/stdin) work; a directory, an empty file, a file with no target, an
+    overlong line and an oversized file are usage errors before any request."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = cls.start_server(fs.FaultServer())
+        cls.dir = h.scratch_dir("targets-")
+
+    def matrix(self, targets, stdin=None):
+        return self.doctor(["matrix", "--no-progress", "--format", "json", "--targets", targets,
+                            "--check", "check.integration.oci.registry"], stdin=stdin)
+
+    def fleet(self, n=2):
+        return "# fleet\n" + "".join("%s team/app%d\n" % (self.server.url, i) for i in range(n))
+
+    def assertRows(self, result, n):
+        code, out, err = result
+        self.assertEqual(code, h.EXIT_OK, err)
+        self.assertEqual(len(out.splitlines()), n, out)
+
+    def test_a_fifo_is_read_once(self):
+        path = os.path.join(self.dir, "fifo")
+        os.mkfifo(path)
+        self.addCleanup(os.unlink, path)
+
+        def feed():
+            with open(path, "w") as f:
+                f.write(self.fleet(3))
+        writer = threading.Thread(target=feed, daemon=True)
+        writer.start()
+        self.assertRows(self.matrix(path), 3)
+        writer.join(5)
+
+    def test_standard_input(self):
+        self.assertRows(self.matrix("-", stdin=self.fleet(2)), 2)
+        self.assertRows(self.matrix("/dev/stdin", stdin=self.fleet(2)), 2)
+        yaml = "- registry: %s\n  repository: team/y\n" % self.server.url
+        self.assertRows(self.matrix("-", stdin=yaml), 1)
+
+    def test_unusable_targets_files_are_usage_errors(self):
+        def write(name, text):
+            path = os.path.join(self.dir, name)
+            with open(path, "w") as f:
+                f.write(text)
+            return path
+        big = os.path.join(self.dir, "big.txt")
+        with open(big, "w") as f:
+            f.write(self.server.url + " " + "a" * (17 << 20))
+        cases = {
+            "a directory": (self.dir, "is a directory"),
+            "an empty file": (write("empty.txt", ""), "no targets"),
+            "only comments": (write("comments.txt", "# nothing\n\n   \n"), "no targets"),
+            "empty standard input": ("-", "no targets"),
+            "an overlong line": (write("long.txt", "%s team/%s\n" % (self.server.url, "a" * 5000)),
+                                 ":1: a line is longer than 4096 bytes"),
+            "a NUL byte": (write("nul.txt", "%s team/a\0b\n" % self.server.url), "NUL"),
+            "an oversized file": (big, "larger than 16 MiB"),
+        }
+        for name, (path, wanted) in cases.items():
+            with self.subTest(name):
+                before = len(self.server.requests())
+                code, out, err = self.matrix(path, stdin="")
+                self.assertEqual(code, h.EXIT_USAGE, err)
+                self.assertIn(wanted, err)
+                self.assertEqual(len(err.strip().splitlines()), 1, err)
+                self.assertEqual(len(self.server.requests()), before, "a request was sent")
+
+
 class OutputsTest(h.DoctorTestCase):
     """Numbers that would overflow, reports that cannot be written, and -o."""
 
