@@ -136,12 +136,33 @@ char *xstrfmt(const char *fmt, ...)
 	return buf_detach(&b);
 }
 
-/* Length of the valid UTF-8 sequence at s that is not a control character, else 0. */
-static size_t printable_utf8(const unsigned char *s)
+/*
+ * Code points that print nothing yet change what is shown around them
+ * (bidirectional overrides and isolates, zero-width characters, the BOM,
+ * interlinear annotations), and the noncharacters XML 1.0 forbids
+ * (U+FFFE, U+FFFF) or discourages (U+FDD0..U+FDEF, the last two of every
+ * plane): server text must not hold them.
+ */
+static int hidden_code_point(unsigned int cp)
+{
+	return cp == 0x00ad || cp == 0x061c || cp == 0x180e ||
+	       (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x202a && cp <= 0x202e) ||
+	       (cp >= 0x2060 && cp <= 0x2064) || (cp >= 0x2066 && cp <= 0x206f) ||
+	       cp == 0xfeff || (cp >= 0xfff9 && cp <= 0xfffb) ||
+	       (cp >= 0xfdd0 && cp <= 0xfdef) || (cp & 0xfffe) == 0xfffe;
+}
+
+/*
+ * Length of the valid UTF-8 sequence at s; 0 when it is not valid UTF-8 or
+ * a control character. *hidden is set when it is valid but a code point
+ * hidden_code_point() names.
+ */
+static size_t printable_utf8(const unsigned char *s, int *hidden)
 {
 	size_t n, i;
 	unsigned int cp;
 
+	*hidden = 0;
 	if (s[0] >= 0x20 && s[0] < 0x7f)
 		return 1;
 	if (s[0] >= 0xc2 && s[0] <= 0xdf)
@@ -161,20 +182,31 @@ static size_t printable_utf8(const unsigned char *s)
 	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
 	    (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0x9f))
 		return 0;
+	*hidden = hidden_code_point(cp);
 	return n;
 }
 
 void text_sanitize(char *s)
 {
-	while (s && *s) {
-		size_t n = printable_utf8((const unsigned char *)s);
+	char *out = s;
 
-		if (!n) {
-			*s++ = '?';
+	while (s && *s) {
+		int hidden;
+		size_t n = printable_utf8((const unsigned char *)s, &hidden);
+
+		if (!n || hidden) {
+			/* one '?' per bad byte, or per hidden character */
+			*out++ = '?';
+			s += n ? n : 1;
 			continue;
 		}
+		if (out != s)
+			memmove(out, s, n);
+		out += n;
 		s += n;
 	}
+	if (out != s)
+		*out = '\0'; /* shortened; an untouched string (the shared empty one) is not written */
 }
 
 char *text_vfmt(const char *fmt, va_list ap)

@@ -52,9 +52,12 @@ int buf_read_stream(struct buf *b, FILE *f);
 
 /*
  * Replaces, in place, every byte that is not part of printable UTF-8 with
- * '?': control characters (C0, DEL, C1) and invalid sequences. Text that
- * came from a server then cannot drive the terminal it is printed on, and
- * is valid UTF-8 for JSON.
+ * '?': control characters (C0, DEL, C1) and invalid sequences; and every
+ * invisible format character (bidirectional overrides such as U+202E,
+ * zero-width characters, the BOM) and noncharacter (U+FFFE, U+FFFF, ...)
+ * with one '?'. Text that came from a server then cannot drive or
+ * disguise the terminal it is printed on, is valid UTF-8 for JSON and holds
+ * only characters XML 1.0 allows.
  */
 void text_sanitize(char *s);
 

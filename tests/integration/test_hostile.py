@@ -341,6 +341,51 @@ class CredentialHelperTest(h.DoctorTestCase):
             self.assertNotIn("targets.txt", text)
 
 
+INJECTION = ("<script>alert(1)</script><img src=http://evil.invalid/p.png>"
+             "![x](http://evil.invalid/t.png)[click](http://evil.invalid/)"
+             "\u202eevil\u200b\ufeff\uffff\ufffe sha256-<hex>")
+
+
+class InjectionTest(h.DoctorTestCase):
+    """Server text (here the API version headers of GET /v2/, quoted in the
+    capabilities check's reason) that tries to inject markup, a tracking
+    pixel, a link, a bidirectional override and XML's forbidden
+    noncharacters into the reports."""
+
+    @classmethod
+    def setUpClass(cls):
+        raw = INJECTION.encode("utf-8").decode("latin-1")  # sent as UTF-8 bytes
+        headers = {"Content-Type": "application/json", "OCI-Distribution-API-Version": raw,
+                   "Docker-Distribution-API-Version": raw}
+        cls.registry = cls.start_server(sr.ScriptedRegistry(status_override={
+            ("GET", r"^/v2/$"): (200, headers, {})}))
+
+    def report(self, fmt):
+        code, out, err = self.doctor(["run", "--registry", self.registry.url, "--no-writes",
+                                      "--format", fmt, "--timeout", "10"])
+        self.assertIn(code, (h.EXIT_OK, h.EXIT_WARN, h.EXIT_FAIL), err)
+        return out
+
+    def test_markdown_shows_server_text_literally(self):
+        out = self.report("markdown")
+        self.assertIn("alert", out, "the injected text is not in the report at all")
+        for raw in ("<script", "<img", "![x](", "[click](", "\u202e", "\uffff"):
+            self.assertNotIn(raw, out)
+        self.assertIn("sha256-&lt;hex&gt;", out)   # renders as sha256-<hex>
+
+    def test_the_terminal_gets_no_invisible_format_characters(self):
+        # (JSON keeps the raw header values in details, escaped as JSON requires;
+        # JUnit's escaping of U+FFFE and U+FFFF is pinned by test_report_escape)
+        for fmt in ("text", "html", "markdown"):
+            with self.subTest(fmt):
+                out = self.report(fmt)
+                self.assertIn("alert", out)
+                for hidden in ("\u202e", "\u200b", "\ufeff", "\uffff", "\ufffe"):
+                    self.assertNotIn(hidden, out)
+                if fmt == "html":
+                    self.assertNotIn("<script>alert", out)
+
+
 class PresignedRedirectTest(h.DoctorTestCase):
     """Storage behind a redirect (here of the manifests): the signature in the presigned URL's
     query is a bearer credential for that blob, and no output may show it."""

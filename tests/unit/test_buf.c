@@ -106,6 +106,20 @@ static void test_xstrfmt(void **state)
 	free(s);
 }
 
+/* Invisible format characters and XML's noncharacters become one '?' each. */
+static void test_sanitize_hidden_characters(void **state)
+{
+	char s[] = "a\xe2\x80\xae" "b\xef\xbf\xbf" "c\xe2\x80\x8b" "d\xef\xbb\xbf" "e\xef\xbf\xbe"
+		   "f\xe2\x81\xa6" "g\xc3\xa9\xe2\x9c\x93\x01";
+	char empty[] = "";
+
+	(void)state;
+	text_sanitize(s);
+	assert_string_equal(s, "a?b?c?d?e?f?g\xc3\xa9\xe2\x9c\x93?");
+	text_sanitize(empty);
+	assert_string_equal(empty, "");
+}
+
 /* Empty buffers in many threads at once: nothing may write to the shared
  * empty string (ThreadSanitizer reports a race otherwise). */
 static void *empty_buffers(void *arg)
@@ -146,6 +160,7 @@ int main(void)
 		cmocka_unit_test(test_sanitize),
 		cmocka_unit_test(test_xstrfmt),
 		cmocka_unit_test(test_empty_buffers_across_threads),
+		cmocka_unit_test(test_sanitize_hidden_characters),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
