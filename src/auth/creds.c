@@ -755,7 +755,7 @@ static int run_helper(struct creds *out, const char *name, const char *server, c
 
 	memset(&h, 0, sizeof(h));
 	h.in[0] = h.in[1] = h.out[0] = h.out[1] = h.st[0] = h.st[1] = -1;
-	buf_init(&h.output, HELPER_OUT_MAX);
+	buf_init_secret(&h.output, HELPER_OUT_MAX);
 	h.prog = xstrfmt("docker-credential-%s", name);
 	if (strnlen(server, HOST_MAX + 1) > HOST_MAX) {
 		fail(why, "registry host is too long for credential helper %s", h.prog);
@@ -931,7 +931,7 @@ static int from_file(struct resolve *r, const char *path, enum cred_source sourc
 	char *inner = NULL;
 	int ret = -1;
 
-	buf_init(&text, CONFIG_MAX);
+	buf_init_secret(&text, CONFIG_MAX); /* auth values and identity tokens */
 	ret = read_config(path, &text, r->why);
 	if (ret <= 0) {
 		if (ret == 0)

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/buf.h"
 #include "util/xalloc.h"
 
 static const struct command *const commands[] = {
@@ -111,6 +112,8 @@ int cli_main(int argc, char **argv)
 
 	/* A closed pipe or a full disk is a write error to report, not a death by SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);
+	/* parsed credential files and token answers are wiped when jansson frees them */
+	secret_json_allocator();
 	if (argc < 2)
 		return main_usage(stderr), EXIT_USAGE;
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {

@@ -64,7 +64,9 @@ static char *read_password(FILE *f)
 {
 	struct buf b;
 
-	buf_init(&b, PASSWORD_MAX);
+	buf_init_secret(&b, PASSWORD_MAX);
+	/* no stdio buffer: the only copies are ours, and they are wiped */
+	setvbuf(f, NULL, _IONBF, 0);
 	if (buf_read_stream(&b, f) < 0) {
 		buf_release(&b);
 		return NULL;
@@ -133,10 +135,7 @@ static int resolve_creds(struct run_args *a, char **sources, struct creds *creds
 		goto done;
 	}
 done:
-	if (password) {
-		memset(password, 0, strlen(password));
-		free(password);
-	}
+	secret_free(password);
 	free(why);
 	free(host);
 	free(origin);

@@ -161,6 +161,22 @@ void http_response_release(struct http_response *r)
 	http_response_init(r, r->body.max);
 }
 
+void http_headers_free(struct curl_slist *headers)
+{
+	struct curl_slist *h;
+
+	for (h = headers; h; h = h->next)
+		secret_wipe(h->data, strlen(h->data));
+	curl_slist_free_all(headers);
+}
+
+void http_response_release_secret(struct http_response *r)
+{
+	if (r && r->body.alloc)
+		secret_wipe(r->body.data, r->body.alloc);
+	http_response_release(r);
+}
+
 const char *http_header_get(const struct http_response *r, const char *name)
 {
 	size_t i;

@@ -148,6 +148,12 @@ char *http_proxy_for(const char *url, const char **var);
  */
 int http_check_client_pair(const char *cert, const char *key, char **why);
 
+/* Wipes every entry of a header list (its Authorization copy) and frees the list. */
+void http_headers_free(struct curl_slist *headers);
+
+/* Wipes a response's body (a token answer) before releasing it. */
+void http_response_release_secret(struct http_response *r);
+
 void http_response_init(struct http_response *r, size_t max_body);
 void http_response_release(struct http_response *r);
 

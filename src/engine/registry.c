@@ -127,7 +127,7 @@ void registry_free(struct registry *r)
 	for (t = r->tokens; t; t = next) {
 		next = t->next;
 		free(t->key);
-		free(t->token);
+		secret_free(t->token);
 		free(t->error);
 		free(t);
 	}
@@ -235,10 +235,7 @@ static char *basic_header(const struct creds *c)
 
 static void free_secret(char *s)
 {
-	if (!s)
-		return;
-	OPENSSL_cleanse(s, strlen(s));
-	free(s);
+	secret_free(s);
 }
 
 /* "repository:NAME:pull,push[,delete]" plus " repository:FROM:pull". */
@@ -308,6 +305,7 @@ static char *form_escape(const char *s)
 	if (!e)
 		xdie("out of memory");
 	out = xstrdup(e);
+	secret_wipe(e, strlen(e)); /* it may be the escaped identity token */
 	curl_free(e);
 	return out;
 }
@@ -417,8 +415,8 @@ static void fetch_token(struct registry *r, struct evidence_log *log, const stru
 			describe_token_answer(a, c->realm, &resp);
 			goto done;
 		}
-		http_response_release(&resp);
-		curl_slist_free_all(headers);
+		http_response_release_secret(&resp);
+		http_headers_free(headers);
 		headers = NULL;
 	}
 	url = token_url(c->realm, c->service, scope);
@@ -437,8 +435,8 @@ done:
 		free_secret(body);
 	free_secret(auth);
 	free(url);
-	curl_slist_free_all(headers);
-	http_response_release(&resp);
+	http_headers_free(headers);
+	http_response_release_secret(&resp); /* the token answer */
 }
 
 static struct token_entry *find_token(struct registry *r, const char *key)
@@ -677,7 +675,7 @@ static void send_once(struct registry *r, struct evidence_log *log, struct regis
 	engine_send(r->engine, reqs, resps, 1, r->deadline);
 	log_exchange(r, log, call->method, st->url, &call->resp);
 	call->authenticated = st->auth != NULL;
-	curl_slist_free_all(headers);
+	http_headers_free(headers); /* holds a copy of the Authorization header */
 }
 
 json_t *registry_rate_limit(struct registry *r)

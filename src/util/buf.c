@@ -4,6 +4,9 @@
 #include "util/buf.h"
 #include "util/xalloc.h"
 
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,29 +25,91 @@ void buf_init(struct buf *b, size_t max)
 	b->alloc = 0;
 	b->max = max;
 	b->overflow = 0;
+	b->secret = 0;
+}
+
+void buf_init_secret(struct buf *b, size_t max)
+{
+	buf_init(b, max);
+	b->secret = 1;
+}
+
+void secret_wipe(void *p, size_t n)
+{
+	if (p && n)
+		OPENSSL_cleanse(p, n);
+}
+
+void secret_free(char *s)
+{
+	if (!s)
+		return;
+	secret_wipe(s, strlen(s));
+	free(s);
 }
 
 void buf_release(struct buf *b)
 {
-	if (b->alloc)
+	int secret = b->secret;
+
+	if (b->alloc) {
+		if (secret)
+			secret_wipe(b->data, b->alloc);
 		free(b->data);
+	}
 	buf_init(b, b->max);
+	b->secret = secret;
 }
 
 char *buf_detach(struct buf *b)
 {
 	char *out = b->alloc ? b->data : xstrdup("");
+	int secret = b->secret;
 
 	buf_init(b, b->max);
+	b->secret = secret;
 	return out;
 }
 
 void buf_reset(struct buf *b)
 {
+	if (b->alloc && b->secret)
+		secret_wipe(b->data, b->len);
 	b->len = 0;
 	if (b->alloc)
 		b->data[0] = '\0';
 	b->overflow = 0;
+}
+
+/* A block's size sits in front of it, so the wiping free knows how much to wipe. */
+#define BLOCK_HEADER (sizeof(max_align_t) > sizeof(size_t) ? sizeof(max_align_t) : sizeof(size_t))
+
+static void *wiping_malloc(size_t n)
+{
+	unsigned char *p = n > SIZE_MAX - BLOCK_HEADER ? NULL : malloc(n + BLOCK_HEADER);
+
+	if (!p)
+		return NULL;
+	memcpy(p, &n, sizeof(n));
+	return p + BLOCK_HEADER;
+}
+
+static void wiping_free(void *ptr)
+{
+	unsigned char *p = ptr;
+	size_t n;
+
+	if (!p)
+		return;
+	p -= BLOCK_HEADER;
+	memcpy(&n, p, sizeof(n));
+	secret_wipe(p, n + BLOCK_HEADER);
+	free(p);
+}
+
+void secret_json_allocator(void)
+{
+	json_set_alloc_funcs(wiping_malloc, wiping_free);
 }
 
 static int buf_grow(struct buf *b, size_t extra)
@@ -64,7 +129,15 @@ static int buf_grow(struct buf *b, size_t extra)
 		want = b->alloc * 2;
 	if (want > b->max + 1)
 		want = b->max + 1;
-	if (b->alloc) {
+	if (b->alloc && b->secret) {
+		/* never leave a copy behind in memory realloc would free */
+		char *fresh = xmalloc(want);
+
+		memcpy(fresh, b->data, b->len + 1);
+		secret_wipe(b->data, b->alloc);
+		free(b->data);
+		b->data = fresh;
+	} else if (b->alloc) {
 		b->data = xrealloc(b->data, want);
 	} else {
 		b->data = xmalloc(want);
@@ -226,8 +299,14 @@ int buf_read_stream(struct buf *b, FILE *f)
 	char chunk[4096];
 	size_t n;
 
+	int ret = 0;
+
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if (buf_add(b, chunk, n) < 0)
-			return -1;
-	return ferror(f) ? -1 : 0;
+		if (buf_add(b, chunk, n) < 0) {
+			ret = -1;
+			break;
+		}
+	if (b->secret)
+		secret_wipe(chunk, sizeof(chunk));
+	return ret < 0 || ferror(f) ? -1 : 0;
 }
