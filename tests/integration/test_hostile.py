@@ -386,6 +386,29 @@ class InjectionTest(h.DoctorTestCase):
                     self.assertNotIn("<script>alert", out)
 
 
+class RealmSchemeTest(h.DoctorTestCase):
+    """A Bearer challenge whose realm is not an http or https URL: refused
+    by ocidoctor itself, not merely by libcurl's protocol list."""
+
+    PASSWORD = "realm-scheme-s3cret"
+
+    def secrets(self):
+        return (self.PASSWORD,)
+
+    def test_a_non_http_realm_is_refused(self):
+        for realm in ("ftp://127.0.0.1:%d/token" % h.free_port(), "file:///etc/passwd",
+                      "gopher://127.0.0.1:70/token"):
+            with self.subTest(realm):
+                reg = sr.ScriptedRegistry(auth="token", token_realm=realm,
+                                          token_service="svc").start()
+                self.addCleanup(reg.stop)
+                code, report, err = self.doctor_json(
+                    ["run", "--registry", reg.url, "--username", "alice", "--password-stdin",
+                     "--no-writes", "--timeout", "10"], stdin=self.PASSWORD + "\n")
+                text = json.dumps(report)
+                self.assertIn("the token realm %s is not an http or https URL" % realm, text)
+
+
 class PresignedRedirectTest(h.DoctorTestCase):
     """Storage behind a redirect (here of the manifests): the signature in the presigned URL's
     query is a bearer credential for that blob, and no output may show it."""
