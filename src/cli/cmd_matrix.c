@@ -342,7 +342,9 @@ static int read_all(int fd, struct buf *text)
  */
 static int source_load(struct target_source *src, const char *path, char **why)
 {
-	int fd = !strcmp(path, "-") ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* /dev/stdin is read as such too: opening it anew fails for a socket */
+	int is_stdin = !strcmp(path, "-") || !strcmp(path, "/dev/stdin");
+	int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	const char *name = !strcmp(path, "-") ? "standard input" : path;
 	struct stat st;
 	struct buf text;

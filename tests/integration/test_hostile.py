@@ -14,6 +14,7 @@ import signal
 import socket
 import ssl
 import stat
+import struct
 import subprocess
 import threading
 import time
@@ -96,6 +97,32 @@ class MatrixTargetsTest(h.DoctorTestCase):
         self.assertRows(self.matrix("/dev/stdin", stdin=self.fleet(2)), 2)
         yaml = "- registry: %s\n  repository: team/y\n" % self.server.url
         self.assertRows(self.matrix("-", stdin=yaml), 1)
+
+    def test_a_read_error_is_not_the_end_of_the_file(self):
+        # standard input is a TCP connection the other end reset: read() fails
+        # with ECONNRESET after a first chunk of good targets
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        client = socket.create_connection(listener.getsockname())
+        server, _ = listener.accept()
+        listener.close()
+        server.sendall(self.fleet(2).encode())
+        time.sleep(0.1)
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        server.close()
+        time.sleep(0.1)
+        try:
+            home = h.scratch_dir("home-")
+            proc = subprocess.run([os.path.abspath(h.doctor_binary()), "matrix", "--targets",
+                                   "/dev/stdin", "--check", "check.integration.oci.registry"],
+                                  cwd=home, stdin=client, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, env=h.doctor_env(None, home),
+                                  timeout=60, encoding="utf-8", errors="replace")
+        finally:
+            client.close()
+        self.assertEqual(proc.returncode, h.EXIT_USAGE, proc.stderr)
+        self.assertIn("cannot read the targets file '/dev/stdin': Connection reset", proc.stderr)
 
     def test_unusable_targets_files_are_usage_errors(self):
         def write(name, text):
