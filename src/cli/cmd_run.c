@@ -224,14 +224,14 @@ static int run_main(int argc, char **argv)
 		ret = cli_usage_error("%s", why);
 		goto done;
 	}
+	ret = resolve_creds(&a, sources, &creds);
+	if (ret != EXIT_OK)
+		goto done;
 	/* an -o that cannot be written is a usage error before any request */
 	if (a.output && !(out = cli_open_output(a.output, &why))) {
 		ret = cli_usage_error("%s", why);
 		goto done;
 	}
-	ret = resolve_creds(&a, sources, &creds);
-	if (ret != EXIT_OK)
-		goto done;
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	/* JUnit counts warnings as failures only when --fail-on warn was asked for */
 	ret = doctor(&a, out, selected, &creds,
