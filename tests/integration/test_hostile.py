@@ -56,6 +56,58 @@ class MatrixFloodTest(h.DoctorTestCase):
         self.assertEqual(len(proc.stdout.splitlines()), count)
         self.assertNotIn("Sanitizer", proc.stderr)
 
+    SHIM = r"""
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <pthread.h>
+#include <time.h>
+
+/* pthread_create that returns only after the new thread had 300 ms to run (and end) */
+int pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg)
+{
+	static int (*real)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+	struct timespec ts = { 0, 300 * 1000 * 1000 };
+	int ret;
+
+	if (!real)
+		real = (int (*)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *))
+			dlsym(RTLD_NEXT, "pthread_create");
+	ret = real(t, a, fn, arg);
+	nanosleep(&ts, NULL);
+	return ret;
+}
+"""
+
+    @unittest.skipUnless(shutil.which("cc") and shutil.which("valgrind"), "needs cc and valgrind")
+    def test_a_job_that_ends_before_pthread_create_returns(self):
+        """The flood's race made certain: every pthread_create returns late,
+        so each job has ended (and freed itself) by then. Under valgrind,
+        touching the job afterwards is an invalid read (exit 99)."""
+        binary = os.path.abspath(h.doctor_binary())
+        with open(binary, "rb") as f:
+            image = f.read()
+        if b"__asan_init" in image or b"__tsan_init" in image:
+            self.skipTest("a sanitizer build: its pthread_create cannot be delayed from outside")
+        directory = h.scratch_dir("late-create-")
+        shim = os.path.join(directory, "late_create.so")
+        with open(os.path.join(directory, "late_create.c"), "w") as f:
+            f.write(self.SHIM)
+        subprocess.run(["cc", "-shared", "-fPIC", "-o", shim,
+                        os.path.join(directory, "late_create.c"), "-ldl"], check=True)
+        path = os.path.join(directory, "targets.txt")
+        with open(path, "w") as f:
+            f.write("%s\n" % refused_url() * 3)
+        home = h.scratch_dir("home-")
+        env = h.doctor_env({"LD_PRELOAD": shim}, home)
+        proc = subprocess.run(["valgrind", "-q", "--error-exitcode=99", binary, "matrix",
+                               "--no-progress", "--targets", path, "--parallel", "4",
+                               "--format", "json", "--check", "check.integration.oci.registry"],
+                              cwd=home, input="", stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              env=env, timeout=300, encoding="utf-8", errors="replace")
+        self.assertNotIn("Invalid read", proc.stderr)
+        self.assertEqual(proc.returncode, h.EXIT_FAIL, proc.stderr[-3000:])
+        self.assertEqual(len(proc.stdout.splitlines()), 3)
+
 
 class MatrixTargetsTest(h.DoctorTestCase):
     """The targets file is read once: a FIFO, standard input ("-" or
