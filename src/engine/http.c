@@ -386,7 +386,7 @@ static int carries_credentials(const struct http_request *req)
 	return 0;
 }
 
-/* Every option below matters (where requests go, what is verified, limits): one refused is a failed transfer. */
+/* Options that decide where requests go, what is verified and what is bounded: one refused is a failed transfer. */
 #define SETOPT(c, opt, val)                                                                   \
 	do {                                                                                  \
 		if (curl_easy_setopt((c), (opt), (val)) != CURLE_OK) {                        \
@@ -444,10 +444,11 @@ static CURL *make_easy(struct engine *e, struct xfer *x, long remaining, char **
 	SETOPT(c, CURLOPT_NOSIGNAL, 1L);
 	SETOPT(c, CURLOPT_TIMEOUT_MS, remaining);
 	SETOPT(c, CURLOPT_CONNECTTIMEOUT_MS, remaining < 10000 ? remaining : 10000L);
-	SETOPT(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-	SETOPT(c, CURLOPT_PIPEWAIT, 1L);
+	/* preferences, not safeguards: a libcurl without HTTP/2 or zlib still works */
+	(void)curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+	(void)curl_easy_setopt(c, CURLOPT_PIPEWAIT, 1L);
 	SETOPT(c, CURLOPT_USERAGENT, "ocidoctor/" OCIDOCTOR_VERSION);
-	SETOPT(c, CURLOPT_ACCEPT_ENCODING, "");
+	(void)curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
 	SETOPT(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_body);
 	SETOPT(c, CURLOPT_ERRORBUFFER, x->errbuf);
 	SETOPT(c, CURLOPT_WRITEFUNCTION, on_body);
