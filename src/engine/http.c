@@ -671,6 +671,8 @@ void engine_send(struct engine *e, const struct http_request *const *reqs,
 		xs[i].resp = resps[i];
 		xs[i].batch = &batch;
 		http_response_init(resps[i], e->opts.max_body);
+		if (reqs[i]->secret_answer)
+			buf_init_secret(&resps[i]->body, e->opts.max_body);
 		if (remaining <= 0) {
 			resps[i]->failure = HTTP_DEADLINE;
 			resps[i]->error = xstrdup("the run's deadline (--timeout) passed before this request was sent");

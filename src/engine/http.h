@@ -64,6 +64,8 @@ struct http_request {
 	size_t body_len;
 	int credentials;                 /* carries a credential (in a header or the body); an
 	                                    Authorization header counts without it */
+	int secret_answer;               /* the body will hold a secret (a token): kept in a
+	                                    buffer that is wiped as it grows */
 	const char *origin;              /* the registry's origin: the trace shows URLs
 	                                    elsewhere without their query (see url_for_display) */
 };

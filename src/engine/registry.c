@@ -358,6 +358,7 @@ static void send_token_request(struct registry *r, struct evidence_log *log, con
 		.method = method, .url = url, .headers = headers,
 		.body = body, .body_len = body ? strlen(body) : 0,
 		.credentials = body != NULL, /* the form holds the identity token */
+		.secret_answer = 1,          /* the token */
 		.origin = r->url.base,
 	};
 	const struct http_request *reqs[] = { &req };
