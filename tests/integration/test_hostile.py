@@ -398,7 +398,9 @@ class CredentialHelperTest(h.DoctorTestCase):
              "--check", "check.integration.oci.credentials", "--timeout", "20"], env=self.env())
         elapsed = time.monotonic() - start
         self.assertNotEqual(code, h.EXIT_USAGE, err)
-        self.assertLess(elapsed, 5, "waited for the helper's background child")
+        # the helper's own limit is 10 s; valgrind (OCIDOCTOR_WRAPPER) makes the run slower
+        limit = 9 if os.environ.get("OCIDOCTOR_WRAPPER") else 5
+        self.assertLess(elapsed, limit, "waited for the helper's background child")
         self.assertIn("docker-credential-lingering", json.dumps(h.result_of(report, "credentials")))
 
     def test_the_helper_inherits_no_descriptor(self):
