@@ -39,6 +39,18 @@ static int plain_http_answer(const struct http_response *r)
 static const char *transport_cause(const struct http_response *r, struct buf *msg,
 				   const char *host)
 {
+	if (r->client_cert_wanted) {
+		buf_addf(msg, "TLS handshake failed: %s", r->error);
+		return "tls-handshake";
+	}
+	if (r->proxy && (r->curl_code == CURLE_COULDNT_CONNECT ||
+			 r->curl_code == CURLE_COULDNT_RESOLVE_PROXY)) {
+		buf_addf(msg, "cannot reach the proxy %s (from %s), not the registry: %s", r->proxy,
+			 r->proxy_var,
+			 r->curl_code == CURLE_COULDNT_RESOLVE_PROXY ? "its host name does not resolve" :
+			 r->os_errno == ECONNREFUSED ? "connection refused" : r->error);
+		return "proxy";
+	}
 	if (r->curl_code == CURLE_SSL_CONNECT_ERROR && !strncmp(host, "https://", 8) &&
 	    plain_http_answer(r)) {
 		buf_addf(msg, "the server at %s speaks plain HTTP, not TLS (%s): use http://%s or --plain-http",
@@ -103,8 +115,10 @@ static void add_details(struct check_ctx *ctx, const struct registry_call *call)
 	const struct http_response *r = &call->resp;
 	const char *h = http_header_get(r, "WWW-Authenticate");
 	struct challenge c;
+	char *shown = registry_display_url(ctx->registry, call->url);
 
-	detail_str(ctx, "url", call->url);
+	detail_str(ctx, "url", shown);
+	free(shown);
 	detail_bool(ctx, "tls", !strncmp(call->url, "https:", 6));
 	detail_bool(ctx, "insecure", ctx->config->insecure);
 	if (!r->status)

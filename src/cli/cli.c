@@ -6,9 +6,17 @@
 
 #include <fnmatch.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/buf.h"
+#include "util/xalloc.h"
 
 const struct command *const cli_commands[] = {
 	&cmd_run,
@@ -31,6 +39,60 @@ int cli_usage_error(const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+FILE *cli_open_output(const char *path, char **why)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+	struct stat st;
+	FILE *f;
+
+	if (fd < 0 && errno == ELOOP) {
+		/* a symbolic link: followed only to a device or pipe (/dev/stdout) */
+		fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+		if (fd >= 0 && (fstat(fd, &st) < 0 || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))) {
+			close(fd);
+			*why = xstrfmt("cannot write to '%s': it is a symbolic link (name the file itself)",
+				       path);
+			return NULL;
+		}
+	}
+	if (fd < 0) {
+		*why = xstrfmt("cannot write to '%s': %s", path, strerror(errno));
+		return NULL;
+	}
+	/* a file that existed keeps its owner but no longer its wider mode */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077))
+		(void)fchmod(fd, 0600);
+	f = fdopen(fd, "w");
+	if (!f) {
+		*why = xstrfmt("cannot write to '%s': %s", path, strerror(errno));
+		close(fd);
+	}
+	return f;
+}
+
+int cli_finish_output(FILE *out, const char *path, const char *what, int failed)
+{
+	int err = failed ? errno : 0;
+
+	if (fflush(out) != 0 || ferror(out)) {
+		failed = 1;
+		err = err ? err : errno;
+	}
+	if (path && fclose(out) != 0 && !failed) {
+		failed = 1;
+		err = errno;
+	}
+	if (!failed)
+		return EXIT_OK;
+	if (path)
+		fprintf(stderr, "ocidoctor: cannot write the %s to '%s': %s\n", what, path,
+			err ? strerror(err) : "write error");
+	else
+		fprintf(stderr, "ocidoctor: cannot write the %s to standard output: %s\n", what,
+			err ? strerror(err) : "write error");
+	return EXIT_INTERNAL;
+}
+
 static void main_usage(FILE *out)
 {
 	size_t i;
@@ -49,6 +111,10 @@ int cli_main(int argc, char **argv)
 {
 	size_t i;
 
+	/* A closed pipe or a full disk is a write error to report, not a death by SIGPIPE. */
+	signal(SIGPIPE, SIG_IGN);
+	/* parsed credential files and token answers are wiped when jansson frees them */
+	secret_json_allocator();
 	if (argc < 2)
 		return main_usage(stderr), EXIT_USAGE;
 	if (!strcmp(argv[1], "help") && argc > 2) {

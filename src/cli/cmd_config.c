@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "cli/settings.h"
 #include "util/buf.h"
+#include "util/ref.h"
 #include "util/xalloc.h"
 
 #include <jansson.h>
@@ -18,11 +19,15 @@ static void value_text(const struct opt *o, const struct run_args *a, struct buf
 {
 	const char *slot = (const char *)a + o->offset;
 	const struct opt_list *l;
+	char *shown;
 	size_t i;
 
 	switch (o->type) {
 	case OPT_STRING:
-		buf_adds(out, *(char *const *)slot ? *(char *const *)slot : "");
+		/* a URL's user information may hold a password: never printed */
+		shown = url_redact_userinfo(*(char *const *)slot);
+		buf_adds(out, shown);
+		free(shown);
 		break;
 	case OPT_BOOL:
 		buf_adds(out, *(const int *)slot ? "true" : "false");

@@ -25,7 +25,9 @@ static char *read_password(FILE *f)
 {
 	struct buf b;
 
-	buf_init(&b, PASSWORD_MAX);
+	buf_init_secret(&b, PASSWORD_MAX);
+	/* no stdio buffer: the only copies are ours, and they are wiped */
+	setvbuf(f, NULL, _IONBF, 0);
 	if (buf_read_stream(&b, f) < 0) {
 		buf_release(&b);
 		return NULL;
@@ -47,7 +49,7 @@ static char *password_from(struct run_args *a, int *err)
 		*err = errno ? errno : EFBIG; /* no errno: over the size cap */
 		return p;
 	}
-	f = fopen(a->password_file, "rb");
+	f = fopen(a->password_file, "rbe");
 	if (!f) {
 		*err = errno;
 		return NULL;
@@ -109,10 +111,7 @@ static int resolve_creds(struct run_args *a, char **sources, struct creds *creds
 		goto done;
 	}
 done:
-	if (password) {
-		memset(password, 0, strlen(password));
-		free(password);
-	}
+	secret_free(password);
 	free(why);
 	free(host);
 	free(origin);
@@ -121,36 +120,24 @@ done:
 }
 
 
-static int write_report(struct run_args *a, const struct run *run, const struct run_config *cfg,
-			int warn_fails)
+static int write_report(struct run_args *a, FILE *out, const struct run *run,
+			const struct run_config *cfg, int warn_fails)
 {
 	const struct report_writer *w = report_writer_find(a->format);
 	struct report rep = { .run = run, .config = cfg };
-	FILE *out = stdout;
-	int ret;
 
-	if (a->output) {
-		out = fopen(a->output, "w");
-		if (!out)
-			return cli_usage_error("cannot write the report to '%s'", a->output);
-	}
 	rep.out = out;
 	rep.warn_fails = warn_fails;
 	rep.nothing_fails = !strcmp(a->fail_on, "never");
 	rep.platform = report_platform(a->platform);
 	rep.color = !a->output && !a->no_color && !(getenv("NO_COLOR") && *getenv("NO_COLOR")) &&
 		    isatty(STDOUT_FILENO);
-	ret = report_write(w, &rep);
-	if (a->output && fclose(out) != 0)
-		ret = -1;
-	if (ret < 0) {
-		fprintf(stderr, "ocidoctor: writing the report failed\n");
-		return EXIT_INTERNAL;
-	}
-	return EXIT_OK;
+	errno = 0;
+	return cli_finish_output(out, a->output, "report", report_write(w, &rep) < 0);
 }
 
-static int doctor(struct run_args *a, const int *selected, const struct creds *creds,
+/* Runs the checks and writes the report to out, which it closes (when -o). */
+static int doctor(struct run_args *a, FILE *out, const int *selected, const struct creds *creds,
 		  int warn_fails)
 {
 	/* --insecure means nothing without TLS, and is not reported then */
@@ -171,15 +158,18 @@ static int doctor(struct run_args *a, const int *selected, const struct creds *c
 	struct run run;
 	int ret;
 
-	if (engine_new(&engine, &eo) < 0)
+	if (engine_new(&engine, &eo) < 0) {
+		cli_finish_output(out, a->output, "report", 0);
 		return cli_usage_error("cannot start libcurl");
+	}
 	if (registry_new(&registry, engine, &ro, &why) < 0) {
 		engine_free(engine);
+		cli_finish_output(out, a->output, "report", 0);
 		return cli_usage_error("invalid --registry: %s", why);
 	}
 	run_init(&run, &cfg, engine, registry, selected);
 	run_execute(&run);
-	ret = write_report(a, &run, &cfg, warn_fails);
+	ret = write_report(a, out, &run, &cfg, warn_fails);
 	if (ret == EXIT_OK)
 		ret = cli_exit_status(run_worst(&run, NULL), a->fail_on);
 	run_release(&run);
@@ -194,6 +184,7 @@ static int run_main(int argc, char **argv)
 	char *sources[SOURCE_MAX] = { 0 };
 	struct creds creds = { 0 };
 	int *selected = xcalloc(check_table_size, sizeof(*selected));
+	FILE *out = stdout;
 	char *why = NULL;
 	int ret;
 
@@ -209,14 +200,26 @@ static int run_main(int argc, char **argv)
 	ret = run_args_validate(&a, sources, selected);
 	if (ret != EXIT_OK)
 		goto done;
+	if (a.cert && http_check_client_pair(a.cert, a.key, &why) < 0) {
+		ret = cli_usage_error("%s", why);
+		goto done;
+	}
 	ret = resolve_creds(&a, sources, &creds);
 	if (ret != EXIT_OK)
 		goto done;
+	/* an -o that cannot be written is a usage error before any request */
+	if (a.output && !(out = cli_open_output(a.output, &why))) {
+		ret = cli_usage_error("%s", why);
+		goto done;
+	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	/* JUnit counts warnings as failures whenever they make the exit status non-zero */
-	ret = doctor(&a, selected, &creds, !strcmp(a.fail_on, "warn"));
+	ret = doctor(&a, out, selected, &creds, !strcmp(a.fail_on, "warn"));
 	curl_global_cleanup();
+	out = stdout; /* doctor closed the -o file */
 done:
+	if (out && out != stdout)
+		fclose(out);
 	creds_release(&creds);
 	run_args_release(&a, sources);
 	free(selected);

@@ -205,7 +205,7 @@ int config_apply_text(const char *name, const char *text, size_t len, const stru
 int config_apply_file(const char *path, const struct opt *opts, void *target, char **sources,
 		      char **why)
 {
-	FILE *f = fopen(path, "rb");
+	FILE *f = fopen(path, "rbe");
 	struct buf b;
 	int ret, err;
 

@@ -70,6 +70,10 @@ int opt_store(const struct opt *o, void *target, const char *value, char **why)
 				       o->long_name, value);
 			return -1;
 		}
+		if (o->max && n > o->max) {
+			*why = xstrfmt("--%s is at most %ld, not '%s'", o->long_name, o->max, value);
+			return -1;
+		}
 		*(long *)slot = n;
 		return 0;
 	}

@@ -81,8 +81,8 @@ const struct opt run_opts[] = {
 	  .help = "talk plain HTTP: a registry given as host[:port] means http://host[:port]",
 	  .key = "plainHttp", .env = "OCIDOCTOR_PLAIN_HTTP" },
 	{ .long_name = "timeout", .type = OPT_LONG, .offset = ARG(timeout), .arg = "SECONDS",
-	  .help = "deadline for the whole run (default 30)",
-	  .key = "timeout", .env = "OCIDOCTOR_TIMEOUT" },
+	  .help = "deadline for the whole run (default 30, at most 86400)",
+	  .key = "timeout", .env = "OCIDOCTOR_TIMEOUT", .max = TIMEOUT_MAX_SECONDS },
 	{ .long_name = "scratch-repository", .type = OPT_STRING, .offset = ARG(scratch),
 	  .arg = "NAME", .help = "repository for write probes (default: the test repository for push, NAMESPACE/ocidoctor-scratch-<run id> for the capability probes)",
 	  .key = "scratchRepository", .env = "OCIDOCTOR_SCRATCH_REPOSITORY" },
@@ -293,9 +293,11 @@ static int apply_plain_http(struct run_args *a, char **sources)
 		return EXIT_OK;
 	if (!strncasecmp(a->registry, "https://", 8)) {
 		char *n = run_setting_name(sources, "registry");
+		char *shown = url_redact_userinfo(a->registry);
 		int ret = cli_usage_error("--plain-http and the https:// address of %s ('%s') contradict each other; drop one",
-					  n, a->registry);
+					  n, shown);
 
+		free(shown);
 		free(n);
 		return ret;
 	}
@@ -315,8 +317,13 @@ static int validate_names(struct run_args *a, char **sources)
 
 	if (apply_plain_http(a, sources) != EXIT_OK)
 		return EXIT_USAGE;
-	if (registry_url_parse(&u, a->registry, &why) < 0)
-		return bad_value(sources, "registry", a->registry, why);
+	if (registry_url_parse(&u, a->registry, &why) < 0) {
+		char *shown = url_redact_userinfo(a->registry); /* never repeat a password */
+		int ret = bad_value(sources, "registry", shown, why);
+
+		free(shown);
+		return ret;
+	}
 	free(a->registry);
 	a->registry = xstrdup(u.base);
 	registry_url_release(&u);

@@ -41,6 +41,9 @@ struct run_args {
 	int help;
 };
 
+/* The longest --timeout, in seconds: a day (so timeout * 1000 cannot overflow). */
+#define TIMEOUT_MAX_SECONDS 86400L
+
 extern const struct opt run_opts[];
 
 /* The number of entries in run_opts, without the end marker. */

@@ -327,9 +327,14 @@ void report_put_xml(FILE *out, const char *s)
 			fputs("&#39;", out);
 			break;
 		default:
-			/* XML 1.0 forbids most control characters. */
+			/* XML 1.0 forbids most control characters, U+FFFE, U+FFFF and surrogates */
 			if ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t')
 				fputc('?', out);
+			else if ((unsigned char)s[0] == 0xef && (unsigned char)s[1] == 0xbf &&
+				 ((unsigned char)s[2] == 0xbe || (unsigned char)s[2] == 0xbf))
+				s += 2; /* dropped */
+			else if ((unsigned char)s[0] == 0xed && (unsigned char)s[1] >= 0xa0 && s[2])
+				s += 2; /* a surrogate, dropped */
 			else
 				fputc(*s, out);
 		}

@@ -575,6 +575,70 @@ done:
 	return out;
 }
 
+int url_is_http(const char *url)
+{
+	CURLU *h = parse_http_url(url);
+
+	curl_url_cleanup(h);
+	return h != NULL;
+}
+
+int url_is_plain_loopback(const char *url)
+{
+	CURLU *h = parse_http_url(url);
+	char *scheme = NULL, *host = NULL;
+	int ret = 0;
+
+	if (h && curl_url_get(h, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    !strcasecmp(scheme, "http") && curl_url_get(h, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+		size_t n = strlen(host);
+
+		if (n > 2 && host[0] == '[' && host[n - 1] == ']') {
+			host[n - 1] = '\0';
+			ret = host_is_loopback(host + 1);
+		} else {
+			ret = host_is_loopback(host);
+		}
+	}
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(h);
+	return ret;
+}
+
+char *url_for_display(const char *url, const char *origin)
+{
+	size_t n;
+
+	if (!url)
+		return xstrdup("");
+	if (origin && url_same_origin(url, origin))
+		return xstrdup(url);
+	n = strcspn(url, "?#");
+	if (url[n] == '?')
+		return xstrfmt("%.*s?<redacted>", (int)n, url);
+	return xstrndup(url, n);
+}
+
+char *url_redact_userinfo(const char *text)
+{
+	const char *auth, *at;
+	size_t len;
+
+	if (!text)
+		return xstrdup("");
+	auth = strstr(text, "://");
+	auth = auth ? auth + 3 : text;
+	len = strcspn(auth, "/?#");
+	at = NULL;
+	for (const char *p = auth; p < auth + len; p++)
+		if (*p == '@')
+			at = p;
+	if (!at)
+		return xstrdup(text);
+	return xstrfmt("%.*s<redacted>%s", (int)(auth - text), text, at);
+}
+
 char *registry_url_hostport(const struct registry_url *u)
 {
 	int v6 = strchr(u->host, ':') != NULL;

@@ -92,4 +92,25 @@ int url_same_origin(const char *a, const char *b);
  */
 char *url_resolve(const char *base, const char *location);
 
+/* 1 when url is an absolute http or https URL, else 0. */
+int url_is_http(const char *url);
+
+/* 1 when url is a plain http:// URL to a loopback host, else 0. */
+int url_is_plain_loopback(const char *url);
+
+/*
+ * The URL as it may be shown (reports, evidence, the -v trace): unchanged
+ * on `origin`'s origin; elsewhere (blob storage, a token realm) without its
+ * query and fragment, which may hold a presigned URL's signature. A query
+ * that was dropped leaves "?<redacted>". Newly allocated.
+ */
+char *url_for_display(const char *url, const char *origin);
+
+/*
+ * text with the user information of a URL ("user:password@" after
+ * "scheme://", or before the host of "user:password@host") replaced by
+ * "<redacted>@", for echoing what a user typed. Newly allocated.
+ */
+char *url_redact_userinfo(const char *text);
+
 #endif
