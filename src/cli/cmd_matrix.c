@@ -425,6 +425,14 @@ struct fleet {
 	enum check_status worst;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
+	/*
+	 * Job threads are joined, never detached, so none of them can still be
+	 * touching the fleet when fleet_run returns: a job that is done puts its
+	 * own handle here, and the dispatcher joins it.
+	 */
+	int threads;              /* job threads started and not yet joined */
+	pthread_t *exited;        /* handles of jobs that are done, to join */
+	size_t nr_exited, alloc_exited;
 };
 
 struct job {
@@ -544,8 +552,24 @@ static void *job_main(void *arg)
 	pthread_mutex_lock(&f->lock);
 	f->ring[index % (int)f->args->parallel] = copy;
 	flush_rows(f);
+	ALLOC_GROW(f->exited, f->nr_exited + 1, f->alloc_exited);
+	f->exited[f->nr_exited++] = pthread_self();
+	pthread_cond_broadcast(&f->cond);
 	pthread_mutex_unlock(&f->lock);
 	return NULL;
+}
+
+/* Joins the jobs that are done. Called and returns with f->lock held. */
+static void reap_jobs(struct fleet *f)
+{
+	while (f->nr_exited) {
+		pthread_t t = f->exited[--f->nr_exited];
+
+		pthread_mutex_unlock(&f->lock);
+		pthread_join(t, NULL);
+		pthread_mutex_lock(&f->lock);
+		f->threads--;
+	}
 }
 
 struct dispatcher {
@@ -562,6 +586,7 @@ static void *dispatch_main(void *arg)
 
 	for (;;) {
 		struct job *j = xcalloc(1, sizeof(*j));
+		pthread_t tid;
 
 		if (!source_next(d->src, &j->target)) {
 			free(j);
@@ -570,15 +595,19 @@ static void *dispatch_main(void *arg)
 		j->fleet = f;
 		resolve_creds(j);
 		pthread_mutex_lock(&f->lock);
-		while (f->active >= f->args->parallel)
+		reap_jobs(f);
+		while (f->active >= f->args->parallel) {
 			pthread_cond_wait(&f->cond, &f->lock);
+			reap_jobs(f);
+		}
 		f->active++;
+		f->threads++;
 		j->index = f->started++;
 		pthread_mutex_unlock(&f->lock);
-		thread_start_detached(job_main, j); /* j may be gone once this returns */
+		thread_start(&tid, job_main, j); /* j may be gone once this returns */
 	}
 	pthread_mutex_lock(&f->lock);
-	while (f->active)
+	for (reap_jobs(f); f->threads; reap_jobs(f))
 		pthread_cond_wait(&f->cond, &f->lock);
 	pthread_mutex_unlock(&f->lock);
 	engine_unhold(f->engine);
@@ -667,6 +696,7 @@ static int fleet_run(struct matrix_args *a, const int *selected, struct target_s
 	if (f.writer->end)
 		f.writer->end(&f.mo, f.done, f.worst);
 	free(f.ring);
+	free(f.exited);
 	errno = 0;
 	ret = cli_finish_output(f.out, a->output, "table", 0);
 	engine_free(f.engine);

@@ -10,14 +10,11 @@
 
 #define THREAD_STACK_SIZE ((size_t)512 * 1024)
 
-/* Starts fn(arg) in a new joinable thread; exits the program when it cannot. */
-void thread_start(pthread_t *t, void *(*fn)(void *), void *arg);
-
 /*
- * Starts fn(arg) in a new thread created detached, so nobody touches its
- * handle afterwards (arg may be freed by fn before pthread_create even
- * returns); exits the program when it cannot.
+ * Starts fn(arg) in a new joinable thread; exits the program when it
+ * cannot. fn may run, and free arg, before this returns. Every thread is
+ * joined by whoever started it: none outlives what it touches.
  */
-void thread_start_detached(void *(*fn)(void *), void *arg);
+void thread_start(pthread_t *t, void *(*fn)(void *), void *arg);
 
 #endif

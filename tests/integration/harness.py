@@ -203,6 +203,16 @@ def free_port():
     raise RuntimeError("no free port in %d-%d" % _PORT_RANGE)
 
 
+# Under a wrapper such as valgrind (OCIDOCTOR_WRAPPER, scripts/test) the
+# binary runs several times slower; bounds on how long a run takes scale.
+WRAPPED = bool(os.environ.get("OCIDOCTOR_WRAPPER", "").strip())
+
+
+def slack(seconds):
+    """A time bound in seconds, widened when the binary runs under a wrapper."""
+    return seconds * 3 if WRAPPED else seconds
+
+
 def wait_port(port, timeout=10.0, alive=None):
     """Waits until 127.0.0.1:port accepts connections. `alive`, if given, is
     called between tries and should return False once waiting is pointless
