@@ -16,6 +16,7 @@ static const struct command *const commands[] = {
 	&cmd_explain,
 	&cmd_config,
 	&cmd_matrix,
+	&cmd_serve,
 	NULL
 };
 

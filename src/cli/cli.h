@@ -31,6 +31,7 @@ extern const struct command cmd_list;
 extern const struct command cmd_explain;
 extern const struct command cmd_config;
 extern const struct command cmd_matrix;
+extern const struct command cmd_serve;
 
 int cli_main(int argc, char **argv);
 
