@@ -47,6 +47,9 @@ def config(fault_host, extra=""):
   quick:
     checks: ["*.registry"]
     timeout: 1
+  slow:
+    checks: ["*.registry"]
+    timeout: 5
 {extra}""".format(pw="{pw}", fault=fault_host, extra=extra)
 
 
@@ -172,24 +175,29 @@ class ServeTest(h.DoctorTestCase):
         self.assertEqual(sh.value(a.body, "ocidoctor_probe_success"), 0)
         self.assertEqual(sh.value(a.body, "ocidoctor_probe_timeout_seconds"), 1.5)
         self.assertGreater(a.seconds, 1.2, "the probe gave up before its deadline")
-        self.assertLess(a.seconds, 2.5, "the probe outlived the scrape timeout")
+        self.assertLess(a.seconds, 2.0 + 0.5 * sh.SLACK, "the probe outlived the scrape timeout")
         # the module's timeout caps the header
         b = self.moduled.probe(self.hang.url, module="quick",
                                headers={"X-Prometheus-Scrape-Timeout-Seconds": "30"}, timeout=30)
         self.assertEqual(sh.value(b.body, "ocidoctor_probe_timeout_seconds"), 1)
-        self.assertLess(b.seconds, 2.0)
+        self.assertLess(b.seconds, 1.0 + sh.SLACK)
 
     def test_over_the_concurrency_limit_is_503(self):
         first = {}
 
         def slow():
-            first["a"] = self.moduled.probe(self.hang.url, module="quick", timeout=30)
+            first["a"] = self.moduled.probe(self.hang.url, module="slow", timeout=60)
 
         t = threading.Thread(target=slow)
         t.start()
-        time.sleep(0.3)
-        before = sh.value(self.moduled.get("/metrics").body,
-                          "ocidoctor_exporter_probes_rejected_total")
+        deadline = time.monotonic() + 5 * sh.SLACK
+        while True:
+            m = self.moduled.get("/metrics").body
+            if sh.value(m, "ocidoctor_exporter_probes_in_flight") == 1:
+                break
+            self.assertLess(time.monotonic(), deadline, "the first probe never started")
+            time.sleep(0.02)
+        before = sh.value(m, "ocidoctor_exporter_probes_rejected_total")
         second = self.moduled.probe(self.good.url, module="quick")
         t.join()
         self.assertEqual(second.status, 503, second)
