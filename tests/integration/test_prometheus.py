@@ -149,6 +149,13 @@ class PrometheusScrapeTest(h.DoctorTestCase):
                                      self.down: -1.0})
         caps = self.prometheus.query('ocidoctor_capability_supported{capability="referrersApi"}')
         self.assertEqual(caps, {self.distribution.url: 0.0, self.scripted.url: 1.0})
+        # the _info series parse too (Prometheus asked for OpenMetrics)
+        clients = self.prometheus.query('ocidoctor_referrers_client_info{client="oras"}')
+        self.assertEqual(clients, {self.distribution.url: 1.0, self.scripted.url: 1.0})
+        api = self.prometheus.query('ocidoctor_referrers_client_info{client="oras",mode="api"}')
+        self.assertEqual(list(api), [self.scripted.url])
+        build = self.prometheus.query('ocidoctor_build_info{job="ocidoctor"}')
+        self.assertEqual(len(build), 3)
         modules = self.prometheus.query('count by (instance) (ocidoctor_probe_success{module="default"})')
         self.assertEqual(len(modules), 3)
         # the exporter's own metrics, scraped as a plain job
