@@ -358,11 +358,38 @@ static void put_redacted_url(FILE *out, const char *url)
 
 /* ---- rendering a probe ---------------------------------------------------- */
 
+/* Whether one media range of an Accept header is OpenMetrics with a q above 0. */
+static int range_is_openmetrics(const char *range, size_t len)
+{
+	static const char om[] = "application/openmetrics-text";
+	const char *q;
+
+	while (len && (*range == ' ' || *range == '\t'))
+		range++, len--;
+	if (len < sizeof(om) - 1 || strncasecmp(range, om, sizeof(om) - 1))
+		return 0;
+	for (q = range; q + 2 < range + len; q++)
+		if ((q[0] == 'q' || q[0] == 'Q') && q[1] == '=' && (q == range || q[-1] == ';' ||
+								     q[-1] == ' '))
+			return strtod(q + 2, NULL) > 0;
+	return 1;
+}
+
+/* OpenMetrics when the scrape's Accept asks for it (as Prometheus does), else text 0.0.4. */
 static int wants_openmetrics(struct MHD_Connection *conn)
 {
 	const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept");
 
-	return accept && strstr(accept, "application/openmetrics-text") != NULL;
+	while (accept && *accept) {
+		size_t len = strcspn(accept, ",");
+
+		if (range_is_openmetrics(accept, len))
+			return 1;
+		accept += len;
+		if (*accept == ',')
+			accept++;
+	}
+	return 0;
 }
 
 static void write_metrics(FILE *out, struct probe_rec *r, int openmetrics, int cached, long age_ms)
@@ -831,8 +858,7 @@ static enum MHD_Result bad_request(struct server *s, struct MHD_Connection *conn
 }
 
 static enum MHD_Result probe_answer(struct server *s, struct MHD_Connection *conn,
-				    struct serve_config *c, struct serve_module *m,
-				    struct probe_req *q, enum probe_format fmt)
+				    struct serve_module *m, struct probe_req *q, enum probe_format fmt)
 {
 	struct module_counters *mc;
 	struct probe_rec *r;
@@ -843,7 +869,6 @@ static enum MHD_Result probe_answer(struct server *s, struct MHD_Connection *con
 		r = probe_cached(s, m, q, &age_ms);
 	else
 		r = probe_in_slot(s, m, q);
-	(void)c;
 	if (!r)
 		return answer_text(conn, 503, "too many probes at once (--max-concurrent %ld)\n",
 				   s->args->max_concurrent);
@@ -919,7 +944,7 @@ static enum MHD_Result handle_probe(struct server *s, struct MHD_Connection *con
 		goto done;
 	}
 	q.timeout_ms = probe_budget(s, conn, m);
-	ret = probe_answer(s, conn, c, m, &q, fmt);
+	ret = probe_answer(s, conn, m, &q, fmt);
 done:
 	config_put(s, c);
 	free(q.hostport);

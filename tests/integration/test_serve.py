@@ -162,6 +162,11 @@ class ServeTest(h.DoctorTestCase):
         self.assertTrue(a.body.endswith("\n# EOF\n"), a.body[-200:])
         self.assertEqual(a.body.count("# EOF"), 1)
         self.assertEqual(sh.value(a.body.replace("# EOF\n", ""), "ocidoctor_probe_success"), 1)
+        for refused in ("application/openmetrics-text;q=0,text/plain;version=0.0.4",
+                        "text/plain", "*/*"):
+            b = self.plain.probe(self.down, headers={"Accept": refused})
+            self.assertEqual(b.content_type, sh.PROM_TEXT, refused)
+            self.assertNotIn("# EOF", b.body)
         m = self.plain.get("/metrics", headers={"Accept": accept})
         self.assertEqual(m.content_type, sh.OPENMETRICS)
         self.assertTrue(m.body.endswith("# EOF\n"))
