@@ -44,13 +44,24 @@ def config(fault_host, extra=""):
   writer:
     writes: probe
     min_interval: 600
+  creds_docker:
+    checks: ["*.registry", "*.credentials"]
+    credentials:
+      docker_config: {docker}
+    registries: ["{fault}"]
+  creds_helper:
+    checks: ["*.registry", "*.credentials"]
+    credentials:
+      docker_config: {helper}
+    registries: ["{fault}"]
   quick:
     checks: ["*.registry"]
     timeout: 1
   slow:
     checks: ["*.registry"]
     timeout: 5
-{extra}""".format(pw="{pw}", fault=fault_host, extra=extra)
+{extra}""".format(pw="{pw}", docker="{docker}", helper="{helper}", fault=fault_host,
+                   extra=extra)
 
 
 class ServeTest(h.DoctorTestCase):
@@ -67,7 +78,12 @@ class ServeTest(h.DoctorTestCase):
             f.write(SECRET + "\n")
         h.add_secret(SECRET)
         h.add_user_secrets("prober", SECRET)
-        cls.config_text = config(cls.challenge.host).replace("{pw}", cls.pw)
+        cls.docker = h.write_docker_config(os.path.join(cls.dir, "docker"), {"auths": {
+            cls.challenge.host: {"auth": h.basic_auth_value("prober", SECRET)}}})
+        cls.helper = h.write_docker_config(os.path.join(cls.dir, "helper"),
+                                           {"credsStore": "nosuch"})
+        cls.config_text = (config(cls.challenge.host).replace("{pw}", cls.pw)
+                           .replace("{docker}", cls.docker).replace("{helper}", cls.helper))
         cls.plain = cls.start_server(sh.Exporter())
         cls.moduled = cls.start_server(sh.Exporter("--max-concurrent", "1",
                                                    config=cls.config_text))
@@ -240,6 +256,33 @@ class ServeTest(h.DoctorTestCase):
         seen = self.challenge.requests()[start:]
         self.assertTrue([r for r in seen if r["auth_scheme"] == "Basic"],
                         "a listed registry got no credentials: %s" % seen)
+
+    def test_docker_config_credentials(self):
+        start = len(self.challenge.requests())
+        a = self.moduled.probe(self.challenge.url, module="creds_docker", format="json")
+        self.assertEqual(a.status, 200, a)
+        seen = self.challenge.requests()[start:]
+        self.assertTrue([r for r in seen if r["auth_scheme"] == "Basic"],
+                        "the docker config's credential was not used: %s" % seen)
+        report = json.loads(a.body)
+        self.assertIn(os.path.join(self.docker, "config.json"),
+                      json.dumps(h.result_of(report, "credentials")))
+        self.assertNoSecret(a.body)
+
+    def test_credential_helpers_are_a_probe_error(self):
+        before = sh.value(self.moduled.get("/metrics").body,
+                          "ocidoctor_exporter_probe_errors_total", module="creds_helper") or 0
+        start = len(self.challenge.requests())
+        a = self.moduled.probe(self.challenge.url, module="creds_helper", debug="true")
+        self.assertEqual(a.status, 200, a)
+        self.assertIn("credential helper nosuch", a.body)
+        self.assertEqual(self.challenge.requests()[start:], [], "a probe without its credentials ran")
+        metrics = a.body.split("\nMetrics:\n", 1)[1].split("\nModule:\n", 1)[0]
+        self.assertEqual(sh.value(metrics, "ocidoctor_probe_success"), 0)
+        self.assertPromtool(metrics)
+        after = sh.value(self.moduled.get("/metrics").body,
+                         "ocidoctor_exporter_probe_errors_total", module="creds_helper")
+        self.assertEqual(after, before + 1)
 
     def test_debug_shows_log_metrics_and_module_but_no_secret(self):
         a = self.moduled.probe(self.challenge.url, module="creds_here", debug="true")
