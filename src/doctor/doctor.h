@@ -13,6 +13,20 @@
  * thread (settings.drive_engine, a one-shot run) or in a thread of its own
  * (struct doctor_engine below, for matrix and serve, where many runs share
  * one engine, one connection pool and one DNS cache).
+ *
+ * A one-shot front end (run):
+ *
+ *     engine_new(&e, &(struct engine_options){ .timeout_ms = 30000, .ca_file = ... });
+ *     struct doctor_settings s = { .registry = url, ..., .creds = &creds,
+ *                                  .writes = DOCTOR_WRITES_PROBE, .drive_engine = 1 };
+ *     doctor_run(&res, &s, e, &why);    render res.run / res.config, then
+ *     doctor_result_release(&res); engine_free(e);
+ *
+ * A long-lived one (matrix, serve): doctor_engine_start(&de, &eo) once, then
+ * doctor_run(&res, &s, de.engine, &why) from any number of threads with
+ * s.timeout_ms as each run's deadline, and doctor_engine_stop(&de) at the end.
+ * TLS settings belong to the engine (engine_options), so runs that need
+ * different ones use different engines (serve keeps one per module).
  */
 #ifndef OCIDOCTOR_DOCTOR_H
 #define OCIDOCTOR_DOCTOR_H

@@ -30,8 +30,8 @@ RULES = os.path.join(h.REPO_ROOT, "docs", "ocidoctor-alerts.yml")
 RULES_TEST = os.path.join(h.HERE, "ocidoctor-alerts.test.yml")
 
 SCRAPE_CONFIG = """global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
+  scrape_interval: {interval}s
+  scrape_timeout: {interval}s
   evaluation_interval: 1s
 rule_files:
   - {rules}
@@ -116,11 +116,13 @@ class PrometheusScrapeTest(h.DoctorTestCase):
         cls.down = "http://127.0.0.1:%d" % h.free_port()
         cls.exporter = cls.start_server(sh.Exporter())
         cls.targets = [cls.distribution.url, cls.scripted.url, cls.down]
-        text = SCRAPE_CONFIG.format(rules=RULES, serve=cls.exporter.port,
+        # one scrape a second; under valgrind a probe needs far more than 0.5 s
+        text = SCRAPE_CONFIG.format(rules=RULES, serve=cls.exporter.port, interval=sh.SLACK,
                                     targets=", ".join('"%s"' % t for t in cls.targets))
         cls.prometheus = cls.start_server(Prometheus(text))
 
     def wait_for(self, expr, count, timeout=60):
+        timeout *= sh.SLACK
         deadline = time.monotonic() + timeout
         while True:
             got = self.prometheus.query(expr)
