@@ -31,6 +31,7 @@
 #include "util/xalloc.h"
 
 #include <openssl/rand.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,17 +88,34 @@ static char *random_digest(void)
 	return buf_detach(&b);
 }
 
-/* The scratch repository: --scratch-repository, else NAMESPACE/ocidoctor-scratch. */
+/* Eight random hex digits: names this run's scratch repository. */
+static void run_id(char out[9])
+{
+	unsigned char raw[4];
+
+	if (RAND_bytes(raw, sizeof(raw)) != 1)
+		xdie("cannot get random bytes");
+	snprintf(out, 9, "%02x%02x%02x%02x", raw[0], raw[1], raw[2], raw[3]);
+}
+
+/*
+ * The scratch repository: --scratch-repository as given, else one of this
+ * run's own, NAMESPACE/ocidoctor-scratch-<8 hex digits>, so that no other
+ * run (at the same time, or earlier and unable to clean up) has mounted
+ * anything into it.
+ */
 static char *scratch_name(const struct run_config *c)
 {
 	const char *slash;
+	char id[9];
 
 	if (c->scratch_repository)
 		return xstrdup(c->scratch_repository);
+	run_id(id);
 	slash = strrchr(c->repository, '/');
 	if (!slash)
-		return xstrdup("ocidoctor-scratch");
-	return xstrfmt("%.*s/ocidoctor-scratch", (int)(slash - c->repository), c->repository);
+		return xstrfmt("ocidoctor-scratch-%s", id);
+	return xstrfmt("%.*s/ocidoctor-scratch-%s", (int)(slash - c->repository), c->repository, id);
 }
 
 /* Notes a transport failure; returns 1 when the call got no answer. */
@@ -238,6 +256,28 @@ static void pick_blob(struct probe *p)
 	json_decref(root);
 }
 
+/*
+ * An upload answer that rules writes out: a 405 of a read-only registry
+ * (distribution's Allow without a write method, Quay's 405 naming the
+ * mode). A 401 or 403 never does, even when its message says read-only
+ * (Harbor's 403 DENIED): a refusal leaves the capability unknown.
+ */
+static int writes_ruled_out(const struct http_response *r)
+{
+	return r->status == 405 && upload_read_only(r);
+}
+
+/* The reason for a 401 or 403: who refused, and that it settles nothing. */
+static void set_refused(struct verdict *v, const struct http_response *r, const char *what)
+{
+	char code[64];
+	int has_code = oci_error_code(r->body.data, r->body.len, code, sizeof(code)) == 0;
+
+	verdict_set(v, CAP_UNKNOWN, "denied (%ld%s%s%s) %s: a refusal does not rule the capability out",
+		    r->status, has_code ? " " : "", has_code ? code : "",
+		    upload_read_only(r) ? ", naming a read-only mode" : "", what);
+}
+
 /* Judges the POST that opens the chunked-upload session; returns 1 when one is open. */
 static int judge_post(struct probe *p)
 {
@@ -255,17 +295,25 @@ static int judge_post(struct probe *p)
 	}
 	if (r->status == 202)
 		verdict_set(&p->caps[CAP_CHUNKED], CAP_UNKNOWN, "202 without a usable Location");
-	else if (upload_read_only(r))
+	else if (writes_ruled_out(r))
 		verdict_set(&p->caps[CAP_CHUNKED], CAP_UNSUPPORTED, "the registry is read-only (%ld)",
 			    r->status);
 	else if (r->status == 401 || r->status == 403)
-		verdict_set(&p->caps[CAP_CHUNKED], CAP_UNKNOWN, "denied (%ld): could not open an upload session", r->status);
+		set_refused(&p->caps[CAP_CHUNKED], r, "opening an upload session");
 	else
 		verdict_set(&p->caps[CAP_CHUNKED], CAP_UNKNOWN, "opening an upload session answered %ld", r->status);
 	return 0;
 }
 
 /* ---- wave 2 ------------------------------------------------------------ */
+
+/* Whether an answer's first error code is `code`. */
+static int error_is(const struct http_response *r, const char *code)
+{
+	char got[64];
+
+	return oci_error_code(r->body.data, r->body.len, got, sizeof(got)) == 0 && !strcmp(got, code);
+}
 
 static void judge_patch(struct probe *p)
 {
@@ -284,7 +332,7 @@ static void judge_patch(struct probe *p)
 		verdict_set(&p->caps[CAP_CHUNKED], CAP_UNKNOWN, "PATCH answered 416 (range not satisfiable)");
 	else if (r->status == 401 || r->status == 403)
 		verdict_set(&p->caps[CAP_CHUNKED], CAP_UNKNOWN, "PATCH denied (%ld)", r->status);
-	else if (r->status == 405 || r->status == 400 || r->status == 501)
+	else if (r->status == 405 || r->status == 501 || (r->status == 400 && error_is(r, "UNSUPPORTED")))
 		verdict_set(&p->caps[CAP_CHUNKED], CAP_UNSUPPORTED, "the upload session accepts no PATCH (%ld)", r->status);
 	else
 		verdict_set(&p->caps[CAP_CHUNKED], CAP_UNKNOWN, "PATCH answered %ld", r->status);
@@ -309,10 +357,10 @@ static void judge_mount(struct probe *p)
 		verdict_set(&p->caps[CAP_MOUNT], CAP_UNSUPPORTED,
 			    "202: the registry opened an upload session instead of mounting");
 		p->mount_session = location_of(&p->mount);
-	} else if (upload_read_only(r)) {
+	} else if (writes_ruled_out(r)) {
 		verdict_set(&p->caps[CAP_MOUNT], CAP_UNSUPPORTED, "the registry is read-only (%ld)", r->status);
 	} else if (r->status == 401 || r->status == 403) {
-		verdict_set(&p->caps[CAP_MOUNT], CAP_UNKNOWN, "denied (%ld)", r->status);
+		set_refused(&p->caps[CAP_MOUNT], r, "the mount");
 	} else {
 		verdict_set(&p->caps[CAP_MOUNT], CAP_UNKNOWN, "mount answered %ld", r->status);
 	}
@@ -402,14 +450,21 @@ static void wave3(struct probe *p)
 	}
 	if (p->session) {
 		cancel = (struct registry_call){ .method = "DELETE", .path = p->session,
-			.repository = p->scratch, .actions = REG_PULL | REG_PUSH };
+			.repository = p->scratch, .actions = REG_PULL | REG_PUSH, .cleanup = 1 };
 		calls[n++] = &cancel;
 	}
 	registry_call_many(p->ctx->registry, &p->ctx->result->evidence, calls, n);
 	if (p->mount.method)
 		judge_mount(p);
-	if (cancel.method && !success(cancel.resp.status))
-		leftover_add(p->ctx, "upload-session", p->scratch, p->session);
+	if (cancel.method && !success(cancel.resp.status)) {
+		char *why = cancel.resp.status
+			? xstrfmt("cancelling the chunked-upload session answered %ld", cancel.resp.status)
+			: xstrfmt("cancelling the chunked-upload session got no answer: %s",
+				  call_failure_text(&cancel));
+
+		leftover_add(p->ctx, "upload-session", p->scratch, p->session, why);
+		free(why);
+	}
 	registry_call_release(&cancel);
 	free(mount_path);
 }
@@ -428,18 +483,26 @@ static void wave4(struct probe *p)
 
 	if (p->mount_session) {
 		undo = (struct registry_call){ .method = "DELETE", .path = p->mount_session,
-			.repository = p->scratch, .actions = REG_PULL | REG_PUSH };
+			.repository = p->scratch, .actions = REG_PULL | REG_PUSH, .cleanup = 1 };
 	} else if (p->mount_digest && p->caps[CAP_DELETE].state == CAP_SUPPORTED) {
 		link = xstrfmt("/v2/%s/blobs/%s", p->scratch, p->mount_digest);
 		undo = (struct registry_call){ .method = "DELETE", .path = link,
-			.repository = p->scratch, .actions = REG_PULL | REG_PUSH | REG_DELETE };
+			.repository = p->scratch, .actions = REG_PULL | REG_PUSH | REG_DELETE,
+			.cleanup = 1 };
 	} else if (p->mount_digest) {
-		leftover_add(p->ctx, kind, p->scratch, ref);
+		leftover_add(p->ctx, kind, p->scratch, ref,
+			     "blob deletes are not shown to work, so the mounted link was not removed");
 	}
 	if (undo.method) {
 		registry_call(p->ctx->registry, &p->ctx->result->evidence, &undo);
-		if (!success(undo.resp.status))
-			leftover_add(p->ctx, kind, p->scratch, ref);
+		if (!success(undo.resp.status)) {
+			char *why = undo.resp.status
+				? xstrfmt("removing it answered %ld", undo.resp.status)
+				: xstrfmt("removing it got no answer: %s", call_failure_text(&undo));
+
+			leftover_add(p->ctx, kind, p->scratch, ref, why);
+			free(why);
+		}
 	}
 	registry_call_release(&undo);
 	free(link);
@@ -447,7 +510,7 @@ static void wave4(struct probe *p)
 
 /* ---- the result -------------------------------------------------------- */
 
-static void write_details(struct probe *p, int score)
+static void write_details(struct probe *p, int score, int probed)
 {
 	json_t *caps = json_object();
 	size_t i;
@@ -463,6 +526,7 @@ static void write_details(struct probe *p, int score)
 	}
 	detail_int(p->ctx, "score", score);
 	detail_int(p->ctx, "max", CAP_N);
+	detail_int(p->ctx, "probed", probed);
 	json_object_set_new(p->ctx->result->details, "capabilities", caps);
 	detail_str(p->ctx, "scratchRepository", p->scratch);
 	if (!json_object_get(p->ctx->result->details, "leftovers"))
@@ -483,32 +547,50 @@ static void note_leftovers(struct check_ctx *ctx)
 	ctx->result->message = msg;
 }
 
+/* "3/3 probed, 2 not probed (--no-writes)" when some were not probed, else "3/5". */
+static char *score_text(int score, int probed)
+{
+	if (probed < CAP_N)
+		return xstrfmt("%d/%d probed, %d not probed (--no-writes)", score, probed, CAP_N - probed);
+	return xstrfmt("%d/%d", score, CAP_N);
+}
+
+/*
+ * The status: a capability that was not probed counts neither for nor
+ * against the registry, so a read-only scan of a good registry passes.
+ */
 static void conclude(struct probe *p)
 {
 	struct buf missing;
-	int score = 0;
+	int score = 0, probed = 0;
+	char *of;
 	size_t i;
 
 	buf_init(&missing, BUF_TEXT_MAX);
 	for (i = 0; i < CAP_N; i++) {
+		if (p->caps[i].state == CAP_NOT_PROBED)
+			continue;
+		probed++;
 		if (p->caps[i].state == CAP_SUPPORTED)
 			score++;
 		else
 			buf_addf(&missing, "%s%s %s", missing.len ? ", " : "", capability_names[i],
 				 cap_state_name(p->caps[i].state));
 	}
-	write_details(p, score);
+	write_details(p, score, probed);
+	of = score_text(score, probed);
 	if (p->connection_error)
 		check_set(p->ctx, STATUS_FAIL, "connection", "a capability probe failed: %s",
 			  p->connection_text);
 	else if (p->caps[CAP_REFERRERS].state == CAP_UNSUPPORTED)
-		check_set(p->ctx, STATUS_WARN, "referrers", "%d/%d capabilities; the Referrers API is not supported (%s)",
-			  score, CAP_N, missing.data);
-	else if (score < CAP_N)
-		check_set(p->ctx, STATUS_INFO, "partial", "%d/%d capabilities (%s)", score, CAP_N, missing.data);
+		check_set(p->ctx, STATUS_WARN, "referrers", "%s capabilities; the Referrers API is not supported (%s)",
+			  of, missing.data);
+	else if (score < probed)
+		check_set(p->ctx, STATUS_INFO, "partial", "%s capabilities (%s)", of, missing.data);
 	else
-		check_set(p->ctx, STATUS_PASS, NULL, "%d/%d capabilities supported", score, CAP_N);
+		check_set(p->ctx, STATUS_PASS, NULL, "%s capabilities supported", of);
 	note_leftovers(p->ctx);
+	free(of);
 	buf_release(&missing);
 }
 
@@ -571,7 +653,7 @@ static void probe_registry(struct probe *p)
 		judge_post(p);
 	} else {
 		for (i = CAP_CHUNKED; i <= CAP_DELETE; i++)
-			verdict_set(&p->caps[i], CAP_UNKNOWN, NO_WRITES);
+			verdict_set(&p->caps[i], CAP_NOT_PROBED, NO_WRITES);
 	}
 	wave2(p);
 	if (writes && !p->blob)
@@ -588,7 +670,7 @@ static void run(struct check_ctx *ctx)
 	struct probe p = { .ctx = ctx, .repo = ctx->config->repository };
 
 	if (!ctx->facts->reachable) {
-		check_set(ctx, STATUS_SKIP, "unreachable", "not checked: the registry is not reachable");
+		check_unreachable(ctx);
 		return;
 	}
 	p.scratch = scratch_name(ctx->config);

@@ -138,6 +138,14 @@ void detail_str(struct check_ctx *ctx, const char *key, const char *value);
 void detail_int(struct check_ctx *ctx, const char *key, long long value);
 void detail_bool(struct check_ctx *ctx, const char *key, int value);
 
+/*
+ * For a check that was asked for but cannot run because the registry
+ * check found no registry (no connection, or no registry API): fails with
+ * cause "unreachable" and the registry check's finding. A gate must not
+ * pass on a registry that is down.
+ */
+void check_unreachable(struct check_ctx *ctx);
+
 /* Describes a call that got no usable answer: transport errors, token failures. */
 const char *call_failure_text(const struct registry_call *call);
 
@@ -149,9 +157,12 @@ const char *call_failure_text(const struct registry_call *call);
 int upload_read_only(const struct http_response *r);
 /* Cancels an upload session (DELETE on its URL); returns the status, 0 for none. */
 long upload_cancel(struct check_ctx *ctx, const char *repository, const char *url);
-/* Lists something the run could not clean up in details.leftovers. */
+/*
+ * Lists something the run could not clean up in details.leftovers, with
+ * why and the command that removes it by hand.
+ */
 void leftover_add(struct check_ctx *ctx, const char *kind, const char *repository,
-		  const char *what);
+		  const char *what, const char *why);
 
 /* The media types a manifest request should accept. */
 struct curl_slist *manifest_accept_headers(void);

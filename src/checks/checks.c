@@ -115,6 +115,14 @@ void detail_bool(struct check_ctx *ctx, const char *key, int value)
 	json_object_set_new(ctx->result->details, key, json_boolean(value));
 }
 
+void check_unreachable(struct check_ctx *ctx)
+{
+	const struct check_result *reg = run_wait(ctx->run, &check_registry);
+
+	check_set(ctx, STATUS_FAIL, "unreachable", "cannot check: there is no registry to talk to (%s)",
+		  reg->message && reg->message[0] ? reg->message : "the registry check failed");
+}
+
 const char *call_failure_text(const struct registry_call *call)
 {
 	if (call->error_text)
@@ -162,7 +170,7 @@ long upload_cancel(struct check_ctx *ctx, const char *repository, const char *ur
 {
 	struct registry_call call = {
 		.method = "DELETE", .path = url, .repository = repository,
-		.actions = REG_PULL | REG_PUSH,
+		.actions = REG_PULL | REG_PUSH, .cleanup = 1,
 	};
 	long status;
 
@@ -172,15 +180,36 @@ long upload_cancel(struct check_ctx *ctx, const char *repository, const char *ur
 	return status;
 }
 
+/* The command that removes a leftover by hand. */
+static char *leftover_command(struct check_ctx *ctx, const char *kind, const char *repository,
+			      const char *ref)
+{
+	const char *base = registry_url(ctx->registry)->base;
+
+	if (!strcmp(kind, "upload-session"))
+		return xstrfmt("curl -X DELETE '%s%s'", strncmp(ref, "http", 4) ? base : "", ref);
+	return xstrfmt("curl -X DELETE '%s/v2/%s/blobs/%s' (with deletes enabled), or run the registry's garbage collection",
+		       base, repository, ref);
+}
+
 void leftover_add(struct check_ctx *ctx, const char *kind, const char *repository,
-		  const char *what)
+		  const char *what, const char *why)
 {
 	json_t *list = json_object_get(ctx->result->details, "leftovers");
+	char *command = leftover_command(ctx, kind, repository, what);
+	char *clean_ref = xstrdup(what), *clean_why = xstrdup(why), *clean_cmd = command;
 
+	text_sanitize(clean_ref);
+	text_sanitize(clean_why);
+	text_sanitize(clean_cmd);
 	if (!list) {
 		list = json_array();
 		json_object_set_new(ctx->result->details, "leftovers", list);
 	}
-	json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "kind", kind,
-					      "repository", repository, "ref", what));
+	json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, s:s}", "kind", kind,
+					      "repository", repository, "ref", clean_ref,
+					      "why", clean_why, "command", clean_cmd));
+	free(clean_ref);
+	free(clean_why);
+	free(command);
 }

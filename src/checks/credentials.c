@@ -85,8 +85,7 @@ static void run(struct check_ctx *ctx)
 	detail_str(ctx, "origin", creds->origin);
 	detail_bool(ctx, "identityToken", creds->identity_token != NULL);
 	if (!ctx->facts->reachable || !ping) {
-		check_set(ctx, STATUS_SKIP, "unreachable",
-			  "not checked: the registry is not reachable");
+		check_unreachable(ctx);
 		return;
 	}
 	h = http_header_get(ping, "WWW-Authenticate");

@@ -10,6 +10,7 @@
  * with later checks.
  */
 #include "checks/check.h"
+#include "checks/verdict.h"
 #include "util/xalloc.h"
 
 #include <openssl/evp.h>
@@ -39,10 +40,16 @@ static char *manifest_path(struct check_ctx *ctx, const char *ref)
 	return xstrfmt("/v2/%s/manifests/%s", ctx->config->repository, ref);
 }
 
-/* GETs the manifest by ref and hashes it; returns the status, *digest the sha256 or NULL. */
+/*
+ * GETs the manifest by ref, checks that the answer is a manifest and
+ * hashes it; returns the status, *digest the sha256 or NULL. When the 200
+ * is not a manifest (a sign-in page, not JSON, no manifest media type),
+ * *not_manifest says what it is and *digest stays NULL.
+ */
 static long get_and_hash(struct check_ctx *ctx, struct curl_slist *accept, const char *ref,
-			 char **digest)
+			 char **digest, const char **not_manifest)
 {
+	char type[128];
 	char *path = manifest_path(ctx, ref);
 	struct registry_call call = {
 		.method = "GET", .path = path, .repository = ctx->config->repository,
@@ -52,10 +59,23 @@ static long get_and_hash(struct check_ctx *ctx, struct curl_slist *accept, const
 
 	registry_call(ctx->registry, &ctx->result->evidence, &call);
 	status = call.resp.failure == HTTP_OK ? call.resp.status : 0;
-	*digest = status == 200 ? sha256_digest(&call.resp.body) : NULL;
+	*digest = NULL;
+	*not_manifest = NULL;
+	http_content_type(&call.resp, type, sizeof(type));
+	if (status == 200 && manifest_body_valid(type, call.resp.body.data, call.resp.body.len,
+						 not_manifest) == 0)
+		*digest = sha256_digest(&call.resp.body);
 	registry_call_release(&call);
 	free(path);
 	return status;
+}
+
+/* The test image's "manifest" is not one: nothing was pulled. */
+static void not_a_manifest(struct check_ctx *ctx, const char *what)
+{
+	check_set(ctx, STATUS_FAIL, "not-manifest",
+		  "the registry answered the manifest of %s:%s with %s: nothing was pulled",
+		  ctx->config->repository, ctx->config->tag, what);
 }
 
 /*
@@ -66,6 +86,7 @@ static long get_and_hash(struct check_ctx *ctx, struct curl_slist *accept, const
  */
 static int verify_digest(struct check_ctx *ctx, struct curl_slist *accept, const char *digest)
 {
+	const char *not_manifest = NULL;
 	char *got = NULL;
 	long status;
 	int ret = 0;
@@ -74,8 +95,11 @@ static int verify_digest(struct check_ctx *ctx, struct curl_slist *accept, const
 		detail_bool(ctx, "digestVerified", 0);
 		return 0;
 	}
-	status = get_and_hash(ctx, accept, digest, &got);
-	if (status != 200) {
+	status = get_and_hash(ctx, accept, digest, &got, &not_manifest);
+	if (not_manifest) {
+		not_a_manifest(ctx, not_manifest);
+		ret = -1;
+	} else if (status != 200) {
 		check_set(ctx, STATUS_FAIL, "digest",
 			  "the manifest of %s:%s cannot be fetched by its digest %s (%ld)",
 			  ctx->config->repository, ctx->config->tag, digest, status);
@@ -100,6 +124,12 @@ static void found(struct check_ctx *ctx, const struct registry_call *call,
 
 	http_content_type(&call->resp, type, sizeof(type));
 	detail_str(ctx, "mediaType", type[0] ? type : NULL);
+	if (type[0] && !manifest_type(type) && strcmp(type, "application/json")) {
+		not_a_manifest(ctx, body_is_html(type, "", 0)
+			       ? "an HTML page (a portal or sign-in page?), not a manifest"
+			       : "a Content-Type that is no manifest or index media type");
+		return;
+	}
 	if (header && digest_valid(header, NULL) == 0 &&
 	    (!strncmp(header, "sha256:", 7) || !strncmp(header, "sha512:", 7))) {
 		digest = xstrdup(header);
@@ -108,8 +138,14 @@ static void found(struct check_ctx *ctx, const struct registry_call *call,
 			return;
 		}
 	} else {
+		const char *not_manifest = NULL;
+
 		detail_str(ctx, "digestHeader", header ? "invalid" : "missing");
-		get_and_hash(ctx, accept, ctx->config->tag, &digest);
+		get_and_hash(ctx, accept, ctx->config->tag, &digest, &not_manifest);
+		if (not_manifest) {
+			not_a_manifest(ctx, not_manifest);
+			return;
+		}
 	}
 	if (!digest) {
 		check_set(ctx, STATUS_FAIL, "digest",
@@ -165,7 +201,7 @@ static void run(struct check_ctx *ctx)
 
 	detail_str(ctx, "reference", ctx->config->tag);
 	if (!ctx->facts->reachable) {
-		check_set(ctx, STATUS_SKIP, "unreachable", "not checked: the registry is not reachable");
+		check_unreachable(ctx);
 		goto done;
 	}
 	check_call(ctx, &call);
@@ -185,5 +221,5 @@ const struct check check_pull = {
 	.deps = (const struct check *const[]){ &check_registry, NULL },
 	.summary = "HEAD of the test image's manifest answers 200 with a valid digest",
 	.run = run,
-	.causes = (const char *const[]){ "denied", "missing", "digest", "error", "status", "unreachable", NULL },
+	.causes = (const char *const[]){ "denied", "missing", "digest", "not-manifest", "error", "status", "unreachable", NULL },
 };

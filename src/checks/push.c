@@ -39,7 +39,11 @@ static void opened(struct check_ctx *ctx, const struct registry_call *call)
 		check_set(ctx, STATUS_PASS, NULL,
 			  "push to %s allowed: an upload session was opened and cancelled", repo);
 	} else {
-		leftover_add(ctx, "upload-session", repo, url);
+		char *why = status ? xstrfmt("cancelling the upload session answered %ld", status)
+				   : xstrdup("cancelling the upload session got no answer, even in the clean-up's grace period");
+
+		leftover_add(ctx, "upload-session", repo, url, why);
+		free(why);
 		check_set(ctx, STATUS_PASS, NULL,
 			  "push to %s allowed, but cancelling the upload session answered %ld; the registry will expire it",
 			  repo, status);
@@ -94,7 +98,7 @@ static void run(struct check_ctx *ctx)
 		goto done;
 	}
 	if (!ctx->facts->reachable) {
-		check_set(ctx, STATUS_SKIP, "unreachable", "not checked: the registry is not reachable");
+		check_unreachable(ctx);
 		goto done;
 	}
 	check_call(ctx, &call);

@@ -23,14 +23,21 @@
 
 static const char *const tags[] = { "registry", "oci", "referrers", "compatibility", "oci-1.1", NULL };
 
+/* details.clients: what each client would do with this answer, as {list, attach, why}. */
 static void add_clients(struct check_ctx *ctx, const struct referrers_verdict *rv)
 {
 	json_t *clients = json_object();
 	size_t i;
 
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < CLIENT_COUNT; i++) {
+		const struct client_prediction *p = &rv->clients[i];
+		char *why = xstrfmt("list: %s; attach: %s", p->list_why, p->attach_why);
+
 		json_object_set_new(clients, referrers_clients[i],
-				    json_string(rv->client_api[i] ? "api" : "tag-fallback"));
+				    json_pack("{s:s, s:s, s:s}", "list", client_list_name(p->list),
+					      "attach", client_attach_name(p->attach), "why", why));
+		free(why);
+	}
 	json_object_set_new(ctx->result->details, "clients", clients);
 }
 
@@ -92,15 +99,31 @@ static const char *no_digest_reason(struct check_ctx *ctx)
 	return "the test image's digest is unknown";
 }
 
+/*
+ * The verdict as a status. What the clients will do wrong is appended to
+ * the message (details.consequences) and makes a supported API a warning;
+ * an answer that leaves the API unknown stays info.
+ */
 static void conclude(struct check_ctx *ctx, const struct referrers_verdict *rv, int probed)
 {
 	char *how = probed ? xstrfmt(" (probed with a digest that cannot exist: %s)",
 				     no_digest_reason(ctx)) : xstrdup("");
+	struct buf cons;
+	int n;
 
-	if (rv->v.state == CAP_SUPPORTED && !rv->wrong_type)
+	buf_init(&cons, BUF_TEXT_MAX);
+	n = referrers_consequences(rv->clients, &cons);
+	if (rv->v.state == CAP_SUPPORTED && !rv->wrong_type && n)
+		check_set(ctx, STATUS_WARN, "clients", "Referrers API supported (%s), but the clients disagree%s",
+			  rv->v.reason, how);
+	else if (rv->v.state == CAP_SUPPORTED && !rv->wrong_type)
 		check_set(ctx, STATUS_PASS, NULL, "Referrers API supported: %s%s", rv->v.reason, how);
 	else if (rv->v.state == CAP_SUPPORTED)
 		check_set(ctx, STATUS_WARN, "content-type", "Referrers API works, but %s", rv->v.reason);
+	else if (rv->v.state == CAP_UNSUPPORTED && rv->false_200)
+		check_set(ctx, STATUS_WARN, "false-200",
+			  "Referrers API not supported (%s): a 200 that is not an index misleads clients%s",
+			  rv->v.reason, how);
 	else if (rv->v.state == CAP_UNSUPPORTED)
 		check_set(ctx, STATUS_WARN, "unsupported",
 			  "Referrers API not supported (%s); clients fall back to the tag schema (sha256-<hex> tags)%s",
@@ -112,6 +135,14 @@ static void conclude(struct check_ctx *ctx, const struct referrers_verdict *rv, 
 	else
 		check_set(ctx, STATUS_INFO, "unknown", "cannot verify the Referrers API: %s",
 			  rv->v.reason);
+	if (n) {
+		char *msg = xstrfmt("%s; %s", ctx->result->message, cons.data);
+
+		free(ctx->result->message);
+		ctx->result->message = msg;
+		detail_str(ctx, "consequences", cons.data);
+	}
+	buf_release(&cons);
 	free(how);
 }
 
@@ -150,6 +181,7 @@ static void judge(struct check_ctx *ctx, const struct registry_call *call,
 	a.body = call->resp.body.data;
 	a.len = call->resp.body.len;
 	a.redirected = call->redirects > 0;
+	a.repo_known = !probed;
 	referrers_judge(&a, &rv);
 	if (probed && rv.v.state == CAP_UNSUPPORTED && inconclusive_probe(&a)) {
 		char *was = xstrdup(rv.v.reason);
@@ -191,7 +223,7 @@ static void run(struct check_ctx *ctx)
 	if (!ctx->facts->reachable) {
 		detail_str(ctx, "state", "unknown");
 		detail_str(ctx, "reason", "the registry is not reachable");
-		check_set(ctx, STATUS_SKIP, "unreachable", "not checked: the registry is not reachable");
+		check_unreachable(ctx);
 		goto done;
 	}
 	if (!probed)
@@ -226,5 +258,5 @@ const struct check check_referrers = {
 	.deps = (const struct check *const[]){ &check_pull, NULL },
 	.summary = "GET /v2/NAME/referrers/DIGEST answers with a valid OCI image index (200, or 404 with an index)",
 	.run = run,
-	.causes = (const char *const[]){ "unsupported", "content-type", "missing", "unknown", "connection", "unreachable", NULL },
+	.causes = (const char *const[]){ "unsupported", "content-type", "false-200", "clients", "missing", "unknown", "connection", "unreachable", NULL },
 };

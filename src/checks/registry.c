@@ -10,8 +10,10 @@
  * no other check repeats the request.
  */
 #include "checks/check.h"
+#include "checks/verdict.h"
 #include "util/xalloc.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <openssl/x509.h>
 #include <stdlib.h>
@@ -107,6 +109,53 @@ static int plain_realm_behind_tls(const char *url, const struct challenge *c)
 	       !strncasecmp(c->realm, "http:", 5);
 }
 
+/* The <title> of an HTML page, cleaned and cut to 80 characters; newly allocated, or NULL. */
+static char *page_title(const struct buf *body)
+{
+	char head[4096], low[4096];
+	size_t i, n = body->len < sizeof(head) - 1 ? body->len : sizeof(head) - 1;
+	char *start, *end, *title;
+
+	memcpy(head, body->data ? body->data : "", n);
+	head[n] = '\0';
+	for (i = 0; i <= n; i++)
+		low[i] = (char)tolower((unsigned char)head[i]);
+	start = strstr(low, "<title>");
+	end = start ? strstr(start + 7, "</title>") : NULL;
+	if (!end)
+		return NULL;
+	start += 7;
+	if (end - start > 80)
+		end = start + 80;
+	title = xstrfmt("%.*s", (int)(end - start), head + (start - low));
+	text_sanitize(title);
+	return title;
+}
+
+/*
+ * A 200 that is a web page and not a registry: HTML (by Content-Type or
+ * body) and no Docker-Distribution-API-Version header, as a portal or a
+ * sign-in page in front of the registry answers /v2/.
+ */
+static int web_page(struct check_ctx *ctx, const struct http_response *r)
+{
+	char type[128];
+	char *title;
+
+	if (api_version(r))
+		return 0;
+	http_content_type(r, type, sizeof(type));
+	if (!body_is_html(type, r->body.data ? r->body.data : "", r->body.len))
+		return 0;
+	title = page_title(&r->body);
+	check_set(ctx, STATUS_FAIL, "not-registry",
+		  "GET /v2/ answered 200 with an HTML page%s%s%s (%s) and no Docker-Distribution-API-Version header: a web page (a portal or sign-in page) answered, not a registry API",
+		  title ? " titled '" : "", title ? title : "", title ? "'" : "",
+		  type[0] ? type : "no Content-Type");
+	free(title);
+	return 1;
+}
+
 static void judge(struct check_ctx *ctx, const struct registry_call *call)
 {
 	const struct http_response *r = &call->resp;
@@ -114,7 +163,9 @@ static void judge(struct check_ctx *ctx, const struct registry_call *call)
 	const char *insecure = ctx->config->insecure ? " (TLS verification skipped: --insecure)" : "";
 	struct challenge c;
 
-	if (r->status == 200) {
+	if (r->status == 200 && web_page(ctx, r)) {
+		return;
+	} else if (r->status == 200) {
 		check_set(ctx, STATUS_PASS, NULL, "registry API reachable, anonymous access allowed%s",
 			  insecure);
 	} else if (r->status == 401 && h && challenge_parse(&c, h) == 0) {

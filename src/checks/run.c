@@ -197,6 +197,7 @@ void run_release(struct run *run)
 enum check_status run_worst(const struct run *run, int counts[STATUS_COUNT])
 {
 	enum check_status worst = STATUS_PASS;
+	int ran = 0, skipped = 0;
 	size_t i;
 
 	if (counts)
@@ -208,8 +209,14 @@ enum check_status run_worst(const struct run *run, int counts[STATUS_COUNT])
 			continue;
 		if (counts)
 			counts[res->status]++;
+		if (res->status == STATUS_SKIP) {
+			skipped++;
+			continue;
+		}
+		ran++;
 		if (res->status > worst)
 			worst = res->status;
 	}
-	return worst;
+	/* a skip (no credentials to check, --no-writes) says nothing against the registry */
+	return !ran && skipped ? STATUS_SKIP : worst;
 }

@@ -46,7 +46,12 @@ void run_release(struct run *run);
 /* Waits until check c has finished and returns its result. */
 const struct check_result *run_wait(struct run *run, const struct check *c);
 
-/* The worst status over the selected results. */
+/*
+ * The worst status over the selected results that ran: a skipped check
+ * (no credentials to verify, no writes allowed) does not count, so a run
+ * that passes everything else passes. Only a run whose every result was
+ * skipped is skip.
+ */
 enum check_status run_worst(const struct run *run, int counts[STATUS_COUNT]);
 
 #endif

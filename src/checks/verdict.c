@@ -12,7 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
-const char *const referrers_clients[3] = { "oras", "go-containerregistry", "regclient" };
+const char *const referrers_clients[CLIENT_COUNT] = { "oras", "go-containerregistry", "regclient" };
 
 const char *cap_state_name(enum cap_state s)
 {
@@ -21,6 +21,8 @@ const char *cap_state_name(enum cap_state s)
 		return "supported";
 	case CAP_UNSUPPORTED:
 		return "unsupported";
+	case CAP_NOT_PROBED:
+		return "not-probed";
 	default:
 		return "unknown";
 	}
@@ -101,6 +103,66 @@ int oci_index_valid(const char *body, size_t len, long *count, const char **why)
 	return ret;
 }
 
+static const char *const manifest_types[] = {
+	"application/vnd.oci.image.manifest.v1+json",
+	OCI_INDEX_TYPE,
+	"application/vnd.docker.distribution.manifest.v2+json",
+	"application/vnd.docker.distribution.manifest.list.v2+json",
+	"application/vnd.docker.distribution.manifest.v1+json",
+	"application/vnd.docker.distribution.manifest.v1+prettyjws",
+	NULL
+};
+
+int manifest_type(const char *media_type)
+{
+	size_t i;
+
+	for (i = 0; media_type && manifest_types[i]; i++)
+		if (!strcmp(media_type, manifest_types[i]))
+			return 1;
+	return 0;
+}
+
+/* A manifest without a usable media type, known by its shape (schema 2 or 1). */
+static int manifest_shape(json_t *root)
+{
+	json_int_t v = json_integer_value(json_object_get(root, "schemaVersion"));
+
+	if (v == 2)
+		return json_is_object(json_object_get(root, "config")) ||
+		       json_is_array(json_object_get(root, "manifests"));
+	return v == 1 && json_is_array(json_object_get(root, "fsLayers"));
+}
+
+int manifest_body_valid(const char *content_type, const char *body, size_t len,
+			const char **why)
+{
+	json_t *root;
+	const char *mt;
+	int ok;
+
+	if (body_is_html(content_type, body ? body : "", body ? len : 0)) {
+		*why = "an HTML page (a portal or sign-in page?), not a manifest";
+		return -1;
+	}
+	root = body && len ? json_loadb(body, len, 0, NULL) : NULL;
+	if (!json_is_object(root)) {
+		json_decref(root);
+		*why = "not JSON, so not a manifest";
+		return -1;
+	}
+	mt = json_string_value(json_object_get(root, "mediaType"));
+	ok = manifest_type(content_type) || manifest_type(mt) ||
+	     ((!content_type || !content_type[0] || !strcmp(content_type, "application/json")) &&
+	      !mt && manifest_shape(root));
+	json_decref(root);
+	if (!ok) {
+		*why = "JSON without a manifest or index media type";
+		return -1;
+	}
+	return 0;
+}
+
 int body_is_html(const char *content_type, const char *body, size_t len)
 {
 	size_t i = 0;
@@ -112,15 +174,249 @@ int body_is_html(const char *content_type, const char *body, size_t len)
 	return len - i >= 5 && (!strncasecmp(body + i, "<!doc", 5) || !strncasecmp(body + i, "<html", 5));
 }
 
-static void set_clients(struct referrers_verdict *out, long status)
-{
-	int ok200 = status == 200;
+/* ---- the clients' models ------------------------------------------------ */
 
-	/* oras-go and go-containerregistry: 200 and the index Content-Type. */
-	out->client_api[0] = ok200 && out->index_ok && !out->wrong_type;
-	out->client_api[1] = ok200 && out->index_ok && !out->wrong_type;
-	/* regclient: 200 with a valid index, whatever the Content-Type. */
-	out->client_api[2] = ok200 && out->index_ok;
+const char *client_list_name(enum client_list l)
+{
+	return l == CLIENT_LIST_API ? "api" : l == CLIENT_LIST_ERROR ? "error" : "tag-fallback";
+}
+
+const char *client_attach_name(enum client_attach a)
+{
+	return a == CLIENT_ATTACH_API ? "api" : a == CLIENT_ATTACH_TAG ? "tag-fallback" : "unknown";
+}
+
+/* What the clients' rules look at, worked out once from an answer. */
+struct answer_facts {
+	long status;
+	int index_type;     /* Content-Type is the OCI index type */
+	int decodes;        /* the body decodes as an index would in Go: a JSON object */
+	int name_unknown;   /* a NAME_UNKNOWN error body */
+	enum push_subject push;
+};
+
+static void answer_facts(const struct referrers_answer *a, struct answer_facts *f)
+{
+	json_t *root = a->body && a->len ? json_loadb(a->body, a->len, 0, NULL) : NULL;
+	char code[64];
+
+	f->status = a->status;
+	f->index_type = a->content_type && !strcmp(a->content_type, OCI_INDEX_TYPE);
+	f->decodes = json_is_object(root);
+	f->name_unknown = oci_error_code(a->body, a->len, code, sizeof(code)) == 0 &&
+			  !strcmp(code, "NAME_UNKNOWN");
+	f->push = a->push;
+	json_decref(root);
+}
+
+/* One row of a client's table: the first row whose test holds decides. */
+struct list_rule {
+	int (*when)(const struct answer_facts *f);
+	enum client_list list;
+	const char *why;
+};
+
+struct attach_rule {
+	int (*when)(const struct answer_facts *f);
+	enum client_attach attach;
+	const char *why;
+};
+
+static int is_404_name_unknown(const struct answer_facts *f) { return f->status == 404 && f->name_unknown; }
+static int is_404(const struct answer_facts *f) { return f->status == 404; }
+static int is_not_200(const struct answer_facts *f) { return f->status != 200; }
+static int not_index_type(const struct answer_facts *f) { return !f->index_type; }
+static int not_decoded(const struct answer_facts *f) { return !f->decodes; }
+static int index_type_undecoded(const struct answer_facts *f)
+{
+	return f->status == 200 && f->index_type && !f->decodes;
+}
+static int index_type_200(const struct answer_facts *f) { return f->status == 200 && f->index_type; }
+static int ggcr_rejects(const struct answer_facts *f)
+{
+	return f->status != 200 && f->status != 404 && f->status != 400 && f->status != 406;
+}
+static int is_200(const struct answer_facts *f) { return f->status == 200; }
+static int is_404_or_400(const struct answer_facts *f) { return f->status == 404 || f->status == 400; }
+static int no_push(const struct answer_facts *f) { return f->push == PUSH_NOT_MADE; }
+static int subject_sent(const struct answer_facts *f)
+{
+	return f->push == PUSH_SUBJECT_MATCHES || f->push == PUSH_SUBJECT_OTHER;
+}
+static int subject_matches(const struct answer_facts *f) { return f->push == PUSH_SUBJECT_MATCHES; }
+static int always(const struct answer_facts *f) { (void)f; return 1; }
+
+static enum client_list apply_list(const struct list_rule *rules, const struct answer_facts *f,
+				   const char **why)
+{
+	for (; !rules->when(f); rules++)
+		;
+	*why = rules->why;
+	return rules->list;
+}
+
+static enum client_attach apply_attach(const struct attach_rule *rules,
+				       const struct answer_facts *f, const char **why)
+{
+	for (; !rules->when(f); rules++)
+		;
+	*why = rules->why;
+	return rules->attach;
+}
+
+static const char ATTACH_NEEDS_PUSH[] =
+	"decided from the OCI-Subject header of a manifest push, which this check does not make";
+
+/*
+ * oras-go v2 (oras, notation), registry/remote/repository.go:
+ * referrersPageByAPI takes 200 only; a 404 NAME_UNKNOWN is returned as
+ * "repository not found", any other 404 is ErrUnsupported (fall back to
+ * the tag), any other status an error; a Content-Type that is not the
+ * index type is ErrUnsupported, and a body that does not decode is an
+ * error. Attaching (pushWithIndexing) uses the API only when the
+ * manifest push answered with a non-empty OCI-Subject, and otherwise
+ * writes the sha256-<hex> tag without asking the API.
+ */
+static const struct list_rule oras_list[] = {
+	{ is_404_name_unknown, CLIENT_LIST_ERROR, "404 NAME_UNKNOWN: oras-go stops with \"repository not found\"" },
+	{ is_404, CLIENT_LIST_TAG, "404: oras-go records the API as unsupported and reads the tag" },
+	{ is_not_200, CLIENT_LIST_ERROR, "oras-go treats any status but 200 or 404 as an error" },
+	{ not_index_type, CLIENT_LIST_TAG, "200 without the index Content-Type: oras-go reads the tag" },
+	{ not_decoded, CLIENT_LIST_ERROR, "the body does not decode as an index under the index Content-Type: oras-go fails" },
+	{ always, CLIENT_LIST_API, "200 with the index Content-Type" },
+};
+static const struct attach_rule oras_attach[] = {
+	{ no_push, CLIENT_ATTACH_UNKNOWN, ATTACH_NEEDS_PUSH },
+	{ subject_sent, CLIENT_ATTACH_API, "the push answered with OCI-Subject" },
+	{ always, CLIENT_ATTACH_TAG, "the push answered without OCI-Subject: oras writes the sha256-<hex> tag" },
+};
+
+void client_oras(const struct referrers_answer *a, struct client_prediction *out)
+{
+	struct answer_facts f;
+
+	answer_facts(a, &f);
+	out->list = apply_list(oras_list, &f, &out->list_why);
+	out->attach = apply_attach(oras_attach, &f, &out->attach_why);
+}
+
+/*
+ * go-containerregistry (crane's library, cosign), pkg/v1/remote:
+ * referrers.go accepts 200, 404, 400 and 406 (any other status is an
+ * error), uses the body only on 200 with the index Content-Type (a body
+ * that does not parse is then an error) and reads the fallback tag
+ * otherwise. write.go, after pushing a manifest with a subject, GETs
+ * /referrers/<subject> and takes any 200 as "the API exists, push no
+ * tag"; 404 and 400 make it update the tag, anything else fails the push.
+ */
+static const struct list_rule ggcr_list[] = {
+	{ ggcr_rejects, CLIENT_LIST_ERROR, "remote.Referrers accepts only 200, 404, 400 or 406" },
+	{ index_type_undecoded, CLIENT_LIST_ERROR, "the body does not parse as an index under the index Content-Type: remote.Referrers fails" },
+	{ index_type_200, CLIENT_LIST_API, "200 with the index Content-Type" },
+	{ always, CLIENT_LIST_TAG, "not a 200 with the index Content-Type: remote.Referrers reads the tag" },
+};
+static const struct attach_rule ggcr_attach[] = {
+	{ is_200, CLIENT_ATTACH_API, "remote.Write takes any 200 from the referrers endpoint as the API and pushes no tag" },
+	{ is_404_or_400, CLIENT_ATTACH_TAG, "remote.Write updates the sha256-<hex> tag after a 404 or 400" },
+	{ always, CLIENT_ATTACH_UNKNOWN, "remote.Write stops with an error on this status, or succeeds only with other credentials" },
+};
+
+void client_ggcr(const struct referrers_answer *a, struct client_prediction *out)
+{
+	struct answer_facts f;
+
+	answer_facts(a, &f);
+	out->list = apply_list(ggcr_list, &f, &out->list_why);
+	out->attach = apply_attach(ggcr_attach, &f, &out->attach_why);
+}
+
+/*
+ * regclient (regctl), scheme/reg/referrer.go: any failure of the API
+ * (a status other than 200, a media type from Content-Type that is not
+ * the index type, a body that does not parse) records the API as
+ * unsupported and reads the tag instead; listing never fails on the
+ * answer itself. manifest.go: after a push with a subject it updates the
+ * tag unless OCI-Subject equals the subject's digest.
+ */
+static const struct list_rule regclient_list[] = {
+	{ is_not_200, CLIENT_LIST_TAG, "not 200: regclient reads the tag" },
+	{ not_index_type, CLIENT_LIST_TAG, "regclient takes the media type from Content-Type, which is not the index type, and reads the tag" },
+	{ not_decoded, CLIENT_LIST_TAG, "the body does not parse as an index: regclient reads the tag" },
+	{ always, CLIENT_LIST_API, "200 with an index under the index Content-Type" },
+};
+static const struct attach_rule regclient_attach[] = {
+	{ no_push, CLIENT_ATTACH_UNKNOWN, ATTACH_NEEDS_PUSH },
+	{ subject_matches, CLIENT_ATTACH_API, "the push answered with OCI-Subject equal to the subject" },
+	{ always, CLIENT_ATTACH_TAG, "the push's OCI-Subject is missing or names another digest: regclient writes the tag" },
+};
+
+void client_regclient(const struct referrers_answer *a, struct client_prediction *out)
+{
+	struct answer_facts f;
+
+	answer_facts(a, &f);
+	out->list = apply_list(regclient_list, &f, &out->list_why);
+	out->attach = apply_attach(regclient_attach, &f, &out->attach_why);
+}
+
+/* How a report names what each client does, for consequences. */
+static const struct {
+	const char *attacher;   /* who attaches, and what */
+	const char *lister;     /* the command that lists */
+	const char *own;        /* that listing, from the attacher's side */
+} client_words[CLIENT_COUNT] = {
+	[CLIENT_ORAS] = { "artifacts attached by oras (and notation signatures)", "oras discover", "oras discover" },
+	[CLIENT_GGCR] = { "signatures attached by cosign", "cosign's listing (go-containerregistry)", "cosign's own listing" },
+	[CLIENT_REGCLIENT] = { "artifacts attached by regctl", "regctl artifact list", "regctl artifact list" },
+};
+
+static void clause(struct buf *out, int *n, const char *a, const char *verb, const char *b)
+{
+	if ((*n)++)
+		buf_adds(out, "; ");
+	buf_addf(out, "%s%s%s", a, verb, b);
+}
+
+static void list_names(struct buf *out, const struct client_prediction p[CLIENT_COUNT],
+		       enum client_list which, const char *lead)
+{
+	const char *sep = lead;
+	size_t i;
+
+	for (i = 0; i < CLIENT_COUNT; i++)
+		if (p[i].list == which) {
+			buf_addf(out, "%s%s", sep, referrers_clients[i]);
+			sep = ", ";
+		}
+}
+
+int referrers_consequences(const struct client_prediction p[CLIENT_COUNT], struct buf *out)
+{
+	int n = 0, api = 0, tag = 0;
+	size_t i;
+
+	for (i = 0; i < CLIENT_COUNT; i++) {
+		if (p[i].list == CLIENT_LIST_ERROR)
+			clause(out, &n, client_words[i].lister, " fails outright", "");
+		else if (p[i].attach == CLIENT_ATTACH_API && p[i].list == CLIENT_LIST_TAG)
+			clause(out, &n, client_words[i].attacher, " will not be found by ",
+			       client_words[i].own);
+		else if (p[i].attach == CLIENT_ATTACH_TAG && p[i].list == CLIENT_LIST_API)
+			clause(out, &n, client_words[i].lister,
+			       " reads the API, but attaching leaves a sha256-<hex> tag", "");
+		api += p[i].list == CLIENT_LIST_API;
+		tag += p[i].list == CLIENT_LIST_TAG;
+	}
+	if (api && tag) {
+		if (n++)
+			buf_adds(out, "; ");
+		buf_adds(out, "the clients list from different places (");
+		list_names(out, p, CLIENT_LIST_API, "through the API: ");
+		buf_adds(out, "; ");
+		list_names(out, p, CLIENT_LIST_TAG, "through the tag: ");
+		buf_adds(out, "), so what one attaches another may not find");
+	}
+	return n;
 }
 
 static void judge_404(const struct referrers_answer *a, struct referrers_verdict *out)
@@ -132,7 +428,10 @@ static void judge_404(const struct referrers_answer *a, struct referrers_verdict
 		return;
 	}
 	if (oci_error_code(a->body, a->len, code, sizeof(code)) == 0) {
-		if (!strcmp(code, "NAME_UNKNOWN"))
+		if (!strcmp(code, "NAME_UNKNOWN") && a->repo_known)
+			verdict_set(&out->v, CAP_UNSUPPORTED,
+				    "404 NAME_UNKNOWN for a repository that was just read: the registry has no referrers route and took the path for a repository name");
+		else if (!strcmp(code, "NAME_UNKNOWN"))
 			verdict_set(&out->v, CAP_UNKNOWN, "404 NAME_UNKNOWN: the repository was not found");
 		else
 			verdict_set(&out->v, CAP_UNSUPPORTED, "404 %s without an OCI index", code);
@@ -146,6 +445,7 @@ static void judge_200(const struct referrers_answer *a, struct referrers_verdict
 		      const char *why)
 {
 	if (!out->index_ok) {
+		out->false_200 = 1;
 		if (body_is_html(a->content_type, a->body, a->len))
 			verdict_set(&out->v, CAP_UNSUPPORTED, "200 with an HTML page%s, not an OCI index",
 				    a->redirected ? " after a redirect" : "");
@@ -155,7 +455,7 @@ static void judge_200(const struct referrers_answer *a, struct referrers_verdict
 	}
 	if (out->wrong_type)
 		verdict_set(&out->v, CAP_SUPPORTED,
-			    "200 with a valid index served as '%s' instead of %s: oras and go-containerregistry fall back to tags",
+			    "200 with a valid index served as '%s' instead of %s: oras, go-containerregistry and regclient all list through the tag schema",
 			    a->content_type[0] ? a->content_type : "no Content-Type", OCI_INDEX_TYPE);
 	else
 		verdict_set(&out->v, CAP_SUPPORTED, "200 with an OCI image index");
@@ -183,7 +483,9 @@ void referrers_judge(const struct referrers_answer *a, struct referrers_verdict 
 		verdict_set(&out->v, CAP_UNKNOWN, "%ld %s", a->status, code);
 	else
 		verdict_set(&out->v, CAP_UNKNOWN, "unexpected status %ld", a->status);
-	set_clients(out, a->status);
+	client_oras(a, &out->clients[CLIENT_ORAS]);
+	client_ggcr(a, &out->clients[CLIENT_GGCR]);
+	client_regclient(a, &out->clients[CLIENT_REGCLIENT]);
 }
 
 void delete_judge(long status, const char *body, size_t len, const char *kind,

@@ -9,6 +9,8 @@
 #ifndef OCIDOCTOR_VERDICT_H
 #define OCIDOCTOR_VERDICT_H
 
+#include "util/buf.h"
+
 #include <stddef.h>
 
 #define OCI_INDEX_TYPE "application/vnd.oci.image.index.v1+json"
@@ -16,7 +18,8 @@
 enum cap_state {
 	CAP_UNKNOWN = 0,
 	CAP_SUPPORTED,
-	CAP_UNSUPPORTED
+	CAP_UNSUPPORTED,
+	CAP_NOT_PROBED      /* the user ruled the probe out (--no-writes): says nothing */
 };
 
 const char *cap_state_name(enum cap_state s);
@@ -45,8 +48,32 @@ int oci_error_code(const char *body, size_t len, char *out, size_t n);
  */
 int oci_index_valid(const char *body, size_t len, long *count, const char **why);
 
+/* Whether a media type (without parameters) is a manifest or index type. */
+int manifest_type(const char *media_type);
+
+/*
+ * Whether an answer to a manifest request is a manifest: a JSON object
+ * whose media type (Content-Type, else its mediaType field, else its
+ * shape) is a manifest or index type. On failure *why says what it is
+ * instead (static string). A sign-in page is not a manifest.
+ */
+int manifest_body_valid(const char *content_type, const char *body, size_t len,
+			const char **why);
+
 /* Whether a body looks like HTML (a login or error page). */
 int body_is_html(const char *content_type, const char *body, size_t len);
+
+/*
+ * What a manifest push with a `subject` was answered with, for the
+ * clients that decide how to attach from it (oras-go, regclient). The
+ * referrers check makes no push, so it leaves this PUSH_NOT_MADE.
+ */
+enum push_subject {
+	PUSH_NOT_MADE = 0,
+	PUSH_NO_SUBJECT,        /* no OCI-Subject header (or an empty one) */
+	PUSH_SUBJECT_MATCHES,   /* OCI-Subject is the subject's digest */
+	PUSH_SUBJECT_OTHER      /* OCI-Subject names another digest */
+};
 
 /* What one referrers answer says about the API. */
 struct referrers_answer {
@@ -55,17 +82,50 @@ struct referrers_answer {
 	const char *body;
 	size_t len;
 	int redirected;            /* the answer came after a redirect */
+	int repo_known;            /* the pull check just read the repository */
+	enum push_subject push;    /* how a push with a subject was answered */
 };
+
+/* How a client lists referrers, and how it attaches one. */
+enum client_list { CLIENT_LIST_API, CLIENT_LIST_TAG, CLIENT_LIST_ERROR };
+enum client_attach { CLIENT_ATTACH_UNKNOWN, CLIENT_ATTACH_API, CLIENT_ATTACH_TAG };
+
+enum referrers_client { CLIENT_ORAS, CLIENT_GGCR, CLIENT_REGCLIENT, CLIENT_COUNT };
+
+struct client_prediction {
+	enum client_list list;
+	enum client_attach attach;
+	const char *list_why;      /* static strings */
+	const char *attach_why;
+};
+
+const char *client_list_name(enum client_list l);     /* "api", "tag-fallback", "error" */
+const char *client_attach_name(enum client_attach a); /* "api", "tag-fallback", "unknown" */
+
+/* The JSON keys of the clients, in enum order. */
+extern const char *const referrers_clients[CLIENT_COUNT];
+
+/* One model per client: what it would do with this answer. */
+void client_oras(const struct referrers_answer *a, struct client_prediction *out);
+void client_ggcr(const struct referrers_answer *a, struct client_prediction *out);
+void client_regclient(const struct referrers_answer *a, struct client_prediction *out);
+
+/*
+ * What users of the clients will meet because of the predictions: a
+ * client whose listing fails, one that lists elsewhere than it attaches,
+ * clients that list from different places. Appends one clause per
+ * consequence to out ("; "-separated) and returns how many.
+ */
+int referrers_consequences(const struct client_prediction p[CLIENT_COUNT], struct buf *out);
 
 struct referrers_verdict {
 	struct verdict v;
 	int index_ok;              /* the body is a valid OCI index */
 	long count;                /* descriptors, when index_ok */
 	int wrong_type;            /* valid index, Content-Type is not the index type */
-	int client_api[3];         /* oras, go-containerregistry, regclient: 1 = api */
+	int false_200;             /* a 200 whose body is not an index (login page, garbage) */
+	struct client_prediction clients[CLIENT_COUNT];
 };
-
-extern const char *const referrers_clients[3];
 
 void referrers_judge(const struct referrers_answer *a, struct referrers_verdict *out);
 

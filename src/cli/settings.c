@@ -63,7 +63,7 @@ const struct opt run_opts[] = {
 	  .help = "deadline for the whole run (default 30)",
 	  .key = "timeout", .env = "OCIDOCTOR_TIMEOUT" },
 	{ .long_name = "scratch-repository", .type = OPT_STRING, .offset = ARG(scratch),
-	  .arg = "NAME", .help = "repository for write probes (default: the test repository for push, NAMESPACE/ocidoctor-scratch for the capability probes)",
+	  .arg = "NAME", .help = "repository for write probes (default: the test repository for push, NAMESPACE/ocidoctor-scratch-<run id> for the capability probes)",
 	  .key = "scratchRepository", .env = "OCIDOCTOR_SCRATCH_REPOSITORY" },
 	{ .long_name = "no-writes", .type = OPT_BOOL, .offset = ARG(no_writes),
 	  .help = "skip every probe that writes to the registry",

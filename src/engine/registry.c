@@ -40,6 +40,17 @@ struct registry {
 	long deadline;              /* engine_now_ms() point, or 0 for the engine's */
 };
 
+/*
+ * The deadline of what this thread sends: a clean-up call sets its own
+ * while it runs (registry_call), so that its token requests get it too.
+ */
+static _Thread_local long cleanup_deadline;
+
+static long deadline_of(const struct registry *r)
+{
+	return cleanup_deadline ? cleanup_deadline : r->deadline;
+}
+
 /* ---- evidence ---------------------------------------------------------- */
 
 void evidence_log_init(struct evidence_log *log)
@@ -367,7 +378,7 @@ static void send_token_request(struct registry *r, struct evidence_log *log, con
 	const struct http_request *reqs[] = { &req };
 	struct http_response *resps[] = { resp };
 
-	engine_send(r->engine, reqs, resps, 1, r->deadline);
+	engine_send(r->engine, reqs, resps, 1, deadline_of(r));
 	evidence_log_add(log, method, url, resp);
 }
 
@@ -671,7 +682,7 @@ static void send_once(struct registry *r, struct evidence_log *log, struct regis
 		headers = curl_slist_append(headers, st->auth);
 	req.headers = headers;
 	http_response_release(&call->resp);
-	engine_send(r->engine, reqs, resps, 1, r->deadline);
+	engine_send(r->engine, reqs, resps, 1, deadline_of(r));
 	evidence_log_add(log, call->method, st->url, &call->resp);
 	call->authenticated = st->auth != NULL;
 	curl_slist_free_all(headers);
@@ -753,7 +764,7 @@ static int handle_rate_limit(struct registry *r, struct registry_call *call, con
 	if (wait < 0)
 		wait = 1000;
 	if (wait > REGISTRY_MAX_RETRY_WAIT_MS ||
-	    wait + 1000 > engine_remaining_ms(r->engine, r->deadline))
+	    wait + 1000 > engine_remaining_ms(r->engine, deadline_of(r)))
 		return 0;
 	ts.tv_sec = wait / 1000;
 	ts.tv_nsec = (wait % 1000) * 1000000L;
@@ -762,11 +773,25 @@ static int handle_rate_limit(struct registry *r, struct registry_call *call, con
 	return 1;
 }
 
+/*
+ * A clean-up's deadline: the run's, or REGISTRY_CLEANUP_GRACE_MS from now
+ * when the run's is nearer (or past).
+ */
+static long grace_deadline(const struct registry *r)
+{
+	long left = engine_remaining_ms(r->engine, r->deadline);
+
+	return engine_now_ms() + (left > REGISTRY_CLEANUP_GRACE_MS ? left : REGISTRY_CLEANUP_GRACE_MS);
+}
+
 int registry_call(struct registry *r, struct evidence_log *log, struct registry_call *call)
 {
 	struct call_state st = { 0 };
 	int hops = 0, retries = 0;
+	long outer = cleanup_deadline;
 
+	if (call->cleanup && !cleanup_deadline)
+		cleanup_deadline = grace_deadline(r);
 	http_response_init(&call->resp, engine_opts(r->engine)->max_body);
 	call->error = REG_ERR_NONE;
 	call->error_text = NULL;
@@ -801,6 +826,7 @@ done:
 	call->url = st.url;
 	free_secret(st.auth);
 	free(st.token_scope);
+	cleanup_deadline = outer;
 	return call->resp.status ? 0 : -1;
 }
 

@@ -39,6 +39,13 @@
 /* Retries of an idempotent request answered 429 or 503, and the longest wait. */
 #define REGISTRY_MAX_RETRIES 2
 #define REGISTRY_MAX_RETRY_WAIT_MS 5000
+/*
+ * A clean-up call (cancelling an upload session, removing a mounted link)
+ * may outlive the run's deadline by this much, so that a registry that
+ * drips its answers until the deadline passes still gets its session
+ * cancelled.
+ */
+#define REGISTRY_CLEANUP_GRACE_MS 3000
 
 /* One request as the evidence of a check. */
 struct evidence {
@@ -116,6 +123,8 @@ struct registry_call {
 	                                   need, sending nothing to the registry: lets a token
 	                                   for a later call arrive alongside other requests */
 	int follow;                     /* follow redirects (GET and HEAD only) */
+	int cleanup;                    /* undoes a probe: gets REGISTRY_CLEANUP_GRACE_MS
+	                                   past the deadline (its token requests too) */
 	/* out */
 	struct http_response resp;      /* the final response; release with registry_call_release */
 	char *url;                      /* the final URL */

@@ -55,5 +55,6 @@ void matrix_row_from_run(struct matrix_row *row, const struct run *run)
 
 		row->caps[i] = state ? state : "unknown";
 		row->score += state && !strcmp(state, "supported");
+		row->probed += !state || strcmp(state, "not-probed");
 	}
 }

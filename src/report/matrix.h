@@ -19,6 +19,7 @@ struct matrix_row {
 	const char *tag;
 	enum check_status worst;
 	int score;                           /* supported capabilities, -1 when not probed */
+	int probed;                          /* capabilities probed (not "not-probed") */
 	const char *caps[CAPABILITY_COUNT];       /* state words, in capability_names order */
 	enum check_status status[MATRIX_MAX_CHECKS]; /* per check, in table order */
 	int ran[MATRIX_MAX_CHECKS];          /* whether that check was reported */

@@ -26,6 +26,7 @@ static void json_row(FILE *out, const struct matrix_row *row)
 		for (i = 0; i < CAPABILITY_COUNT; i++)
 			json_object_set_new(caps, capability_names[i], json_string(row->caps[i]));
 		json_object_set_new(o, "score", json_integer(row->score));
+		json_object_set_new(o, "probed", json_integer(row->probed));
 		json_object_set_new(o, "capabilities", caps);
 	}
 	json_dumpf(o, out, JSON_COMPACT | JSON_PRESERVE_ORDER);

@@ -4,15 +4,17 @@
 #include "report/matrix.h"
 #include "report/report.h"
 
+#include <string.h>
+
 static const char *const short_caps[CAPABILITY_COUNT] = { "version", "referrers", "chunked", "mount", "delete" };
 
 static const char *mark(const char *state)
 {
-	if (!state)
+	if (!state || !strcmp(state, "not-probed"))
 		return "-";
-	if (state[0] == 's')
+	if (!strcmp(state, "supported"))
 		return "yes";
-	if (state[2] == 's')
+	if (!strcmp(state, "unsupported"))
 		return "no";
 	return "?";
 }
@@ -35,7 +37,7 @@ static void text_row(FILE *out, const struct matrix_row *row)
 	snprintf(target, sizeof(target), "%s %s:%s", row->registry, row->repository, row->tag);
 	fprintf(out, "%-56s %-5s ", target, check_status_name(row->worst));
 	if (row->score >= 0)
-		fprintf(out, "%d/5  ", row->score);
+		fprintf(out, "%d/%d  ", row->score, row->probed);
 	else
 		fputs("-     ", out);
 	for (i = 0; i < CAPABILITY_COUNT; i++)

@@ -177,3 +177,30 @@ const json_t *report_capabilities(const struct run *run)
 	}
 	return NULL;
 }
+
+const json_t *report_referrers_clients(const struct run *run)
+{
+	size_t i;
+
+	for (i = 0; i < check_table_size; i++) {
+		const struct check_result *res = &run->results[i];
+
+		if (res->check == &check_referrers && res->selected && res->done)
+			return json_object_get(res->details, "clients");
+	}
+	return NULL;
+}
+
+const json_t *report_leftovers(const struct check_result *res)
+{
+	const json_t *l = json_object_get(res->details, "leftovers");
+
+	return json_array_size(l) ? l : NULL;
+}
+
+const char *report_str(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : "";
+}

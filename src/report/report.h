@@ -66,6 +66,13 @@ void report_put_xml(FILE *out, const char *s);
 /* The capabilities check's details.capabilities object, or NULL when it did not run. */
 const json_t *report_capabilities(const struct run *run);
 
+/* The referrers check's details.clients, or NULL when it did not run. */
+const json_t *report_referrers_clients(const struct run *run);
+/* A result's details.leftovers when it has any, else NULL. */
+const json_t *report_leftovers(const struct check_result *res);
+/* The string `key` of a leftover or client object, "" when absent. */
+const char *report_str(const json_t *o, const char *key);
+
 /* The Content-Types of the Prometheus writer's two formats. */
 #define PROMETHEUS_TEXT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 #define OPENMETRICS_TYPE "application/openmetrics-text; version=1.0.0; charset=utf-8"

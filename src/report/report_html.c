@@ -5,6 +5,8 @@
  */
 #include "report/report.h"
 
+#include "checks/verdict.h"
+
 #include <string.h>
 
 static const char style[] =
@@ -125,6 +127,54 @@ static void html_remediation(FILE *out, const struct check_result *res)
 	fprintf(out, "</ul>\n<p>More: <code>ocidoctor explain %s</code></p>\n", res->check->id);
 }
 
+static void html_clients(FILE *out, const struct check_result *res)
+{
+	const json_t *clients = json_object_get(res->details, "clients");
+	size_t i;
+
+	if (res->check != &check_referrers || !clients)
+		return;
+	fputs("<table><tr><th>Client</th><th>List</th><th>Attach</th><th>Why</th></tr>\n", out);
+	for (i = 0; i < CLIENT_COUNT; i++) {
+		const json_t *c = json_object_get(clients, referrers_clients[i]);
+
+		fprintf(out, "<tr><td>%s</td><td>", referrers_clients[i]);
+		put(out, report_str(c, "list"));
+		fputs("</td><td>", out);
+		put(out, report_str(c, "attach"));
+		fputs("</td><td>", out);
+		put(out, report_str(c, "why"));
+		fputs("</td></tr>\n", out);
+	}
+	fputs("</table>\n", out);
+}
+
+static void html_leftovers(FILE *out, const struct check_result *res)
+{
+	const json_t *list = report_leftovers(res);
+	const json_t *l;
+	size_t i;
+
+	if (!list)
+		return;
+	fputs("<p><b>Left on the registry:</b></p>\n<table><tr><th>Kind</th><th>Repository</th><th>Reference</th><th>Why</th><th>Remove with</th></tr>\n",
+	      out);
+	json_array_foreach(list, i, l) {
+		fputs("<tr><td>", out);
+		put(out, report_str(l, "kind"));
+		fputs("</td><td>", out);
+		put(out, report_str(l, "repository"));
+		fputs("</td><td><code>", out);
+		put(out, report_str(l, "ref"));
+		fputs("</code></td><td>", out);
+		put(out, report_str(l, "why"));
+		fputs("</td><td><code>", out);
+		put(out, report_str(l, "command"));
+		fputs("</code></td></tr>\n", out);
+	}
+	fputs("</table>\n", out);
+}
+
 static int html_result(struct report *rep, const struct check_result *res)
 {
 	FILE *out = rep->out;
@@ -136,6 +186,8 @@ static int html_result(struct report *rep, const struct check_result *res)
 	fputs("</h3>\n<p>", out);
 	put(out, res->message);
 	fputs("</p>\n", out);
+	html_clients(out, res);
+	html_leftovers(out, res);
 	html_remediation(out, res);
 	html_evidence(out, &res->evidence);
 	fputs("</section>\n", out);

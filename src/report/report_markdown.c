@@ -4,6 +4,8 @@
  */
 #include "report/report.h"
 
+#include "checks/verdict.h"
+
 #include <string.h>
 
 static const char *const status_icon[STATUS_COUNT] = {
@@ -68,6 +70,60 @@ static void md_capabilities(struct report *rep)
 	}
 }
 
+static void md_clients(struct report *rep)
+{
+	const json_t *clients = report_referrers_clients(rep->run);
+	size_t i;
+
+	if (!clients)
+		return;
+	fputs("\n### Referrers: what each client does\n\n| Client | List | Attach | Why |\n|---|---|---|---|\n",
+	      rep->out);
+	for (i = 0; i < CLIENT_COUNT; i++) {
+		const json_t *c = json_object_get(clients, referrers_clients[i]);
+
+		fprintf(rep->out, "| %s | ", referrers_clients[i]);
+		put_cell(rep->out, report_str(c, "list"));
+		fputs(" | ", rep->out);
+		put_cell(rep->out, report_str(c, "attach"));
+		fputs(" | ", rep->out);
+		put_cell(rep->out, report_str(c, "why"));
+		fputs(" |\n", rep->out);
+	}
+}
+
+/* Everything the run could not clean up, from every check. */
+static void md_leftovers(struct report *rep)
+{
+	const struct run *run = rep->run;
+	int heading = 0;
+	size_t i, j;
+
+	for (i = 0; i < check_table_size; i++) {
+		const struct check_result *res = &run->results[i];
+		const json_t *l;
+
+		if (!res->selected)
+			continue;
+		json_array_foreach(report_leftovers(res), j, l) {
+			if (!heading++)
+				fputs("\n### Left on the registry\n\n| Check | Kind | Repository | Reference | Why | Remove with |\n|---|---|---|---|---|---|\n",
+				      rep->out);
+			fprintf(rep->out, "| `%s` | ", res->check->id);
+			put_cell(rep->out, report_str(l, "kind"));
+			fputs(" | ", rep->out);
+			put_cell(rep->out, report_str(l, "repository"));
+			fputs(" | ", rep->out);
+			put_cell(rep->out, report_str(l, "ref"));
+			fputs(" | ", rep->out);
+			put_cell(rep->out, report_str(l, "why"));
+			fputs(" | ", rep->out);
+			put_cell(rep->out, report_str(l, "command"));
+			fputs(" |\n", rep->out);
+		}
+	}
+}
+
 static int md_end(struct report *rep)
 {
 	const struct run *run = rep->run;
@@ -75,6 +131,8 @@ static int md_end(struct report *rep)
 	size_t i;
 
 	md_capabilities(rep);
+	md_clients(rep);
+	md_leftovers(rep);
 	for (i = 0; i < check_table_size; i++) {
 		const struct check_result *res = &run->results[i];
 		const struct remediation *r;

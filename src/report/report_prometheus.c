@@ -15,7 +15,7 @@
  *   ocidoctor_check_duration_seconds{check}
  *   ocidoctor_capability_supported{capability} 1 supported, 0 unsupported, -1 unknown
  *   ocidoctor_capability_score                 supported capabilities (of 5)
- *   ocidoctor_referrers_client_info{client,mode} 1: how each client will find referrers
+ *   ocidoctor_referrers_client_info{client,list,attach} 1: how each client lists and attaches referrers
  *   ocidoctor_rate_limit_remaining             what the registry said is left, when it did
  *   ocidoctor_run_duration_seconds             wall time of the run (run)
  *   ocidoctor_run_requests, ocidoctor_run_round_trips
@@ -183,6 +183,8 @@ static void prom_capabilities(struct report *rep)
 		const char *labels[] = { "capability", capability_names[i], NULL };
 		int v = capability_value(state);
 
+		if (state && !strcmp(state, "not-probed"))
+			continue; /* --no-writes: no sample rather than a false "unknown" */
 		score += v == 1;
 		sample(rep, "ocidoctor_capability_supported", labels);
 		fprintf(rep->out, " %d\n", v);
@@ -192,25 +194,27 @@ static void prom_capabilities(struct report *rep)
 	fprintf(rep->out, " %d\n", score);
 }
 
-/* The referrers check's prediction for each client: "api" or "tag-fallback". */
+/*
+ * The referrers check's prediction for each client: how it lists referrers
+ * (api, tag-fallback or error) and how it attaches them (api, tag-fallback
+ * or unknown).
+ */
 static void prom_clients(struct report *rep)
 {
-	const json_t *clients = NULL;
+	const json_t *clients = report_referrers_clients(rep->run);
 	size_t i, n = sizeof(referrers_clients) / sizeof(referrers_clients[0]);
 	int any = 0;
 
-	for (i = 0; i < check_table_size; i++)
-		if (rep->run->results[i].check == &check_referrers && rep->run->results[i].done)
-			clients = json_object_get(rep->run->results[i].details, "clients");
 	for (i = 0; clients && i < n; i++) {
-		const char *mode = json_string_value(json_object_get(clients, referrers_clients[i]));
-		const char *labels[] = { "client", referrers_clients[i], "mode", mode, NULL };
+		const json_t *c = json_object_get(clients, referrers_clients[i]);
+		const char *labels[] = { "client", referrers_clients[i], "list", report_str(c, "list"),
+					 "attach", report_str(c, "attach"), NULL };
 
-		if (!mode)
+		if (!c)
 			continue;
 		if (!any++)
 			family(rep->out, "ocidoctor_referrers_client_info",
-			       "How each client will find referrers (mode api or tag-fallback), always 1.");
+			       "How each client will list and attach referrers (api, tag-fallback, ...), always 1.");
 		sample(rep, "ocidoctor_referrers_client_info", labels);
 		fputs(" 1\n", rep->out);
 	}

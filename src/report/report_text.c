@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checks/verdict.h"
 #include "util/xalloc.h"
 
 #define RESET "\033[0m"
@@ -65,24 +66,6 @@ static void capability_table(struct report *rep, const struct check_result *res)
 	}
 }
 
-static int text_result(struct report *rep, const struct check_result *res)
-{
-	const struct remediation *r;
-
-	fputs("  ", rep->out);
-	label(rep, res->status);
-	fprintf(rep->out, "  %-34s %s\n", res->check->id, res->message);
-	capability_table(rep, res);
-	if (res->status == STATUS_PASS)
-		return 0;
-	r = check_remediation(res);
-	if (r && res->status != STATUS_SKIP)
-		fprintf(rep->out, "        fix: %s\n", r->summary);
-	if (res->status != STATUS_SKIP)
-		fprintf(rep->out, "        see: ocidoctor explain %s\n", res->check->id);
-	return 0;
-}
-
 /* Writes server text with anything that could drive the terminal replaced. */
 static void put_clean(FILE *out, const char *s)
 {
@@ -91,6 +74,65 @@ static void put_clean(FILE *out, const char *s)
 	text_sanitize(copy);
 	fputs(copy, out);
 	free(copy);
+}
+
+/* The client x list/attach table under the referrers check's line. */
+static void client_table(struct report *rep, const struct check_result *res)
+{
+	const json_t *clients = json_object_get(res->details, "clients");
+	size_t i;
+
+	if (res->check != &check_referrers || !clients)
+		return;
+	fprintf(rep->out, "        %-20s %-12s %s\n", "client", "list", "attach");
+	for (i = 0; i < CLIENT_COUNT; i++) {
+		const json_t *c = json_object_get(clients, referrers_clients[i]);
+
+		fprintf(rep->out, "        %-20s %-12s %s\n", referrers_clients[i],
+			report_str(c, "list"), report_str(c, "attach"));
+	}
+}
+
+/* What the check could not clean up, with the command that removes it. */
+static void leftover_lines(struct report *rep, const struct check_result *res)
+{
+	const json_t *list = report_leftovers(res);
+	const json_t *l;
+	size_t i;
+
+	json_array_foreach(list, i, l) {
+		fputs("        left on the registry: ", rep->out);
+		put_clean(rep->out, report_str(l, "kind"));
+		fputc(' ', rep->out);
+		put_clean(rep->out, report_str(l, "repository"));
+		fputc(' ', rep->out);
+		put_clean(rep->out, report_str(l, "ref"));
+		fputs(" (", rep->out);
+		put_clean(rep->out, report_str(l, "why"));
+		fputs(")\n        remove with: ", rep->out);
+		put_clean(rep->out, report_str(l, "command"));
+		fputc('\n', rep->out);
+	}
+}
+
+static int text_result(struct report *rep, const struct check_result *res)
+{
+	const struct remediation *r;
+
+	fputs("  ", rep->out);
+	label(rep, res->status);
+	fprintf(rep->out, "  %-34s %s\n", res->check->id, res->message);
+	capability_table(rep, res);
+	client_table(rep, res);
+	leftover_lines(rep, res);
+	if (res->status == STATUS_PASS)
+		return 0;
+	r = check_remediation(res);
+	if (r && res->status != STATUS_SKIP)
+		fprintf(rep->out, "        fix: %s\n", r->summary);
+	if (res->status != STATUS_SKIP)
+		fprintf(rep->out, "        see: ocidoctor explain %s\n", res->check->id);
+	return 0;
 }
 
 /* Says so when the registry rate-limited the run, with the headers it sent. */

@@ -140,6 +140,9 @@ class ScriptedRegistry(h.Service):
       delete           one of DELETE_MODES (default "ok")
       options          one of OPTIONS_MODES (default "allow-all")
       delay_ms         sleep this long before every answer
+      slow             {(METHOD, path_regex): ms}: sleep this long before
+                       answering matching requests (a registry that drips
+                       its answers); matched like status_override
       status_override  {(METHOD, path_regex): (status, headers, body) or DROP};
                        METHOD "*" matches any method; the regex is searched
                        in the path with its query string.
@@ -163,7 +166,7 @@ class ScriptedRegistry(h.Service):
                  readonly=False, upload_status=None, chunk_min_length=None, mount="ok",
                  patch="ok", delete="ok", options="allow-all", delay_ms=0,
                  status_override=None, auth=None, users=None, token_realm=None,
-                 token_service=None, override_first=None, tls=False):
+                 token_service=None, override_first=None, tls=False, slow=None):
         _check_choice("referrers", referrers, REFERRERS_MODES)
         _check_choice("mount", mount, MOUNT_MODES)
         _check_choice("patch", patch, PATCH_MODES)
@@ -183,6 +186,7 @@ class ScriptedRegistry(h.Service):
         self.delete = delete
         self.options = options
         self.delay_ms = delay_ms
+        self.slow = dict(slow or {})
         self.status_override = dict(status_override or {})
         _check_choice("auth", auth, (None, "basic", "token"))
         self.auth = auth
@@ -351,6 +355,10 @@ class ScriptedRegistry(h.Service):
             self.max_in_flight = max(self.max_in_flight, self._in_flight)
         if self.delay_ms:
             time.sleep(self.delay_ms / 1000.0)
+        for (m, pattern), ms in self.slow.items():
+            if m in ("*", method) and re.search(pattern, target):
+                time.sleep(ms / 1000.0)
+                break
         with self._lock:
             self._in_flight -= 1
         with self._lock:

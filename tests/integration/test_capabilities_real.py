@@ -22,7 +22,6 @@ import harness as h
 
 CHECK = "capabilities"
 IMAGE = ("library/alpine", "latest")
-SCRATCH = "library/ocidoctor-scratch"
 
 
 class RealCapabilitiesCase(h.DoctorTestCase):
@@ -43,10 +42,13 @@ class RealCapabilitiesCase(h.DoctorTestCase):
     def config_digest(self):
         return self.registry.images[IMAGE][1]
 
-    def mount_link(self):
-        """The link file that a mount of the config blob creates in SCRATCH."""
+    def mount_link(self, details):
+        """The link file that a mount of the config blob creates in the run's
+        scratch repository (details.scratchRepository: one of its own)."""
+        scratch = details.get("scratchRepository") or ""
+        self.assertRegex(scratch, r"^library/ocidoctor-scratch-[0-9a-f]{8}$")
         algorithm, hexdigest = self.config_digest().split(":")
-        return os.path.join(self.registry.repo_dir(SCRATCH), "_layers", algorithm,
+        return os.path.join(self.registry.repo_dir(scratch), "_layers", algorithm,
                             hexdigest, "link")
 
 
@@ -64,7 +66,7 @@ class DeleteEnabledTest(RealCapabilitiesCase):
         self.assertStates(d, distributionVersion="supported", referrersApi="unsupported",
                           chunkedUpload="supported", crossRepoMount="supported",
                           delete="supported")
-        self.assertFalse(os.path.exists(self.mount_link()), "the mounted blob is still linked")
+        self.assertFalse(os.path.exists(self.mount_link(d)), "the mounted blob is still linked")
         self.assertEqual(d.get("leftovers"), [])
 
 
@@ -84,7 +86,7 @@ class DeleteDisabledTest(RealCapabilitiesCase):
         self.assertIn("DELETE", (delete.get("allow") or {}).get("manifests") or "",
                       "distribution lists DELETE in Allow even with deletes off")
         # The mount (201) cannot be undone: the report must name what is left.
-        self.assertTrue(os.path.exists(self.mount_link()), "the mount did not happen")
+        self.assertTrue(os.path.exists(self.mount_link(d)), "the mount did not happen")
         self.assertIn(self.config_digest(), json.dumps(d.get("leftovers")), d)
 
 
@@ -98,7 +100,7 @@ class ReadOnlyTest(RealCapabilitiesCase):
         report, err, d = self.probe()
         self.assertStates(d, chunkedUpload="unsupported", crossRepoMount="unsupported",
                           delete="unsupported")
-        self.assertFalse(os.path.exists(self.mount_link()), "read-only, yet mounted")
+        self.assertFalse(os.path.exists(self.mount_link(d)), "read-only, yet mounted")
 
 
 class AnonymousTokenTest(RealCapabilitiesCase):
@@ -116,7 +118,7 @@ class AnonymousTokenTest(RealCapabilitiesCase):
         self.assertStatus(report, "pull", "pass", err)
         self.assertStates(d, chunkedUpload="unknown", crossRepoMount="unknown",
                           delete="unknown")
-        self.assertFalse(os.path.exists(self.mount_link()))
+        self.assertFalse(os.path.exists(self.mount_link(d)))
 
 
 if __name__ == "__main__":

@@ -217,11 +217,19 @@ class FaultTestCase(h.DoctorTestCase):
                         "peak RSS %d KiB, limit %d KiB" % (run.maxrss_kib, limit))
 
     def assertUnreachableSkips(self, run):
-        """Every check that needs the registry skipped, as it should after a
-        registry failure (no second round of faults)."""
+        """Every check that needs the registry failed without a request of
+        its own ("cannot check"), as it should after a registry failure (no
+        second round of faults); the credentials check, with no credentials
+        configured, has nothing to check and skips."""
         for result in run.report["results"]:
-            if result["checkId"] != h.CHECK_PREFIX + "registry":
+            if result["checkId"] == h.CHECK_PREFIX + "registry":
+                continue
+            if result["checkId"] == h.CHECK_PREFIX + "credentials":
                 self.assertEqual(result["status"], "skip", h.describe(run.report))
+                continue
+            self.assertEqual(result["status"], "fail", h.describe(run.report))
+            self.assertIn("cannot check", result["message"], h.describe(run.report))
+            self.assertEqual(result["evidence"], [], h.describe(run.report))
 
 
 class BaseEndpointFaultTest(FaultTestCase):

@@ -2,8 +2,8 @@
 
 Two scriptable registries (one a good OCI 1.1 registry, one without the
 Referrers API and without a version header) and a refused port make a small
-fleet. A good registry's worst status is "skip": no credentials are
-configured, and skip ranks above pass.
+fleet. A good registry's worst status is "pass": no credentials are
+configured, and a skipped credentials check does not count against it.
 The tests read the targets file in both of its forms (lines and a YAML
 list), check every output format row by row against what each registry
 really supports, the exit status (the worst target's), the --parallel
@@ -59,7 +59,7 @@ class MatrixTest(h.DoctorTestCase):
         self.assertEqual(len(good), 2)
         for row in good:
             self.assertEqual(row["score"], 5, row)
-            self.assertEqual(row["worst"], "skip", row)
+            self.assertEqual(row["worst"], "pass", row)
             self.assertEqual(set(row["capabilities"].values()), {"supported"})
         self.assertEqual({row["tag"] for row in good}, {"latest", self.good.manifest_digest})
         (poor,) = by_registry[self.poor.url]
@@ -100,7 +100,7 @@ class MatrixTest(h.DoctorTestCase):
         path = self.targets("%s\n%s\n" % (self.good.url, refused))
         code, out, err = self.matrix("--targets", path, "--format", "json", "--timeout", "5")
         rows = {row["registry"]: row for row in self.rows(out)}
-        self.assertEqual(rows[self.good.url]["worst"], "skip")
+        self.assertEqual(rows[self.good.url]["worst"], "pass")
         self.assertEqual(rows[refused]["worst"], "fail")
         self.assertNotIn("score", rows[refused], "nothing was probed on a refused port")
         self.assertEqual(code, h.EXIT_FAIL, err)

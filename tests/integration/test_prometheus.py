@@ -146,15 +146,16 @@ class PrometheusScrapeTest(h.DoctorTestCase):
                                     self.down: 3.0})
         referrers = self.prometheus.query(
             'ocidoctor_check_status{check="check.integration.oci.referrers"}')
-        # distribution 2.8 has no Referrers API: warn; the scripted registry has it
+        # distribution 2.8 has no Referrers API: warn; the scripted registry has it;
+        # nothing to talk to is a failure
         self.assertEqual(referrers, {self.distribution.url: 2.0, self.scripted.url: 0.0,
-                                     self.down: -1.0})
+                                     self.down: 3.0})
         caps = self.prometheus.query('ocidoctor_capability_supported{capability="referrersApi"}')
         self.assertEqual(caps, {self.distribution.url: 0.0, self.scripted.url: 1.0})
         # the _info series parse too (Prometheus asked for OpenMetrics)
         clients = self.prometheus.query('ocidoctor_referrers_client_info{client="oras"}')
         self.assertEqual(clients, {self.distribution.url: 1.0, self.scripted.url: 1.0})
-        api = self.prometheus.query('ocidoctor_referrers_client_info{client="oras",mode="api"}')
+        api = self.prometheus.query('ocidoctor_referrers_client_info{client="oras",list="api"}')
         self.assertEqual(list(api), [self.scripted.url])
         build = self.prometheus.query('ocidoctor_build_info{job="ocidoctor"}')
         self.assertEqual(len(build), 3)

@@ -7,7 +7,9 @@ refuse them, or denied). The check must judge each capability by what the
 registry does and not by what it claims: a DELETE refused with 405 is
 unsupported even when OPTIONS lists DELETE, and a delete that works is
 supported even when OPTIONS is not implemented. A denial (401/403) is
-"unknown", never "unsupported"; --no-writes probes nothing that writes.
+"unknown", never "unsupported"; --no-writes probes nothing that writes and
+reports those capabilities "not-probed", which does not count against the
+registry.
 
 After every run the registry must be as the doctor found it: no upload
 session open, nothing left mounted (when deletes work), no delete by tag,
@@ -27,7 +29,8 @@ import scripted_registry as sr
 
 CHECK = "capabilities"
 NAMES = ("distributionVersion", "referrersApi", "chunkedUpload", "crossRepoMount", "delete")
-SCRATCH = "library/ocidoctor-scratch"
+SCRATCH = "library/ocidoctor-scratch"     # for the server's own tests
+SCRATCH_OF_RUN = r"^library/ocidoctor-scratch-[0-9a-f]{8}$"   # a run's own scratch repository
 NOT_PROBED = "not probed (--no-writes)"
 
 
@@ -222,18 +225,20 @@ class CapabilitiesCheckTest(sr.ScriptedTestCase):
         self.assertEqual(d.get("leftovers"), [])
         mounts = [r for r in reg.requests("POST", "/blobs/uploads/") if "mount" in r["query"]]
         self.assertEqual(len(mounts), 1)
-        self.assertEqual(mounts[0]["path"], "/v2/%s/blobs/uploads/" % SCRATCH)
+        scratch = d.get("scratchRepository")
+        self.assertRegex(scratch, SCRATCH_OF_RUN)
+        self.assertEqual(mounts[0]["path"], "/v2/%s/blobs/uploads/" % scratch)
         self.assertEqual(mounts[0]["query"], {"mount": [reg.config_digest],
                                               "from": ["library/alpine"]})
         self.assertTrue(reg.requests("PATCH"), "a chunk was sent")
-        self.assertTrue(reg.repository_exists(SCRATCH))
-        self.assertFalse(reg.blob_linked(SCRATCH, reg.config_digest))
+        self.assertTrue(reg.repository_exists(scratch))
+        self.assertFalse(reg.blob_linked(scratch, reg.config_digest))
 
     def test_no_delete_of_real_content(self):
         reg, report, err, d = self.probe()
         real = (reg.manifest_digest, reg.config_digest, reg.layer_digest)
         for r in reg.requests("DELETE"):
-            if "/uploads/" in r["path"] or r["path"].startswith("/v2/%s/" % SCRATCH):
+            if "/uploads/" in r["path"] or r["path"].startswith("/v2/%s/" % d["scratchRepository"]):
                 continue
             self.assertFalse(r["path"].endswith(real), "deleted real content: %s" % r["path"])
 
@@ -253,7 +258,11 @@ class CapabilitiesCheckTest(sr.ScriptedTestCase):
         self.assertEqual(len(reg.requests("GET", "/referrers/")), 1, "one referrers probe")
 
     def test_referrers_unknown_is_info(self):
-        reg, report, err, d = self.probe(referrers="404-name-unknown")
+        # A denial leaves the API unknown (a NAME_UNKNOWN for the test
+        # repository, used here before, now rules the route out).
+        denied = (403, {"Content-Type": "application/json"},
+                  {"errors": [{"code": "DENIED", "message": "requested access to the resource is denied"}]})
+        reg, report, err, d = self.probe(status_override={("GET", "/referrers/"): denied})
         self.assertStatus(report, CHECK, "info", err)
         self.assertStates(d, referrersApi="unknown")
 
@@ -262,7 +271,7 @@ class CapabilitiesCheckTest(sr.ScriptedTestCase):
         self.assertStatus(report, CHECK, "info", err)
         self.assertScore(d, 4)
         self.assertStates(d, crossRepoMount="unsupported", delete="supported")
-        self.assertTrue(reg.requests("DELETE", "/v2/%s/blobs/uploads/" % SCRATCH),
+        self.assertTrue(reg.requests("DELETE", "/v2/%s/blobs/uploads/" % d["scratchRepository"]),
                         "the session the 202 opened was cancelled")
 
     def test_patch_refused(self):
@@ -277,6 +286,15 @@ class CapabilitiesCheckTest(sr.ScriptedTestCase):
                 reg, report, err, d = self.probe(patch=mode)
                 self.assertStates(d, chunkedUpload=state)
 
+    def test_patch_400_does_not_rule_chunks_out(self):
+        # only 400 UNSUPPORTED (or 405, 501) says there are no chunked uploads
+        for code, state in (("BLOB_UPLOAD_INVALID", "unknown"), ("UNSUPPORTED", "unsupported")):
+            with self.subTest(code=code):
+                answer = (400, {"Content-Type": "application/json"},
+                          {"errors": [{"code": code, "message": "x"}]})
+                reg, report, err, d = self.probe(status_override={("PATCH", "/blobs/uploads/"): answer})
+                self.assertStates(d, chunkedUpload=state)
+
     def test_read_only(self):
         reg, report, err, d = self.probe(readonly=True, deletes_work=False)
         self.assertStates(d, chunkedUpload="unsupported", crossRepoMount="unsupported",
@@ -288,6 +306,22 @@ class CapabilitiesCheckTest(sr.ScriptedTestCase):
                 reg, report, err, d = self.probe(upload_status=status)
                 self.assertStates(d, chunkedUpload="unknown", crossRepoMount="unknown")
                 self.assertStatus(report, CHECK, "info", err)
+
+    def test_harbor_read_only_403_is_a_refusal(self):
+        # Harbor's read-only mode answers every write with 403 DENIED naming
+        # the mode. A refusal is not an incapacity: unknown, with the reason.
+        harbor = (403, {"Content-Type": "application/json"},
+                  {"errors": [{"code": "DENIED", "message":
+                               "The system is in read only mode. Any modification is prohibited."}]})
+        reg, report, err, d = self.probe(deletes_work=False, status_override={
+            ("POST", "/blobs/uploads/"): harbor, ("DELETE", "/v2/"): harbor})
+        self.assertStates(d, chunkedUpload="unknown", crossRepoMount="unknown", delete="unknown")
+        for name in ("chunkedUpload", "crossRepoMount"):
+            reason = self.cap(d, name).get("reason", "")
+            self.assertIn("denied (403 DENIED", reason)
+            self.assertIn("read-only mode", reason)
+        self.assertIn("403", self.cap(d, "delete").get("reason", ""))
+        self.assertStatus(report, CHECK, "info", err)
 
     # -- deletes: only a real DELETE tells --
 
@@ -303,7 +337,7 @@ class CapabilitiesCheckTest(sr.ScriptedTestCase):
         self.assertIn("DELETE", (delete.get("allow") or {}).get("manifests") or "",
                       "the OPTIONS Allow header is recorded")
         # The mounted blob cannot be removed; the report must say so.
-        self.assertEqual(reg.mounted_links(), [[SCRATCH, reg.config_digest]])
+        self.assertEqual(reg.mounted_links(), [[d["scratchRepository"], reg.config_digest]])
         self.assertIn(reg.config_digest, json.dumps(d.get("leftovers")), d.get("leftovers"))
 
     def test_options_unimplemented_but_delete_works(self):
@@ -330,11 +364,35 @@ class CapabilitiesCheckTest(sr.ScriptedTestCase):
     # -- the run itself --
 
     def test_no_writes(self):
+        # Not probed is a state of its own: not unknown, and not counted
+        # against the registry, so a read-only scan of a good registry passes.
         reg, report, err, d = self.probe("--no-writes")
-        self.assertStates(d, chunkedUpload="unknown", crossRepoMount="unknown")
-        for name in ("chunkedUpload", "crossRepoMount"):
+        self.assertStates(d, chunkedUpload="not-probed", crossRepoMount="not-probed",
+                          delete="not-probed", distributionVersion="supported",
+                          referrersApi="supported")
+        for name in ("chunkedUpload", "crossRepoMount", "delete"):
             self.assertEqual(self.cap(d, name).get("reason"), NOT_PROBED)
         self.assertEqual([r["path"] for r in reg.requests("POST") + reg.requests("PATCH")], [])
+        self.assertEqual((d.get("score"), d.get("probed"), d.get("max")), (2, 2, 5), d)
+        self.assertStatus(report, CHECK, "pass", err)
+        self.assertMessageMatches(report, CHECK, r"^2/2 probed, 3 not probed \(--no-writes\)")
+        self.assertEqual(report["summary"]["worst"], "pass", "the push check's skip does not count")
+
+    def test_no_writes_on_a_poor_registry_still_says_what_is_missing(self):
+        reg, report, err, d = self.probe("--no-writes", version_header=False)
+        self.assertStatus(report, CHECK, "info", err)
+        self.assertMessageMatches(report, CHECK, r"^1/2 probed, 3 not probed")
+
+    def test_good_registry_run_passes(self):
+        # Everything passes but the credentials check, skipped for lack of
+        # credentials: the run is pass, exit 0 (it was "worst: skip").
+        reg = self.scripted()
+        code, report, err = self.run_against(reg)
+        self.assertStatus(report, "credentials", "skip", err)
+        self.assertEqual(report["summary"]["worst"], "pass", h.describe(report))
+        self.assertExit(code, h.EXIT_OK, report, err)
+        code, out, err = self.doctor(["run", "--registry", reg.url])
+        self.assertIn("worst: PASS", out)
 
     def test_connection_error_fails(self):
         drop = {("POST", "/blobs/uploads/"): sr.DROP}

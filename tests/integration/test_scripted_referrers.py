@@ -24,6 +24,8 @@ import scripted_registry as sr
 CHECK = "referrers"
 API = "api"
 FALLBACK = "tag-fallback"
+ERROR = "error"
+UNKNOWN = "unknown"
 
 
 class ReferrersServerSelfTest(unittest.TestCase):
@@ -128,13 +130,21 @@ class ReferrersCheckTest(sr.ScriptedTestCase):
         details = self.details(report, CHECK)
         self.assertEqual(details.get("state"), state, json.dumps(details, indent=1))
 
-    def assertClients(self, details, oras=None, ggcr=None, regclient=None):
-        """What each client would do; None: not asserted."""
+    def assertClients(self, details, oras=None, ggcr=None, regclient=None, ggcr_attach=None):
+        """How each client would list (None: not asserted). Without a push
+        oras and regclient cannot tell how they would attach; cosign's
+        library decides it from this answer (ggcr_attach)."""
         clients = details.get("clients") or {}
         wanted = {"oras": oras, "go-containerregistry": ggcr, "regclient": regclient}
         for name, value in wanted.items():
+            client = clients.get(name) or {}
+            self.assertTrue(client.get("why"), "%s in %s" % (name, clients))
             if value is not None:
-                self.assertEqual(clients.get(name), value, "%s in %s" % (name, clients))
+                self.assertEqual(client.get("list"), value, "%s in %s" % (name, clients))
+        for name in ("oras", "regclient"):
+            self.assertEqual((clients.get(name) or {}).get("attach"), UNKNOWN, clients)
+        if ggcr_attach is not None:
+            self.assertEqual(clients["go-containerregistry"].get("attach"), ggcr_attach, clients)
 
     def assertUnsupported(self, details, reg, exists=False):
         """The fallback tag of the image was looked up (extra keys allowed)."""
@@ -165,7 +175,7 @@ class ReferrersCheckTest(sr.ScriptedTestCase):
         self.assertEqual(d.get("referrers"), 0)
         self.assertIs(d.get("paginated"), False)
         self.assertIsNone(d.get("filtersApplied"))
-        self.assertClients(d, API, API, API)
+        self.assertClients(d, API, API, API, ggcr_attach=API)
         self.assertOneProbe(reg)
 
     def test_referrers_are_counted(self):
@@ -178,14 +188,16 @@ class ReferrersCheckTest(sr.ScriptedTestCase):
         reg, report, err, d = self.verdict(referrers="404-index")
         self.assertVerdict(report, err, "pass", "supported")
         self.assertEqual(d.get("httpStatus"), 404)
-        self.assertClients(d, FALLBACK, FALLBACK, FALLBACK)
+        self.assertClients(d, FALLBACK, FALLBACK, FALLBACK, ggcr_attach=FALLBACK)
 
     def test_index_as_application_json(self):
-        # Harbor 2.9: oras and go-containerregistry insist on the index type.
+        # Harbor 2.9: every client lists through the tag (regclient takes the
+        # media type from Content-Type too), while cosign attaches through the API.
         reg, report, err, d = self.verdict(referrers="index-wrong-type")
         self.assertVerdict(report, err, "warn", "supported")
         self.assertTrue(str(d.get("contentType")).startswith("application/json"), d)
-        self.assertClients(d, FALLBACK, FALLBACK, API)
+        self.assertClients(d, FALLBACK, FALLBACK, FALLBACK, ggcr_attach=API)
+        self.assertMessageMatches(report, CHECK, r"cosign will not be found by cosign's own listing")
 
     def test_pagination(self):
         reg, report, err, d = self.verdict(referrers_link=True)
@@ -206,7 +218,8 @@ class ReferrersCheckTest(sr.ScriptedTestCase):
         self.assertEqual(d.get("httpStatus"), 404)
         self.assertTrue(str(d.get("contentType")).startswith("text/plain"), d)
         self.assertIsNone(d.get("referrers"))
-        self.assertClients(d, FALLBACK, FALLBACK, FALLBACK)
+        self.assertClients(d, FALLBACK, FALLBACK, FALLBACK, ggcr_attach=FALLBACK)
+        self.assertNotIn("consequences", d)
         self.assertUnsupported(d, reg, exists=False)
         self.assertOneProbe(reg)
 
@@ -238,14 +251,28 @@ class ReferrersCheckTest(sr.ScriptedTestCase):
         # registry.k8s.io and GAR: a login page with status 200.
         reg, report, err, d = self.verdict(referrers="200-not-json")
         self.assertVerdict(report, err, "warn", "unsupported")
-        self.assertClients(d, FALLBACK, FALLBACK, FALLBACK)
+        self.assertIn("not an index",
+                      (h.result_of(report, CHECK).get("remediation") or {}).get("summary", ""))
+        self.assertClients(d, FALLBACK, FALLBACK, FALLBACK, ggcr_attach=API)
+        self.assertIn("signatures attached by cosign will not be found by cosign's own listing",
+                      d.get("consequences", ""))
+        self.assertMessageMatches(report, CHECK, r"cosign's own listing")
         self.assertUnsupported(d, reg)
+
+    def test_garbage_under_the_index_type_breaks_listing(self):
+        # oras and go-containerregistry fail outright on a body that does not
+        # decode under the index Content-Type; regclient falls back.
+        garbage = (200, {"Content-Type": h.OCI_INDEX}, "garbage, not JSON")
+        reg, report, err, d = self.verdict(status_override={("GET", "/referrers/"): garbage})
+        self.assertVerdict(report, err, "warn", "unsupported")
+        self.assertClients(d, ERROR, ERROR, FALLBACK, ggcr_attach=API)
+        self.assertIn("oras discover fails outright", d.get("consequences", ""))
 
     def test_empty_object_is_unsupported(self):
         # Harbor 2.8: `{}` is not an image index.
         reg, report, err, d = self.verdict(referrers="200-empty-object")
         self.assertVerdict(report, err, "warn", "unsupported")
-        self.assertClients(d, FALLBACK, FALLBACK, FALLBACK)
+        self.assertClients(d, FALLBACK, FALLBACK, FALLBACK, ggcr_attach=API)
         self.assertUnsupported(d, reg)
 
     def test_redirect_to_login_is_unsupported(self):
@@ -255,10 +282,22 @@ class ReferrersCheckTest(sr.ScriptedTestCase):
 
     # -- cannot tell --
 
-    def test_name_unknown_is_unknown(self):
-        # oras-go: NAME_UNKNOWN says nothing about the API.
+    def test_name_unknown_for_a_known_repository_is_unsupported(self):
+        # The pull check just read library/alpine, so a NAME_UNKNOWN from the
+        # referrers route means the registry has no such route and took the
+        # path for a repository name. oras-go stops with "repository not found".
         reg, report, err, d = self.verdict(referrers="404-name-unknown")
+        self.assertVerdict(report, err, "warn", "unsupported")
+        self.assertIn("NAME_UNKNOWN", d.get("reason", ""))
+        self.assertClients(d, ERROR, FALLBACK, FALLBACK)
+        self.assertIn("oras discover fails outright", d.get("consequences", ""))
+
+    def test_name_unknown_for_an_unknown_repository_stays_unknown(self):
+        # library/other was never shown to exist: NAME_UNKNOWN says nothing.
+        reg, report, err, d = self.verdict("--repository", "library/other",
+                                           referrers="404-name-unknown")
         self.assertVerdict(report, err, "info", "unknown")
+        self.assertIn("NAME_UNKNOWN", d.get("reason", ""))
 
     def test_missing_test_image(self):
         reg, report, err, d = self.verdict("--repository", "library/other")

@@ -103,7 +103,7 @@ static void test_probe_has_no_target_label(void **state)
 	expect_in(text, "ocidoctor_probe_timeout_seconds 9.500\n");
 	expect_in(text, "ocidoctor_probe_cached 0\n");
 	expect_in(text, "ocidoctor_check_status{check=\"check.integration.oci.registry\"} 3\n");
-	expect_in(text, "ocidoctor_check_status{check=\"check.integration.oci.pull\"} -1\n");
+	expect_in(text, "ocidoctor_check_status{check=\"check.integration.oci.pull\"} 3\n");
 	expect_in(text, "ocidoctor_check_duration_seconds{check=\"check.integration.oci.pull\"} ");
 	assert_null(strstr(text, "ocidoctor_run_duration_seconds"));
 	assert_null(strstr(text, "ocidoctor_capability_supported"));

@@ -33,7 +33,9 @@ static void test_referrers_200_index(void **state)
 	assert_int_equal(rv.v.state, CAP_SUPPORTED);
 	assert_int_equal(rv.index_ok, 1);
 	assert_int_equal(rv.wrong_type, 0);
-	assert_int_equal(rv.client_api[0] + rv.client_api[1] + rv.client_api[2], 3);
+	assert_int_equal(rv.clients[CLIENT_ORAS].list, CLIENT_LIST_API);
+	assert_int_equal(rv.clients[CLIENT_GGCR].list, CLIENT_LIST_API);
+	assert_int_equal(rv.clients[CLIENT_REGCLIENT].list, CLIENT_LIST_API);
 	verdict_release(&rv.v);
 }
 
@@ -45,9 +47,10 @@ static void test_referrers_wrong_content_type(void **state)
 	judge(200, "application/json", EMPTY_INDEX, &rv);
 	assert_int_equal(rv.v.state, CAP_SUPPORTED);
 	assert_int_equal(rv.wrong_type, 1);
-	assert_int_equal(rv.client_api[0], 0); /* oras */
-	assert_int_equal(rv.client_api[1], 0); /* go-containerregistry */
-	assert_int_equal(rv.client_api[2], 1); /* regclient */
+	/* Harbor 2.8-2.9: all three list through the tag (regclient reads Content-Type too) */
+	assert_int_equal(rv.clients[CLIENT_ORAS].list, CLIENT_LIST_TAG);
+	assert_int_equal(rv.clients[CLIENT_GGCR].list, CLIENT_LIST_TAG);
+	assert_int_equal(rv.clients[CLIENT_REGCLIENT].list, CLIENT_LIST_TAG);
 	assert_non_null(strstr(rv.v.reason, "application/json"));
 	verdict_release(&rv.v);
 }
@@ -59,7 +62,7 @@ static void test_referrers_404_index(void **state)
 	(void)state;
 	judge(404, OCI_INDEX_TYPE, EMPTY_INDEX, &rv);
 	assert_int_equal(rv.v.state, CAP_SUPPORTED);
-	assert_int_equal(rv.client_api[0], 0);
+	assert_int_equal(rv.clients[CLIENT_ORAS].list, CLIENT_LIST_TAG);
 	verdict_release(&rv.v);
 }
 
@@ -84,6 +87,24 @@ static void test_referrers_404_name_unknown(void **state)
 	verdict_release(&rv.v);
 }
 
+static void test_referrers_404_name_unknown_known_repo(void **state)
+{
+	const char *body = "{\"errors\":[{\"code\":\"NAME_UNKNOWN\",\"message\":\"x\"}]}";
+	struct referrers_answer a = {
+		.status = 404, .content_type = "application/json", .body = body,
+		.len = strlen(body), .repo_known = 1,
+	};
+	struct referrers_verdict rv;
+
+	(void)state;
+	/* the repository was just read, so the registry has no such route */
+	referrers_judge(&a, &rv);
+	assert_int_equal(rv.v.state, CAP_UNSUPPORTED);
+	assert_non_null(strstr(rv.v.reason, "NAME_UNKNOWN"));
+	assert_int_equal(rv.clients[CLIENT_ORAS].list, CLIENT_LIST_ERROR);
+	verdict_release(&rv.v);
+}
+
 static void test_referrers_404_other_error(void **state)
 {
 	struct referrers_verdict rv;
@@ -105,7 +126,7 @@ static void test_referrers_html_and_junk(void **state)
 	verdict_release(&rv.v);
 	judge(200, "application/json", "{}", &rv); /* Harbor 2.8 for an unknown subject */
 	assert_int_equal(rv.v.state, CAP_UNSUPPORTED);
-	assert_int_equal(rv.client_api[2], 0);
+	assert_int_equal(rv.clients[CLIENT_REGCLIENT].list, CLIENT_LIST_TAG);
 	verdict_release(&rv.v);
 	judge(302, "", "", &rv);
 	assert_int_equal(rv.v.state, CAP_UNSUPPORTED);
@@ -216,6 +237,31 @@ static void test_html_detection(void **state)
 	assert_false(body_is_html("application/json", "{}", 2));
 }
 
+static void test_manifest_bodies(void **state)
+{
+	const char *oci = "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":{},\"layers\":[]}";
+	const char *bare = "{\"schemaVersion\":2,\"config\":{},\"layers\":[]}";
+	const char *why = NULL;
+
+	(void)state;
+	assert_int_equal(manifest_body_valid("application/vnd.oci.image.manifest.v1+json", oci, strlen(oci), &why), 0);
+	assert_int_equal(manifest_body_valid(OCI_INDEX_TYPE, EMPTY_INDEX, strlen(EMPTY_INDEX), &why), 0);
+	/* no Content-Type or a generic one: the body's mediaType or shape decides */
+	assert_int_equal(manifest_body_valid("application/json", oci, strlen(oci), &why), 0);
+	assert_int_equal(manifest_body_valid("", bare, strlen(bare), &why), 0);
+	/* a sign-in page is not a manifest, whatever its Content-Type */
+	assert_int_equal(manifest_body_valid("text/html", "<html>Sign in</html>", 20, &why), -1);
+	assert_non_null(strstr(why, "HTML"));
+	assert_int_equal(manifest_body_valid("application/vnd.oci.image.manifest.v1+json", "<!DOCTYPE html><p>", 18, &why), -1);
+	assert_int_equal(manifest_body_valid("application/vnd.oci.image.manifest.v1+json", "garbage", 7, &why), -1);
+	assert_non_null(strstr(why, "not JSON"));
+	assert_int_equal(manifest_body_valid("application/json", "{\"hello\":1}", 11, &why), -1);
+	assert_non_null(strstr(why, "media type"));
+	assert_int_equal(manifest_body_valid("text/plain", bare, strlen(bare), &why), -1);
+	assert_int_equal(manifest_type("application/vnd.docker.distribution.manifest.v2+json"), 1);
+	assert_int_equal(manifest_type("text/html"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -224,6 +270,7 @@ int main(void)
 		cmocka_unit_test(test_referrers_404_index),
 		cmocka_unit_test(test_referrers_404_plain),
 		cmocka_unit_test(test_referrers_404_name_unknown),
+		cmocka_unit_test(test_referrers_404_name_unknown_known_repo),
 		cmocka_unit_test(test_referrers_404_other_error),
 		cmocka_unit_test(test_referrers_html_and_junk),
 		cmocka_unit_test(test_referrers_unknowns),
@@ -232,6 +279,7 @@ int main(void)
 		cmocka_unit_test(test_error_code),
 		cmocka_unit_test(test_range_covers),
 		cmocka_unit_test(test_html_detection),
+		cmocka_unit_test(test_manifest_bodies),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

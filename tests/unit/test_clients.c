@@ -1,0 +1,219 @@
+/*
+ * Unit tests for the client models in checks/verdict: what oras,
+ * go-containerregistry and regclient do with a referrers answer, row by
+ * row over the behaviour observed with the real clients (oras 1.3.3,
+ * go-containerregistry v0.21.9 as cosign uses it, regctl v0.11.5), and
+ * the consequences a report states.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "checks/verdict.h"
+
+#define INDEX "{\"schemaVersion\":2,\"mediaType\":\"" OCI_INDEX_TYPE "\",\"manifests\":[]}"
+#define HTML "<html><body>Sign in</body></html>"
+
+enum { API = 1, TAG, ERR, UNK };
+
+struct row {
+	const char *name;
+	long status;
+	const char *type;
+	const char *body;
+	enum push_subject push;
+	int want[CLIENT_COUNT][2];   /* list, attach */
+};
+
+/*
+ * The observed table; a push answered with OCI-Subject is PUSH_SUBJECT_MATCHES,
+ * one without it PUSH_NO_SUBJECT.
+ */
+static const struct row observed[] = {
+	{ "olareg: 200 index, index type, OCI-Subject on push", 200, OCI_INDEX_TYPE, INDEX,
+	  PUSH_SUBJECT_MATCHES, { { API, API }, { API, API }, { API, API } } },
+	{ "go-containerregistry's registry: no OCI-Subject on push", 200, OCI_INDEX_TYPE, INDEX,
+	  PUSH_NO_SUBJECT, { { API, TAG }, { API, API }, { API, TAG } } },
+	{ "Harbor 2.8-2.9: valid index as application/json", 200, "application/json", INDEX,
+	  PUSH_SUBJECT_MATCHES, { { TAG, API }, { TAG, API }, { TAG, API } } },
+	{ "200 HTML login page", 200, "text/html", HTML,
+	  PUSH_NO_SUBJECT, { { TAG, TAG }, { TAG, API }, { TAG, TAG } } },
+	{ "302 to a login page (the final answer after the redirect)", 200, "text/html", HTML,
+	  PUSH_NO_SUBJECT, { { TAG, TAG }, { TAG, API }, { TAG, TAG } } },
+	{ "200, not JSON, index type", 200, OCI_INDEX_TYPE, "garbage \x01\x02",
+	  PUSH_NO_SUBJECT, { { ERR, TAG }, { ERR, API }, { TAG, TAG } } },
+	{ "404 with an index body", 404, OCI_INDEX_TYPE, INDEX,
+	  PUSH_NO_SUBJECT, { { TAG, TAG }, { TAG, TAG }, { TAG, TAG } } },
+	{ "404 plain text (distribution 2.8, 3.1)", 404, "text/plain", "404 page not found\n",
+	  PUSH_NO_SUBJECT, { { TAG, TAG }, { TAG, TAG }, { TAG, TAG } } },
+	{ "Quay 3.13-like: index for a known subject", 200, OCI_INDEX_TYPE, INDEX,
+	  PUSH_SUBJECT_MATCHES, { { API, API }, { API, API }, { API, API } } },
+};
+
+static void (*const models[CLIENT_COUNT])(const struct referrers_answer *,
+					  struct client_prediction *) = {
+	client_oras, client_ggcr, client_regclient,
+};
+
+static int list_code(enum client_list l)
+{
+	return l == CLIENT_LIST_API ? API : l == CLIENT_LIST_TAG ? TAG : ERR;
+}
+
+static int attach_code(enum client_attach a)
+{
+	return a == CLIENT_ATTACH_API ? API : a == CLIENT_ATTACH_TAG ? TAG : UNK;
+}
+
+static struct referrers_answer answer_of(const struct row *r, enum push_subject push)
+{
+	struct referrers_answer a = {
+		.status = r->status, .content_type = r->type, .body = r->body,
+		.len = strlen(r->body), .repo_known = 1, .push = push,
+	};
+
+	return a;
+}
+
+static void test_observed_table(void **state)
+{
+	size_t i, c;
+
+	(void)state;
+	for (i = 0; i < sizeof(observed) / sizeof(observed[0]); i++) {
+		struct referrers_answer a = answer_of(&observed[i], observed[i].push);
+
+		for (c = 0; c < CLIENT_COUNT; c++) {
+			struct client_prediction p;
+
+			models[c](&a, &p);
+			if (list_code(p.list) != observed[i].want[c][0] ||
+			    attach_code(p.attach) != observed[i].want[c][1])
+				fail_msg("%s: %s predicted %s / %s", observed[i].name,
+					 referrers_clients[c], client_list_name(p.list),
+					 client_attach_name(p.attach));
+			assert_non_null(p.list_why);
+			assert_non_null(p.attach_why);
+		}
+	}
+}
+
+/* Without a push, only go-containerregistry's attach is known: it reads the referrers answer. */
+static void test_attach_without_push(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(observed) / sizeof(observed[0]); i++) {
+		struct referrers_answer a = answer_of(&observed[i], PUSH_NOT_MADE);
+		struct client_prediction p;
+
+		client_oras(&a, &p);
+		assert_int_equal(p.attach, CLIENT_ATTACH_UNKNOWN);
+		client_regclient(&a, &p);
+		assert_int_equal(p.attach, CLIENT_ATTACH_UNKNOWN);
+		client_ggcr(&a, &p);
+		assert_int_equal(attach_code(p.attach), observed[i].want[CLIENT_GGCR][1]);
+	}
+}
+
+/* regclient attaches through the API only when OCI-Subject is the subject itself. */
+static void test_regclient_subject_must_match(void **state)
+{
+	struct referrers_answer a = answer_of(&observed[0], PUSH_SUBJECT_OTHER);
+	struct client_prediction p;
+
+	(void)state;
+	client_regclient(&a, &p);
+	assert_int_equal(p.attach, CLIENT_ATTACH_TAG);
+	client_oras(&a, &p);
+	assert_int_equal(p.attach, CLIENT_ATTACH_API);
+}
+
+static void test_other_statuses(void **state)
+{
+	const char *nu = "{\"errors\":[{\"code\":\"NAME_UNKNOWN\"}]}";
+	struct referrers_answer a = { .status = 404, .content_type = "application/json",
+				      .body = nu, .len = strlen(nu) };
+	struct client_prediction p;
+
+	(void)state;
+	client_oras(&a, &p); /* "repository not found" */
+	assert_int_equal(p.list, CLIENT_LIST_ERROR);
+	client_ggcr(&a, &p);
+	assert_int_equal(p.list, CLIENT_LIST_TAG);
+	client_regclient(&a, &p);
+	assert_int_equal(p.list, CLIENT_LIST_TAG);
+	a.status = 405;
+	a.body = "";
+	a.len = 0;
+	client_oras(&a, &p);
+	assert_int_equal(p.list, CLIENT_LIST_ERROR);
+	client_ggcr(&a, &p);
+	assert_int_equal(p.list, CLIENT_LIST_ERROR);
+	assert_int_equal(p.attach, CLIENT_ATTACH_UNKNOWN);
+	client_regclient(&a, &p);
+	assert_int_equal(p.list, CLIENT_LIST_TAG);
+	a.status = 400;
+	client_ggcr(&a, &p); /* Quay 3.13 for an unknown subject */
+	assert_int_equal(p.list, CLIENT_LIST_TAG);
+	assert_int_equal(p.attach, CLIENT_ATTACH_TAG);
+}
+
+static int consequences_of(const struct row *r, enum push_subject push, char *out, size_t n)
+{
+	struct referrers_answer a = answer_of(r, push);
+	struct referrers_verdict rv;
+	struct buf b;
+	int count;
+
+	referrers_judge(&a, &rv);
+	buf_init(&b, BUF_TEXT_MAX);
+	count = referrers_consequences(rv.clients, &b);
+	snprintf(out, n, "%s", b.data ? b.data : "");
+	buf_release(&b);
+	verdict_release(&rv.v);
+	return count;
+}
+
+static void test_consequences(void **state)
+{
+	char text[2048];
+
+	(void)state;
+	/* a good registry: nothing to say */
+	assert_int_equal(consequences_of(&observed[0], PUSH_NOT_MADE, text, sizeof(text)), 0);
+	assert_int_equal(consequences_of(&observed[7], PUSH_NOT_MADE, text, sizeof(text)), 0);
+	/* an HTML 200: cosign attaches through the "API" and lists through the tag */
+	assert_true(consequences_of(&observed[3], PUSH_NOT_MADE, text, sizeof(text)) >= 1);
+	assert_non_null(strstr(text, "signatures attached by cosign will not be found by cosign's own listing"));
+	/* garbage under the index type: oras and cosign fail outright */
+	consequences_of(&observed[5], PUSH_NOT_MADE, text, sizeof(text));
+	assert_non_null(strstr(text, "oras discover fails outright"));
+	assert_non_null(strstr(text, "go-containerregistry"));
+	/* Harbor 2.8-2.9 with a push: every client misses its own artifact */
+	assert_int_equal(consequences_of(&observed[2], PUSH_SUBJECT_MATCHES, text, sizeof(text)), 3);
+	assert_non_null(strstr(text, "not be found by oras discover"));
+	assert_non_null(strstr(text, "not be found by regctl artifact list"));
+	/* no OCI-Subject: oras and regctl leave a tag although the API works */
+	consequences_of(&observed[1], PUSH_NO_SUBJECT, text, sizeof(text));
+	assert_non_null(strstr(text, "sha256-<hex> tag"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_observed_table),
+		cmocka_unit_test(test_attach_without_push),
+		cmocka_unit_test(test_regclient_subject_must_match),
+		cmocka_unit_test(test_other_statuses),
+		cmocka_unit_test(test_consequences),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
