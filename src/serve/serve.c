@@ -1,7 +1,7 @@
 /*
  * serve: the exporter's HTTP server (libmicrohttpd, one thread per
- * connection, at most --max-concurrent + SERVE_SPARE_CONNECTIONS of
- * them), its probes, its own metrics, its history and its reloads.
+ * connection, at most SERVE_CONNECTIONS(--max-concurrent) of them), its
+ * probes, its own metrics, its history and its reloads.
  *
  * Endpoints:
  *   GET  /probe?target=&module=&repository=&tag=&debug=&format=
@@ -1365,7 +1365,7 @@ int serve_main(struct serve_args *a)
 	d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &s,
 			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 			     MHD_OPTION_CONNECTION_LIMIT,
-			     (unsigned)(a->max_concurrent + SERVE_SPARE_CONNECTIONS),
+			     (unsigned)SERVE_CONNECTIONS(a->max_concurrent),
 			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)300,
 			     MHD_OPTION_THREAD_STACK_SIZE, (size_t)1024 * 1024,
 			     MHD_OPTION_END);

@@ -7,11 +7,12 @@
  * share one engine per module, its loop in its own thread.
  *
  * Threads, all bounded: libmicrohttpd's listener thread plus one thread
- * per connection, at most --max-concurrent + SERVE_SPARE_CONNECTIONS
- * connections (beyond that a connection is refused); each of the at most
+ * per connection, at most SERVE_CONNECTIONS(--max-concurrent) connections
+ * (idle keep-alive ones included; beyond that a connection is closed at
+ * once, so the 503 of a probe over the limit has room); each of the at most
  * --max-concurrent probes running at once starts one thread per needed
  * check (at most check_table_size); one engine loop thread per module.
- * So at most 1 + (N + 32) + N * check_table_size + modules threads.
+ * So at most 1 + (4N + 64) + N * check_table_size + modules threads.
  *
  * Memory is bounded by --max-concurrent, --history-limit and
  * SERVE_CACHE_MAX, never by the number of targets ever seen.
@@ -29,7 +30,7 @@
 #define SERVE_DEFAULT_LISTEN "127.0.0.1:10071"
 #define SERVE_DEFAULT_MAX_CONCURRENT 16
 #define SERVE_MAX_CONCURRENT 1024
-#define SERVE_SPARE_CONNECTIONS 32
+#define SERVE_CONNECTIONS(n) (4 * (n) + 64)
 #define SERVE_DEFAULT_HISTORY 100
 #define SERVE_MAX_HISTORY 10000
 #define SERVE_NO_HEADER_TIMEOUT_MS 120000L
