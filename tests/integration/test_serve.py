@@ -11,6 +11,8 @@ import json
 import os
 import re
 import signal
+import socket
+import subprocess
 import threading
 import time
 import unittest
@@ -391,6 +393,62 @@ class ServeTest(h.DoctorTestCase):
         self.assertEqual([p["outcome"] for p in probes], ["failure", "success"])
         self.assertEqual(probes[0]["target"], self.down)
         self.assertEqual(probes[1]["module"], "default")
+
+    # -- options --
+
+    def test_help_and_usage_list_every_option(self):
+        with open(os.path.join(h.REPO_ROOT, "src", "cli", "cmd_serve.c")) as f:
+            names = re.findall(r'\.long_name = "([a-z-]+)"', f.read())
+        self.assertIn("allow-target", names)
+        code, out, err = h.run_doctor(["serve", "--help"])
+        self.assertEqual(code, h.EXIT_OK, err)
+        with open(os.path.join(h.REPO_ROOT, "docs", "usage.md")) as f:
+            usage = f.read().split("## EXPORTER", 1)[1].split("\n## ", 1)[0]
+        for name in names:
+            self.assertIn("--" + name, out)
+            if name != "help":
+                self.assertIn("`--" + name, usage, "docs/usage.md EXPORTER lacks --" + name)
+        self.assertIn("default 127.0.0.1:10071", out)
+        _, top, _ = h.run_doctor(["--help"])
+        self.assertRegex(top, r"\n  serve ")
+
+    def test_bad_options_are_usage_errors(self):
+        for args, needle in ((["--log-format", "xml"], "--log-format"),
+                             (["--listen", "localhost"], "ADDR:PORT"),
+                             (["--listen", "example.com:80"], "IPv4"),
+                             (["--max-concurrent", "5000"], "at most 1024"),
+                             (["--timeout-offset", "soon"], "--timeout-offset"),
+                             (["--config", "/nonexistent/serve.yaml"], "cannot read"),
+                             (["extra"], "unexpected argument")):
+            with self.subTest(args=args):
+                code, out, err = h.run_doctor(["serve"] + args)
+                self.assertEqual(code, h.EXIT_USAGE, err)
+                self.assertIn(needle, err)
+
+    def test_listens_on_ipv6_loopback(self):
+        try:
+            with socket.socket(socket.AF_INET6) as probe_sock:
+                probe_sock.bind(("::1", 0))
+        except OSError:
+            self.skipTest("no IPv6 loopback here")
+        port = h.free_port()
+        proc = subprocess.Popen([h.doctor_binary(), "serve", "--listen", "[::1]:%d" % port],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, env=h.doctor_env(None, self.dir))
+        try:
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    a = sh.http("GET", "http://[::1]:%d/-/healthy" % port, timeout=2)
+                    break
+                except OSError:
+                    self.assertLess(time.monotonic(), deadline, "nothing listens on [::1]")
+                    time.sleep(0.05)
+            self.assertEqual(a.status, 200)
+        finally:
+            proc.terminate()
+            self.assertEqual(proc.wait(timeout=20), 0)
+            proc.stderr.close()
 
     # -- reload --
 
