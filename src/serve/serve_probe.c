@@ -126,6 +126,28 @@ static void put_redacted_url(FILE *out, const char *url)
 }
 
 
+/* Writes text with every http:// or https:// URL in it redacted as above. */
+static void put_redacted_text(FILE *out, const char *text)
+{
+	while (text && *text) {
+		const char *a = strstr(text, "http://"), *b = strstr(text, "https://");
+		const char *url = a && (!b || a < b) ? a : b;
+		size_t len;
+		char *copy;
+
+		if (!url) {
+			fputs(text, out);
+			return;
+		}
+		fwrite(text, 1, (size_t)(url - text), out);
+		len = strcspn(url, " \t\n\"'<>()");
+		copy = xstrndup(url, len);
+		put_redacted_url(out, copy);
+		free(copy);
+		text = url + len;
+	}
+}
+
 void serve_write_metrics(FILE *out, struct probe_rec *r, int openmetrics, int cached, long age_ms)
 {
 	struct report_probe p = {
@@ -155,15 +177,17 @@ void serve_write_debug(FILE *out, struct probe_rec *r, int cached, long age_ms)
 	fprintf(out, "Outcome: %s in %ld.%03ld s of %ld.%03ld s\n", r->success ? "success" : "failure",
 		r->duration_ms / 1000, r->duration_ms % 1000, r->timeout_ms / 1000, r->timeout_ms % 1000);
 	if (r->notes)
-		fputs(r->notes, out);
+		put_redacted_text(out, r->notes);
 	fputs("\nLog:\n", out);
 	for (i = 0; r->ran && i < check_table_size; i++) {
 		const struct check_result *res = &r->res.run.results[i];
 
 		if (!res->done)
 			continue;
-		fprintf(out, "%s: %s in %ld ms: %s\n", res->check->id, check_status_name(res->status),
-			res->duration_ms, res->message ? res->message : "");
+		fprintf(out, "%s: %s in %ld ms: ", res->check->id, check_status_name(res->status),
+			res->duration_ms);
+		put_redacted_text(out, res->message);
+		fputc('\n', out);
 		for (j = 0; j < res->evidence.nr; j++) {
 			const struct evidence *e = &res->evidence.items[j];
 
@@ -174,8 +198,10 @@ void serve_write_debug(FILE *out, struct probe_rec *r, int cached, long age_ms)
 			else
 				fputs(" -> no answer", out);
 			fprintf(out, " (%ld ms)", e->duration_ms);
-			if (e->error)
-				fprintf(out, ": %s", e->error);
+			if (e->error) {
+				fputs(": ", out);
+				put_redacted_text(out, e->error);
+			}
 			fputc('\n', out);
 		}
 	}

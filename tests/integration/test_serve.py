@@ -305,6 +305,29 @@ class ServeTest(h.DoctorTestCase):
         self.assertEqual(sh.value(metrics, "ocidoctor_check_status",
                                   check=h.CHECK_PREFIX + "credentials"), 3, metrics)
 
+    def test_debug_log_takes_secrets_out_of_urls(self):
+        leak = "realm-Secret-4711"
+        realm_server = fs.FaultServer()
+        realm_server.start()
+        try:
+            realm = "%s/token?access_token=%s&team=a" % (realm_server.url, leak)
+            bearer = fs.FaultServer({("*", r"^/v2/"): fs.respond(
+                401, [("WWW-Authenticate", 'Bearer realm="%s",service="reg"' % realm),
+                      ("Content-Type", "application/json")], b"{}")})
+            bearer.start()
+            try:
+                a = self.plain.probe(bearer.url, debug="true")
+            finally:
+                bearer.stop()
+            self.assertTrue(realm_server.requests(path_contains="/token"),
+                            "no token request was made, so nothing was redacted")
+        finally:
+            realm_server.stop()
+        self.assertEqual(a.status, 200)
+        self.assertNotIn(leak, a.body)
+        self.assertIn("access_token=REDACTED", a.body)
+        self.assertIn("team=a", a.body)
+
     # -- the writing module --
 
     def test_writing_module_is_served_from_its_cache(self):
