@@ -1,7 +1,7 @@
 /*
  * report_prometheus: the Prometheus exposition formats, for a
  * node-exporter textfile collector or a Pushgateway (`run --format
- * prometheus`: every series has a registry label) and for the exporter
+ * prometheus`: every series has registry and repository labels) and for the exporter
  * (`serve`: rep->probe set, no registry label since Prometheus adds the
  * target as `instance`, plus the probe_* series; text 0.0.4 or
  * OpenMetrics 1.0.0). One writer for both, so they cannot drift.
@@ -18,6 +18,8 @@
  *   ocidoctor_referrers_client_info{client,list,attach} 1: how each client lists and attaches referrers
  *   ocidoctor_rate_limit_remaining             what the registry said is left, when it did
  *   ocidoctor_run_duration_seconds             wall time of the run (run)
+ *   ocidoctor_run_timestamp_seconds            when the run started, Unix time, so that
+ *                                              stale textfile data shows (run)
  *   ocidoctor_run_requests, ocidoctor_run_round_trips
  *   ocidoctor_build_info{version}              1
  */
@@ -49,7 +51,7 @@ static void family(FILE *out, const char *name, const char *help)
 
 /*
  * Starts a sample: name, then the labels (name/value pairs, NULL-ended)
- * and, outside the exporter, the registry label.
+ * and, outside the exporter, the registry and repository labels.
  */
 static void sample(struct report *rep, const char *name, const char *const *labels)
 {
@@ -65,11 +67,38 @@ static void sample(struct report *rep, const char *name, const char *const *labe
 	if (!rep->probe) {
 		fprintf(rep->out, "%sregistry=\"", sep);
 		put_label(rep->out, rep->run->config->registry);
+		fputs("\",repository=\"", rep->out);
+		put_label(rep->out, rep->run->config->repository);
 		fputc('"', rep->out);
 		sep = ",";
 	}
 	if (*sep == ',')
 		fputc('}', rep->out);
+}
+
+/* Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm). */
+static long days_from_civil(long y, long m, long d)
+{
+	long era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/* The run's start ("YYYY-MM-DDTHH:MM:SSZ") as Unix time; -1 when it does not parse. */
+static long long started_epoch(const char *s)
+{
+	int y, mo, d, h, mi, se;
+	char z;
+
+	if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &se, &z) != 7 ||
+	    z != 'Z')
+		return -1;
+	return (long long)days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
 }
 
 static void seconds(FILE *out, long ms)
@@ -270,10 +299,19 @@ static void prom_rate_limit(struct report *rep)
 
 static void prom_run(struct report *rep)
 {
+	long long started = started_epoch(rep->run->started_at);
+
 	if (!rep->probe) {
 		family(rep->out, "ocidoctor_run_duration_seconds", "Wall time of the doctor run.");
 		sample(rep, "ocidoctor_run_duration_seconds", NULL);
 		seconds(rep->out, rep->run->duration_ms);
+	}
+	if (!rep->probe && started >= 0) {
+		/* a scrape is its own timestamp: only a textfile or a Pushgateway needs this */
+		family(rep->out, "ocidoctor_run_timestamp_seconds",
+		       "When the doctor run started, in seconds since the Unix epoch.");
+		sample(rep, "ocidoctor_run_timestamp_seconds", NULL);
+		fprintf(rep->out, " %lld\n", started);
 	}
 	family(rep->out, "ocidoctor_run_requests", "HTTP requests the run made.");
 	sample(rep, "ocidoctor_run_requests", NULL);

@@ -71,13 +71,15 @@ static struct module_counters *counters_for(struct server *s, const char *module
 
 /* ---- logging ------------------------------------------------------------ */
 
+/* ,"key":"value" with value JSON-escaped (written straight out: jansson's
+ * allocator is the wiping one, so nothing it allocates goes to free()). */
 static void json_put(FILE *out, const char *key, const char *value, int first)
 {
 	json_t *v = json_string(value ? value : "");
-	char *text = json_dumps(v, JSON_ENCODE_ANY);
 
-	fprintf(out, "%s\"%s\":%s", first ? "" : ",", key, text ? text : "\"\"");
-	free(text);
+	fprintf(out, "%s\"%s\":", first ? "" : ",", key);
+	if (!v || json_dumpf(v, out, JSON_ENCODE_ANY) < 0)
+		fputs("\"\"", out);
 	json_decref(v);
 }
 

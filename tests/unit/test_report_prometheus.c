@@ -81,10 +81,13 @@ static void test_run_has_registry_labels(void **state)
 
 	(void)state;
 	snprintf(line, sizeof(line),
-		 "ocidoctor_check_status{check=\"check.integration.oci.registry\",registry=\"%s\"} 3\n", url);
+		 "ocidoctor_check_status{check=\"check.integration.oci.registry\",registry=\"%s\","
+		 "repository=\"library/alpine\"} 3\n", url);
 	expect_in(text, line);
-	snprintf(line, sizeof(line), "ocidoctor_run_duration_seconds{registry=\"%s\"} ", url);
+	snprintf(line, sizeof(line),
+		 "ocidoctor_run_duration_seconds{registry=\"%s\",repository=\"library/alpine\"} ", url);
 	expect_in(text, line);
+	expect_in(text, "\nocidoctor_run_timestamp_seconds{");
 	expect_in(text, "ocidoctor_build_info{version=\"" OCIDOCTOR_VERSION "\"} 1\n");
 	assert_null(strstr(text, "ocidoctor_probe_success"));
 	assert_null(strstr(text, "# EOF"));
@@ -106,6 +109,8 @@ static void test_probe_has_no_target_label(void **state)
 	expect_in(text, "ocidoctor_check_status{check=\"check.integration.oci.pull\"} 3\n");
 	expect_in(text, "ocidoctor_check_duration_seconds{check=\"check.integration.oci.pull\"} ");
 	assert_null(strstr(text, "ocidoctor_run_duration_seconds"));
+	assert_null(strstr(text, "ocidoctor_run_timestamp_seconds"));
+	assert_null(strstr(text, "repository=\""));
 	assert_null(strstr(text, "ocidoctor_capability_supported"));
 	assert_null(strstr(text, "# EOF"));
 	free(text);
