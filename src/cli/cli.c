@@ -24,6 +24,7 @@ const struct command *const cli_commands[] = {
 	&cmd_explain,
 	&cmd_config,
 	&cmd_matrix,
+	&cmd_serve,
 	NULL
 };
 

@@ -33,6 +33,7 @@ extern const struct command cmd_list;
 extern const struct command cmd_explain;
 extern const struct command cmd_config;
 extern const struct command cmd_matrix;
+extern const struct command cmd_serve;
 
 /* Every command, in --help order, NULL-terminated (also for tools/docgen.c). */
 extern const struct command *const cli_commands[];

@@ -19,6 +19,20 @@
 #include <jansson.h>
 #include <stdio.h>
 
+/*
+ * A probe of the exporter (ocidoctor serve): the Prometheus writer then
+ * writes the probe_* metrics and no registry label (Prometheus adds the
+ * target as `instance`), in OpenMetrics when asked to.
+ */
+struct report_probe {
+	int openmetrics;            /* OpenMetrics 1.0.0 (ends in # EOF) instead of text 0.0.4 */
+	int success;                /* the run completed and no check failed */
+	long duration_ms;
+	long timeout_ms;            /* the time the probe was given */
+	int cached;                 /* served from a writing module's cache */
+	long cache_age_ms;
+};
+
 struct report {
 	FILE *out;
 	int color;                  /* ANSI colours (text format) */
@@ -27,6 +41,7 @@ struct report {
 	const char *platform;       /* whose remediation step is the fix: a KB platform; NULL: bare-metal */
 	const struct run *run;
 	const struct run_config *config;
+	const struct report_probe *probe; /* NULL outside the exporter */
 	void *priv;                 /* the writer's own state */
 };
 
@@ -90,6 +105,15 @@ const json_t *report_referrers_clients(const struct run *run);
 const json_t *report_leftovers(const struct check_result *res);
 /* The string `key` of a leftover or client object, "" when absent. */
 const char *report_str(const json_t *o, const char *key);
+
+/* The Content-Types of the Prometheus writer's two formats. */
+#define PROMETHEUS_TEXT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+#define OPENMETRICS_TYPE "application/openmetrics-text; version=1.0.0; charset=utf-8"
+/*
+ * Writes the probe_* metrics and build info alone, ended for the format:
+ * what the exporter answers for a probe that could not run at all.
+ */
+void report_prometheus_probe_only(FILE *out, const struct report_probe *probe);
 
 extern const struct report_writer report_text;
 extern const struct report_writer report_json;

@@ -1,0 +1,64 @@
+/*
+ * ocidoctor serve: the doctor as a Prometheus multi-target exporter
+ * (serve/serve.h). This file holds its options; the server is in
+ * src/serve/.
+ */
+#include "cli/cli.h"
+#include "serve/serve.h"
+
+#include <stdlib.h>
+
+#define SARG(field) offsetof(struct serve_args, field)
+
+static const struct opt serve_opts[] = {
+	{ .long_name = "listen", .type = OPT_STRING, .offset = SARG(listen), .arg = "ADDR:PORT",
+	  .help = "where to listen: IPv4:PORT, [IPv6]:PORT or :PORT (default " SERVE_DEFAULT_LISTEN ")" },
+	{ .long_name = "config", .type = OPT_STRING, .offset = SARG(config), .arg = "FILE",
+	  .help = "YAML file with the modules: map (default: one module 'default' that never writes)" },
+	{ .long_name = "max-concurrent", .type = OPT_LONG, .offset = SARG(max_concurrent), .arg = "N",
+	  .help = "probes run at once; beyond it a probe is answered 503 (default 16, at most 1024)",
+	  .max = SERVE_MAX_CONCURRENT },
+	{ .long_name = "timeout-offset", .type = OPT_STRING, .offset = SARG(timeout_offset),
+	  .arg = "SECONDS",
+	  .help = "taken off Prometheus' scrape timeout for the probe's deadline (default 0.5)" },
+	{ .long_name = "history-limit", .type = OPT_LONG, .offset = SARG(history_limit), .arg = "N",
+	  .help = "recent probes kept for the / page and their reports (default 100, at most 10000)",
+	  .max = SERVE_MAX_HISTORY },
+	{ .long_name = "log-format", .type = OPT_STRING, .offset = SARG(log_format), .arg = "FMT",
+	  .help = "text (default) or json: one line per probe on stderr",
+	  .values = (const char *const[]){ "text", "json", NULL } },
+	{ .long_name = "allow-target", .type = OPT_LIST, .offset = SARG(allow_targets), .arg = "GLOB",
+	  .help = "probe only targets whose host[:port] matches (repeatable; default any)" },
+	{ .long_name = "help", .short_name = 'h', .type = OPT_BOOL, .offset = SARG(help),
+	  .help = "show this help" },
+	OPT_END
+};
+
+static int serve_cmd(int argc, char **argv)
+{
+	struct serve_args a = { 0 };
+	struct opt_list positional = { 0 };
+	char *why = NULL;
+	int ret;
+
+	if (opt_parse(serve_opts, argc, argv, &a, &positional, NULL, &why) < 0)
+		ret = cli_usage_error("%s", why);
+	else if (a.help)
+		ret = (opt_usage(stdout, cmd_serve.usage, cmd_serve.about, serve_opts), EXIT_OK);
+	else if (positional.nr)
+		ret = cli_usage_error("unexpected argument '%s'", positional.items[0]);
+	else
+		ret = serve_main(&a);
+	opt_release(serve_opts, &a);
+	opt_list_release(&positional);
+	free(why);
+	return ret;
+}
+
+const struct command cmd_serve = {
+	.name = "serve",
+	.usage = "ocidoctor serve [--listen ADDR:PORT] [--config FILE] [--max-concurrent N] [OPTIONS]",
+	.about = "Run as a Prometheus exporter: GET /probe?target=REGISTRY answers the checks' metrics.",
+	.opts = serve_opts,
+	.fn = serve_cmd,
+};

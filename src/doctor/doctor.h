@@ -1,0 +1,96 @@
+/*
+ * doctor: the one entry point every front end calls to probe a registry.
+ *
+ * A front end (run, matrix, serve) resolves its settings (flags, config
+ * file, environment, an exporter's module) into a struct doctor_settings,
+ * shares one engine across as many doctor runs as it likes, and gets back
+ * a struct doctor_result that the report writers render. It never wires
+ * the registry client or the check runner itself.
+ *
+ * Threading: a doctor run starts one thread per needed check (at most
+ * check_table_size) and joins them all before doctor_run returns. The
+ * engine's loop must run while doctor_run does: either in the calling
+ * thread (settings.drive_engine, a one-shot run) or in a thread of its own
+ * (struct doctor_engine below, for matrix and serve, where many runs share
+ * one engine, one connection pool and one DNS cache).
+ *
+ * A one-shot front end (run):
+ *
+ *     engine_new(&e, &(struct engine_options){ .timeout_ms = 30000, .ca_file = ... });
+ *     struct doctor_settings s = { .registry = url, ..., .creds = &creds,
+ *                                  .writes = DOCTOR_WRITES_PROBE, .drive_engine = 1 };
+ *     doctor_run(&res, &s, e, &why);    render res.run / res.config, then
+ *     doctor_result_release(&res); engine_free(e);
+ *
+ * A long-lived one (matrix, serve): doctor_engine_start(&de, &eo) once, then
+ * doctor_run(&res, &s, de.engine, &why) from any number of threads with
+ * s.timeout_ms as each run's deadline, and doctor_engine_stop(&de) at the end.
+ * TLS settings belong to the engine (engine_options), so runs that need
+ * different ones use different engines (serve keeps one per module).
+ */
+#ifndef OCIDOCTOR_DOCTOR_H
+#define OCIDOCTOR_DOCTOR_H
+
+#include "checks/run.h"
+#include "engine/http.h"
+
+#include <pthread.h>
+
+/* What a run may write to the registry. */
+enum doctor_writes {
+	DOCTOR_WRITES_NONE = 0,   /* no write probe at all (the default of serve) */
+	DOCTOR_WRITES_PROBE       /* push and the capability write probes */
+};
+
+/* Resolved settings of one run; every string is copied by doctor_run. */
+struct doctor_settings {
+	const char *registry;            /* validated URL (registry_url_parse) */
+	const char *repository;          /* validated */
+	const char *tag;                 /* tag or digest, validated */
+	const char *scratch_repository;  /* NULL: the defaults the checks pick */
+	const int *selected;             /* check_table_size flags, or NULL for all */
+	enum doctor_writes writes;
+	const struct creds *creds;       /* resolved credentials; NULL or CRED_NONE: anonymous.
+	                                    Borrowed: must outlive the result */
+	int insecure;                    /* TLS verification is off in the engine (for the report) */
+	long timeout_ms;                 /* the run's deadline, from doctor_run; 0: the engine's */
+	int drive_engine;                /* run the engine's loop in this thread while the checks run */
+};
+
+/* A finished run, as the writers see it. */
+struct doctor_result {
+	struct run run;                  /* results in table order */
+	struct run_config config;        /* what report.config points at */
+	struct registry *registry;
+	char *strings[4];                /* owned copies behind config */
+	int worst;                       /* enum check_status over the selected checks */
+	int counts[STATUS_COUNT];
+	int ran;                         /* run holds results to release */
+};
+
+/*
+ * Runs the selected checks against s->registry on engine e and fills
+ * *out. Returns 0, or -1 when the run could not start (then *why is a
+ * static message and *out holds nothing to render, but must still be
+ * released).
+ */
+int doctor_run(struct doctor_result *out, const struct doctor_settings *s, struct engine *e,
+	       const char **why);
+void doctor_result_release(struct doctor_result *r);
+
+/*
+ * An engine shared by many runs for as long as a front end lives, its
+ * loop in a thread of its own: 1 thread, plus what the runs start.
+ */
+struct doctor_engine {
+	struct engine *engine;
+	pthread_t loop;
+	int started;
+};
+
+/* Starts it (timeout_ms of opts is ignored: each run brings its deadline). */
+int doctor_engine_start(struct doctor_engine *de, const struct engine_options *opts);
+/* Waits for the runs still going, stops the loop and frees the engine. */
+void doctor_engine_stop(struct doctor_engine *de);
+
+#endif

@@ -1,0 +1,111 @@
+/*
+ * serve: ocidoctor as a Prometheus multi-target exporter.
+ *
+ * GET /probe?target=REGISTRY&module=NAME runs the doctor (doctor.h)
+ * against the target with the module's settings and answers the run's
+ * metrics; the modules come from a YAML file (serve_config.c). Probes
+ * share one engine per module, its loop in its own thread.
+ *
+ * Threads, all bounded: libmicrohttpd's listener thread plus one thread
+ * per connection, at most SERVE_CONNECTIONS(--max-concurrent) connections
+ * (idle keep-alive ones included; beyond that a connection is closed at
+ * once, so the 503 of a probe over the limit has room); each of the at most
+ * --max-concurrent probes running at once starts one thread per needed
+ * check (at most check_table_size); one engine loop thread per module.
+ * So at most 1 + (4N + 64) + N * check_table_size + modules threads.
+ *
+ * Memory is bounded by --max-concurrent, --history-limit and
+ * SERVE_CACHE_MAX, never by the number of targets ever seen.
+ */
+#ifndef OCIDOCTOR_SERVE_H
+#define OCIDOCTOR_SERVE_H
+
+#include "auth/creds.h"
+#include "cli/options.h"
+#include "doctor/doctor.h"
+
+#include <pthread.h>
+#include <time.h>
+
+#define SERVE_DEFAULT_LISTEN "127.0.0.1:10071"
+#define SERVE_DEFAULT_MAX_CONCURRENT 16
+#define SERVE_MAX_CONCURRENT 1024
+#define SERVE_CONNECTIONS(n) (4 * (n) + 64)
+#define SERVE_DEFAULT_HISTORY 100
+#define SERVE_MAX_HISTORY 10000
+#define SERVE_NO_HEADER_TIMEOUT_MS 120000L
+#define SERVE_MIN_TIMEOUT_MS 100L
+#define SERVE_DEFAULT_MIN_INTERVAL_S 600L
+#define SERVE_CACHE_MAX 256          /* cached results per writing module */
+#define SERVE_MAX_MODULES 64
+
+/* One module of the config: how a probe is run. */
+struct serve_module {
+	char *name;
+	int *selected;                  /* check_table_size flags */
+	char *repository, *tag, *scratch;
+	enum doctor_writes writes;
+	/* credentials: a docker config directory, or username + a password file */
+	char *docker_config;
+	char *username;
+	char *password_file;
+	char *password;                 /* read from password_file at load, wiped on release */
+	struct opt_list registries;     /* host[:port] globs allowed to receive the credentials */
+	char *ca_file, *cert, *key;
+	int insecure;
+	long timeout_ms;                /* cap on a probe's time; 0: none */
+	long min_interval_ms;           /* writing modules: a scrape within it gets the cache */
+	struct doctor_engine engine;    /* started by serve_config_start */
+	/* the cache of a writing module, guarded by lock */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct serve_cached *cache;
+	size_t cache_nr;
+};
+
+/* A loaded config: replaced whole on reload, freed when its last probe ends. */
+struct serve_config {
+	char *path;                     /* NULL: the built-in default module */
+	struct serve_module *modules;
+	size_t nr;
+	int refs;                       /* guarded by the server's lock */
+};
+
+/*
+ * Loads the config at path (NULL: one module `default` with the
+ * defaults), validating every value. Returns 0, or -1 with *why (newly
+ * allocated, "FILE:LINE: what is wrong").
+ */
+int serve_config_load(struct serve_config **out, const char *path, char **why);
+/* The same from text, for tests. */
+int serve_config_parse(struct serve_config **out, const char *name, const char *text, size_t len,
+		       char **why);
+/* Starts every module's engine. Returns 0 or -1 with *why. */
+int serve_config_start(struct serve_config *c, char **why);
+/* Stops the engines and frees everything. */
+void serve_config_free(struct serve_config *c);
+const struct serve_module *serve_config_module(const struct serve_config *c, const char *name);
+
+/* Whether a module may send its credentials to host[:port]. */
+int serve_module_allows(const struct serve_module *m, const char *hostport);
+int serve_module_has_creds(const struct serve_module *m);
+
+/* The command-line settings of the server. */
+struct serve_args {
+	char *listen;
+	char *config;
+	long max_concurrent;
+	char *timeout_offset;           /* seconds, a decimal number */
+	long history_limit;
+	char *log_format;
+	struct opt_list allow_targets;
+	int help;
+};
+
+/* Frees a writing module's cache (serve.c). */
+void serve_cache_release(struct serve_module *m);
+
+/* Runs the server until SIGTERM or SIGINT; returns an exit status. */
+int serve_main(struct serve_args *a);
+
+#endif

@@ -1,0 +1,532 @@
+/*
+ * serve_config: the exporter's modules, from YAML.
+ *
+ *   modules:
+ *     default:
+ *       writes: none              # or probe; a scrape writes only when it says so
+ *       checks: [ID-GLOB, ...]    # or tags: [TAG, ...]; default all
+ *       repository: library/alpine
+ *       tag: latest
+ *       scratch_repository: NAME
+ *       credentials:              # docker_config: DIR, or username + password_file
+ *         username: ci
+ *         password_file: /etc/ocidoctor/password
+ *       registries: ["registry.example.com", "*.corp.example:5000"]
+ *       ca_file: PEM
+ *       cert: PEM
+ *       key: PEM
+ *       insecure: false
+ *       timeout: 30               # seconds, caps the scrape's own timeout
+ *       min_interval: 600         # seconds; writing modules only (default 600)
+ *
+ * A module with credentials must have `registries`: they go to no other
+ * target. Every value is checked at load; an error names the file and line.
+ */
+#include "serve/serve.h"
+#include "cli/cli.h"
+#include "util/buf.h"
+#include "util/ref.h"
+#include "util/xalloc.h"
+
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#define CONFIG_MAX ((size_t)1024 * 1024)
+#define PASSWORD_MAX ((size_t)64 * 1024)
+
+struct cached;
+
+struct loader {
+	const char *name;
+	yaml_document_t *doc;
+	char **why;
+};
+
+static int bad(struct loader *l, const yaml_node_t *n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int bad(struct loader *l, const yaml_node_t *n, const char *fmt, ...)
+{
+	struct buf b;
+	char *msg;
+	va_list ap;
+
+	buf_init(&b, BUF_TEXT_MAX);
+	va_start(ap, fmt);
+	buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	msg = buf_detach(&b);
+	buf_release(&b);
+
+	*l->why = xstrfmt("%s:%lu: %s", l->name, (unsigned long)n->start_mark.line + 1, msg);
+	free(msg);
+	return -1;
+}
+
+static const char *scalar(const yaml_node_t *n)
+{
+	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static int get_string(struct loader *l, const yaml_node_t *v, const char *key, char **out)
+{
+	const char *s = scalar(v);
+
+	if (!s || !*s)
+		return bad(l, v, "%s is a non-empty string", key);
+	free(*out);
+	*out = xstrdup(s);
+	return 0;
+}
+
+static int get_bool(struct loader *l, const yaml_node_t *v, const char *key, int *out)
+{
+	const char *s = scalar(v);
+
+	if (s && (!strcmp(s, "true") || !strcmp(s, "yes")))
+		*out = 1;
+	else if (s && (!strcmp(s, "false") || !strcmp(s, "no")))
+		*out = 0;
+	else
+		return bad(l, v, "%s is true or false", key);
+	return 0;
+}
+
+static int get_seconds(struct loader *l, const yaml_node_t *v, const char *key, long *ms)
+{
+	const char *s = scalar(v);
+	char *end;
+	double d;
+
+	if (!s || !*s)
+		return bad(l, v, "%s is a number of seconds", key);
+	d = strtod(s, &end);
+	if (*end || d <= 0 || d > 86400)
+		return bad(l, v, "%s is a number of seconds, above 0 and at most 86400", key);
+	*ms = (long)(d * 1000);
+	return 0;
+}
+
+static int get_list(struct loader *l, const yaml_node_t *v, const char *key, struct opt_list *out)
+{
+	yaml_node_item_t *it;
+
+	if (scalar(v)) {
+		opt_list_add(out, scalar(v));
+		return 0;
+	}
+	if (v->type != YAML_SEQUENCE_NODE)
+		return bad(l, v, "%s is a list of strings", key);
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		const char *s = scalar(yaml_document_get_node(l->doc, *it));
+
+		if (!s || !*s)
+			return bad(l, v, "%s is a list of strings", key);
+		opt_list_add(out, s);
+	}
+	return 0;
+}
+
+static char *read_password(const char *path)
+{
+	struct buf b;
+	FILE *f = fopen(path, "rb");
+
+	if (!f)
+		return NULL;
+	buf_init(&b, PASSWORD_MAX);
+	if (buf_read_stream(&b, f) < 0) {
+		fclose(f);
+		buf_release(&b);
+		return NULL;
+	}
+	fclose(f);
+	while (b.len && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r'))
+		b.data[--b.len] = '\0';
+	return buf_detach(&b);
+}
+
+static int load_credentials(struct loader *l, struct serve_module *m, const yaml_node_t *n)
+{
+	yaml_node_pair_t *p;
+
+	if (n->type != YAML_MAPPING_NODE)
+		return bad(l, n, "credentials is a mapping (docker_config, or username and password_file)");
+	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(l->doc, p->key);
+		yaml_node_t *v = yaml_document_get_node(l->doc, p->value);
+		const char *key = scalar(k) ? scalar(k) : "";
+		int ret;
+
+		if (!strcmp(key, "docker_config"))
+			ret = get_string(l, v, key, &m->docker_config);
+		else if (!strcmp(key, "username"))
+			ret = get_string(l, v, key, &m->username);
+		else if (!strcmp(key, "password_file"))
+			ret = get_string(l, v, key, &m->password_file);
+		else if (!strcmp(key, "password"))
+			return bad(l, k, "credentials take a password_file, never a password in the config");
+		else
+			return bad(l, k, "unknown credentials key '%s' (docker_config, username, password_file)", key);
+		if (ret < 0)
+			return -1;
+	}
+	if (m->docker_config && (m->username || m->password_file))
+		return bad(l, n, "credentials are a docker_config or a username and password_file, not both");
+	if (!!m->username != !!m->password_file)
+		return bad(l, n, "username and password_file go together");
+	if (m->password_file) {
+		m->password = read_password(m->password_file);
+		if (!m->password)
+			return bad(l, n, "cannot read the password file '%s'", m->password_file);
+	}
+	return 0;
+}
+
+static int load_key(struct loader *l, struct serve_module *m, const char *key, yaml_node_t *k,
+		    yaml_node_t *v, struct opt_list *checks, struct opt_list *tags)
+{
+	const char *why = NULL;
+	char *s = NULL;
+	int ret;
+
+	if (!strcmp(key, "checks"))
+		return get_list(l, v, key, checks);
+	if (!strcmp(key, "tags"))
+		return get_list(l, v, key, tags);
+	if (!strcmp(key, "registries"))
+		return get_list(l, v, key, &m->registries);
+	if (!strcmp(key, "credentials"))
+		return load_credentials(l, m, v);
+	if (!strcmp(key, "insecure"))
+		return get_bool(l, v, key, &m->insecure);
+	if (!strcmp(key, "timeout"))
+		return get_seconds(l, v, key, &m->timeout_ms);
+	if (!strcmp(key, "min_interval"))
+		return get_seconds(l, v, key, &m->min_interval_ms);
+	if (!strcmp(key, "writes")) {
+		if (get_string(l, v, key, &s) < 0)
+			return -1;
+		ret = 0;
+		if (!strcmp(s, "none"))
+			m->writes = DOCTOR_WRITES_NONE;
+		else if (!strcmp(s, "probe"))
+			m->writes = DOCTOR_WRITES_PROBE;
+		else
+			ret = bad(l, v, "writes is none or probe, not '%s'", s);
+		free(s);
+		return ret;
+	}
+	if (!strcmp(key, "repository") || !strcmp(key, "scratch_repository")) {
+		char **dst = !strcmp(key, "repository") ? &m->repository : &m->scratch;
+
+		if (get_string(l, v, key, dst) < 0)
+			return -1;
+		if (repository_name_valid(*dst, &why) < 0)
+			return bad(l, v, "invalid repository: %s", why);
+		return 0;
+	}
+	if (!strcmp(key, "tag")) {
+		if (get_string(l, v, key, &m->tag) < 0)
+			return -1;
+		if (reference_valid(m->tag, &why) < 0)
+			return bad(l, v, "invalid tag: %s", why);
+		return 0;
+	}
+	if (!strcmp(key, "ca_file"))
+		return get_string(l, v, key, &m->ca_file);
+	if (!strcmp(key, "cert"))
+		return get_string(l, v, key, &m->cert);
+	if (!strcmp(key, "key"))
+		return get_string(l, v, key, &m->key);
+	return bad(l, k, "unknown module key '%s'", key);
+}
+
+static void module_defaults(struct serve_module *m, const char *name)
+{
+	memset(m, 0, sizeof(*m));
+	m->name = xstrdup(name);
+	m->selected = xcalloc(check_table_size, sizeof(*m->selected));
+	pthread_mutex_init(&m->lock, NULL);
+	pthread_cond_init(&m->cond, NULL);
+}
+
+/* Fills the defaults that depend on other keys and checks the combinations. */
+static int module_finish(struct loader *l, struct serve_module *m, const yaml_node_t *n,
+			 struct opt_list *checks, struct opt_list *tags)
+{
+	if (!m->repository)
+		m->repository = xstrdup("library/alpine");
+	if (!m->tag)
+		m->tag = xstrdup("latest");
+	if (serve_module_has_creds(m) && !m->registries.nr)
+		return bad(l, n, "module '%s' has credentials but no registries: list the registries they may go to",
+			   m->name);
+	if (!!m->cert != !!m->key)
+		return bad(l, n, "cert and key go together");
+	if (m->writes == DOCTOR_WRITES_PROBE && !m->min_interval_ms)
+		m->min_interval_ms = SERVE_DEFAULT_MIN_INTERVAL_S * 1000;
+	if (m->writes == DOCTOR_WRITES_NONE && m->min_interval_ms)
+		return bad(l, n, "min_interval is for modules that write (writes: probe)");
+	if (cli_select_checks(checks, tags, m->selected) != EXIT_OK)
+		return bad(l, n, "module '%s' selects no check (see above)", m->name);
+	return 0;
+}
+
+static int load_module(struct loader *l, struct serve_module *m, const char *name,
+		       const yaml_node_t *n)
+{
+	struct opt_list checks = { 0 }, tags = { 0 };
+	yaml_node_pair_t *p;
+	int ret = -1;
+
+	module_defaults(m, name);
+	if (n->type == YAML_SCALAR_NODE && !*scalar(n)) {
+		ret = module_finish(l, m, n, &checks, &tags);
+		goto done;
+	}
+	if (n->type != YAML_MAPPING_NODE) {
+		bad(l, n, "module '%s' is a mapping", name);
+		goto done;
+	}
+	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(l->doc, p->key);
+		yaml_node_t *v = yaml_document_get_node(l->doc, p->value);
+
+		if (!scalar(k)) {
+			bad(l, k, "module keys are strings");
+			goto done;
+		}
+		if (load_key(l, m, scalar(k), k, v, &checks, &tags) < 0)
+			goto done;
+	}
+	ret = module_finish(l, m, n, &checks, &tags);
+done:
+	opt_list_release(&checks);
+	opt_list_release(&tags);
+	return ret;
+}
+
+static int name_valid(const char *s)
+{
+	if (!*s || strlen(s) > 64)
+		return 0;
+	for (; *s; s++)
+		if (!(*s >= 'a' && *s <= 'z') && !(*s >= 'A' && *s <= 'Z') && !(*s >= '0' && *s <= '9') &&
+		    *s != '_' && *s != '-' && *s != '.')
+			return 0;
+	return 1;
+}
+
+static int load_modules(struct loader *l, struct serve_config *c, const yaml_node_t *n)
+{
+	yaml_node_pair_t *p;
+
+	if (n->type != YAML_MAPPING_NODE)
+		return bad(l, n, "modules is a mapping of module names to modules");
+	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(l->doc, p->key);
+		const char *name = scalar(k);
+
+		if (!name || !name_valid(name))
+			return bad(l, k, "a module name is 1 to 64 of A-Z a-z 0-9 _ - .");
+		if (serve_config_module(c, name))
+			return bad(l, k, "module '%s' is defined twice", name);
+		if (c->nr >= SERVE_MAX_MODULES)
+			return bad(l, k, "at most 64 modules");
+		c->nr++;
+		if (load_module(l, &c->modules[c->nr - 1], name,
+				yaml_document_get_node(l->doc, p->value)) < 0)
+			return -1;
+	}
+	if (!c->nr)
+		return bad(l, n, "modules is empty: define at least one");
+	return 0;
+}
+
+static struct serve_config *config_new(void)
+{
+	struct serve_config *c = xcalloc(1, sizeof(*c));
+
+	c->modules = xcalloc(SERVE_MAX_MODULES, sizeof(*c->modules));
+	return c;
+}
+
+int serve_config_parse(struct serve_config **out, const char *name, const char *text, size_t len,
+		       char **why)
+{
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	yaml_node_t *root;
+	yaml_node_pair_t *p;
+	struct loader l = { .name = name, .doc = &doc, .why = why };
+	struct serve_config *c = config_new();
+	int ret = -1, found = 0;
+
+	*out = NULL;
+	if (!yaml_parser_initialize(&parser))
+		xdie("out of memory");
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		*why = xstrfmt("%s:%lu: invalid YAML: %s", name,
+			       (unsigned long)parser.problem_mark.line + 1,
+			       parser.problem ? parser.problem : "?");
+		yaml_parser_delete(&parser);
+		serve_config_free(c);
+		return -1;
+	}
+	root = yaml_document_get_root_node(&doc);
+	if (!root || root->type != YAML_MAPPING_NODE) {
+		*why = xstrfmt("%s: the config is a mapping with a modules: key", name);
+		goto done;
+	}
+	for (p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(&doc, p->key);
+		const char *key = scalar(k) ? scalar(k) : "";
+
+		if (strcmp(key, "modules")) {
+			bad(&l, k, "unknown key '%s' (the config has modules:)", key);
+			goto done;
+		}
+		found = 1;
+		if (load_modules(&l, c, yaml_document_get_node(&doc, p->value)) < 0)
+			goto done;
+	}
+	if (!found) {
+		*why = xstrfmt("%s: no modules: key", name);
+		goto done;
+	}
+	ret = 0;
+done:
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	if (ret < 0)
+		serve_config_free(c);
+	else
+		*out = c;
+	return ret;
+}
+
+int serve_config_load(struct serve_config **out, const char *path, char **why)
+{
+	struct buf b;
+	FILE *f;
+	int ret;
+
+	if (!path) {
+		struct serve_config *c = config_new();
+		struct opt_list none = { 0 };
+
+		c->nr = 1;
+		module_defaults(&c->modules[0], "default");
+		c->modules[0].repository = xstrdup("library/alpine");
+		c->modules[0].tag = xstrdup("latest");
+		cli_select_checks(&none, &none, c->modules[0].selected);
+		*out = c;
+		return 0;
+	}
+	f = fopen(path, "rb");
+	if (!f) {
+		*why = xstrfmt("cannot read the config file '%s'", path);
+		return -1;
+	}
+	buf_init(&b, CONFIG_MAX);
+	if (buf_read_stream(&b, f) < 0) {
+		fclose(f);
+		buf_release(&b);
+		*why = xstrfmt("cannot read the config file '%s' (at most 1 MiB)", path);
+		return -1;
+	}
+	fclose(f);
+	ret = serve_config_parse(out, path, b.data ? b.data : "", b.len, why);
+	buf_release(&b);
+	if (ret == 0)
+		(*out)->path = xstrdup(path);
+	return ret;
+}
+
+int serve_config_start(struct serve_config *c, char **why)
+{
+	size_t i;
+
+	for (i = 0; i < c->nr; i++) {
+		struct serve_module *m = &c->modules[i];
+		struct engine_options eo = { .ca_file = m->ca_file, .cert = m->cert, .key = m->key,
+					     .insecure = m->insecure };
+
+		if (doctor_engine_start(&m->engine, &eo) < 0) {
+			*why = xstrfmt("module '%s': cannot start libcurl", m->name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+
+static void module_release(struct serve_module *m)
+{
+	doctor_engine_stop(&m->engine);
+	serve_cache_release(m);
+	free(m->name);
+	free(m->selected);
+	free(m->repository);
+	free(m->tag);
+	free(m->scratch);
+	free(m->docker_config);
+	free(m->username);
+	free(m->password_file);
+	if (m->password) {
+		volatile char *p = m->password;
+
+		while (*p)
+			*p++ = 0;
+		free(m->password);
+	}
+	opt_list_release(&m->registries);
+	free(m->ca_file);
+	free(m->cert);
+	free(m->key);
+	pthread_mutex_destroy(&m->lock);
+	pthread_cond_destroy(&m->cond);
+}
+
+void serve_config_free(struct serve_config *c)
+{
+	size_t i;
+
+	if (!c)
+		return;
+	for (i = 0; i < c->nr; i++)
+		module_release(&c->modules[i]);
+	free(c->modules);
+	free(c->path);
+	free(c);
+}
+
+const struct serve_module *serve_config_module(const struct serve_config *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->nr; i++)
+		if (!strcmp(c->modules[i].name, name))
+			return &c->modules[i];
+	return NULL;
+}
+
+int serve_module_has_creds(const struct serve_module *m)
+{
+	return m->docker_config || m->username;
+}
+
+int serve_module_allows(const struct serve_module *m, const char *hostport)
+{
+	size_t i;
+
+	for (i = 0; i < m->registries.nr; i++)
+		if (fnmatch(m->registries.items[i], hostport, 0) == 0)
+			return 1;
+	return 0;
+}
