@@ -186,6 +186,35 @@ const char *client_attach_name(enum client_attach a)
 	return a == CLIENT_ATTACH_API ? "api" : a == CLIENT_ATTACH_TAG ? "tag-fallback" : "unknown";
 }
 
+enum push_subject push_subject_of(const char *header, const char *subject)
+{
+	if (!header || !header[0])
+		return PUSH_NO_SUBJECT;
+	return subject && !strcmp(header, subject) ? PUSH_SUBJECT_MATCHES : PUSH_SUBJECT_OTHER;
+}
+
+static const char *const push_subject_names[] = {
+	[PUSH_NOT_MADE] = "not-made",
+	[PUSH_NO_SUBJECT] = "absent",
+	[PUSH_SUBJECT_MATCHES] = "exact",
+	[PUSH_SUBJECT_OTHER] = "other",
+};
+
+const char *push_subject_name(enum push_subject p)
+{
+	return (unsigned)p <= PUSH_SUBJECT_OTHER ? push_subject_names[p] : "not-made";
+}
+
+enum push_subject push_subject_parse(const char *name)
+{
+	unsigned i;
+
+	for (i = 0; name && i <= PUSH_SUBJECT_OTHER; i++)
+		if (!strcmp(name, push_subject_names[i]))
+			return (enum push_subject)i;
+	return PUSH_NOT_MADE;
+}
+
 /* What the clients' rules look at, worked out once from an answer. */
 struct answer_facts {
 	long status;
@@ -265,7 +294,7 @@ static enum client_attach apply_attach(const struct attach_rule *rules,
 }
 
 static const char ATTACH_NEEDS_PUSH[] =
-	"decided from the OCI-Subject header of a manifest push, which this check does not make";
+	"decided from the OCI-Subject header of a manifest push, which only --writes verify makes (check.integration.oci.artifacts)";
 
 /*
  * oras-go v2 (oras, notation), registry/remote/repository.go:

@@ -176,7 +176,8 @@ static int doctor(struct run_args *a, const int *selected, const struct creds *c
 	struct run_config cfg = {
 		.registry = a->registry, .repository = a->repository, .tag = a->tag,
 		.scratch_repository = a->scratch, .insecure = a->insecure, .creds = creds,
-		.no_writes = a->no_writes,
+		.no_writes = a->no_writes, .verify_writes = !strcmp(a->writes, "verify"),
+		.keep_artifacts = a->keep_artifacts,
 	};
 	struct registry_options ro = { .url = a->registry, .creds = creds };
 	struct engine *engine = NULL;

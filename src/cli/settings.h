@@ -31,7 +31,9 @@ struct run_args {
 	int insecure;
 	long timeout;
 	char *scratch;
-	int no_writes;
+	char *writes;           /* none, probe or verify (--no-writes is none) */
+	int no_writes;          /* writes is none */
+	int keep_artifacts;
 	int no_color;
 	int verbose;
 	char *config;
