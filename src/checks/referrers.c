@@ -183,6 +183,8 @@ static enum push_subject verified_push(struct check_ctx *ctx, const char **proce
 		return PUSH_NOT_MADE;
 	art = check_dep(ctx, &check_artifacts);
 	*processing = json_string_value(json_object_get(art->details, "subjectProcessing"));
+	if (*processing && !strcmp(*processing, "rejected"))
+		return PUSH_REFUSED;
 	return push_subject_parse(json_string_value(json_object_get(art->details, "ociSubject")));
 }
 
