@@ -96,6 +96,7 @@ struct verify {
 	enum push_subject subject_header;
 	int listed, filtered_listed;
 	int listing_done;          /* the referrers API was asked */
+	long listed_count;         /* descriptors in its answer; -1 for none */
 	int listing_lost;          /* it gave no answer: how subjects are processed is unknown */
 	const char *filters;
 	int fallback_needed, fallback_worked, fallback_tried;
@@ -482,7 +483,7 @@ static int chunked_next(struct verify *v, struct chunked *c)
 	struct blob *b = &v->blobs[B_CHUNKED];
 	char *range;
 
-	if (c->failed || !b->session || c->next > CHUNKS)
+	if (!v->chunked_tried || c->failed || !b->session || c->next > CHUNKS)
 		return 0;
 	if (c->next == CHUNKS) {
 		c->url = with_digest(b->session, b->digest);
@@ -642,6 +643,13 @@ static void judge_listing(struct verify *v, struct registry_call *all, struct re
 	v->listing_lost = lost(v, all);
 	lost(v, filtered);
 	v->listed = listing_finds(v, all, &why_all);
+	if (all->resp.status == 200) {
+		json_t *root = json_loadb(all->resp.body.data, all->resp.body.len, 0, NULL);
+		json_t *list = json_object_get(root, "manifests");
+
+		v->listed_count = json_is_array(list) ? (long)json_array_size(list) : -1;
+		json_decref(root);
+	}
 	v->filtered_listed = listing_finds(v, filtered, &why_filtered);
 	v->filters = applied && strstr(applied, "artifactType") ? "artifactType" : NULL;
 	if (v->listing_lost)
@@ -1029,8 +1037,6 @@ static void push_and_find(struct verify *v)
 		goto done;
 	if (head_empty.resp.status == 200)
 		v->blobs[B_EMPTY].upload = 0;   /* not ours: never delete it */
-	if (v->chunk > CHUNK_MAX)
-		v->blobs[B_CHUNKED].upload = 0;
 	open_sessions(v);
 	if (v->blobs[B_CHUNKED].session && v->chunk <= CHUNK_MAX) {
 		/* the chunk size is known only now: the chunked blob is remade to fit it */
@@ -1197,6 +1203,10 @@ static void write_details(struct verify *v)
 									 : "not-made");
 		detail_str(ctx, "subjectProcessing", subject_processing(v));
 		detail_bool(ctx, "listed", v->listed);
+		if (v->listed_count >= 0)
+			detail_int(ctx, "referrersListed", v->listed_count);
+		else
+			json_object_set_new(d, "referrersListed", json_null());
 		detail_str(ctx, "filtersApplied", v->filters);
 		detail_str(ctx, "fallbackTag", v->fallback_tag);
 		if (v->fallback_tried)
@@ -1293,7 +1303,7 @@ static void verify_release(struct verify *v)
 
 static void run(struct check_ctx *ctx)
 {
-	struct verify v = { .ctx = ctx, .chunk = CHUNK_DEFAULT };
+	struct verify v = { .ctx = ctx, .chunk = CHUNK_DEFAULT, .listed_count = -1 };
 
 	if (!ctx->config->verify_writes) {
 		check_set(ctx, STATUS_SKIP, "no-verify",

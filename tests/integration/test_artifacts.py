@@ -1,0 +1,364 @@
+"""--writes verify against the scriptable registry, one behaviour each.
+
+The artifacts check pushes a subject image and an artifact that refers to
+it (as oras, cosign and notation do), looks for it through the referrers
+API and, where a client would need it, through the tag-schema fallback
+(sha256-<hex>), and deletes everything again. Each test scripts one
+registry behaviour from /work/shared/facts (clients.md §1 and §3,
+registries.md): a full OCI 1.1 API with OCI-Subject, one without
+OCI-Subject, OCI-Subject without a listing (ECR once), artifact manifests
+refused (405, 415, 400 MANIFEST_INVALID), a subject that must exist,
+OCI-Chunk-Min-Length, deletes disabled, a deadline mid-way, and two runs
+at once. Every test also checks what the run left in the registry.
+"""
+
+import json
+import os
+import re
+import threading
+import time
+import unittest
+
+import harness as h
+import schema_check
+import scripted_registry as sr
+
+CHECK = "artifacts"
+SCRATCH = "library/verify-scratch"
+ARTIFACT_TYPE = "application/vnd.ocidoctor.probe.v1+json"
+SCHEMA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs",
+                      "report.schema.json")
+ONLY = ["--check", "check.integration.oci.artifacts"]
+WITH_REFERRERS = ONLY + ["--check", "check.integration.oci.referrers"]
+
+
+class ArtifactsTestCase(sr.ScriptedTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        with open(SCHEMA) as f:
+            cls.schema = json.load(f)
+
+    def verify(self, reg, *extra, checks=ONLY):
+        """A --writes verify run in SCRATCH; returns (report, stderr), schema-checked."""
+        code, report, err = self.run_against(reg, "--writes", "verify",
+                                             "--scratch-repository", SCRATCH,
+                                             *(list(checks) + list(extra)))
+        self.assertEqual(schema_check.validate(report, self.schema), [],
+                         self.diagnostics(report, err))
+        return report, err
+
+    def assertLeftNothingOfTheRun(self, reg, details):
+        """No manifest, tag, blob or upload session of the run is left, nothing
+        was deleted by tag, and the report lists no leftovers."""
+        self.assertEqual(reg.contents(SCRATCH), {"manifests": [], "tags": [], "blobs": []})
+        self.assertEqual(reg.open_sessions(), [])
+        self.assertEqual(reg.deletes_by_tag(), [])
+        self.assertEqual(details.get("leftovers"), [])
+
+    def steps(self, details):
+        return {name: step["status"] for name, step in details["steps"].items()}
+
+    def attach(self, report):
+        clients = self.details(report, "referrers")["clients"]
+        return {name: c["attach"] for name, c in clients.items()}
+
+
+class VerifyIsOptInTest(ArtifactsTestCase):
+    """Without --writes verify nothing is pushed and the check is skipped with a hint."""
+
+    def test_default_and_probe_and_none_skip(self):
+        reg = self.scripted()
+        for extra in ([], ["--writes", "probe"], ["--writes", "none"], ["--no-writes"]):
+            with self.subTest(extra=extra):
+                code, report, err = self.run_against(reg, *(ONLY + extra))
+                result = h.result_of(report, CHECK)
+                self.assertEqual(result["status"], "skip", err)
+                self.assertIn("--writes verify", result["message"])
+        self.assertEqual(reg.requests("PUT"), [])
+        self.assertEqual(reg.requests(path_contains="/manifests/"), [])
+
+    def test_unknown_mode_is_a_usage_error(self):
+        reg = self.scripted()
+        code, out, err = self.doctor(["run", "--registry", reg.url, "--writes", "always"])
+        self.assertEqual(code, h.EXIT_USAGE)
+        self.assertIn("none, probe or verify", err)
+        self.assertEqual(reg.requests(), [])
+
+
+class FullApiTest(ArtifactsTestCase):
+    """An OCI 1.1 registry: OCI-Subject on the push, the artifact listed, filters applied."""
+
+    def test_pass_and_clients_attach_through_the_api(self):
+        reg = self.scripted()
+        report, err = self.verify(reg, checks=WITH_REFERRERS)
+        self.assertStatus(report, CHECK, "pass", err)
+        d = self.details(report, CHECK)
+        self.assertEqual((d["ociSubject"], d["subjectProcessing"]), ("exact", "api"))
+        self.assertTrue(d["listed"])
+        self.assertEqual(d["referrersListed"], 1)
+        self.assertEqual(d["filtersApplied"], "artifactType")
+        self.assertIsNone(d["fallbackWorked"])
+        self.assertEqual(self.steps(d)["fallback"], "skip")
+        self.assertEqual(self.steps(d)["chunkedUpload"], "pass")
+        # the filtered listing went out with the type encoded
+        lists = reg.requests("GET", "/referrers/")
+        self.assertIn([ARTIFACT_TYPE], [r["query"].get("artifactType") for r in lists])
+        # no fallback tag was written
+        self.assertFalse([r for r in reg.requests("PUT") if "/manifests/sha256-" in r["path"]])
+        self.assertEqual(self.attach(report), {"oras": "api", "go-containerregistry": "api",
+                                               "regclient": "api"})
+        self.assertStatus(report, "referrers", "pass", err)
+        self.assertLeftNothingOfTheRun(reg, d)
+
+    def test_the_artifact_as_pushed(self):
+        """The artifact manifest has what oras and cosign send: artifactType, the
+        empty config, one layer, the run id, the subject; pushed by digest."""
+        reg = self.scripted()
+        pushed = []
+        original = reg._add_manifest
+
+        def record(repo, tag, media_type, data):
+            pushed.append((repo, tag, media_type, data))
+            return original(repo, tag, media_type, data)
+        reg._add_manifest = record
+        report, err = self.verify(reg)
+        d = self.details(report, CHECK)
+        docs = {h.sha256_digest(data): json.loads(data) for _, _, _, data in pushed}
+        art = docs[d["artifactDigest"]]
+        self.assertEqual(art["artifactType"], ARTIFACT_TYPE)
+        self.assertEqual(art["config"]["mediaType"], "application/vnd.oci.empty.v1+json")
+        self.assertEqual(art["config"]["size"], 2)
+        self.assertEqual(len(art["layers"]), 1)
+        self.assertEqual(art["subject"]["digest"], d["subjectDigest"])
+        self.assertEqual(art["annotations"]["org.ocidoctor.run-id"], d["runId"])
+        self.assertTrue(all(repo == SCRATCH for repo, _, _, _ in pushed))
+        self.assertTrue(all(tag is None for _, tag, _, _ in pushed), "pushed by tag")
+        # every write went to the scratch repository
+        for r in reg.requests():
+            if r["method"] in ("PUT", "POST", "PATCH", "DELETE") and "/v2/library/alpine/" not in r["path"]:
+                self.assertIn("/v2/%s/" % SCRATCH, r["path"])
+        self.assertLeftNothingOfTheRun(reg, d)
+
+
+class NoSubjectHeaderTest(ArtifactsTestCase):
+    """The API lists the artifact, but the push has no OCI-Subject (go-containerregistry's registry)."""
+
+    def test_warn_fallback_pushed_and_oras_regclient_attach_by_tag(self):
+        reg = self.scripted(subject_header="none")
+        report, err = self.verify(reg, checks=WITH_REFERRERS)
+        self.assertStatus(report, CHECK, "warn", err)
+        result = h.result_of(report, CHECK)
+        self.assertEqual(result["remediation"]["summary"] != "", True)
+        d = self.details(report, CHECK)
+        self.assertEqual((d["ociSubject"], d["subjectProcessing"]), ("absent", "listed-without-header"))
+        self.assertTrue(d["fallbackWorked"])
+        tag = "sha256-" + d["subjectDigest"].split(":")[1]
+        self.assertEqual(d["fallbackTag"], tag)
+        puts = [r for r in reg.requests("PUT") if r["path"].endswith("/manifests/" + tag)]
+        self.assertEqual(len(puts), 1)
+        self.assertTrue(puts[0]["headers"]["Content-Type"].startswith(h.OCI_INDEX))
+        self.assertEqual(self.attach(report), {"oras": "tag-fallback", "go-containerregistry": "api",
+                                               "regclient": "tag-fallback"})
+        self.assertLeftNothingOfTheRun(reg, d)
+
+    def test_other_digest_splits_oras_and_regclient(self):
+        reg = self.scripted(subject_header="other")
+        report, err = self.verify(reg, checks=WITH_REFERRERS)
+        d = self.details(report, CHECK)
+        self.assertEqual(d["ociSubject"], "other")
+        self.assertTrue(d["fallbackWorked"])
+        attach = self.attach(report)
+        self.assertEqual((attach["oras"], attach["regclient"]), ("api", "tag-fallback"))
+        self.assertLeftNothingOfTheRun(reg, d)
+
+
+class HeaderWithoutListingTest(ArtifactsTestCase):
+    """OCI-Subject on the push, but the API lists nothing (ECR once did)."""
+
+    def test_warn_and_the_referrers_check_names_it(self):
+        reg = self.scripted(list_pushed=False)
+        report, err = self.verify(reg, checks=WITH_REFERRERS)
+        self.assertStatus(report, CHECK, "warn", err)
+        d = self.details(report, CHECK)
+        self.assertEqual(h.result_of(report, CHECK).get("remediation", {}).get("runbook"),
+                         "ocidoctor explain check.integration.oci.artifacts")
+        self.assertEqual(d["subjectProcessing"], "header-without-listing")
+        self.assertFalse(d["listed"])
+        self.assertTrue(d["fallbackWorked"])
+        self.assertEqual(self.steps(d)["listing"], "fail")
+        ref = h.result_of(report, "referrers")
+        self.assertEqual(ref["status"], "warn", err)
+        self.assertIn("OCI-Subject but its referrers API did not list", ref["message"])
+        self.assertIn("OCI-Subject", self.details(report, "referrers")["consequences"])
+        self.assertEqual(self.attach(report)["oras"], "api")
+        self.assertLeftNothingOfTheRun(reg, d)
+
+
+class RejectedArtifactTest(ArtifactsTestCase):
+    """Artifact manifests refused: 405 "Invalid JSON syntax" (ECR), 415, 400 MANIFEST_INVALID."""
+
+    def test_each_refusal_fails(self):
+        for mode, needle in (("405", "Invalid JSON syntax"), ("415", "415"),
+                             ("400", "MANIFEST_INVALID")):
+            with self.subTest(mode=mode):
+                reg = self.scripted(artifact_manifest=mode)
+                report, err = self.verify(reg, checks=WITH_REFERRERS)
+                self.assertStatus(report, CHECK, "fail", err)
+                d = self.details(report, CHECK)
+                self.assertEqual(d["subjectProcessing"], "rejected")
+                self.assertEqual(self.steps(d)["artifact"], "fail")
+                self.assertIn(needle, d["steps"]["artifact"]["verdict"])
+                self.assertIn("rejects artifact manifests", h.result_of(report, CHECK)["message"])
+                clients = self.details(report, "referrers")["clients"]
+                self.assertEqual(clients["oras"]["attach"], "unknown")
+                self.assertIn("refused", clients["oras"]["why"])
+                # the subject image went in, and out again
+                self.assertEqual(self.steps(d)["subject"], "pass")
+                self.assertLeftNothingOfTheRun(reg, d)
+
+
+class MissingSubjectTest(ArtifactsTestCase):
+    """A manifest whose subject does not exist must be accepted (spec); refusing it warns."""
+
+    def test_refused_warns(self):
+        reg = self.scripted(missing_subject="refuse")
+        report, err = self.verify(reg)
+        self.assertStatus(report, CHECK, "warn", err)
+        d = self.details(report, CHECK)
+        self.assertEqual(h.result_of(report, CHECK)["remediation"]["runbook"],
+                         "ocidoctor explain check.integration.oci.artifacts")
+        self.assertEqual(self.steps(d)["missingSubject"], "warn")
+        self.assertIn("MANIFEST_BLOB_UNKNOWN", d["steps"]["missingSubject"]["verdict"])
+        self.assertEqual(d["subjectProcessing"], "api")
+        self.assertLeftNothingOfTheRun(reg, d)
+
+    def test_accepted_is_removed_again(self):
+        reg = self.scripted()
+        report, err = self.verify(reg)
+        d = self.details(report, CHECK)
+        self.assertEqual(self.steps(d)["missingSubject"], "pass")
+        self.assertLeftNothingOfTheRun(reg, d)
+
+
+class ChunkMinLengthTest(ArtifactsTestCase):
+    """Three chunks, each at least OCI-Chunk-Min-Length, closed by PUT ?digest=."""
+
+    def test_chunks_honour_the_minimum(self):
+        reg = self.scripted(chunk_min_length=300000)
+        report, err = self.verify(reg)
+        self.assertStatus(report, CHECK, "pass", err)
+        d = self.details(report, CHECK)
+        self.assertEqual(d["steps"]["chunkedUpload"]["status"], "pass")
+        self.assertEqual(d["steps"]["chunkedUpload"]["chunkSize"], 300000)
+        patches = reg.requests("PATCH", "/v2/%s/" % SCRATCH)
+        self.assertEqual([p["body_length"] for p in patches], [300000] * 3)
+        self.assertEqual(reg.short_chunks, [])
+        ranges = [p["headers"]["Content-Range"] for p in patches]
+        self.assertEqual(ranges, ["0-299999", "300000-599999", "600000-899999"])
+        closes = [r for r in reg.requests("PUT", "/blobs/uploads/") if r["body_length"] == 0]
+        self.assertEqual(len(closes), 1)
+        self.assertTrue(closes[0]["query"].get("digest"))
+        heads = [r for r in reg.requests("HEAD", "/v2/%s/blobs/" % SCRATCH)
+                 if r["status"] == 200]
+        self.assertTrue(heads, "the chunked blob was not verified by HEAD")
+        self.assertLeftNothingOfTheRun(reg, d)
+
+    def test_a_minimum_over_4_mib_is_not_attempted(self):
+        reg = self.scripted(chunk_min_length=5 * 1024 * 1024)
+        report, err = self.verify(reg)
+        d = self.details(report, CHECK)
+        self.assertEqual(d["steps"]["chunkedUpload"]["status"], "skip")
+        self.assertEqual(reg.requests("PATCH", "/v2/%s/" % SCRATCH), [])
+        self.assertLeftNothingOfTheRun(reg, d)
+
+
+class DeletesDisabledTest(ArtifactsTestCase):
+    """Without proof that deletes work nothing is pushed; --keep-artifacts pushes and lists it all."""
+
+    def test_nothing_pushed(self):
+        reg = self.scripted(delete="405")
+        report, err = self.verify(reg)
+        result = h.result_of(report, CHECK)
+        self.assertEqual(result["status"], "info", err)
+        self.assertIn("nothing pushed", result["message"])
+        self.assertIn("--keep-artifacts", result["message"])
+        self.assertEqual(reg.requests("PUT"), [])
+        self.assertEqual(reg.requests("POST"), [])
+        self.assertEqual(reg.requests("PATCH"), [])
+        self.assertEqual(reg.contents(SCRATCH)["manifests"], [])
+        self.assertEqual(self.details(report, CHECK)["leftovers"], [])
+
+    def test_keep_artifacts_lists_what_was_left(self):
+        reg = self.scripted(delete="405")
+        report, err = self.verify(reg, "--keep-artifacts")
+        d = self.details(report, CHECK)
+        leftovers = d["leftovers"]
+        held = reg.contents(SCRATCH)
+        self.assertEqual(sorted(l["ref"] for l in leftovers if l["kind"] == "manifest"),
+                         held["manifests"])
+        self.assertEqual(sorted(l["ref"] for l in leftovers if l["kind"] == "blob"),
+                         held["blobs"])
+        self.assertEqual(len(held["manifests"]), 3)   # subject, artifact, missing subject
+        for item in leftovers:
+            self.assertEqual(item["repository"], SCRATCH)
+            self.assertIn("curl -X DELETE", item["command"])
+            self.assertIn(item["ref"], item["command"])
+        self.assertIn("left in the scratch repository", h.result_of(report, CHECK)["message"])
+        self.assertEqual([r for r in reg.requests("DELETE") if r["status"] == 202], [])
+
+
+class DeadlineTest(ArtifactsTestCase):
+    """A run cut by the deadline mid-way removes what it can and lists the rest."""
+
+    def test_cleanup_after_the_deadline(self):
+        reg = self.scripted(slow={("GET", re.escape(SCRATCH) + "/referrers/"): 4000},
+                            stall_blob_deletes=20000)
+        started = time.monotonic()
+        report, err = self.verify(reg, "--timeout", "3")
+        took = time.monotonic() - started
+        self.assertStatus(report, CHECK, "fail", err)
+        d = self.details(report, CHECK)
+        self.assertEqual(d["subjectProcessing"], "unknown")
+        held = reg.contents(SCRATCH)
+        # the manifests went in the grace period; the stalled blob deletes did not
+        self.assertEqual(held["manifests"], [])
+        self.assertEqual(held["tags"], [])
+        self.assertEqual(sorted(l["ref"] for l in d["leftovers"]), held["blobs"])
+        self.assertEqual({l["kind"] for l in d["leftovers"]}, {"blob"})
+        self.assertEqual(len(held["blobs"]), 5)
+        self.assertEqual(reg.open_sessions(), [])
+        self.assertLess(took, 3 + 3 + 3 + 3, "the clean-up outlived its grace periods")
+
+
+class ConcurrentRunsTest(ArtifactsTestCase):
+    """Two verify runs at once in one scratch repository see only their own artifact."""
+
+    def test_two_runs(self):
+        reg = self.scripted(slow={("GET", "/referrers/"): 700})
+        results = [None, None]
+
+        def one(i):
+            results[i] = self.run_against(reg, "--writes", "verify",
+                                          "--scratch-repository", SCRATCH, *ONLY)
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        details = [self.details(r[1], CHECK) for r in results]
+        for (code, report, err), d in zip(results, details):
+            self.assertStatus(report, CHECK, "pass", err)
+            self.assertEqual(d["referrersListed"], 1, "a run saw another run's artifact")
+            self.assertEqual(d["leftovers"], [])
+        self.assertNotEqual(details[0]["subjectDigest"], details[1]["subjectDigest"])
+        self.assertNotEqual(details[0]["runId"], details[1]["runId"])
+        # both listed while both artifacts were in the repository
+        lists = reg.requests("GET", "/referrers/")
+        self.assertEqual(len({r["path"] for r in lists}), 2)
+        self.assertEqual(reg.contents(SCRATCH), {"manifests": [], "tags": [], "blobs": []})
+        self.assertEqual(reg.open_sessions(), [])
+
+
+if __name__ == "__main__":
+    unittest.main()
