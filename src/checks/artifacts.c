@@ -329,13 +329,15 @@ static void make_content(struct verify *v)
 
 static void prove_deletes(struct verify *v, struct registry_call *head_empty)
 {
-	struct check_ctx *ctx = v->ctx;
 	char d1[65], d2[65];
 	char *p1, *p2, *p3;
 	struct registry_call dm, db;
 	struct registry_call token = { .method = "DELETE", .path = "/v2/", .token_only = 1,
 		.repository = v->scratch, .actions = REG_PULL | REG_PUSH | REG_DELETE };
-	struct registry_call *calls[4];
+	struct registry_call push_token = { .method = "POST", .path = "/v2/", .token_only = 1,
+		.repository = v->scratch, .actions = REG_PULL | REG_PUSH };
+	struct registry_call *tokens[2] = { &token, &push_token };
+	struct registry_call *calls[3] = { &dm, &db, head_empty };
 	struct verdict m = { 0 }, b = { 0 };
 	const struct registry_call *ev[2] = { &dm, &db };
 
@@ -350,13 +352,9 @@ static void prove_deletes(struct verify *v, struct registry_call *head_empty)
 		.actions = REG_PULL | REG_PUSH | REG_DELETE };
 	*head_empty = (struct registry_call){ .method = "HEAD", .path = p3,
 		.repository = v->scratch, .actions = REG_PULL | REG_PUSH };
-	calls[0] = &token;
-	calls[1] = &dm;
-	calls[2] = &db;
-	calls[3] = head_empty;
-	/* the token first, so that the three calls do not each fetch it */
-	registry_call(ctx->registry, &ctx->result->evidence, &token);
-	call_wave(v, calls + 1, 3);
+	/* the tokens first (both scopes the run needs), so that no later call waits for one */
+	call_wave(v, tokens, 2);
+	call_wave(v, calls, 3);
 	head_empty->path = NULL;
 	if (lost(v, &dm) | lost(v, &db)) {
 		v->delete_reason = xstrdup("the delete probe got no answer");
@@ -373,6 +371,7 @@ static void prove_deletes(struct verify *v, struct registry_call *head_empty)
 	verdict_release(&m);
 	verdict_release(&b);
 	registry_call_release(&token);
+	registry_call_release(&push_token);
 	registry_call_release(&dm);
 	registry_call_release(&db);
 	free(p1);
@@ -732,15 +731,21 @@ static void fallback(struct verify *v, struct registry_call *get, struct registr
 			.repository = v->scratch, .actions = REG_PULL | REG_PUSH, .headers = accept };
 		calls[n++] = get;
 	}
-	if (chunk_head->method && !chunk_head->resp.status && !chunk_head->error)
+	/* the chunked blob's HEAD goes with the first wave that has room */
+	if (n && chunk_head->method && !chunk_head->resp.status && !chunk_head->error)
 		calls[n++] = chunk_head;
-	call_wave(v, calls, (size_t)n);
+	if (n)
+		call_wave(v, calls, (size_t)n);
 	if (lost(v, get) || build_index(v, get, &why) < 0) {
 		step(v, "fallback", "fail", ev, 1, "%s", why ? why : "reading the fallback tag got no answer");
 		goto done;
 	}
 	put = manifest_put(v, &v->mans[M_INDEX], v->fallback_tag, &put_path, &h);
-	registry_call(v->ctx->registry, &v->ctx->result->evidence, &put);
+	n = 0;
+	calls[n++] = &put;
+	if (chunk_head->method && !chunk_head->resp.status && !chunk_head->error)
+		calls[n++] = chunk_head;
+	call_wave(v, calls, (size_t)n);
 	ev[1] = &put;
 	lost(v, &put);
 	if (put.resp.status != 201) {
@@ -812,175 +817,175 @@ static void keep_all(struct verify *v)
 	step(v, "cleanup", "skip", NULL, 0, "--keep-artifacts: nothing was deleted; details.leftovers lists what the run left");
 }
 
-/* DELETEs of everything stored of one kind (and the open sessions with the blobs). */
-static size_t delete_wave(struct verify *v, int blobs, struct registry_call *calls, char **paths,
-			  struct buf *ev)
-{
-	struct registry_call *ptrs[M_N + 2 * B_N];
-	size_t n = 0, i;
+/* One thing to remove: a manifest, a blob, an upload session, or the fallback tag. */
+enum item_kind { I_MANIFEST, I_BLOB, I_SESSION, I_TAG };
 
-	for (i = 0; !blobs && i < M_N; i++) {
-		if (!v->mans[i].stored)
-			continue;
-		paths[n] = manifest_path(v, v->mans[i].digest);
-		calls[n] = (struct registry_call){ .method = "DELETE", .path = paths[n],
-			.repository = v->scratch, .actions = REG_PULL | REG_PUSH | REG_DELETE, .cleanup = 1 };
-		n++;
-	}
-	for (i = 0; blobs && i < B_N; i++) {
-		if (v->blobs[i].stored) {
-			paths[n] = blob_path(v, v->blobs[i].digest);
-			calls[n] = (struct registry_call){ .method = "DELETE", .path = paths[n],
-				.repository = v->scratch, .actions = REG_PULL | REG_PUSH | REG_DELETE,
-				.cleanup = 1 };
-			n++;
-		}
-		if (v->blobs[i].session) {
-			paths[n] = xstrdup(v->blobs[i].session);
-			calls[n] = (struct registry_call){ .method = "DELETE", .path = paths[n],
-				.repository = v->scratch, .actions = REG_PULL | REG_PUSH, .cleanup = 1 };
-			n++;
-		}
-	}
+struct item {
+	enum item_kind kind;
+	const char *ref;           /* digest, session URL, or tag */
+	const char *name;          /* for leftovers: "the subject image" ... */
+	int *stored;               /* cleared once it is shown gone */
+	char *path;
+	struct registry_call del, head;
+};
+
+#define MAX_ITEMS (M_N + 2 * B_N + 1)
+
+static void item_add(struct verify *v, struct item *items, size_t *n, enum item_kind kind,
+		     const char *ref, const char *name, int *stored)
+{
+	struct item *it = &items[(*n)++];
+
+	memset(it, 0, sizeof(*it));
+	it->kind = kind;
+	it->ref = ref;
+	it->name = name;
+	it->stored = stored;
+	it->path = kind == I_MANIFEST || kind == I_TAG ? manifest_path(v, ref)
+		 : kind == I_BLOB ? blob_path(v, ref) : xstrdup(ref);
+}
+
+static void set_delete(struct verify *v, struct item *it)
+{
+	it->del = (struct registry_call){ .method = "DELETE", .path = it->path,
+		.repository = v->scratch, .cleanup = 1,
+		.actions = REG_PULL | REG_PUSH | (it->kind == I_SESSION ? 0 : REG_DELETE) };
+}
+
+static void set_head(struct verify *v, struct item *it, const struct curl_slist *accept)
+{
+	it->head = (struct registry_call){ .method = "HEAD", .path = it->path,
+		.repository = v->scratch, .actions = REG_PULL | REG_PUSH, .cleanup = 1,
+		.headers = it->kind == I_BLOB ? NULL : accept };
+}
+
+static void run_calls(struct verify *v, struct registry_call **calls, size_t n, struct buf *ev)
+{
+	size_t i;
+
+	call_wave(v, calls, n);
 	for (i = 0; i < n; i++)
-		ptrs[i] = &calls[i];
-	call_wave(v, ptrs, n);
-	for (i = 0; i < n; i++)
-		evidence_add(ev, &calls[i]);
-	return n;
+		evidence_add(ev, calls[i]);
 }
 
-/* HEADs of what was deleted: 404 shows it gone. */
-static void check_gone(struct verify *v, struct registry_call *dels, size_t n, int *gone,
-		       struct buf *ev)
+/* Whether an item is shown gone; 404 to the DELETE counts (another run sharing the repository removed it). */
+static int item_gone(const struct item *it)
 {
-	struct registry_call heads[M_N + 2 * B_N] = { { 0 } };
-	struct registry_call *ptrs[M_N + 2 * B_N];
-	struct curl_slist *accept = manifest_accept_headers();
-	size_t m = 0, i;
-
-	for (i = 0; i < n; i++) {
-		gone[i] = 0;
-		if (!ok2xx(dels[i].resp.status) || strstr(dels[i].path, "/uploads/"))
-			continue;
-		heads[i] = (struct registry_call){ .method = "HEAD", .path = dels[i].path,
-			.repository = v->scratch, .actions = REG_PULL | REG_PUSH, .cleanup = 1,
-			.headers = strstr(dels[i].path, "/manifests/") ? accept : NULL };
-		ptrs[m++] = &heads[i];
-	}
-	call_wave(v, ptrs, m);
-	for (i = 0; i < n; i++) {
-		if (!heads[i].method)
-			continue;
-		evidence_add(ev, &heads[i]);
-		gone[i] = heads[i].resp.status == 404;
-		registry_call_release(&heads[i]);
-	}
-	curl_slist_free_all(accept);
+	if (it->kind == I_SESSION)
+		return ok2xx(it->del.resp.status) || it->del.resp.status == 404;
+	if (it->kind == I_TAG)
+		return it->head.resp.status == 404;
+	return it->del.resp.status == 404 || (ok2xx(it->del.resp.status) && it->head.resp.status == 404);
 }
 
-static char *why_not_gone(const struct registry_call *del)
+static void item_leftover(struct verify *v, const struct item *it)
 {
-	if (!del->resp.status)
-		return xstrfmt("the DELETE got no answer (%s)", call_failure_text(del));
-	if (!ok2xx(del->resp.status))
-		return xstrfmt("the DELETE was refused (%ld)", del->resp.status);
-	return xstrfmt("it was still there after the DELETE was accepted (%ld)", del->resp.status);
+	static const char *const kinds[] = { "manifest", "blob", "upload-session", "manifest" };
+	const struct registry_call *c = it->kind == I_TAG ? &it->head : &it->del;
+	char *why;
+
+	if (it->kind == I_TAG)
+		why = xstrfmt("the fallback tag still resolves after its index was deleted (HEAD answered %ld)",
+			      c->resp.status);
+	else if (!c->resp.status)
+		why = xstrfmt("the DELETE got no answer (%s)", call_failure_text(c));
+	else if (!ok2xx(c->resp.status) && c->resp.status != 404)
+		why = xstrfmt("the DELETE was refused (%ld)", c->resp.status);
+	else if (!it->head.resp.status)
+		why = xstrfmt("the DELETE answered %ld, but the HEAD that checks it got no answer (%s)",
+			      c->resp.status, call_failure_text(&it->head));
+	else
+		why = xstrfmt("still there after the DELETE was accepted (HEAD answered %ld)",
+			      it->head.resp.status);
+	leftover(v, kinds[it->kind], it->ref, "%s: %s", it->name, why);
+	free(why);
 }
 
-/* Deletes one kind and lists what is not gone. */
-static void delete_kind(struct verify *v, int blobs, struct buf *ev, int *all_gone)
-{
-	struct registry_call calls[M_N + 2 * B_N];
-	char *paths[M_N + 2 * B_N];
-	int gone[M_N + 2 * B_N];
-	size_t n, i, k = 0, j;
-
-	memset(calls, 0, sizeof(calls));
-	n = delete_wave(v, blobs, calls, paths, ev);
-	check_gone(v, calls, n, gone, ev);
-	for (i = 0; i < (blobs ? B_N : M_N); i++) {
-		int stored = blobs ? v->blobs[i].stored : v->mans[i].stored;
-		const char *digest = blobs ? v->blobs[i].digest : v->mans[i].digest;
-		const char *name = blobs ? blob_names[i] : manifest_names[i];
-
-		if (stored) {
-			j = k++;
-			if (gone[j] || calls[j].resp.status == 404) {
-				/* 404: gone already (a run sharing the scratch repository removed it) */
-				if (blobs)
-					v->blobs[i].stored = 0;
-				else
-					v->mans[i].stored = 0;
-			} else {
-				char *why = why_not_gone(&calls[j]);
-
-				*all_gone = 0;
-				leftover(v, blobs ? "blob" : "manifest", digest, "the %s: %s", name, why);
-				free(why);
-			}
-		}
-		if (blobs && v->blobs[i].session) {
-			j = k++;
-			if (ok2xx(calls[j].resp.status)) {
-				free(v->blobs[i].session);
-				v->blobs[i].session = NULL;
-			} else {
-				*all_gone = 0;
-				leftover(v, "upload-session", v->blobs[i].session,
-					 "cancelling the upload session of the %s answered %ld", name,
-					 calls[j].resp.status);
-			}
-		}
-	}
-	for (i = 0; i < n; i++) {
-		registry_call_release(&calls[i]);
-		free(paths[i]);
-	}
-}
-
-/* Deleting the fallback index by digest must take its tag with it. */
-static void check_tag_gone(struct verify *v, struct buf *ev, int *all_gone)
-{
-	struct curl_slist *accept = curl_slist_append(NULL, "Accept: " OCI_INDEX_TYPE);
-	char *path = manifest_path(v, v->fallback_tag);
-	struct registry_call head = { .method = "HEAD", .path = path, .repository = v->scratch,
-		.actions = REG_PULL | REG_PUSH, .headers = accept, .cleanup = 1 };
-
-	registry_call(v->ctx->registry, &v->ctx->result->evidence, &head);
-	evidence_add(ev, &head);
-	if (head.resp.status != 404) {
-		*all_gone = 0;
-		leftover(v, "manifest", v->fallback_tag,
-			 "the fallback tag still resolves (HEAD answered %ld) after its index was deleted",
-			 head.resp.status);
-	}
-	registry_call_release(&head);
-	curl_slist_free_all(accept);
-	free(path);
-}
-
+/*
+ * Three waves: the DELETEs of the manifests (and of open upload
+ * sessions); the HEADs that show them gone, the HEAD of the fallback tag
+ * and the DELETEs of the blobs; the HEADs of the blobs.
+ */
 static void cleanup(struct verify *v)
 {
+	struct item items[MAX_ITEMS];
+	struct registry_call *calls[MAX_ITEMS];
+	struct curl_slist *accept = manifest_accept_headers();
 	struct buf ev;
-	int all_gone = 1, index_pushed;
+	size_t n = 0, k, i;
+	int all_gone = 1, index_item = -1;
 
 	if (v->ctx->config->keep_artifacts) {
 		keep_all(v);
+		curl_slist_free_all(accept);
 		return;
 	}
 	buf_init(&ev, BUF_TEXT_MAX);
-	index_pushed = v->mans[M_INDEX].stored;
-	delete_kind(v, 0, &ev, &all_gone);
-	if (index_pushed && !v->mans[M_INDEX].stored)
-		check_tag_gone(v, &ev, &all_gone);
-	delete_kind(v, 1, &ev, &all_gone);
+	for (i = 0; i < M_N; i++)
+		if (v->mans[i].stored) {
+			if (i == M_INDEX)
+				index_item = (int)n;
+			item_add(v, items, &n, I_MANIFEST, v->mans[i].digest, manifest_names[i],
+				 &v->mans[i].stored);
+		}
+	for (i = 0; i < B_N; i++)
+		if (v->blobs[i].session)
+			item_add(v, items, &n, I_SESSION, v->blobs[i].session, blob_names[i], NULL);
+	for (i = 0; i < B_N; i++)
+		if (v->blobs[i].stored)
+			item_add(v, items, &n, I_BLOB, v->blobs[i].digest, blob_names[i],
+				 &v->blobs[i].stored);
+	/* wave 1 */
+	for (i = k = 0; i < n; i++)
+		if (items[i].kind == I_MANIFEST || items[i].kind == I_SESSION) {
+			set_delete(v, &items[i]);
+			calls[k++] = &items[i].del;
+		}
+	run_calls(v, calls, k, &ev);
+	/* wave 2 */
+	if (index_item >= 0 && ok2xx(items[index_item].del.resp.status))
+		item_add(v, items, &n, I_TAG, v->fallback_tag, "the fallback tag", NULL);
+	for (i = k = 0; i < n; i++) {
+		if ((items[i].kind == I_MANIFEST && ok2xx(items[i].del.resp.status)) ||
+		    items[i].kind == I_TAG) {
+			set_head(v, &items[i], accept);
+			calls[k++] = &items[i].head;
+		} else if (items[i].kind == I_BLOB) {
+			set_delete(v, &items[i]);
+			calls[k++] = &items[i].del;
+		}
+	}
+	run_calls(v, calls, k, &ev);
+	/* wave 3 */
+	for (i = k = 0; i < n; i++)
+		if (items[i].kind == I_BLOB && ok2xx(items[i].del.resp.status)) {
+			set_head(v, &items[i], accept);
+			calls[k++] = &items[i].head;
+		}
+	run_calls(v, calls, k, &ev);
+	for (i = 0; i < n; i++) {
+		if (item_gone(&items[i])) {
+			if (items[i].stored)
+				*items[i].stored = 0;
+		} else {
+			all_gone = 0;
+			item_leftover(v, &items[i]);
+		}
+		registry_call_release(&items[i].del);
+		registry_call_release(&items[i].head);
+		free(items[i].path);
+	}
+	for (i = 0; i < B_N; i++) {
+		free(v->blobs[i].session);
+		v->blobs[i].session = NULL;
+	}
 	text_sanitize(ev.data);
 	json_object_set_new(v->steps, "cleanup", json_pack("{s:s, s:s, s:s}",
 		"status", all_gone ? "pass" : "warn", "evidence", ev.data,
 		"verdict", all_gone ? "every manifest, the fallback tag and every blob the run pushed was deleted and is gone"
 				    : "some of what the run pushed could not be removed: details.leftovers lists it, with how to remove it"));
 	buf_release(&ev);
+	curl_slist_free_all(accept);
 }
 
 /* ---- the whole sequence ----------------------------------------------- */

@@ -82,5 +82,38 @@ class VerifyDeletesOffTest(h.DoctorTestCase):
                          "the scratch repository was written to")
 
 
+class VerifyTokenTest(h.DoctorTestCase):
+    """Behind token auth: with push and delete rights the run is the fallback
+    path again; anonymously the delete probe is denied and nothing is pushed."""
+
+    USER, PASSWORD = "verify-bot", "verify-secret-5Xq"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tokens = cls.start_server(h.TokenServer(users={cls.USER: cls.PASSWORD}))
+        cls.registry = cls.start_server(h.Registry(token=cls.tokens, seed=[IMAGE]))
+
+    def secrets(self):
+        return [self.PASSWORD] + list(self.tokens.issued_tokens)
+
+    def test_with_credentials(self):
+        code, report, err = self.run_registry("--username", self.USER, "--password-stdin",
+                                              *VERIFY, stdin=self.PASSWORD + "\n")
+        self.assertStatus(report, CHECK, "warn", err)
+        d = h.result_of(report, CHECK)["details"]
+        self.assertTrue(d["fallbackWorked"])
+        self.assertEqual(d["leftovers"], [])
+        self.assertEqual(links(self.registry.repo_dir(d["scratchRepository"])), [])
+
+    def test_anonymous_pushes_nothing(self):
+        code, report, err = self.run_registry("--writes", "verify", "--scratch-repository",
+                                              "library/verify-anon",
+                                              "--check", "check.integration.oci.artifacts")
+        result = h.result_of(report, CHECK)
+        self.assertEqual(result["status"], "info", err)
+        self.assertIn("denied", result["message"])
+        self.assertFalse(os.path.exists(self.registry.repo_dir("library/verify-anon")))
+
+
 if __name__ == "__main__":
     unittest.main()
