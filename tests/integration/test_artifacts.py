@@ -86,6 +86,50 @@ class VerifyIsOptInTest(ArtifactsTestCase):
         self.assertEqual(reg.requests(), [])
 
 
+class WritesSettingTest(h.DoctorTestCase):
+    """--writes from a flag, the environment and the config file; --no-writes is its alias."""
+
+    def config(self, *args, env=None):
+        code, out, err = self.doctor(["config"] + list(args), env=env)
+        self.assertEqual(code, h.EXIT_OK, err)
+        rows = {}
+        for line in out.splitlines():
+            name, _, rest = line.partition(" ")
+            rows[name] = rest.split()
+        return rows
+
+    def test_sources(self):
+        self.assertEqual(self.config()["writes"][:2], ["probe", "default"])
+        self.assertEqual(self.config("--writes", "verify")["writes"][:2], ["verify", "flag"])
+        self.assertEqual(self.config("--no-writes")["writes"][0], "none")
+        rows = self.config(env={"OCIDOCTOR_WRITES": "verify", "OCIDOCTOR_KEEP_ARTIFACTS": "1"})
+        self.assertEqual(rows["writes"][:3], ["verify", "environment", "OCIDOCTOR_WRITES"])
+        self.assertEqual(rows["keep-artifacts"][0], "true")
+        # a flag beats the environment, either way round
+        self.assertEqual(self.config("--no-writes", env={"OCIDOCTOR_WRITES": "verify"})
+                         ["writes"][0], "none")
+        self.assertEqual(self.config("--writes", "verify", env={"OCIDOCTOR_NO_WRITES": "1"})
+                         ["writes"][0], "verify")
+        directory = h.scratch_dir("writes-")
+        path = os.path.join(directory, "c.yaml")
+        with open(path, "w") as f:
+            f.write("oci:\n  writes: verify\n  keepArtifacts: yes\n")
+        rows = self.config("--config", path)
+        self.assertEqual(rows["writes"][0], "verify")
+        self.assertIn("(oci.writes)", " ".join(rows["writes"]))
+        self.assertEqual(rows["keep-artifacts"][0], "true")
+
+    def test_contradiction_and_bad_values(self):
+        for args, needle in ((["--writes", "verify", "--no-writes"], "contradict"),
+                             (["--writes", "all"], "none, probe or verify")):
+            with self.subTest(args=args):
+                code, out, err = self.doctor(["config"] + args)
+                self.assertEqual(code, h.EXIT_USAGE)
+                self.assertIn(needle, err)
+        code, out, err = self.doctor(["config"], env={"OCIDOCTOR_WRITES": "sometimes"})
+        self.assertEqual(code, h.EXIT_USAGE)
+
+
 class FullApiTest(ArtifactsTestCase):
     """An OCI 1.1 registry: OCI-Subject on the push, the artifact listed, filters applied."""
 
