@@ -177,6 +177,7 @@ static int inconclusive_probe(const struct referrers_answer *a)
 static enum push_subject verified_push(struct check_ctx *ctx, const char **processing)
 {
 	const struct check_result *art;
+	enum push_subject push;
 
 	*processing = NULL;
 	if (!ctx->config->verify_writes)
@@ -185,7 +186,8 @@ static enum push_subject verified_push(struct check_ctx *ctx, const char **proce
 	*processing = json_string_value(json_object_get(art->details, "subjectProcessing"));
 	if (*processing && !strcmp(*processing, "rejected"))
 		return PUSH_REFUSED;
-	return push_subject_parse(json_string_value(json_object_get(art->details, "ociSubject")));
+	push = push_subject_parse(json_string_value(json_object_get(art->details, "ociSubject")));
+	return push == PUSH_NOT_MADE ? PUSH_WITHHELD : push;
 }
 
 /* A registry that answers OCI-Subject but lists nothing: named in the consequences. */

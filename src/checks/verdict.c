@@ -199,18 +199,19 @@ static const char *const push_subject_names[] = {
 	[PUSH_SUBJECT_MATCHES] = "exact",
 	[PUSH_SUBJECT_OTHER] = "other",
 	[PUSH_REFUSED] = "refused",
+	[PUSH_WITHHELD] = "withheld",
 };
 
 const char *push_subject_name(enum push_subject p)
 {
-	return (unsigned)p <= PUSH_REFUSED ? push_subject_names[p] : "not-made";
+	return (unsigned)p <= PUSH_WITHHELD ? push_subject_names[p] : "not-made";
 }
 
 enum push_subject push_subject_parse(const char *name)
 {
 	unsigned i;
 
-	for (i = 0; name && i <= PUSH_REFUSED; i++)
+	for (i = 0; name && i <= PUSH_WITHHELD; i++)
 		if (!strcmp(name, push_subject_names[i]))
 			return (enum push_subject)i;
 	return PUSH_NOT_MADE;
@@ -270,6 +271,7 @@ static int is_200(const struct answer_facts *f) { return f->status == 200; }
 static int is_404_or_400(const struct answer_facts *f) { return f->status == 404 || f->status == 400; }
 static int no_push(const struct answer_facts *f) { return f->push == PUSH_NOT_MADE; }
 static int push_refused(const struct answer_facts *f) { return f->push == PUSH_REFUSED; }
+static int push_withheld(const struct answer_facts *f) { return f->push == PUSH_WITHHELD; }
 static int subject_sent(const struct answer_facts *f)
 {
 	return f->push == PUSH_SUBJECT_MATCHES || f->push == PUSH_SUBJECT_OTHER;
@@ -297,6 +299,8 @@ static enum client_attach apply_attach(const struct attach_rule *rules,
 
 static const char ATTACH_REFUSED[] =
 	"the registry refused the artifact manifest pushed by --writes verify (check.integration.oci.artifacts): attaching fails";
+static const char ATTACH_WITHHELD[] =
+	"decided from the OCI-Subject header of a manifest push, and --writes verify pushed nothing (check.integration.oci.artifacts says why)";
 static const char ATTACH_NEEDS_PUSH[] =
 	"decided from the OCI-Subject header of a manifest push, which only --writes verify makes (check.integration.oci.artifacts)";
 
@@ -321,6 +325,7 @@ static const struct list_rule oras_list[] = {
 static const struct attach_rule oras_attach[] = {
 	{ no_push, CLIENT_ATTACH_UNKNOWN, ATTACH_NEEDS_PUSH },
 	{ push_refused, CLIENT_ATTACH_UNKNOWN, ATTACH_REFUSED },
+	{ push_withheld, CLIENT_ATTACH_UNKNOWN, ATTACH_WITHHELD },
 	{ subject_sent, CLIENT_ATTACH_API, "the push answered with OCI-Subject" },
 	{ always, CLIENT_ATTACH_TAG, "the push answered without OCI-Subject: oras writes the sha256-<hex> tag" },
 };
@@ -381,6 +386,7 @@ static const struct list_rule regclient_list[] = {
 static const struct attach_rule regclient_attach[] = {
 	{ no_push, CLIENT_ATTACH_UNKNOWN, ATTACH_NEEDS_PUSH },
 	{ push_refused, CLIENT_ATTACH_UNKNOWN, ATTACH_REFUSED },
+	{ push_withheld, CLIENT_ATTACH_UNKNOWN, ATTACH_WITHHELD },
 	{ subject_matches, CLIENT_ATTACH_API, "the push answered with OCI-Subject equal to the subject" },
 	{ always, CLIENT_ATTACH_TAG, "the push's OCI-Subject is missing or names another digest: regclient writes the tag" },
 };

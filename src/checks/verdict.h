@@ -73,7 +73,8 @@ enum push_subject {
 	PUSH_NO_SUBJECT,        /* no OCI-Subject header (or an empty one) */
 	PUSH_SUBJECT_MATCHES,   /* OCI-Subject is the subject's digest */
 	PUSH_SUBJECT_OTHER,     /* OCI-Subject names another digest */
-	PUSH_REFUSED            /* the registry refused the push of an artifact manifest */
+	PUSH_REFUSED,           /* the registry refused the push of an artifact manifest */
+	PUSH_WITHHELD           /* --writes verify pushed nothing (no proof deletes work, cut short) */
 };
 
 /*
@@ -82,7 +83,7 @@ enum push_subject {
  * anything else PUSH_SUBJECT_OTHER.
  */
 enum push_subject push_subject_of(const char *header, const char *subject);
-/* "not-made", "absent", "exact", "other", "refused"; and back (unknown names: PUSH_NOT_MADE). */
+/* "not-made", "absent", "exact", "other", "refused", "withheld"; and back (unknown names: PUSH_NOT_MADE). */
 const char *push_subject_name(enum push_subject p);
 enum push_subject push_subject_parse(const char *name);
 

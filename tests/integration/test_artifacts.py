@@ -178,10 +178,11 @@ class FullApiTest(ArtifactsTestCase):
         self.assertEqual(art["annotations"]["org.ocidoctor.run-id"], d["runId"])
         self.assertTrue(all(repo == SCRATCH for repo, _, _, _ in pushed))
         self.assertTrue(all(tag is None for _, tag, _, _ in pushed), "pushed by tag")
-        # every write went to the scratch repository
-        for r in reg.requests():
-            if r["method"] in ("PUT", "POST", "PATCH", "DELETE") and "/v2/library/alpine/" not in r["path"]:
-                self.assertIn("/v2/%s/" % SCRATCH, r["path"])
+        # every write (and delete) of the run went to the scratch repository
+        writes = [r for r in reg.requests() if r["method"] in ("PUT", "POST", "PATCH", "DELETE")]
+        self.assertTrue(writes)
+        for r in writes:
+            self.assertTrue(r["path"].startswith("/v2/%s/" % SCRATCH), r["path"])
         self.assertLeftNothingOfTheRun(reg, d)
 
 
@@ -322,14 +323,18 @@ class DeletesDisabledTest(ArtifactsTestCase):
 
     def test_nothing_pushed(self):
         reg = self.scripted(delete="405")
-        report, err = self.verify(reg)
+        report, err = self.verify(reg, checks=WITH_REFERRERS)
+        clients = self.details(report, "referrers")["clients"]
+        self.assertEqual(clients["regclient"]["attach"], "unknown")
+        self.assertIn("pushed nothing", clients["regclient"]["why"])
         result = h.result_of(report, CHECK)
         self.assertEqual(result["status"], "info", err)
         self.assertIn("nothing pushed", result["message"])
         self.assertIn("--keep-artifacts", result["message"])
-        self.assertEqual(reg.requests("PUT"), [])
-        self.assertEqual(reg.requests("POST"), [])
-        self.assertEqual(reg.requests("PATCH"), [])
+        scratch = "/v2/%s/" % SCRATCH
+        self.assertEqual(reg.requests("PUT", scratch), [])
+        self.assertEqual(reg.requests("POST", scratch), [])
+        self.assertEqual(reg.requests("PATCH", scratch), [])
         self.assertEqual(reg.contents(SCRATCH)["manifests"], [])
         self.assertEqual(self.details(report, CHECK)["leftovers"], [])
 

@@ -212,7 +212,13 @@ static void test_attach_after_refused_push(void **state)
 	/* without a push the reason names the way to make one */
 	a.push = PUSH_NOT_MADE;
 	client_oras(&a, &p);
-	assert_non_null(strstr(p.attach_why, "--writes verify"));
+	assert_non_null(strstr(p.attach_why, "only --writes verify"));
+	/* verify asked for, nothing pushed: still unknown, and the reason says so */
+	a.push = PUSH_WITHHELD;
+	client_regclient(&a, &p);
+	assert_int_equal(p.attach, CLIENT_ATTACH_UNKNOWN);
+	assert_non_null(strstr(p.attach_why, "pushed nothing"));
+	assert_int_equal(push_subject_parse("withheld"), PUSH_WITHHELD);
 }
 
 static void test_other_statuses(void **state)
