@@ -75,7 +75,6 @@ struct manifest {
 	size_t len;
 	const char *type;
 	int stored;
-	char *ref;                 /* what it was pushed as (a digest, or the fallback tag) */
 };
 
 struct verify {
@@ -461,7 +460,6 @@ static struct registry_call manifest_put(struct verify *v, struct manifest *m, c
 	*h = curl_slist_append(NULL, ct);
 	free(ct);
 	*path = manifest_path(v, ref);
-	m->ref = xstrdup(ref);
 	return (struct registry_call){ .method = "PUT", .path = *path, .repository = v->scratch,
 		.actions = REG_PULL | REG_PUSH, .headers = *h, .body = m->body, .body_len = m->len };
 }
@@ -1297,7 +1295,6 @@ static void verify_release(struct verify *v)
 	for (i = 0; i < M_N; i++) {
 		free(v->mans[i].digest);
 		free(v->mans[i].body);
-		free(v->mans[i].ref);
 	}
 	json_decref(v->steps);
 	free(v->scratch);
