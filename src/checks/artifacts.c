@@ -1021,6 +1021,46 @@ done:
 	json_object_set_new(v->steps, "chunkedUpload", o);
 }
 
+/* Once the session tells the chunk size: remakes the chunked blob to fit it (three chunks). */
+static void fit_chunked_blob(struct verify *v)
+{
+	struct blob *b = &v->blobs[B_CHUNKED];
+	size_t len = (size_t)(v->chunk * CHUNKS), i;
+
+	if (!b->session || v->chunk > CHUNK_MAX)
+		return;
+	free(b->data);
+	free(b->digest);
+	b->data = xmalloc(len);
+	for (i = 0; i < len; i++)
+		b->data[i] = v->run_id[i % 16];
+	b->len = len;
+	b->digest = sha256_of(b->data, len);
+	v->chunked_tried = 1;
+}
+
+/*
+ * Finishes (or gives up) the chunked upload when an earlier step cut the
+ * waves short, HEADs the blob unless that went with the fallback, and
+ * judges it. *cp holds the HEAD's path.
+ */
+static void finish_chunked(struct verify *v, struct chunked *c, struct registry_call *head,
+			   char **cp, struct buf *ev)
+{
+	while (chunked_next(v, c)) {
+		registry_call(v->ctx->registry, &v->ctx->result->evidence, &c->call);
+		chunked_done(v, c, ev);
+	}
+	if (!head->method && v->blobs[B_CHUNKED].stored) {
+		*cp = blob_path(v, v->blobs[B_CHUNKED].digest);
+		*head = (struct registry_call){ .method = "HEAD", .path = *cp,
+			.repository = v->scratch, .actions = REG_PULL | REG_PUSH };
+	}
+	if (head->method && !head->resp.status && !head->error)
+		registry_call(v->ctx->registry, &v->ctx->result->evidence, head);
+	judge_chunked(v, c, head, ev);
+}
+
 static void push_and_find(struct verify *v)
 {
 	struct registry_call head_empty = { 0 }, subj = { 0 }, art = { 0 }, orphan = { 0 };
@@ -1032,7 +1072,7 @@ static void push_and_find(struct verify *v)
 	struct chunked c = { 0 };
 	struct buf cev;
 	const struct registry_call *ev[1] = { &subj };
-	size_t n, i;
+	size_t n;
 
 	buf_init(&cev, BUF_TEXT_MAX);
 	prove_deletes(v, &head_empty);
@@ -1041,20 +1081,7 @@ static void push_and_find(struct verify *v)
 	if (head_empty.resp.status == 200)
 		v->blobs[B_EMPTY].upload = 0;   /* not ours: never delete it */
 	open_sessions(v);
-	if (v->blobs[B_CHUNKED].session && v->chunk <= CHUNK_MAX) {
-		/* the chunk size is known only now: the chunked blob is remade to fit it */
-		struct blob *b = &v->blobs[B_CHUNKED];
-		size_t len = (size_t)(v->chunk * CHUNKS);
-
-		free(b->data);
-		free(b->digest);
-		b->data = xmalloc(len);
-		for (i = 0; i < len; i++)
-			b->data[i] = v->run_id[i % 16];
-		b->len = len;
-		b->digest = sha256_of(b->data, len);
-		v->chunked_tried = 1;
-	}
+	fit_chunked_blob(v);
 	/* wave: the monolithic PUTs and the first chunk */
 	chunked_next(v, &c);
 	put_blobs(v, &c.call);
@@ -1130,20 +1157,7 @@ static void push_and_find(struct verify *v)
 	else
 		step(v, "fallback", "skip", NULL, 0, "not needed: OCI-Subject names the subject and the API lists the artifact");
 chunks:
-	/* a run cut short still finishes (or gives up) the chunked upload */
-	while (chunked_next(v, &c)) {
-		registry_call(v->ctx->registry, &v->ctx->result->evidence, &c.call);
-		chunked_done(v, &c, &cev);
-	}
-	if (chunk_head.method && !chunk_head.resp.status && !chunk_head.error)
-		registry_call(v->ctx->registry, &v->ctx->result->evidence, &chunk_head);
-	else if (!chunk_head.method && v->blobs[B_CHUNKED].stored) {
-		cp = blob_path(v, v->blobs[B_CHUNKED].digest);
-		chunk_head = (struct registry_call){ .method = "HEAD", .path = cp,
-			.repository = v->scratch, .actions = REG_PULL | REG_PUSH };
-		registry_call(v->ctx->registry, &v->ctx->result->evidence, &chunk_head);
-	}
-	judge_chunked(v, &c, &chunk_head, &cev);
+	finish_chunked(v, &c, &chunk_head, &cp, &cev);
 	cleanup(v);
 done:
 	registry_call_release(&head_empty);
