@@ -186,6 +186,21 @@ class FullApiTest(ArtifactsTestCase):
         self.assertLeftNothingOfTheRun(reg, d)
 
 
+class TextReportTest(ArtifactsTestCase):
+    """The text report lists the steps under the check's line, in order."""
+
+    def test_steps_in_text(self):
+        reg = self.scripted(subject_header="none")
+        code, out, err = self.doctor(["run", "--registry", reg.url, "--writes", "verify"] + ONLY)
+        lines = [l.split() for l in out.splitlines() if l.startswith("        ")]
+        names = [l[0] for l in lines if len(l) > 1 and l[1] in ("pass", "warn", "fail", "skip")]
+        self.assertEqual(names, ["deleteProof", "subject", "artifact", "ociSubject",
+                                 "missingSubject", "listing", "fallback", "chunkedUpload",
+                                 "cleanup"], out)
+        self.assertRegex(out, r"ociSubject\s+warn\s+no OCI-Subject")
+        self.assertIn("see: ocidoctor explain check.integration.oci.artifacts", out)
+
+
 class NoSubjectHeaderTest(ArtifactsTestCase):
     """The API lists the artifact, but the push has no OCI-Subject (go-containerregistry's registry)."""
 
