@@ -96,6 +96,8 @@ struct verify {
 	int listed, filtered_listed;
 	int listing_done;          /* the referrers API was asked */
 	long listed_count;         /* descriptors in its answer; -1 for none */
+	const struct registry_call *listing_call;
+	int wrong_type;            /* listed, but not under the index Content-Type */
 	int listing_lost;          /* it gave no answer: how subjects are processed is unknown */
 	const char *filters;
 	int fallback_needed, fallback_worked, fallback_tried;
@@ -617,12 +619,17 @@ static int listing_finds(struct verify *v, const struct registry_call *call, con
 		return 0;
 	}
 	http_content_type(&call->resp, type, sizeof(type));
-	if (strcmp(type, OCI_INDEX_TYPE)) {
-		*why = "not served as an OCI index";
-		return 0;
-	}
 	root = json_loadb(call->resp.body.data, call->resp.body.len, 0, NULL);
 	found = json_is_object(root) && index_has_artifact(v, root, &count);
+	if (strcmp(type, OCI_INDEX_TYPE)) {
+		/* Harbor 2.8-2.9: the artifact is there, under a type no client reads as an index */
+		if (found && call == v->listing_call)
+			v->wrong_type = 1;
+		*why = found ? "listed, but not served as an OCI index, so no client reads it"
+			     : "not served as an OCI index";
+		json_decref(root);
+		return 0;
+	}
 	*why = found ? "listed with its artifactType and annotation"
 		     : !json_is_object(root) ? "the body is not an index"
 		     : count ? "listed without its artifactType or annotation" : "not listed";
@@ -637,6 +644,7 @@ static void judge_listing(struct verify *v, struct registry_call *all, struct re
 	const char *applied = http_header_get(&filtered->resp, "OCI-Filters-Applied");
 
 	v->listing_done = 1;
+	v->listing_call = all;
 	v->listing_lost = lost(v, all);
 	lost(v, filtered);
 	v->listed = listing_finds(v, all, &why_all);
@@ -1220,6 +1228,7 @@ static void write_details(struct verify *v)
 									 : "not-made");
 		detail_str(ctx, "subjectProcessing", subject_processing(v));
 		detail_bool(ctx, "listed", v->listed);
+		detail_bool(ctx, "listedUnderWrongType", v->wrong_type);
 		if (v->listed_count >= 0)
 			detail_int(ctx, "referrersListed", v->listed_count);
 		else
@@ -1272,6 +1281,9 @@ static void conclude(struct verify *v)
 			  json_string_value(json_object_get(json_object_get(json_object_get(ctx->result->details, "steps"), "artifact"), "verdict")));
 	else if (!v->listed && !v->fallback_worked)
 		check_set(ctx, STATUS_FAIL, "not-found", "the pushed artifact cannot be found: the referrers API does not list it and the tag-schema fallback did not work");
+	else if (!strcmp(sp, "header-without-listing") && v->wrong_type)
+		check_set(ctx, STATUS_WARN, "header-without-listing",
+			  "the registry answers OCI-Subject and lists the artifact, but not with the OCI index Content-Type, so oras, cosign and regctl read the tag schema instead: what oras and regctl attach through the API they do not find (only the tag-schema fallback worked)");
 	else if (!strcmp(sp, "header-without-listing"))
 		check_set(ctx, STATUS_WARN, "header-without-listing",
 			  "the registry answers OCI-Subject but does not list the artifact: what oras and regctl attach through the API is found by no listing (only the tag-schema fallback worked)");

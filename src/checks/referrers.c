@@ -174,16 +174,19 @@ static int inconclusive_probe(const struct referrers_answer *a)
  * by, and whether the registry then listed nothing. PUSH_NOT_MADE when it
  * made no push. Waits for that check only when it verifies.
  */
-static enum push_subject verified_push(struct check_ctx *ctx, const char **processing)
+static enum push_subject verified_push(struct check_ctx *ctx, const char **processing,
+				       int *wrong_type)
 {
 	const struct check_result *art;
 	enum push_subject push;
 
 	*processing = NULL;
+	*wrong_type = 0;
 	if (!ctx->config->verify_writes)
 		return PUSH_NOT_MADE;
 	art = check_dep(ctx, &check_artifacts);
 	*processing = json_string_value(json_object_get(art->details, "subjectProcessing"));
+	*wrong_type = json_is_true(json_object_get(art->details, "listedUnderWrongType"));
 	if (*processing && !strcmp(*processing, "rejected"))
 		return PUSH_REFUSED;
 	push = push_subject_parse(json_string_value(json_object_get(art->details, "ociSubject")));
@@ -225,6 +228,7 @@ static void judge(struct check_ctx *ctx, const struct registry_call *call,
 	struct referrers_verdict rv;
 	struct referrers_answer a = { 0 };
 	const char *processing;
+	int wrong_type;
 	char type[128];
 
 	http_content_type(&call->resp, type, sizeof(type));
@@ -234,7 +238,9 @@ static void judge(struct check_ctx *ctx, const struct registry_call *call,
 	a.len = call->resp.body.len;
 	a.redirected = call->redirects > 0;
 	a.repo_known = !probed;
-	a.push = verified_push(ctx, &processing);
+	a.push = verified_push(ctx, &processing, &wrong_type);
+	if (wrong_type)
+		processing = NULL;  /* listed, under the wrong type: the content-type verdict says it */
 	referrers_judge(&a, &rv);
 	if (probed && rv.v.state == CAP_UNSUPPORTED && inconclusive_probe(&a)) {
 		char *was = xstrdup(rv.v.reason);

@@ -140,6 +140,7 @@ class FullApiTest(ArtifactsTestCase):
         d = self.details(report, CHECK)
         self.assertEqual((d["ociSubject"], d["subjectProcessing"]), ("exact", "api"))
         self.assertTrue(d["listed"])
+        self.assertFalse(d["listedUnderWrongType"])
         self.assertEqual(d["referrersListed"], 1)
         self.assertEqual(d["filtersApplied"], "artifactType")
         self.assertIsNone(d["fallbackWorked"])
@@ -252,6 +253,25 @@ class HeaderWithoutListingTest(ArtifactsTestCase):
         self.assertIn("OCI-Subject but its referrers API did not list", ref["message"])
         self.assertIn("OCI-Subject", self.details(report, "referrers")["consequences"])
         self.assertEqual(self.attach(report)["oras"], "api")
+        self.assertLeftNothingOfTheRun(reg, d)
+
+
+class WrongContentTypeTest(ArtifactsTestCase):
+    """Harbor 2.8-2.9: the artifact is listed, but as application/json, which no client reads."""
+
+    def test_listed_under_the_wrong_type(self):
+        reg = self.scripted(referrers="index-wrong-type")
+        report, err = self.verify(reg, checks=WITH_REFERRERS)
+        self.assertStatus(report, CHECK, "warn", err)
+        d = self.details(report, CHECK)
+        self.assertFalse(d["listed"])
+        self.assertTrue(d["listedUnderWrongType"])
+        self.assertEqual(d["subjectProcessing"], "header-without-listing")
+        self.assertTrue(d["fallbackWorked"])
+        self.assertIn("Content-Type", h.result_of(report, CHECK)["message"])
+        ref = h.result_of(report, "referrers")
+        self.assertEqual(ref["status"], "warn")
+        self.assertNotIn("did not list", ref["message"])
         self.assertLeftNothingOfTheRun(reg, d)
 
 
