@@ -1338,6 +1338,11 @@ static void run(struct check_ctx *ctx)
 			  "not verified: pushing an artifact needs --writes verify (it pushes to the scratch repository and deletes what it pushed)");
 		return;
 	}
+	if (!ctx->result->selected) {
+		/* run only because the referrers check reads it: never push where no report shows it */
+		check_set(ctx, STATUS_SKIP, "no-verify", "not verified: the check was not selected");
+		return;
+	}
 	if (!ctx->facts->reachable) {
 		check_unreachable(ctx);
 		return;

@@ -185,6 +185,8 @@ static enum push_subject verified_push(struct check_ctx *ctx, const char **proce
 	if (!ctx->config->verify_writes)
 		return PUSH_NOT_MADE;
 	art = check_dep(ctx, &check_artifacts);
+	if (!art->selected)
+		return PUSH_NOT_MADE;   /* it pushes only when the report shows it */
 	*processing = json_string_value(json_object_get(art->details, "subjectProcessing"));
 	*wrong_type = json_is_true(json_object_get(art->details, "listedUnderWrongType"));
 	if (*processing && !strcmp(*processing, "rejected"))

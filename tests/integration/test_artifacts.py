@@ -78,6 +78,19 @@ class VerifyIsOptInTest(ArtifactsTestCase):
         self.assertEqual(reg.requests("PUT"), [])
         self.assertEqual(reg.requests(path_contains="/manifests/"), [])
 
+    def test_not_selected_pushes_nothing(self):
+        """The referrers check reads the artifacts check, but a run that did not
+        select it pushes nothing: what it would leave would be in no report."""
+        reg = self.scripted()
+        code, report, err = self.run_against(reg, "--writes", "verify", "--check",
+                                             "check.integration.oci.referrers")
+        self.assertEqual([r["checkId"] for r in report["results"]],
+                         ["check.integration.oci.referrers"])
+        self.assertEqual(reg.requests("PUT"), [])
+        self.assertEqual(reg.requests("POST"), [])
+        clients = self.details(report, "referrers")["clients"]
+        self.assertEqual(clients["oras"]["attach"], "unknown")
+
     def test_unknown_mode_is_a_usage_error(self):
         reg = self.scripted()
         code, out, err = self.doctor(["run", "--registry", reg.url, "--writes", "always"])
