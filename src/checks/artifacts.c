@@ -865,10 +865,27 @@ static void set_head(struct verify *v, struct item *it, const struct curl_slist 
 		.headers = it->kind == I_BLOB ? NULL : accept };
 }
 
-static void run_calls(struct verify *v, struct registry_call **calls, size_t n, struct buf *ev)
+/*
+ * Whether the clean-up's grace period is over: the run's deadline has
+ * passed and so has REGISTRY_CLEANUP_GRACE_MS since the clean-up began, so
+ * that the waves together outlive the deadline by no more than one call.
+ */
+static int grace_over(struct verify *v, long started)
+{
+	return engine_remaining_ms(registry_engine(v->ctx->registry), 0) == 0 &&
+	       engine_now_ms() - started >= REGISTRY_CLEANUP_GRACE_MS;
+}
+
+static void run_calls(struct verify *v, struct registry_call **calls, size_t n, struct buf *ev,
+		      long started)
 {
 	size_t i;
 
+	if (grace_over(v, started)) {
+		for (i = 0; i < n; i++)
+			calls[i]->method = NULL;   /* not sent: judged as left over */
+		return;
+	}
 	call_wave(v, calls, n);
 	for (i = 0; i < n; i++)
 		evidence_add(ev, calls[i]);
@@ -890,20 +907,25 @@ static void item_leftover(struct verify *v, const struct item *it)
 	const struct registry_call *c = it->kind == I_TAG ? &it->head : &it->del;
 	char *why;
 
-	if (it->kind == I_TAG)
+	if (!c->method && (it->kind == I_TAG || !it->del.method))
+		why = xstrdup("not sent: the run's deadline and the clean-up's grace period had passed");
+	else if (it->kind == I_TAG)
 		why = xstrfmt("the fallback tag still resolves after its index was deleted (HEAD answered %ld)",
 			      c->resp.status);
 	else if (!c->resp.status)
 		why = xstrfmt("the DELETE got no answer (%s)", call_failure_text(c));
 	else if (!ok2xx(c->resp.status) && c->resp.status != 404)
 		why = xstrfmt("the DELETE was refused (%ld)", c->resp.status);
+	else if (!it->head.method)
+		why = xstrfmt("the DELETE answered %ld, but the grace period ended before a HEAD could check it",
+			      c->resp.status);
 	else if (!it->head.resp.status)
 		why = xstrfmt("the DELETE answered %ld, but the HEAD that checks it got no answer (%s)",
 			      c->resp.status, call_failure_text(&it->head));
 	else
 		why = xstrfmt("still there after the DELETE was accepted (HEAD answered %ld)",
 			      it->head.resp.status);
-	leftover(v, kinds[it->kind], it->ref, "%s: %s", it->name, why);
+	leftover(v, kinds[it->kind], it->ref, "the %s: %s", it->name, why);
 	free(why);
 }
 
@@ -920,6 +942,7 @@ static void cleanup(struct verify *v)
 	struct buf ev;
 	size_t n = 0, k, i;
 	int all_gone = 1, index_item = -1;
+	long started = engine_now_ms();
 
 	if (v->ctx->config->keep_artifacts) {
 		keep_all(v);
@@ -947,10 +970,10 @@ static void cleanup(struct verify *v)
 			set_delete(v, &items[i]);
 			calls[k++] = &items[i].del;
 		}
-	run_calls(v, calls, k, &ev);
+	run_calls(v, calls, k, &ev, started);
 	/* wave 2 */
 	if (index_item >= 0 && ok2xx(items[index_item].del.resp.status))
-		item_add(v, items, &n, I_TAG, v->fallback_tag, "the fallback tag", NULL);
+		item_add(v, items, &n, I_TAG, v->fallback_tag, "fallback tag", NULL);
 	for (i = k = 0; i < n; i++) {
 		if ((items[i].kind == I_MANIFEST && ok2xx(items[i].del.resp.status)) ||
 		    items[i].kind == I_TAG) {
@@ -961,14 +984,14 @@ static void cleanup(struct verify *v)
 			calls[k++] = &items[i].del;
 		}
 	}
-	run_calls(v, calls, k, &ev);
+	run_calls(v, calls, k, &ev, started);
 	/* wave 3 */
 	for (i = k = 0; i < n; i++)
 		if (items[i].kind == I_BLOB && ok2xx(items[i].del.resp.status)) {
 			set_head(v, &items[i], accept);
 			calls[k++] = &items[i].head;
 		}
-	run_calls(v, calls, k, &ev);
+	run_calls(v, calls, k, &ev, started);
 	for (i = 0; i < n; i++) {
 		if (item_gone(&items[i])) {
 			if (items[i].stored)
