@@ -181,6 +181,31 @@ static char *refusal_text(const struct http_response *r)
 	return out;
 }
 
+/* Adds a refusal's httpStatus, and its error code and message when it has them, to a step. */
+static void refusal_fields(json_t *st, const struct http_response *r)
+{
+	json_t *root = r->body.len ? json_loadb(r->body.data, r->body.len, 0, NULL) : NULL;
+	json_t *e = json_array_get(json_object_get(root, "errors"), 0);
+	const char *code = json_string_value(json_object_get(e, "code"));
+	const char *msg = json_string_value(json_object_get(e, "message"));
+	char *clean;
+
+	json_object_set_new(st, "httpStatus", json_integer(r->status));
+	if (code) {
+		clean = xstrndup(code, 64);
+		text_sanitize(clean);
+		json_object_set_new(st, "code", json_string(clean));
+		free(clean);
+	}
+	if (msg) {
+		clean = xstrndup(msg, 200);
+		text_sanitize(clean);
+		json_object_set_new(st, "message", json_string(clean));
+		free(clean);
+	}
+	json_decref(root);
+}
+
 /* Records one step in details.steps: {status, evidence, verdict}. */
 static void step(struct verify *v, const char *name, const char *status,
 		 const struct registry_call *const *calls, size_t n, const char *fmt, ...)
@@ -562,6 +587,7 @@ static void judge_artifact(struct verify *v, struct registry_call *art, struct r
 
 		v->rejected = !(art->resp.status == 401 || art->resp.status == 403);
 		step(v, "artifact", "fail", ev, 1, "the artifact manifest was refused: %s", why);
+		refusal_fields(json_object_get(v->steps, "artifact"), &art->resp);
 		free(why);
 	} else {
 		step(v, "artifact", "fail", ev, 1, "the artifact push got no answer");

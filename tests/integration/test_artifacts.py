@@ -302,6 +302,12 @@ class RejectedArtifactTest(ArtifactsTestCase):
                 self.assertEqual(d["subjectProcessing"], "rejected")
                 self.assertEqual(self.steps(d)["artifact"], "fail")
                 self.assertIn(needle, d["steps"]["artifact"]["verdict"])
+                self.assertEqual(d["steps"]["artifact"]["httpStatus"], int(mode))
+                if mode != "415":
+                    self.assertEqual(d["steps"]["artifact"]["code"],
+                                     "UNSUPPORTED" if mode == "405" else "MANIFEST_INVALID")
+                else:
+                    self.assertNotIn("code", d["steps"]["artifact"])
                 self.assertIn("rejects artifact manifests", h.result_of(report, CHECK)["message"])
                 clients = self.details(report, "referrers")["clients"]
                 self.assertEqual(clients["oras"]["attach"], "unknown")
