@@ -63,7 +63,7 @@ const struct opt run_opts[] = {
 	  .help = "deadline for the whole run (default 30)",
 	  .key = "timeout", .env = "OCIDOCTOR_TIMEOUT" },
 	{ .long_name = "scratch-repository", .type = OPT_STRING, .offset = ARG(scratch),
-	  .arg = "NAME", .help = "repository for write probes (default: the test repository for push, NAMESPACE/ocidoctor-scratch-<run id> for the capability probes)",
+	  .arg = "NAME", .help = "repository for write probes (default: the test repository for push, NAMESPACE/ocidoctor-scratch-<run id> for the capability probes and --writes verify)",
 	  .key = "scratchRepository", .env = "OCIDOCTOR_SCRATCH_REPOSITORY" },
 	{ .long_name = "writes", .type = OPT_STRING, .offset = ARG(writes), .arg = "MODE",
 	  .help = "none (no probe writes), probe (default: upload sessions that are cancelled, the mount and delete probes) or verify (also push an artifact and its subject to the scratch repository, find them, and delete them)",
