@@ -1,6 +1,7 @@
 /*
  * Fuzzes URL handling (util/ref.c): registry addresses, and Location and
- * Link targets resolved against a registry URL. A NUL byte in the input
+ * Link targets resolved against a registry URL, and the redacted forms
+ * reports show (url_for_display, url_redact_userinfo). A NUL byte in the input
  * splits it into the base and the Location.
  */
 #include "fuzz/fuzz.h"
@@ -22,6 +23,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	resolved = url_resolve(s, loc);
 	free(resolved);
+	/* what reports and messages show of a URL */
+	free(url_for_display(s, "https://registry.example:5000"));
+	free(url_redact_userinfo(s));
+	url_is_plain_loopback(s);
 	free(s);
 	return 0;
 }

@@ -11,6 +11,8 @@
  *
  *   an introduction                     ignored
  *   ### `CAUSE` ...                      starts the advice for one cause
+ *   Category: NAME.                     required: connectivity, tls, auth, permissions,
+ *                                       compatibility, configuration or rate-limit
  *   summary lines                       one paragraph
  *   - **PLATFORM**: text                 a step: docker-compose, bare-metal or kubernetes
  *     more text                          continues the step
@@ -31,6 +33,8 @@
 #define MAX_CMDS 16
 
 static const char *const platforms[] = { "docker-compose", "bare-metal", "kubernetes", NULL };
+static const char *const categories[] = { "connectivity", "tls", "auth", "permissions",
+					  "compatibility", "configuration", "rate-limit", NULL };
 
 struct step {
 	char platform[32];
@@ -41,6 +45,7 @@ struct step {
 
 struct cause {
 	char name[64];
+	char category[32];
 	char summary[MAX_TEXT];
 	struct step steps[MAX_STEPS];
 	int nr_steps;
@@ -185,6 +190,25 @@ static struct step *start_step(struct page *p, const char *t)
 	return s;
 }
 
+/* "Category: NAME." under a cause heading, before its summary and steps. */
+static void set_category(struct page *p, const char *t)
+{
+	struct cause *c = p->nr_causes ? &p->causes[p->nr_causes - 1] : NULL;
+	size_t n, i;
+
+	t += 10;
+	n = strcspn(t, ". ");
+	if (!c || c->category[0] || c->summary[0])
+		die(p, "a Category line goes right under a cause heading, once: ", t);
+	for (i = 0; categories[i]; i++)
+		if (strlen(categories[i]) == n && !strncmp(categories[i], t, n))
+			break;
+	if (!categories[i])
+		die(p, "unknown category (connectivity, tls, auth, permissions, compatibility, configuration, rate-limit): ", t);
+	memcpy(c->category, t, n);
+	c->category[n] = '\0';
+}
+
 /* Parses the lines after "## Remediation" up to the next "## " heading. */
 static void parse_remediation(struct page *p, char *cursor)
 {
@@ -209,6 +233,8 @@ static void parse_remediation(struct page *p, char *cursor)
 		if (!strncmp(line, "### ", 4)) {
 			start_cause(p, line);
 			step = NULL;
+		} else if (!strncmp(t, "Category: ", 10) && !step) {
+			set_category(p, t);
 		} else if (!strncmp(t, "- **", 4)) {
 			step = start_step(p, t);
 		} else if (!strncmp(t, "```", 3)) {
@@ -244,8 +270,8 @@ static void parse_page(struct page *p)
 			break;
 		}
 	for (int i = 0; i < p->nr_causes; i++)
-		if (!p->causes[i].summary[0] || !p->causes[i].nr_steps)
-			die(p, "a cause without a summary or without steps: ", p->causes[i].name);
+		if (!p->causes[i].summary[0] || !p->causes[i].nr_steps || !p->causes[i].category[0])
+			die(p, "a cause without a category, a summary or steps: ", p->causes[i].name);
 }
 
 static void put_str(FILE *out, const char *s)
@@ -303,6 +329,8 @@ static void emit_page(FILE *out, const struct page *p, int pi)
 	for (ci = 0; ci < p->nr_causes; ci++) {
 		fputs("\t{ .cause = ", out);
 		put_str(out, p->causes[ci].name);
+		fputs(", .category = ", out);
+		put_str(out, p->causes[ci].category);
 		fputs(", .summary = ", out);
 		put_str(out, p->causes[ci].summary);
 		fprintf(out, ", .steps = steps_%d_%d },\n", pi, ci);

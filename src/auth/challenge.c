@@ -281,6 +281,15 @@ done:
 	return ret;
 }
 
+int challenge_realm_usable(const struct challenge *c)
+{
+	if (c->scheme != AUTH_BEARER)
+		return 1;
+	return c->realm && (!strncasecmp(c->realm, "https://", 8) ||
+			    !strncasecmp(c->realm, "http://", 7)) &&
+	       c->realm[c->realm[4] == 's' || c->realm[4] == 'S' ? 8 : 7] != '\0';
+}
+
 void challenge_release(struct challenge *c)
 {
 	if (!c)

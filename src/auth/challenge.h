@@ -33,6 +33,13 @@ struct challenge {
  */
 int challenge_parse(struct challenge *out, const char *value);
 void challenge_release(struct challenge *c);
+
+/*
+ * Whether a Bearer challenge's realm is an http:// or https:// URL, the
+ * only kind a token can be fetched from (1); 0 otherwise. A challenge of
+ * another scheme has no realm to fetch and counts as fine (1).
+ */
+int challenge_realm_usable(const struct challenge *c);
 const char *auth_scheme_name(enum auth_scheme s);
 
 #endif

@@ -9,6 +9,7 @@
  * are freed; and a helper is a child process with a time limit, a capped
  * stdout and its stderr sent to /dev/null.
  */
+#define _GNU_SOURCE /* close_range */
 #include "auth/creds.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
@@ -483,16 +484,30 @@ static int make_pipe(int fds[2])
 	return 0;
 }
 
+/* In the child: closes every descriptor above stderr but keep (async-signal-safe). */
+static void close_inherited(int keep, int max_fd)
+{
+	int fd;
+
+	if (close_range(3, (unsigned)keep - 1, 0) == 0 &&
+	    close_range((unsigned)keep + 1, ~0U, 0) == 0)
+		return;
+	for (fd = 3; fd < max_fd; fd++) /* kernels before 5.9 */
+		if (fd != keep)
+			close(fd);
+}
+
 /*
  * In the child: stdin from in_fd, stdout to out_fd, stderr to /dev/null,
- * then exec. When exec fails, errno goes back through st_fd.
+ * nothing else inherited (report files, sockets of other targets), then
+ * exec. When exec fails, errno goes back through st_fd.
  */
-static _Noreturn void child_exec(const char *prog, int in_fd, int out_fd, int st_fd)
+static _Noreturn void child_exec(const char *prog, int in_fd, int out_fd, int st_fd, int max_fd)
 {
 	char get[] = "get";
 	char *argv[3];
 	int err;
-	int null_fd = open("/dev/null", O_WRONLY);
+	int null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
 
 	argv[0] = (char *)prog;
 	argv[1] = get;
@@ -501,6 +516,7 @@ static _Noreturn void child_exec(const char *prog, int in_fd, int out_fd, int st
 		goto done;
 	if (null_fd < 0 || dup2(null_fd, 2) < 0)
 		close(2);
+	close_inherited(st_fd, max_fd);
 	execvp(prog, argv);
 done:
 	err = errno;
@@ -518,11 +534,43 @@ static long ms_until(const struct timespec *deadline)
 	       (deadline->tv_nsec - now.tv_nsec) / 1000000;
 }
 
-/* Reads fd into out until EOF, the deadline or the size limit. */
-static enum helper_end read_until(int fd, struct buf *out, const struct timespec *deadline)
+/* Reads what fd holds right now (it is non-blocking) into out. */
+static enum helper_end drain(int fd, struct buf *out)
 {
 	char chunk[4096];
+	enum helper_end end = HELPER_DONE;
 
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+			end = HELPER_IO_ERROR;
+		if (n <= 0)
+			break;
+		if (buf_add(out, chunk, (size_t)n) < 0) {
+			end = HELPER_OVERFLOW;
+			break;
+		}
+	}
+	wipe(chunk, sizeof(chunk));
+	return end;
+}
+
+/*
+ * Reads fd into out until EOF, the helper's exit, the deadline or the
+ * size limit. The helper's exit ends the read even when a process it left
+ * behind still holds its stdout: then *reaped is set with *status.
+ */
+static enum helper_end read_until(int fd, struct buf *out, const struct timespec *deadline,
+				  pid_t pid, int *status, int *reaped)
+{
+	char chunk[4096];
+	enum helper_end end;
+
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
+		return HELPER_IO_ERROR;
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		long left = ms_until(deadline);
@@ -531,7 +579,11 @@ static enum helper_end read_until(int fd, struct buf *out, const struct timespec
 
 		if (left <= 0)
 			return HELPER_TIMEOUT;
-		rc = poll(&pfd, 1, (int)left);
+		if (waitpid(pid, status, WNOHANG) == pid) {
+			*reaped = 1;
+			return drain(fd, out);
+		}
+		rc = poll(&pfd, 1, left < 50 ? (int)left : 50);
 		if (rc < 0 && errno != EINTR)
 			return HELPER_IO_ERROR;
 		if (rc <= 0)
@@ -543,10 +595,10 @@ static enum helper_end read_until(int fd, struct buf *out, const struct timespec
 			return HELPER_IO_ERROR;
 		if (n == 0)
 			return HELPER_DONE;
-		if (buf_add(out, chunk, (size_t)n) < 0) {
-			wipe(chunk, sizeof(chunk));
-			return HELPER_OVERFLOW;
-		}
+		end = buf_add(out, chunk, (size_t)n) < 0 ? HELPER_OVERFLOW : HELPER_DONE;
+		wipe(chunk, (size_t)n);
+		if (end != HELPER_DONE)
+			return end;
 	}
 }
 
@@ -610,7 +662,8 @@ static int spawn_and_collect(struct helper_run *h, const char *server)
 {
 	struct timespec deadline;
 	struct buf line;
-	int ret = -1;
+	long max_fd = sysconf(_SC_OPEN_MAX);
+	int ret = -1, reaped = 0;
 
 	buf_init(&line, HOST_MAX + 64);
 	if (buf_addf(&line, "%s\n", server) < 0)
@@ -624,17 +677,20 @@ static int spawn_and_collect(struct helper_run *h, const char *server)
 	if (h->pid < 0)
 		goto done;
 	if (h->pid == 0)
-		child_exec(h->prog, h->in[0], h->out[1], h->st[1]);
+		child_exec(h->prog, h->in[0], h->out[1], h->st[1],
+			   max_fd > 0 && max_fd < 1048576 ? (int)max_fd : 1048576);
 	close_fd(&h->in[0]);
 	close_fd(&h->out[1]);
 	close_fd(&h->st[1]);
 	h->exec_errno = read_exec_errno(h->st[0]);
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += HELPER_TIMEOUT_MS / 1000;
-	h->end = h->exec_errno ? HELPER_DONE : read_until(h->out[0], &h->output, &deadline);
-	if (h->end == HELPER_DONE)
+	h->end = h->exec_errno ? HELPER_DONE
+			       : read_until(h->out[0], &h->output, &deadline, h->pid, &h->status,
+					    &reaped);
+	if (!reaped && h->end == HELPER_DONE)
 		h->end = wait_until(h->pid, &h->status, &deadline);
-	else
+	else if (!reaped)
 		kill_and_reap(h->pid, &h->status);
 	ret = 0;
 done:
@@ -699,7 +755,7 @@ static int run_helper(struct creds *out, const char *name, const char *server, c
 
 	memset(&h, 0, sizeof(h));
 	h.in[0] = h.in[1] = h.out[0] = h.out[1] = h.st[0] = h.st[1] = -1;
-	buf_init(&h.output, HELPER_OUT_MAX);
+	buf_init_secret(&h.output, HELPER_OUT_MAX);
 	h.prog = xstrfmt("docker-credential-%s", name);
 	if (strnlen(server, HOST_MAX + 1) > HOST_MAX) {
 		fail(why, "registry host is too long for credential helper %s", h.prog);
@@ -875,7 +931,7 @@ static int from_file(struct resolve *r, const char *path, enum cred_source sourc
 	char *inner = NULL;
 	int ret = -1;
 
-	buf_init(&text, CONFIG_MAX);
+	buf_init_secret(&text, CONFIG_MAX); /* auth values and identity tokens */
 	ret = read_config(path, &text, r->why);
 	if (ret <= 0) {
 		if (ret == 0)

@@ -27,7 +27,9 @@
  *
  * A credential helper is run with a 10 second limit, its stdout capped at
  * 64 KiB; its error text is never copied into messages (it may echo
- * secrets), only its exit status.
+ * secrets), only its exit status. It inherits no descriptor but its
+ * standard streams, and its exit ends the read of its stdout (a process it
+ * left behind may hold that open).
  */
 #ifndef OCIDOCTOR_CREDS_H
 #define OCIDOCTOR_CREDS_H

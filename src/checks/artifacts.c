@@ -262,13 +262,20 @@ static char *blob_path(struct verify *v, const char *digest)
 	return xstrfmt("/v2/%s/blobs/%s", v->scratch, digest);
 }
 
+/* A document's compact bytes, in memory of our own (jansson's allocator may be another). */
 static char *dump(json_t *doc, size_t *len)
 {
-	char *s = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+	const size_t flags = JSON_COMPACT | JSON_SORT_KEYS;
+	size_t n = json_dumpb(doc, NULL, 0, flags);
+	char *s;
 
-	if (!s)
+	if (!n)
 		xdie("cannot encode a manifest");
-	*len = strlen(s);
+	s = xmalloc(n + 1);
+	if (json_dumpb(doc, s, n, flags) != n)
+		xdie("cannot encode a manifest");
+	s[n] = '\0';
+	*len = n;
 	return s;
 }
 

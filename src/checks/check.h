@@ -53,6 +53,8 @@ struct remediation_step {
 /* The advice for one cause of a non-pass result. */
 struct remediation {
 	const char *cause;             /* matched against check_result.cause; NULL ends the list */
+	const char *category;          /* connectivity, tls, auth, permissions, compatibility,
+					  configuration or rate-limit: for grouping on a dashboard */
 	const char *summary;
 	const struct remediation_step *steps; /* ended by a step with platform NULL */
 };

@@ -202,8 +202,9 @@ void leftover_add(struct check_ctx *ctx, const char *kind, const char *repositor
 		  const char *what, const char *why)
 {
 	json_t *list = json_object_get(ctx->result->details, "leftovers");
-	char *command = leftover_command(ctx, kind, repository, what);
-	char *clean_ref = xstrdup(what), *clean_why = xstrdup(why), *clean_cmd = command;
+	char *shown = registry_display_url(ctx->registry, what); /* no presigned query */
+	char *command = leftover_command(ctx, kind, repository, shown);
+	char *clean_ref = shown, *clean_why = xstrdup(why), *clean_cmd = command;
 
 	text_sanitize(clean_ref);
 	text_sanitize(clean_why);

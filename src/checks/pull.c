@@ -73,9 +73,12 @@ static long get_and_hash(struct check_ctx *ctx, struct curl_slist *accept, const
 /* The test image's "manifest" is not one: nothing was pulled. */
 static void not_a_manifest(struct check_ctx *ctx, const char *what)
 {
+	char *img = image_ref_format(ctx->config->repository, ctx->config->tag);
+
 	check_set(ctx, STATUS_FAIL, "not-manifest",
-		  "the registry answered the manifest of %s:%s with %s: nothing was pulled",
-		  ctx->config->repository, ctx->config->tag, what);
+		  "the registry answered the manifest of %s with %s: nothing was pulled",
+		  img, what);
+	free(img);
 }
 
 /*
@@ -87,7 +90,7 @@ static void not_a_manifest(struct check_ctx *ctx, const char *what)
 static int verify_digest(struct check_ctx *ctx, struct curl_slist *accept, const char *digest)
 {
 	const char *not_manifest = NULL;
-	char *got = NULL;
+	char *got = NULL, *img;
 	long status;
 	int ret = 0;
 
@@ -96,21 +99,23 @@ static int verify_digest(struct check_ctx *ctx, struct curl_slist *accept, const
 		return 0;
 	}
 	status = get_and_hash(ctx, accept, digest, &got, &not_manifest);
+	img = image_ref_format(ctx->config->repository, ctx->config->tag);
 	if (not_manifest) {
 		not_a_manifest(ctx, not_manifest);
 		ret = -1;
 	} else if (status != 200) {
 		check_set(ctx, STATUS_FAIL, "digest",
-			  "the manifest of %s:%s cannot be fetched by its digest %s (%ld)",
-			  ctx->config->repository, ctx->config->tag, digest, status);
+			  "the manifest of %s cannot be fetched by its digest %s (%ld)",
+			  img, digest, status);
 		ret = -1;
 	} else if (strcmp(got, digest)) {
 		check_set(ctx, STATUS_FAIL, "digest",
-			  "the registry names the manifest of %s:%s %s, but its bytes hash to %s",
-			  ctx->config->repository, ctx->config->tag, digest, got);
+			  "the registry names the manifest of %s %s, but its bytes hash to %s",
+			  img, digest, got);
 		ret = -1;
 	}
 	detail_bool(ctx, "digestVerified", ret == 0);
+	free(img);
 	free(got);
 	return ret;
 }
@@ -120,7 +125,7 @@ static void found(struct check_ctx *ctx, const struct registry_call *call,
 {
 	const char *header = http_header_get(&call->resp, "Docker-Content-Digest");
 	char type[128];
-	char *digest = NULL;
+	char *digest = NULL, *img;
 
 	http_content_type(&call->resp, type, sizeof(type));
 	detail_str(ctx, "mediaType", type[0] ? type : NULL);
@@ -147,15 +152,16 @@ static void found(struct check_ctx *ctx, const struct registry_call *call,
 			return;
 		}
 	}
+	img = image_ref_format(ctx->config->repository, ctx->config->tag);
 	if (!digest) {
-		check_set(ctx, STATUS_FAIL, "digest",
-			  "%s:%s exists but its digest could not be determined",
-			  ctx->config->repository, ctx->config->tag);
+		check_set(ctx, STATUS_FAIL, "digest", "%s exists but its digest could not be determined",
+			  img);
+		free(img);
 		return;
 	}
 	detail_str(ctx, "digest", digest);
-	check_set(ctx, STATUS_PASS, NULL, "pulled the manifest of %s:%s (%s)",
-		  ctx->config->repository, ctx->config->tag, digest);
+	check_set(ctx, STATUS_PASS, NULL, "pulled the manifest of %s (%s)", img, digest);
+	free(img);
 	ctx->facts->manifest_digest = digest;
 }
 
@@ -163,31 +169,31 @@ static void judge(struct check_ctx *ctx, const struct registry_call *call,
 		  struct curl_slist *accept)
 {
 	long status = call->resp.status;
-	const char *ref = ctx->config->tag;
-	const char *repo = ctx->config->repository;
+	char *img = image_ref_format(ctx->config->repository, ctx->config->tag);
 
 	if (call->error == REG_ERR_INSECURE_CREDS ||
 	    (call->error == REG_ERR_TOKEN && (call->token_status == 401 || call->token_status == 403)))
-		check_set(ctx, STATUS_FAIL, "denied", "cannot pull %s:%s: %s", repo, ref,
+		check_set(ctx, STATUS_FAIL, "denied", "cannot pull %s: %s", img,
 			  call->error_text);
 	else if (call->error == REG_ERR_TOKEN || call->error == REG_ERR_REDIRECTS)
-		check_set(ctx, STATUS_FAIL, "error", "cannot pull %s:%s: %s", repo, ref,
+		check_set(ctx, STATUS_FAIL, "error", "cannot pull %s: %s", img,
 			  call->error_text);
 	else if (!status)
-		check_set(ctx, STATUS_FAIL, "error", "cannot pull %s:%s: %s", repo, ref,
+		check_set(ctx, STATUS_FAIL, "error", "cannot pull %s: %s", img,
 			  call_failure_text(call));
 	else if (status == 200)
 		found(ctx, call, accept);
 	else if (status == 404)
 		check_set(ctx, STATUS_WARN, "missing",
-			  "the test image %s:%s does not exist; name one that does with --repository and --tag",
-			  repo, ref);
+			  "the test image %s does not exist; name one that does with --repository and --tag",
+			  img);
 	else if (status == 401 || status == 403)
-		check_set(ctx, STATUS_FAIL, "denied", "pull of %s:%s denied (%ld)%s", repo, ref,
+		check_set(ctx, STATUS_FAIL, "denied", "pull of %s denied (%ld)%s", img,
 			  status, call->authenticated ? "" : "; no credentials were sent");
 	else
-		check_set(ctx, STATUS_FAIL, "status", "HEAD of the manifest of %s:%s answered %ld",
-			  repo, ref, status);
+		check_set(ctx, STATUS_FAIL, "status", "HEAD of the manifest of %s answered %ld",
+			  img, status);
+	free(img);
 }
 
 static void run(struct check_ctx *ctx)

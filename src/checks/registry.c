@@ -22,10 +22,41 @@
 
 static const char *const tags[] = { "registry", "oci", "connectivity", NULL };
 
+/* What OpenSSL says when the other end answers a ClientHello in plain HTTP. */
+static int plain_http_answer(const struct http_response *r)
+{
+	static const char *const signs[] = { "wrong version number", "packet length too long",
+					     "record layer failure", NULL };
+	size_t i;
+
+	for (i = 0; r->error && signs[i]; i++)
+		if (strstr(r->error, signs[i]))
+			return 1;
+	return 0;
+}
+
 /* The cause of a failed connection, as a remediation key and a message. */
 static const char *transport_cause(const struct http_response *r, struct buf *msg,
 				   const char *host)
 {
+	if (r->client_cert_wanted) {
+		buf_addf(msg, "TLS handshake failed: %s", r->error);
+		return "tls-handshake";
+	}
+	if (r->proxy && (r->curl_code == CURLE_COULDNT_CONNECT ||
+			 r->curl_code == CURLE_COULDNT_RESOLVE_PROXY)) {
+		buf_addf(msg, "cannot reach the proxy %s (from %s), not the registry: %s", r->proxy,
+			 r->proxy_var,
+			 r->curl_code == CURLE_COULDNT_RESOLVE_PROXY ? "its host name does not resolve" :
+			 r->os_errno == ECONNREFUSED ? "connection refused" : r->error);
+		return "proxy";
+	}
+	if (r->curl_code == CURLE_SSL_CONNECT_ERROR && !strncmp(host, "https://", 8) &&
+	    plain_http_answer(r)) {
+		buf_addf(msg, "the server at %s speaks plain HTTP, not TLS (%s): use http://%s or --plain-http",
+			 host, r->error, host + 8);
+		return "plain-http";
+	}
 	switch (r->curl_code) {
 	case CURLE_COULDNT_RESOLVE_HOST:
 		buf_addf(msg, "cannot resolve the host name %s", host);
@@ -84,8 +115,10 @@ static void add_details(struct check_ctx *ctx, const struct registry_call *call)
 	const struct http_response *r = &call->resp;
 	const char *h = http_header_get(r, "WWW-Authenticate");
 	struct challenge c;
+	char *shown = registry_display_url(ctx->registry, call->url);
 
-	detail_str(ctx, "url", call->url);
+	detail_str(ctx, "url", shown);
+	free(shown);
 	detail_bool(ctx, "tls", !strncmp(call->url, "https:", 6));
 	detail_bool(ctx, "insecure", ctx->config->insecure);
 	if (!r->status)
@@ -156,6 +189,81 @@ static int web_page(struct check_ctx *ctx, const struct http_response *r)
 	return 1;
 }
 
+/* Go's net/http and nginx answer plain HTTP on a TLS port with a 400 that says so. */
+static int tls_port_answer(const struct registry_call *call)
+{
+	const char *body = call->resp.body.data;
+
+	return call->resp.status == 400 && !strncmp(call->url, "http://", 7) &&
+	       (strstr(body, "HTTP request to an HTTPS server") ||
+		strstr(body, "plain HTTP request was sent to HTTPS port"));
+}
+
+/* The leading number of a RateLimit-* value ("100;w=21600"), and its window; -1 when absent. */
+static long rate_number(const char *v, long *window)
+{
+	const char *w;
+	char *end;
+	long n;
+
+	*window = -1;
+	if (!v)
+		return -1;
+	n = strtol(v, &end, 10);
+	if (end == v || n < 0)
+		return -1;
+	w = strstr(end, "w=");
+	if (w)
+		*window = strtol(w + 2, NULL, 10);
+	return n;
+}
+
+/* 429 on /v2/: when to try again and how much is left, from the answer's headers. */
+static void rate_limited(struct check_ctx *ctx, const struct http_response *r)
+{
+	const char *retry = http_header_get(r, "Retry-After");
+	long window = -1, lw, limit = rate_number(http_header_get(r, "RateLimit-Limit"), &lw);
+	long left = rate_number(http_header_get(r, "RateLimit-Remaining"), &window);
+	struct buf msg;
+	char *clean = NULL;
+	char *end = NULL;
+	long secs = retry ? strtol(retry, &end, 10) : -1;
+
+	buf_init(&msg, BUF_TEXT_MAX);
+	buf_adds(&msg, "GET /v2/ answered 429: the registry is rate-limiting this client");
+	if (retry && end != retry && !*end && secs >= 0) {
+		buf_addf(&msg, "; retry in %ld s (Retry-After)", secs);
+		detail_int(ctx, "retryAfterSeconds", secs);
+	} else if (retry) {
+		clean = xstrdup(retry);
+		text_sanitize(clean);
+		buf_addf(&msg, "; retry after %s (Retry-After)", clean);
+	} else {
+		buf_adds(&msg, "; it did not say when to retry (no Retry-After)");
+	}
+	if (window < 0)
+		window = lw;
+	if (left >= 0) {
+		buf_addf(&msg, "; %ld", left);
+		if (limit >= 0)
+			buf_addf(&msg, " of %ld", limit);
+		buf_adds(&msg, " requests left");
+		if (window > 0 && window % 3600 == 0)
+			buf_addf(&msg, " per %ld h", window / 3600);
+		else if (window > 0)
+			buf_addf(&msg, " per %ld s", window);
+		buf_adds(&msg, " (RateLimit-Remaining)");
+		detail_int(ctx, "rateLimitRemaining", left);
+	}
+	if (limit >= 0)
+		detail_int(ctx, "rateLimitLimit", limit);
+	if (window > 0)
+		detail_int(ctx, "rateLimitWindowSeconds", window);
+	check_set(ctx, STATUS_FAIL, "rate-limit", "%s", msg.data);
+	free(clean);
+	buf_release(&msg);
+}
+
 static void judge(struct check_ctx *ctx, const struct registry_call *call)
 {
 	const struct http_response *r = &call->resp;
@@ -169,7 +277,11 @@ static void judge(struct check_ctx *ctx, const struct registry_call *call)
 		check_set(ctx, STATUS_PASS, NULL, "registry API reachable, anonymous access allowed%s",
 			  insecure);
 	} else if (r->status == 401 && h && challenge_parse(&c, h) == 0) {
-		if (plain_realm_behind_tls(call->url, &c))
+		if (!challenge_realm_usable(&c))
+			check_set(ctx, STATUS_FAIL, "challenge",
+				  "bad challenge: the registry's WWW-Authenticate realm '%s' is not an HTTP(S) URL, so no client can fetch a token",
+				  c.realm);
+		else if (plain_realm_behind_tls(call->url, &c))
 			check_set(ctx, STATUS_WARN, "insecure-realm",
 				  "registry API reachable over HTTPS, but its token service %s is plain HTTP: credentials and tokens would travel unencrypted",
 				  c.realm);
@@ -186,6 +298,12 @@ static void judge(struct check_ctx *ctx, const struct registry_call *call)
 	} else if (r->status == 404) {
 		check_set(ctx, STATUS_FAIL, "not-registry",
 			  "GET /v2/ answered 404: no registry API at this URL");
+	} else if (tls_port_answer(call)) {
+		check_set(ctx, STATUS_FAIL, "tls-port",
+			  "the server at %s speaks HTTPS on this port: it answered 400 to plain HTTP (\"client sent an HTTP request to an HTTPS server\"); use https://%s",
+			  registry_url(ctx->registry)->base, registry_url(ctx->registry)->base + 7);
+	} else if (r->status == 429) {
+		rate_limited(ctx, r);
 	} else {
 		check_set(ctx, STATUS_FAIL, "status", "GET /v2/ answered %ld, expected 200 or 401",
 			  r->status);
@@ -229,5 +347,5 @@ const struct check check_registry = {
 	.deps = NULL,
 	.summary = "GET /v2/ answers 200, or 401 with a well-formed authentication challenge",
 	.run = run,
-	.causes = (const char *const[]){ "status", "not-registry", "challenge", "refused", "unreachable", "dns", "proxy", "timeout", "tls-verify", "tls-files", "tls-handshake", "protocol", "insecure-realm", NULL },
+	.causes = (const char *const[]){ "status", "not-registry", "challenge", "refused", "unreachable", "dns", "proxy", "timeout", "tls-verify", "tls-files", "tls-handshake", "protocol", "insecure-realm", "plain-http", "tls-port", "rate-limit", NULL },
 };

@@ -6,11 +6,19 @@
 
 #include <fnmatch.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-static const struct command *const commands[] = {
+#include "util/buf.h"
+#include "util/xalloc.h"
+
+const struct command *const cli_commands[] = {
 	&cmd_run,
 	&cmd_list,
 	&cmd_explain,
@@ -31,36 +39,104 @@ int cli_usage_error(const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+FILE *cli_open_output(const char *path, char **why)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+	struct stat st;
+	FILE *f;
+
+	if (fd < 0 && errno == ELOOP) {
+		/* a symbolic link: followed only to a device or pipe (/dev/stdout) */
+		fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+		if (fd >= 0 && (fstat(fd, &st) < 0 || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))) {
+			close(fd);
+			*why = xstrfmt("cannot write to '%s': it is a symbolic link (name the file itself)",
+				       path);
+			return NULL;
+		}
+	}
+	if (fd < 0) {
+		*why = xstrfmt("cannot write to '%s': %s", path, strerror(errno));
+		return NULL;
+	}
+	/* a file that existed keeps its owner but no longer its wider mode */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077))
+		(void)fchmod(fd, 0600);
+	f = fdopen(fd, "w");
+	if (!f) {
+		*why = xstrfmt("cannot write to '%s': %s", path, strerror(errno));
+		close(fd);
+	}
+	return f;
+}
+
+int cli_finish_output(FILE *out, const char *path, const char *what, int failed)
+{
+	int err = failed ? errno : 0;
+
+	if (fflush(out) != 0 || ferror(out)) {
+		failed = 1;
+		err = err ? err : errno;
+	}
+	if (path && fclose(out) != 0 && !failed) {
+		failed = 1;
+		err = errno;
+	}
+	if (!failed)
+		return EXIT_OK;
+	if (path)
+		fprintf(stderr, "ocidoctor: cannot write the %s to '%s': %s\n", what, path,
+			err ? strerror(err) : "write error");
+	else
+		fprintf(stderr, "ocidoctor: cannot write the %s to standard output: %s\n", what,
+			err ? strerror(err) : "write error");
+	return EXIT_INTERNAL;
+}
+
 static void main_usage(FILE *out)
 {
 	size_t i;
 
 	fputs("usage: ocidoctor COMMAND [OPTIONS]\n"
-	      "       ocidoctor --version | --help\n\n"
+	      "       ocidoctor help COMMAND\n"
+	      "       ocidoctor -V | --version | --help\n\n"
 	      "ocidoctor probes an OCI registry and reports, check by check, what works,\n"
 	      "what does not, why, and how to fix it.\n\ncommands:\n", out);
-	for (i = 0; commands[i]; i++)
-		fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->about);
-	fputs("\nRun 'ocidoctor COMMAND --help' for a command's options.\n", out);
+	for (i = 0; cli_commands[i]; i++)
+		fprintf(out, "  %-10s %s\n", cli_commands[i]->name, cli_commands[i]->about);
+	fputs("\nRun 'ocidoctor help COMMAND' (or 'ocidoctor COMMAND --help') for a command's options.\n", out);
 }
 
 int cli_main(int argc, char **argv)
 {
 	size_t i;
 
+	/* A closed pipe or a full disk is a write error to report, not a death by SIGPIPE. */
+	signal(SIGPIPE, SIG_IGN);
+	/* parsed credential files and token answers are wiped when jansson frees them */
+	secret_json_allocator();
 	if (argc < 2)
 		return main_usage(stderr), EXIT_USAGE;
+	if (!strcmp(argv[1], "help") && argc > 2) {
+		/* ocidoctor help COMMAND = ocidoctor COMMAND --help */
+		char *help_argv[] = { (char *)"--help", NULL };
+
+		for (i = 0; cli_commands[i]; i++)
+			if (!strcmp(argv[2], cli_commands[i]->name))
+				return cli_commands[i]->fn(1, help_argv);
+		return cli_usage_error("unknown command '%s' (see 'ocidoctor --help')", argv[2]);
+	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		main_usage(stdout);
 		return EXIT_OK;
 	}
-	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V") || !strcmp(argv[1], "version")) {
 		printf("ocidoctor %s\n", OCIDOCTOR_VERSION);
 		return EXIT_OK;
 	}
-	for (i = 0; commands[i]; i++)
-		if (!strcmp(argv[1], commands[i]->name))
-			return commands[i]->fn(argc - 2, argv + 2);
+	for (i = 0; cli_commands[i]; i++)
+		if (!strcmp(argv[1], cli_commands[i]->name))
+			return cli_commands[i]->fn(argc - 2, argv + 2);
 	return cli_usage_error("unknown command '%s' (see 'ocidoctor --help')", argv[1]);
 }
 

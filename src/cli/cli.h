@@ -9,6 +9,8 @@
 #include "checks/check.h"
 #include "cli/options.h"
 
+#include <stdio.h>
+
 /* Exit statuses, append-only. */
 enum exit_status {
 	EXIT_OK = 0,        /* worst status pass, info or skip */
@@ -32,6 +34,9 @@ extern const struct command cmd_explain;
 extern const struct command cmd_config;
 extern const struct command cmd_matrix;
 
+/* Every command, in --help order, NULL-terminated (also for tools/docgen.c). */
+extern const struct command *const cli_commands[];
+
 int cli_main(int argc, char **argv);
 
 /*
@@ -43,6 +48,23 @@ int cli_select_checks(const struct opt_list *checks, const struct opt_list *tags
 
 /* The exit status for a worst status under --fail-on (NULL: warn). */
 int cli_exit_status(enum check_status worst, const char *fail_on);
+
+/*
+ * Opens the file named with -o for writing, before any request is sent:
+ * created with mode 0600 (an existing file is truncated and set to 0600),
+ * never through a symbolic link (except one to something that is not a
+ * regular file, such as /dev/stdout), close-on-exec. Returns NULL with a
+ * newly allocated one-line *why.
+ */
+FILE *cli_open_output(const char *path, char **why);
+
+/*
+ * Ends a report or table written to out (a file from cli_open_output when
+ * path is set, else stdout): flushes, closes, and when anything failed
+ * (failed set, or the flush or close failing) prints what could not be
+ * written and why on stderr. Returns EXIT_OK or EXIT_INTERNAL.
+ */
+int cli_finish_output(FILE *out, const char *path, const char *what, int failed);
 
 /* Prints "ocidoctor: MESSAGE" on stderr and returns EXIT_USAGE. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

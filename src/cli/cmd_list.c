@@ -16,7 +16,8 @@ struct list_args {
 };
 
 static const struct opt list_opts[] = {
-	{ .long_name = "format", .type = OPT_STRING, .offset = offsetof(struct list_args, format), .arg = "FMT", .help = "text (default) or json" },
+	{ .long_name = "format", .type = OPT_STRING, .offset = offsetof(struct list_args, format), .arg = "FMT", .help = "text (default) or json",
+	  .values = (const char *const[]){ "text", "json", NULL } },
 	{ .long_name = "help", .short_name = 'h', .type = OPT_BOOL, .offset = offsetof(struct list_args, help), .help = "show this help" },
 	OPT_END
 };

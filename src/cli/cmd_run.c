@@ -12,53 +12,22 @@
 #include "report/report.h"
 #include "util/xalloc.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #define PASSWORD_MAX ((size_t)64 * 1024)
-
-/* Checks every input that does not need I/O; returns EXIT_OK or EXIT_USAGE. */
-static int validate(struct run_args *a, int *selected)
-{
-	struct registry_url u;
-	const char *why = NULL;
-
-	if (a->password)
-		return cli_usage_error("--password is refused: other users can read it in the process list; pipe it to --password-stdin");
-	if (!a->registry)
-		return cli_usage_error("no registry given: use --registry URL (or OCI__RegistryUrl, or oci.registryUrl in a --config file)");
-	if (registry_url_parse(&u, a->registry, &why) < 0)
-		return cli_usage_error("invalid --registry '%s': %s", a->registry, why);
-	registry_url_release(&u);
-	if (repository_name_valid(a->repository, &why) < 0)
-		return cli_usage_error("invalid --repository '%s': %s", a->repository, why);
-	if (reference_valid(a->tag, &why) < 0)
-		return cli_usage_error("invalid --tag '%s': %s", a->tag, why);
-	if (a->scratch && repository_name_valid(a->scratch, &why) < 0)
-		return cli_usage_error("invalid --scratch-repository '%s': %s", a->scratch, why);
-	if (!report_writer_find(a->format))
-		return cli_usage_error("unknown --format '%s' (text, json, junit, markdown, prometheus or html)",
-				       a->format);
-	if (!!a->cert != !!a->key)
-		return cli_usage_error("--cert and --key go together");
-	if (a->password_stdin && !a->username)
-		return cli_usage_error("--password-stdin needs --username");
-	if (strcmp(a->fail_on, "warn") && strcmp(a->fail_on, "fail") && strcmp(a->fail_on, "never"))
-		return cli_usage_error("unknown --fail-on '%s' (warn, fail or never)", a->fail_on);
-	if (a->password_stdin && a->password_file)
-		return cli_usage_error("--password-stdin and --password-file go alone, not together");
-	if (a->password_file && !a->username)
-		return cli_usage_error("--password-file needs --username");
-	return cli_select_checks(&a->checks, &a->tags, selected);
-}
 
 /* Reads a password from f, without its trailing newline. */
 static char *read_password(FILE *f)
 {
 	struct buf b;
 
-	buf_init(&b, PASSWORD_MAX);
+	buf_init_secret(&b, PASSWORD_MAX);
+	/* no stdio buffer: the only copies are ours, and they are wiped */
+	setvbuf(f, NULL, _IONBF, 0);
 	if (buf_read_stream(&b, f) < 0) {
 		buf_release(&b);
 		return NULL;
@@ -68,17 +37,25 @@ static char *read_password(FILE *f)
 	return buf_detach(&b);
 }
 
-static char *password_from(struct run_args *a)
+/* The password, or NULL with *err set to the errno that says why not. */
+static char *password_from(struct run_args *a, int *err)
 {
 	FILE *f;
 	char *p;
 
-	if (a->password_stdin)
-		return read_password(stdin);
-	f = fopen(a->password_file, "rb");
-	if (!f)
+	errno = 0;
+	if (a->password_stdin) {
+		p = read_password(stdin);
+		*err = errno ? errno : EFBIG; /* no errno: over the size cap */
+		return p;
+	}
+	f = fopen(a->password_file, "rbe");
+	if (!f) {
+		*err = errno;
 		return NULL;
+	}
 	p = read_password(f);
+	*err = errno ? errno : EFBIG; /* no errno: over the size cap */
 	fclose(f);
 	return p;
 }
@@ -108,10 +85,17 @@ static int resolve_creds(struct run_args *a, char **sources, struct creds *creds
 		return EXIT_USAGE;
 	host = registry_url_hostport(&u);
 	if (a->password_stdin || a->password_file) {
-		password = password_from(a);
+		const char *from = a->password_stdin ? "standard input" : a->password_file;
+		int err = 0;
+
+		password = password_from(a, &err);
 		if (!password) {
-			ret = cli_usage_error("cannot read the password from %s",
-					      a->password_stdin ? "standard input" : a->password_file);
+			ret = cli_usage_error("cannot read the password from %s: %s", from,
+					      strerror(err));
+			goto done;
+		}
+		if (!*password) {
+			ret = cli_usage_error("the password from %s is empty", from);
 			goto done;
 		}
 	}
@@ -127,10 +111,7 @@ static int resolve_creds(struct run_args *a, char **sources, struct creds *creds
 		goto done;
 	}
 done:
-	if (password) {
-		memset(password, 0, strlen(password));
-		free(password);
-	}
+	secret_free(password);
 	free(why);
 	free(host);
 	free(origin);
@@ -139,43 +120,35 @@ done:
 }
 
 
-static int write_report(struct run_args *a, const struct run *run, const struct run_config *cfg,
-			int warn_fails)
+static int write_report(struct run_args *a, FILE *out, const struct run *run,
+			const struct run_config *cfg, int warn_fails)
 {
 	const struct report_writer *w = report_writer_find(a->format);
 	struct report rep = { .run = run, .config = cfg };
-	FILE *out = stdout;
-	int ret;
 
-	if (a->output) {
-		out = fopen(a->output, "w");
-		if (!out)
-			return cli_usage_error("cannot write the report to '%s'", a->output);
-	}
 	rep.out = out;
 	rep.warn_fails = warn_fails;
+	rep.nothing_fails = !strcmp(a->fail_on, "never");
+	rep.platform = report_platform(a->platform);
 	rep.color = !a->output && !a->no_color && !(getenv("NO_COLOR") && *getenv("NO_COLOR")) &&
 		    isatty(STDOUT_FILENO);
-	ret = report_write(w, &rep);
-	if (a->output && fclose(out) != 0)
-		ret = -1;
-	if (ret < 0) {
-		fprintf(stderr, "ocidoctor: writing the report failed\n");
-		return EXIT_INTERNAL;
-	}
-	return EXIT_OK;
+	errno = 0;
+	return cli_finish_output(out, a->output, "report", report_write(w, &rep) < 0);
 }
 
-static int doctor(struct run_args *a, const int *selected, const struct creds *creds,
+/* Runs the checks and writes the report to out, which it closes (when -o). */
+static int doctor(struct run_args *a, FILE *out, const int *selected, const struct creds *creds,
 		  int warn_fails)
 {
+	/* --insecure means nothing without TLS, and is not reported then */
+	int insecure = a->insecure && !strncasecmp(a->registry, "https:", 6);
 	struct engine_options eo = {
 		.timeout_ms = a->timeout * 1000, .ca_file = a->ca_file, .cert = a->cert,
-		.key = a->key, .insecure = a->insecure, .trace = a->verbose ? stderr : NULL,
+		.key = a->key, .insecure = insecure, .trace = a->verbose ? stderr : NULL,
 	};
 	struct run_config cfg = {
 		.registry = a->registry, .repository = a->repository, .tag = a->tag,
-		.scratch_repository = a->scratch, .insecure = a->insecure, .creds = creds,
+		.scratch_repository = a->scratch, .insecure = insecure, .creds = creds,
 		.no_writes = a->no_writes, .verify_writes = !strcmp(a->writes, "verify"),
 		.keep_artifacts = a->keep_artifacts,
 	};
@@ -186,15 +159,18 @@ static int doctor(struct run_args *a, const int *selected, const struct creds *c
 	struct run run;
 	int ret;
 
-	if (engine_new(&engine, &eo) < 0)
+	if (engine_new(&engine, &eo) < 0) {
+		cli_finish_output(out, a->output, "report", 0);
 		return cli_usage_error("cannot start libcurl");
+	}
 	if (registry_new(&registry, engine, &ro, &why) < 0) {
 		engine_free(engine);
+		cli_finish_output(out, a->output, "report", 0);
 		return cli_usage_error("invalid --registry: %s", why);
 	}
 	run_init(&run, &cfg, engine, registry, selected);
 	run_execute(&run);
-	ret = write_report(a, &run, &cfg, warn_fails);
+	ret = write_report(a, out, &run, &cfg, warn_fails);
 	if (ret == EXIT_OK)
 		ret = cli_exit_status(run_worst(&run, NULL), a->fail_on);
 	run_release(&run);
@@ -209,6 +185,7 @@ static int run_main(int argc, char **argv)
 	char *sources[SOURCE_MAX] = { 0 };
 	struct creds creds = { 0 };
 	int *selected = xcalloc(check_table_size, sizeof(*selected));
+	FILE *out = stdout;
 	char *why = NULL;
 	int ret;
 
@@ -221,18 +198,29 @@ static int run_main(int argc, char **argv)
 		ret = EXIT_OK;
 		goto done;
 	}
-	ret = validate(&a, selected);
+	ret = run_args_validate(&a, sources, selected);
 	if (ret != EXIT_OK)
 		goto done;
+	if (a.cert && http_check_client_pair(a.cert, a.key, &why) < 0) {
+		ret = cli_usage_error("%s", why);
+		goto done;
+	}
 	ret = resolve_creds(&a, sources, &creds);
 	if (ret != EXIT_OK)
 		goto done;
+	/* an -o that cannot be written is a usage error before any request */
+	if (a.output && !(out = cli_open_output(a.output, &why))) {
+		ret = cli_usage_error("%s", why);
+		goto done;
+	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	/* JUnit counts warnings as failures only when --fail-on warn was asked for */
-	ret = doctor(&a, selected, &creds,
-		     !strcmp(a.fail_on, "warn") && strcmp(sources[opt_index(run_opts, "fail-on")], "default"));
+	/* JUnit counts warnings as failures whenever they make the exit status non-zero */
+	ret = doctor(&a, out, selected, &creds, !strcmp(a.fail_on, "warn"));
 	curl_global_cleanup();
+	out = stdout; /* doctor closed the -o file */
 done:
+	if (out && out != stdout)
+		fclose(out);
 	creds_release(&creds);
 	run_args_release(&a, sources);
 	free(selected);
@@ -242,7 +230,7 @@ done:
 
 const struct command cmd_run = {
 	.name = "run",
-	.usage = "ocidoctor run [--registry URL] [--repository NAME] [--tag TAG] [--check ID]... [OPTIONS]",
+	.usage = "ocidoctor run [REGISTRY/REPOSITORY[:TAG|@DIGEST]] [--registry URL] [--repository NAME] [--tag TAG] [--check ID]... [OPTIONS]",
 	.about = "Probe the registry and report every check (or those named with --check).",
 	.opts = run_opts,
 	.fn = run_main,

@@ -6,6 +6,7 @@
 #include "util/buf.h"
 #include "util/xalloc.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -204,20 +205,22 @@ int config_apply_text(const char *name, const char *text, size_t len, const stru
 int config_apply_file(const char *path, const struct opt *opts, void *target, char **sources,
 		      char **why)
 {
-	FILE *f = fopen(path, "rb");
+	FILE *f = fopen(path, "rbe");
 	struct buf b;
-	int ret;
+	int ret, err;
 
 	if (!f) {
-		*why = xstrfmt("cannot read the config file '%s'", path);
+		*why = xstrfmt("cannot read the config file '%s': %s", path, strerror(errno));
 		return -1;
 	}
 	buf_init(&b, CONFIG_MAX);
+	errno = 0;
 	ret = buf_read_stream(&b, f);
+	err = errno ? errno : EIO;
 	fclose(f);
 	if (ret < 0) {
 		*why = b.overflow ? xstrfmt("the config file '%s' is larger than 1 MiB", path)
-				  : xstrfmt("cannot read the config file '%s'", path);
+				  : xstrfmt("cannot read the config file '%s': %s", path, strerror(err));
 		buf_release(&b);
 		return -1;
 	}

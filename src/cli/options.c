@@ -70,6 +70,10 @@ int opt_store(const struct opt *o, void *target, const char *value, char **why)
 				       o->long_name, value);
 			return -1;
 		}
+		if (o->max && n > o->max) {
+			*why = xstrfmt("--%s is at most %ld, not '%s'", o->long_name, o->max, value);
+			return -1;
+		}
 		*(long *)slot = n;
 		return 0;
 	}
@@ -236,12 +240,16 @@ int opt_apply_env(const struct opt *opts, void *target, char **sources, char **w
 			continue;
 		if (o->type == OPT_BOOL && strcmp(value, "1") && strcasecmp(value, "true")) {
 			if (strcmp(value, "0") && strcasecmp(value, "false")) {
-				*why = xstrfmt("environment %.*s: '%s' is not true or false",
+				*why = xstrfmt("%.*s: invalid value '%s': not true or false (1, 0)",
 					       (int)(strchr(found, '=') - found), found, value);
 				return -1;
 			}
 			*(int *)((char *)target + o->offset) = 0; /* set, to off */
 		} else if (opt_store(o, target, value, why) < 0) {
+			/* named by the variable, not by the flag it stands for */
+			free(*why);
+			*why = xstrfmt("%.*s: invalid value '%s': not a positive whole number",
+				       (int)(strchr(found, '=') - found), found, value);
 			return -1;
 		}
 		if (sources)

@@ -33,6 +33,8 @@ struct opt {
 	const char *key;       /* key in the config file's oci: section, or NULL */
 	const char *env;       /* environment variable, or NULL */
 	int hidden;            /* parsed but left out of --help */
+	const char *const *values; /* the values it takes, NULL-terminated, for completion; or NULL */
+	long max;              /* OPT_LONG: the largest value accepted; 0 for LONG_MAX */
 };
 
 /* Where each setting's value came from, indexed like the opt array. */

@@ -2,18 +2,31 @@
  * settings: see settings.h.
  */
 #include "cli/settings.h"
+#include "cli/cli.h"
 #include "cli/config.h"
+#include "report/report.h"
 #include "util/buf.h"
+#include "util/ref.h"
 #include "util/xalloc.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 #define ARG(field) offsetof(struct run_args, field)
 
+static const char *const platform_values[] = { "bare-metal", "docker", "kubernetes", NULL };
+static const char *const fail_on_values[] = { "warn", "fail", "never", NULL };
+
 const struct opt run_opts[] = {
+	{ .long_name = "image", .type = OPT_STRING, .offset = ARG(image), .arg = "REF",
+	  .help = "the test image as REGISTRY/REPOSITORY[:TAG|@DIGEST] (also the first argument); sets --registry, --repository and --tag" },
 	{ .long_name = "registry", .type = OPT_STRING, .offset = ARG(registry), .arg = "URL",
-	  .help = "registry: https://host[:port], http://host[:port] or host[:port] (= https)",
+	  .help = "registry: https://host[:port], http://host[:port] or host[:port] (= https; http with --plain-http); docker.io means https://registry-1.docker.io",
 	  .key = "registryUrl", .env = "OCI__RegistryUrl" },
 	{ .long_name = "repository", .type = OPT_STRING, .offset = ARG(repository), .arg = "NAME",
 	  .help = "test repository (default library/alpine)",
@@ -34,8 +47,13 @@ const struct opt run_opts[] = {
 	  .arg = "FILE", .help = "write the report to FILE instead of stdout",
 	  .key = "output", .env = "OCIDOCTOR_OUTPUT" },
 	{ .long_name = "fail-on", .type = OPT_STRING, .offset = ARG(fail_on), .arg = "LEVEL",
-	  .help = "warn, fail or never: the worst status that makes the exit status non-zero (default: warn exits 1, fail 2; JUnit counts warnings as failures only when warn is given)",
-	  .key = "failOn", .env = "OCIDOCTOR_FAIL_ON" },
+	  .help = "warn, fail or never: the worst status that makes the exit status non-zero (default warn: warn exits 1, fail 2; JUnit shows what fails the run as failures)",
+	  .key = "failOn", .env = "OCIDOCTOR_FAIL_ON",
+	  .values = fail_on_values },
+	{ .long_name = "platform", .type = OPT_STRING, .offset = ARG(platform), .arg = "NAME",
+	  .help = "whose fix the report gives: bare-metal (default), docker or kubernetes",
+	  .values = platform_values,
+	  .key = "platform", .env = "OCIDOCTOR_PLATFORM" },
 	{ .long_name = "username", .type = OPT_STRING, .offset = ARG(username), .arg = "USER",
 	  .help = "user name; the password comes from --password-stdin or --password-file",
 	  .key = "username", .env = "OCIDOCTOR_USERNAME" },
@@ -59,9 +77,12 @@ const struct opt run_opts[] = {
 	{ .long_name = "insecure", .type = OPT_BOOL, .offset = ARG(insecure),
 	  .help = "skip TLS certificate verification (the report says so)",
 	  .key = "insecure", .env = "OCIDOCTOR_INSECURE" },
+	{ .long_name = "plain-http", .type = OPT_BOOL, .offset = ARG(plain_http),
+	  .help = "talk plain HTTP: a registry given as host[:port] means http://host[:port]",
+	  .key = "plainHttp", .env = "OCIDOCTOR_PLAIN_HTTP" },
 	{ .long_name = "timeout", .type = OPT_LONG, .offset = ARG(timeout), .arg = "SECONDS",
-	  .help = "deadline for the whole run (default 30)",
-	  .key = "timeout", .env = "OCIDOCTOR_TIMEOUT" },
+	  .help = "deadline for the whole run (default 30, at most 86400)",
+	  .key = "timeout", .env = "OCIDOCTOR_TIMEOUT", .max = TIMEOUT_MAX_SECONDS },
 	{ .long_name = "scratch-repository", .type = OPT_STRING, .offset = ARG(scratch),
 	  .arg = "NAME", .help = "repository for write probes (default: the test repository for push, NAMESPACE/ocidoctor-scratch-<run id> for the capability probes and --writes verify)",
 	  .key = "scratchRepository", .env = "OCIDOCTOR_SCRATCH_REPOSITORY" },
@@ -152,6 +173,62 @@ static int resolve_writes(struct run_args *a, char **sources, char **why)
 	return 0;
 }
 
+/* Sets one of the settings an image reference names, marked as coming from it. */
+static void set_from_image(struct run_args *a, char **sources, const char *name,
+			   const char *value, const char *source)
+{
+	size_t i = opt_index(run_opts, name);
+	char *ignored = NULL;
+
+	opt_store(&run_opts[i], a, value, &ignored);
+	free(ignored);
+	free(sources[i]);
+	sources[i] = xstrdup(source);
+}
+
+/* Splits --image (or the positional argument) into registry, repository and tag. */
+static int apply_image(struct run_args *a, char **sources, struct opt_list *positional,
+		       char **why)
+{
+	static const char *const named[] = { "registry", "repository", "tag" };
+	size_t img = opt_index(run_opts, "image"), i;
+	const char *source = "flag --image", *reason = NULL;
+	struct image_ref ref;
+
+	if (positional->nr > 1) {
+		*why = xstrfmt("unexpected argument '%s' (one image reference at most)",
+			       positional->items[1]);
+		return -1;
+	}
+	if (positional->nr && a->image) {
+		*why = xstrfmt("the image is given twice: as --image and as the argument '%s'",
+			       positional->items[0]);
+		return -1;
+	}
+	if (positional->nr) {
+		a->image = xstrdup(positional->items[0]);
+		sources[img] = xstrdup("argument IMAGE");
+		source = "argument IMAGE";
+	}
+	if (!a->image)
+		return 0;
+	for (i = 0; i < sizeof(named) / sizeof(named[0]); i++)
+		if (sources[opt_index(run_opts, named[i])]) {
+			*why = xstrfmt("the image reference '%s' already names the registry, repository and tag: drop --%s",
+				       a->image, named[i]);
+			return -1;
+		}
+	if (image_ref_parse(&ref, a->image, &reason) < 0) {
+		*why = xstrfmt("invalid image reference '%s': %s", a->image, reason);
+		return -1;
+	}
+	set_from_image(a, sources, "registry", ref.registry, source);
+	set_from_image(a, sources, "repository", ref.repository, source);
+	set_from_image(a, sources, "tag", ref.reference, source);
+	image_ref_release(&ref);
+	return 0;
+}
+
 int run_args_resolve(struct run_args *a, char **sources, int argc, char **argv, char **why)
 {
 	struct opt_list positional = { 0 };
@@ -159,14 +236,12 @@ int run_args_resolve(struct run_args *a, char **sources, int argc, char **argv, 
 
 	if (opt_parse(run_opts, argc, argv, a, &positional, sources, why) < 0)
 		goto done;
-	if (positional.nr) {
-		*why = xstrfmt("unexpected argument '%s'", positional.items[0]);
-		goto done;
-	}
 	if (a->help) {
 		ret = 0;
 		goto done;
 	}
+	if (apply_image(a, sources, &positional, why) < 0)
+		goto done;
 	if (opt_apply_env(run_opts, a, sources, why) < 0)
 		goto done;
 	if (a->config && config_apply_file(a->config, run_opts, a, sources, why) < 0)
@@ -176,6 +251,7 @@ int run_args_resolve(struct run_args *a, char **sources, int argc, char **argv, 
 	set_default(a, sources, "format", "text");
 	set_default(a, sources, "timeout", "30");
 	set_default(a, sources, "fail-on", "warn");
+	set_default(a, sources, "platform", "bare-metal");
 	if (resolve_writes(a, sources, why) < 0)
 		goto done;
 	ret = 0;
@@ -193,4 +269,210 @@ void run_args_release(struct run_args *a, char **sources)
 		free(sources[i]);
 		sources[i] = NULL;
 	}
+}
+
+char *run_setting_name(char **sources, const char *long_name)
+{
+	const char *src = sources[opt_index(run_opts, long_name)];
+	const char *open, *close;
+
+	if (!src || !strcmp(src, "default"))
+		return xstrfmt("--%s", long_name);
+	if (!strncmp(src, "flag ", 5))
+		return xstrdup(src + 5);
+	if (!strncmp(src, "environment ", 12))
+		return xstrdup(src + 12);
+	if (!strncmp(src, "argument ", 9))
+		return xstrfmt("the %s argument", src + 9);
+	/* the config file: "FILE:LINE (section.key)" */
+	open = strrchr(src, '(');
+	close = strrchr(src, ')');
+	if (open && close && close > open && open > src && open[-1] == ' ')
+		return xstrfmt("%.*s: %.*s", (int)(open - 1 - src), src, (int)(close - open - 1),
+			       open + 1);
+	return xstrdup(src);
+}
+
+/* "invalid --NAME 'VALUE': WHY", or "SOURCE: invalid value 'VALUE': WHY". */
+static int bad_value(char **sources, const char *name, const char *value, const char *why)
+{
+	char *n = run_setting_name(sources, name);
+	int ret;
+
+	if (n[0] == '-')
+		ret = cli_usage_error("invalid %s '%s': %s", n, value, why);
+	else
+		ret = cli_usage_error("%s: invalid value '%s': %s", n, value, why);
+	free(n);
+	return ret;
+}
+
+/* 0 when path can be opened and read, else the errno that says why not. */
+static int readable(const char *path)
+{
+	char byte;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), err = 0;
+
+	if (fd < 0)
+		return errno;
+	if (read(fd, &byte, 1) < 0 && errno != EAGAIN)
+		err = errno;
+	close(fd);
+	return err;
+}
+
+static int unreadable_file(char **sources, const char *name, const char *path, int err)
+{
+	char *n = run_setting_name(sources, name);
+	int ret;
+
+	if (n[0] == '-')
+		ret = cli_usage_error("cannot read %s '%s': %s", n, path, strerror(err));
+	else
+		ret = cli_usage_error("%s: cannot read '%s': %s", n, path, strerror(err));
+	free(n);
+	return ret;
+}
+
+/* With --plain-http, a registry without a scheme means http://. */
+static int apply_plain_http(struct run_args *a, char **sources)
+{
+	char *plain;
+
+	if (!a->plain_http)
+		return EXIT_OK;
+	if (!strncasecmp(a->registry, "https://", 8)) {
+		char *n = run_setting_name(sources, "registry");
+		char *shown = url_redact_userinfo(a->registry);
+		int ret = cli_usage_error("--plain-http and the https:// address of %s ('%s') contradict each other; drop one",
+					  n, shown);
+
+		free(shown);
+		free(n);
+		return ret;
+	}
+	if (!strncasecmp(a->registry, "http://", 7))
+		return EXIT_OK;
+	plain = xstrfmt("http://%s", a->registry);
+	free(a->registry);
+	a->registry = plain;
+	return EXIT_OK;
+}
+
+/* Names, and the registry as the address that will be probed. */
+static int validate_names(struct run_args *a, char **sources)
+{
+	struct registry_url u;
+	const char *why = NULL;
+
+	if (apply_plain_http(a, sources) != EXIT_OK)
+		return EXIT_USAGE;
+	if (registry_url_parse(&u, a->registry, &why) < 0) {
+		char *shown = url_redact_userinfo(a->registry); /* never repeat a password */
+		int ret = bad_value(sources, "registry", shown, why);
+
+		free(shown);
+		return ret;
+	}
+	free(a->registry);
+	a->registry = xstrdup(u.base);
+	registry_url_release(&u);
+	if (repository_name_valid(a->repository, &why) < 0) {
+		const char *colon = strrchr(a->repository, ':'), *at = strchr(a->repository, '@');
+
+		if (at || (colon && !strchr(colon, '/'))) {
+			char *hint = xstrfmt("the tag or digest goes in --tag (--repository %.*s --tag %s)",
+					     (int)((at ? at : colon) - a->repository), a->repository,
+					     (at ? at : colon) + 1);
+			int ret = bad_value(sources, "repository", a->repository, hint);
+
+			free(hint);
+			return ret;
+		}
+		return bad_value(sources, "repository", a->repository, why);
+	}
+	if (reference_valid(a->tag, &why) < 0)
+		return bad_value(sources, "tag", a->tag, why);
+	if (a->scratch && repository_name_valid(a->scratch, &why) < 0)
+		return bad_value(sources, "scratch-repository", a->scratch, why);
+	return EXIT_OK;
+}
+
+static int validate_files(struct run_args *a, char **sources)
+{
+	static const char *const tls[] = { "ca-file", "cert", "key" };
+	size_t i;
+	int err;
+
+	if (!!a->cert != !!a->key)
+		return cli_usage_error("--cert and --key go together");
+	for (i = 0; i < sizeof(tls) / sizeof(tls[0]); i++) {
+		const char *path = *(char **)((char *)a + run_opts[opt_index(run_opts, tls[i])].offset);
+
+		if (path && (err = readable(path)) != 0)
+			return unreadable_file(sources, tls[i], path, err);
+	}
+	if (a->password_file && (err = readable(a->password_file)) != 0)
+		return unreadable_file(sources, "password-file", a->password_file, err);
+	return EXIT_OK;
+}
+
+/* A --check pattern or --tags tag from the environment or the file that selects nothing, named by its source. */
+static int validate_selection_source(char **sources, const char *name, const struct opt_list *l,
+				     int tags)
+{
+	const char *src = sources[opt_index(run_opts, name)];
+	size_t i, j;
+
+	if (!src || !strncmp(src, "flag ", 5))
+		return EXIT_OK; /* cli_select_checks says it for flags */
+	for (i = 0; i < l->nr; i++) {
+		int matched = 0;
+
+		for (j = 0; j < check_table_size && !matched; j++) {
+			const char *const *t;
+
+			if (!tags)
+				matched = fnmatch(l->items[i], check_table[j]->id, 0) == 0;
+			for (t = check_table[j]->tags; tags && t && *t; t++)
+				matched |= !strcmp(*t, l->items[i]);
+		}
+		if (!matched)
+			return bad_value(sources, name, l->items[i],
+					 tags ? "no check has this tag (see 'ocidoctor list')"
+					      : "no check matches it (see 'ocidoctor list')");
+	}
+	return EXIT_OK;
+}
+
+int run_args_validate(struct run_args *a, char **sources, int *selected)
+{
+	const char *p = a->platform;
+
+	if (a->password)
+		return cli_usage_error("--password is refused: other users can read it in the process list; pipe it to --password-stdin");
+	if (!a->registry)
+		return cli_usage_error("no registry given: use --registry URL or an image reference REGISTRY/REPOSITORY[:TAG] (or OCI__RegistryUrl, or oci.registryUrl in a --config file)");
+	if (validate_names(a, sources) != EXIT_OK)
+		return EXIT_USAGE;
+	if (!report_writer_find(a->format))
+		return bad_value(sources, "format", a->format,
+				 "not a format (text, json, junit, markdown, prometheus or html)");
+	if (strcmp(a->fail_on, "warn") && strcmp(a->fail_on, "fail") && strcmp(a->fail_on, "never"))
+		return bad_value(sources, "fail-on", a->fail_on, "not warn, fail or never");
+	if (strcmp(p, "bare-metal") && strcmp(p, "docker") && strcmp(p, "docker-compose") &&
+	    strcmp(p, "kubernetes"))
+		return bad_value(sources, "platform", p, "not bare-metal, docker or kubernetes");
+	if (a->password_stdin && !a->username)
+		return cli_usage_error("--password-stdin needs --username");
+	if (a->password_stdin && a->password_file)
+		return cli_usage_error("--password-stdin and --password-file go alone, not together");
+	if (a->password_file && !a->username)
+		return cli_usage_error("--password-file needs --username");
+	if (validate_files(a, sources) != EXIT_OK)
+		return EXIT_USAGE;
+	if (validate_selection_source(sources, "check", &a->checks, 0) != EXIT_OK ||
+	    validate_selection_source(sources, "tags", &a->tags, 1) != EXIT_OK)
+		return EXIT_USAGE;
+	return cli_select_checks(&a->checks, &a->tags, selected);
 }

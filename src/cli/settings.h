@@ -12,6 +12,7 @@
 #include "cli/options.h"
 
 struct run_args {
+	char *image;            /* REGISTRY/REPO[:TAG|@DIGEST], split into the next three */
 	char *registry;
 	char *repository;
 	char *tag;
@@ -29,6 +30,8 @@ struct run_args {
 	char *cert;
 	char *key;
 	int insecure;
+	int plain_http;
+	char *platform;
 	long timeout;
 	char *scratch;
 	char *writes;           /* none, probe or verify (--no-writes is none) */
@@ -40,6 +43,9 @@ struct run_args {
 	int help;
 };
 
+/* The longest --timeout, in seconds: a day (so timeout * 1000 cannot overflow). */
+#define TIMEOUT_MAX_SECONDS 86400L
+
 extern const struct opt run_opts[];
 
 /* The number of entries in run_opts, without the end marker. */
@@ -49,9 +55,30 @@ size_t run_opts_count(void);
  * Fills *a from argv, the environment, the config file (--config, or
  * OCIDOCTOR_CONFIG) and the defaults, in that order of precedence;
  * sources gets one newly allocated string per setting that has a value.
- * Positional arguments are refused. Returns 0, or -1 with *why.
+ * One positional argument is taken as --image; an image reference (either
+ * way) sets the registry, repository and tag, and cannot go with flags for
+ * them. Returns 0, or -1 with *why.
  */
 int run_args_resolve(struct run_args *a, char **sources, int argc, char **argv, char **why);
 void run_args_release(struct run_args *a, char **sources);
+
+/*
+ * How a message names a setting, by where its value came from: "--NAME"
+ * for a flag (and a default), "OCI__RegistryUrl" for the environment
+ * (spelt as found), "FILE:LINE: oci.registryUrl" for the config file.
+ * Newly allocated.
+ */
+char *run_setting_name(char **sources, const char *long_name);
+
+/*
+ * Checks every setting a run would refuse without sending a request: the
+ * registry, repository, tag and scratch names, the format, --fail-on,
+ * --platform, the TLS files (readable), the password file (readable),
+ * the combinations, and the check selection, filling selected[] (one per
+ * check in check_table). Normalises the registry to the address probed
+ * (with --plain-http, http://). Prints one line on stderr and returns
+ * EXIT_USAGE, or returns EXIT_OK.
+ */
+int run_args_validate(struct run_args *a, char **sources, int *selected);
 
 #endif

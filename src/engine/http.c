@@ -8,9 +8,13 @@
  * marks its transfers done.
  */
 #include "engine/http.h"
+#include "util/ref.h"
 #include "util/xalloc.h"
 
 #include <ctype.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +33,8 @@ struct xfer {
 	struct http_response *resp;
 	struct batch *batch;
 	char errbuf[CURL_ERROR_SIZE];
+	int cert_requested;     /* the TLS handshake carried a CertificateRequest */
+	int req_has_cert;       /* a client certificate was configured */
 	struct xfer *next;
 };
 
@@ -151,7 +157,24 @@ void http_response_release(struct http_response *r)
 	buf_release(&r->body);
 	free(r->error);
 	free(r->primary_ip);
+	free(r->proxy);
 	http_response_init(r, r->body.max);
+}
+
+void http_headers_free(struct curl_slist *headers)
+{
+	struct curl_slist *h;
+
+	for (h = headers; h; h = h->next)
+		secret_wipe(h->data, strlen(h->data));
+	curl_slist_free_all(headers);
+}
+
+void http_response_release_secret(struct http_response *r)
+{
+	if (r && r->body.alloc)
+		secret_wipe(r->body.data, r->body.alloc);
+	http_response_release(r);
 }
 
 const char *http_header_get(const struct http_response *r, const char *name)
@@ -235,57 +258,219 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
 	return len;
 }
 
-static void set_method(CURL *c, const struct http_request *req)
+/*
+ * libcurl's debug callback, for the TLS handshake only: it notes a
+ * CertificateRequest from the server (handshake type 13, then a 24-bit
+ * length that matches), which under TLS 1.3 is the only trace of why a
+ * server without our certificate ends the connection.
+ */
+static int on_debug(CURL *c, curl_infotype type, char *data, size_t size, void *userp)
 {
-	if (!strcmp(req->method, "HEAD")) {
-		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-	} else if (!strcmp(req->method, "GET") && !req->body) {
-		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-	} else {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body ? req->body : "");
-		if (strcmp(req->method, "POST"))
-			curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
-	}
+	struct xfer *x = userp;
+	const unsigned char *d = (const unsigned char *)data;
+
+	(void)c;
+	if (type == CURLINFO_SSL_DATA_IN && size >= 4 && d[0] == 13 &&
+	    ((size_t)d[1] << 16 | (size_t)d[2] << 8 | d[3]) + 4 == size)
+		x->cert_requested = 1;
+	return 0;
 }
 
-static CURL *make_easy(struct engine *e, struct xfer *x, long remaining)
+static const char *env_nonempty(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : NULL;
+}
+
+/* One no_proxy entry against a host: "*", the host itself, or a domain suffix. */
+static int no_proxy_entry_matches(const char *entry, size_t n, const char *host)
+{
+	size_t hl = strlen(host);
+
+	while (n && (*entry == ' ' || *entry == '\t'))
+		entry++, n--;
+	while (n && (entry[n - 1] == ' ' || entry[n - 1] == '\t'))
+		n--;
+	if (n && entry[0] == '.')
+		entry++, n--;
+	if (!n)
+		return 0;
+	if (n == 1 && entry[0] == '*')
+		return 1;
+	if (hl == n)
+		return !strncasecmp(entry, host, n);
+	return hl > n && host[hl - n - 1] == '.' && !strncasecmp(entry, host + hl - n, n);
+}
+
+char *http_proxy_for(const char *url, const char **var)
+{
+	static const char *const http_vars[] = { "http_proxy", "all_proxy", "ALL_PROXY", NULL };
+	static const char *const https_vars[] = { "https_proxy", "HTTPS_PROXY", "all_proxy",
+						  "ALL_PROXY", NULL };
+	const char *const *names = !strncasecmp(url, "https://", 8) ? https_vars : http_vars;
+	const char *no = env_nonempty("no_proxy");
+	CURLU *h = curl_url();
+	char *host = NULL, *out = NULL;
+	size_t i;
+
+	*var = NULL;
+	if (!h || curl_url_set(h, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(h, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+		goto done;
+	if (host[0] == '[') {
+		memmove(host, host + 1, strlen(host));
+		host[strcspn(host, "]")] = '\0';
+	}
+	if (!no)
+		no = env_nonempty("NO_PROXY");
+	while (no && *no) {
+		size_t n = strcspn(no, ",");
+
+		if (no_proxy_entry_matches(no, n, host))
+			goto done;
+		no += n;
+		if (*no == ',')
+			no++;
+	}
+	for (i = 0; names[i]; i++) {
+		const char *v = env_nonempty(names[i]);
+
+		if (v) {
+			*var = names[i];
+			out = url_redact_userinfo(v);
+			break;
+		}
+	}
+done:
+	curl_free(host);
+	curl_url_cleanup(h);
+	return out;
+}
+
+int http_check_client_pair(const char *cert, const char *key, char **why)
+{
+	BIO *cb = BIO_new_file(cert, "r"), *kb = BIO_new_file(key, "r");
+	X509 *x = cb ? PEM_read_bio_X509(cb, NULL, NULL, NULL) : NULL;
+	EVP_PKEY *k = kb ? PEM_read_bio_PrivateKey(kb, NULL, NULL, (void *)"") : NULL;
+	int ret = -1;
+
+	if (!x)
+		*why = xstrfmt("--cert %s is not a readable PEM certificate (with --key %s)", cert, key);
+	else if (!k)
+		*why = xstrfmt("--key %s is not a readable, unencrypted PEM private key (for --cert %s)",
+			       key, cert);
+	else if (X509_check_private_key(x, k) != 1)
+		*why = xstrfmt("--cert %s and --key %s do not match: the key is not the certificate's",
+			       cert, key);
+	else
+		ret = 0;
+	ERR_clear_error();
+	X509_free(x);
+	EVP_PKEY_free(k);
+	BIO_free(cb);
+	BIO_free(kb);
+	return ret;
+}
+
+/* Whether the request carries a credential: flagged, or an Authorization header. */
+static int carries_credentials(const struct http_request *req)
+{
+	const struct curl_slist *h;
+
+	if (req->credentials)
+		return 1;
+	for (h = req->headers; h; h = h->next)
+		if (!strncasecmp(h->data, "authorization:", 14))
+			return 1;
+	return 0;
+}
+
+/* Options that decide where requests go, what is verified and what is bounded: one refused is a failed transfer. */
+#define SETOPT(c, opt, val)                                                                   \
+	do {                                                                                  \
+		if (curl_easy_setopt((c), (opt), (val)) != CURLE_OK) {                        \
+			*why = xstrdup("libcurl refused the option " #opt);                   \
+			goto fail;                                                            \
+		}                                                                             \
+	} while (0)
+
+static int set_method(CURL *c, const struct http_request *req, char **why)
+{
+	if (!strcmp(req->method, "HEAD")) {
+		SETOPT(c, CURLOPT_NOBODY, 1L);
+	} else if (!strcmp(req->method, "GET") && !req->body) {
+		SETOPT(c, CURLOPT_HTTPGET, 1L);
+	} else {
+		SETOPT(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+		SETOPT(c, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+		if (strcmp(req->method, "POST"))
+			SETOPT(c, CURLOPT_CUSTOMREQUEST, req->method);
+	}
+	return 0;
+fail:
+	return -1;
+}
+
+/* A new easy handle for x, or NULL with *why (newly allocated). */
+static CURL *make_easy(struct engine *e, struct xfer *x, long remaining, char **why)
 {
 	const struct engine_options *o = &e->opts;
-	CURL *c = curl_easy_init();
+	CURL *c;
 
+	/* our own check first: libcurl's protocol list below is the second */
+	if (!url_is_http(x->req->url)) {
+		*why = xstrdup("not an http or https URL; not sent");
+		return NULL;
+	}
+	c = curl_easy_init();
 	if (!c)
 		xdie("cannot create a libcurl handle");
-	curl_easy_setopt(c, CURLOPT_URL, x->req->url);
-	set_method(c, x->req);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, x->req->headers);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, remaining);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, remaining < 10000 ? remaining : 10000L);
-	curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-	curl_easy_setopt(c, CURLOPT_PIPEWAIT, 1L);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "ocidoctor/" OCIDOCTOR_VERSION);
-	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
-	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_body);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, x->errbuf);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
-	curl_easy_setopt(c, CURLOPT_PRIVATE, x);
+	SETOPT(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	SETOPT(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	SETOPT(c, CURLOPT_FOLLOWLOCATION, 0L);
+	SETOPT(c, CURLOPT_URL, x->req->url);
+	if (set_method(c, x->req, why) < 0)
+		goto fail;
+	SETOPT(c, CURLOPT_HTTPHEADER, x->req->headers);
+	/* credentials allowed over plain HTTP only because the host is loopback go direct */
+	if (carries_credentials(x->req) && url_is_plain_loopback(x->req->url))
+		SETOPT(c, CURLOPT_NOPROXY, "*");
+	else
+		x->resp->proxy = http_proxy_for(x->req->url, &x->resp->proxy_var);
+	SETOPT(c, CURLOPT_DEBUGFUNCTION, on_debug);
+	SETOPT(c, CURLOPT_DEBUGDATA, x);
+	SETOPT(c, CURLOPT_VERBOSE, 1L);
+	SETOPT(c, CURLOPT_NOSIGNAL, 1L);
+	SETOPT(c, CURLOPT_TIMEOUT_MS, remaining);
+	SETOPT(c, CURLOPT_CONNECTTIMEOUT_MS, remaining < 10000 ? remaining : 10000L);
+	/* preferences, not safeguards: a libcurl without HTTP/2 or zlib still works */
+	(void)curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+	(void)curl_easy_setopt(c, CURLOPT_PIPEWAIT, 1L);
+	SETOPT(c, CURLOPT_USERAGENT, "ocidoctor/" OCIDOCTOR_VERSION);
+	(void)curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+	SETOPT(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_body);
+	SETOPT(c, CURLOPT_ERRORBUFFER, x->errbuf);
+	SETOPT(c, CURLOPT_WRITEFUNCTION, on_body);
+	SETOPT(c, CURLOPT_WRITEDATA, x);
+	SETOPT(c, CURLOPT_HEADERFUNCTION, on_header);
+	SETOPT(c, CURLOPT_HEADERDATA, x);
+	SETOPT(c, CURLOPT_PRIVATE, x);
 	if (o->ca_file)
-		curl_easy_setopt(c, CURLOPT_CAINFO, o->ca_file);
+		SETOPT(c, CURLOPT_CAINFO, o->ca_file);
 	if (o->cert)
-		curl_easy_setopt(c, CURLOPT_SSLCERT, o->cert);
+		SETOPT(c, CURLOPT_SSLCERT, o->cert);
+	x->req_has_cert = o->cert != NULL;
 	if (o->key)
-		curl_easy_setopt(c, CURLOPT_SSLKEY, o->key);
+		SETOPT(c, CURLOPT_SSLKEY, o->key);
 	if (o->insecure) {
-		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+		SETOPT(c, CURLOPT_SSL_VERIFYPEER, 0L);
+		SETOPT(c, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
 	return c;
+fail:
+	curl_easy_cleanup(c);
+	return NULL;
 }
 
 static void describe_failure(struct xfer *x, CURLcode code)
@@ -300,6 +485,14 @@ static void describe_failure(struct xfer *x, CURLcode code)
 	} else if (r->failure == HTTP_HEADERS_TOO_LARGE) {
 		r->error = xstrfmt("response headers larger than the %zu byte limit",
 				   HTTP_MAX_HEADER_BYTES);
+	} else if (x->cert_requested && !x->req_has_cert && !r->status &&
+		   (code == CURLE_SSL_CONNECT_ERROR || code == CURLE_COULDNT_CONNECT ||
+		    code == CURLE_RECV_ERROR || code == CURLE_SEND_ERROR || code == CURLE_GOT_NOTHING)) {
+		r->failure = HTTP_TRANSPORT;
+		r->client_cert_wanted = 1;
+		r->error = xstrfmt("the registry asked for a TLS client certificate and none was given "
+				   "(use --cert and --key); libcurl: %s",
+				   x->errbuf[0] ? x->errbuf : curl_easy_strerror(code));
 	} else {
 		r->failure = HTTP_TRANSPORT;
 		r->error = xstrdup(x->errbuf[0] ? x->errbuf : curl_easy_strerror(code));
@@ -403,6 +596,23 @@ static int is_secret_header(const char *line, size_t name_len)
 	return 0;
 }
 
+/* A response header's value for the trace: secrets redacted, a Location elsewhere without its query. */
+static char *shown_header_value(const struct http_request *req, const struct http_header *h)
+{
+	char *abs, *out;
+
+	if (is_secret_header(h->name, strlen(h->name)))
+		return xstrdup("<redacted>");
+	if (strcasecmp(h->name, "location") && strcasecmp(h->name, "content-location"))
+		return xstrdup(h->value);
+	abs = url_resolve(req->url, h->value);
+	if (!abs)
+		return url_for_display(h->value, NULL);
+	out = url_for_display(abs, req->origin ? req->origin : req->url);
+	free(abs);
+	return out;
+}
+
 void engine_trace(struct engine *e, const struct http_request *req,
 		  const struct http_response *resp)
 {
@@ -412,8 +622,12 @@ void engine_trace(struct engine *e, const struct http_request *req,
 
 	if (!f)
 		return;
+	char *shown = url_for_display(req->url, req->origin ? req->origin : req->url);
+
 	pthread_mutex_lock(&e->trace_lock);
-	fprintf(f, "> %s %s\n", req->method, req->url);
+	text_sanitize(shown);
+	fprintf(f, "> %s %s\n", req->method, shown);
+	free(shown);
 	for (h = req->headers; h; h = h->next) {
 		const char *colon = strchr(h->data, ':');
 		size_t n = colon ? (size_t)(colon - h->data) : strlen(h->data);
@@ -430,8 +644,7 @@ void engine_trace(struct engine *e, const struct http_request *req,
 			resp->status, resp->duration_ms);
 		for (i = 0; i < resp->nr_headers; i++) {
 			char *name = xstrdup(resp->headers[i].name);
-			char *value = xstrdup(is_secret_header(name, strlen(name)) ? "<redacted>"
-										: resp->headers[i].value);
+			char *value = shown_header_value(req, &resp->headers[i]);
 
 			text_sanitize(name);
 			text_sanitize(value);
@@ -458,12 +671,18 @@ void engine_send(struct engine *e, const struct http_request *const *reqs,
 		xs[i].resp = resps[i];
 		xs[i].batch = &batch;
 		http_response_init(resps[i], e->opts.max_body);
+		if (reqs[i]->secret_answer)
+			buf_init_secret(&resps[i]->body, e->opts.max_body);
 		if (remaining <= 0) {
 			resps[i]->failure = HTTP_DEADLINE;
 			resps[i]->error = xstrdup("the run's deadline (--timeout) passed before this request was sent");
 			continue;
 		}
-		xs[i].easy = make_easy(e, &xs[i], remaining);
+		xs[i].easy = make_easy(e, &xs[i], remaining, &resps[i]->error);
+		if (!xs[i].easy) {
+			resps[i]->failure = HTTP_TRANSPORT;
+			continue;
+		}
 		batch.left++;
 	}
 	pthread_mutex_lock(&e->lock);

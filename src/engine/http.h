@@ -13,6 +13,11 @@
  * transfer with an error, never with unbounded memory. Redirects are not
  * followed here: the registry layer follows them itself, so that it can
  * decide per hop whether credentials may go along.
+ *
+ * Proxies are libcurl's, from the environment (http_proxy, https_proxy or
+ * HTTPS_PROXY, all_proxy or ALL_PROXY, no_proxy or NO_PROXY), with one
+ * exception: a request that carries a credential over plain HTTP (which
+ * only a loopback host may receive) never goes through a proxy.
  */
 #ifndef OCIDOCTOR_HTTP_H
 #define OCIDOCTOR_HTTP_H
@@ -57,6 +62,12 @@ struct http_request {
 	const struct curl_slist *headers; /* owned by the caller; may be NULL */
 	const char *body;                /* NULL for none */
 	size_t body_len;
+	int credentials;                 /* carries a credential (in a header or the body); an
+	                                    Authorization header counts without it */
+	int secret_answer;               /* the body will hold a secret (a token): kept in a
+	                                    buffer that is wiped as it grows */
+	const char *origin;              /* the registry's origin: the trace shows URLs
+	                                    elsewhere without their query (see url_for_display) */
 };
 
 struct http_response {
@@ -73,6 +84,11 @@ struct http_response {
 	char *error;                 /* readable transport error, or NULL */
 	char *primary_ip;            /* the address connected to, or NULL */
 	long duration_ms;
+	char *proxy;                 /* the proxy the request went through (user information
+	                                redacted), or NULL for a direct connection */
+	const char *proxy_var;       /* the environment variable that named it */
+	int client_cert_wanted;      /* the TLS handshake failed after the server asked for a
+	                                client certificate, and none was configured */
 };
 
 int engine_new(struct engine **out, const struct engine_options *opts);
@@ -117,6 +133,28 @@ void engine_chain_join(long depth);   /* chain = max(chain, depth) */
 /* Writes one exchange to the trace, if tracing is on. */
 void engine_trace(struct engine *e, const struct http_request *req,
 		  const struct http_response *resp);
+
+/*
+ * The proxy libcurl takes from the environment for url, the way libcurl
+ * chooses it (no_proxy, then http_proxy for http or https_proxy for https,
+ * then all_proxy; lower case first): a newly allocated URL with its user
+ * information redacted, and *var set to the variable's name; NULL for a
+ * direct connection.
+ */
+char *http_proxy_for(const char *url, const char **var);
+
+/*
+ * Checks a client certificate and key with OpenSSL before anything is
+ * sent: both readable PEM, and the key the certificate's. Returns 0, or -1
+ * with a newly allocated one-line *why naming both files.
+ */
+int http_check_client_pair(const char *cert, const char *key, char **why);
+
+/* Wipes every entry of a header list (its Authorization copy) and frees the list. */
+void http_headers_free(struct curl_slist *headers);
+
+/* Wipes a response's body (a token answer) before releasing it. */
+void http_response_release_secret(struct http_response *r);
 
 void http_response_init(struct http_response *r, size_t max_body);
 void http_response_release(struct http_response *r);

@@ -93,6 +93,24 @@ void evidence_log_add(struct evidence_log *log, const char *method, const char *
 
 /* ---- set-up ------------------------------------------------------------ */
 
+char *registry_display_url(const struct registry *r, const char *url)
+{
+	return url_for_display(url, r->url.base);
+}
+
+/* Adds an exchange to the log under its display URL. */
+static void log_exchange(struct registry *r, struct evidence_log *log, const char *method,
+			 const char *url, const struct http_response *resp)
+{
+	char *shown;
+
+	if (!log)
+		return;
+	shown = registry_display_url(r, url);
+	evidence_log_add(log, method, shown, resp);
+	free(shown);
+}
+
 int registry_new(struct registry **out, struct engine *engine, const struct registry_options *opts,
 		 const char **why)
 {
@@ -120,7 +138,7 @@ void registry_free(struct registry *r)
 	for (t = r->tokens; t; t = next) {
 		next = t->next;
 		free(t->key);
-		free(t->token);
+		secret_free(t->token);
 		free(t->error);
 		free(t);
 	}
@@ -202,34 +220,12 @@ enum auth_scheme registry_scheme(struct registry *r)
 
 /* ---- small helpers ----------------------------------------------------- */
 
-/* Whether Basic credentials may travel to this URL: https, or a loopback host. */
+/* Whether Basic credentials may travel to this URL: https, or plain http to a loopback host. */
 static int safe_for_basic(const char *url)
 {
-	struct registry_url u;
-	CURLU *h = curl_url();
-	char *scheme = NULL, *host = NULL, *origin = NULL;
-	int ok = 0;
-
-	if (!h || curl_url_set(h, CURLUPART_URL, url, 0) != CURLUE_OK)
-		goto done;
-	if (curl_url_get(h, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(h, CURLUPART_HOST, &host, 0) != CURLUE_OK)
-		goto done;
-	if (!strcasecmp(scheme, "https")) {
-		ok = 1;
-		goto done;
-	}
-	origin = xstrfmt("http://%s", host);
-	if (registry_url_parse(&u, origin, NULL) == 0) {
-		ok = u.loopback;
-		registry_url_release(&u);
-	}
-done:
-	free(origin);
-	curl_free(scheme);
-	curl_free(host);
-	curl_url_cleanup(h);
-	return ok;
+	if (!url_is_http(url))
+		return 0;
+	return !strncasecmp(url, "https://", 8) || url_is_plain_loopback(url);
 }
 
 static char *basic_header(const struct creds *c)
@@ -250,10 +246,7 @@ static char *basic_header(const struct creds *c)
 
 static void free_secret(char *s)
 {
-	if (!s)
-		return;
-	OPENSSL_cleanse(s, strlen(s));
-	free(s);
+	secret_free(s);
 }
 
 /* "repository:NAME:pull,push[,delete]" plus " repository:FROM:pull". */
@@ -323,6 +316,7 @@ static char *form_escape(const char *s)
 	if (!e)
 		xdie("out of memory");
 	out = xstrdup(e);
+	secret_wipe(e, strlen(e)); /* it may be the escaped identity token */
 	curl_free(e);
 	return out;
 }
@@ -374,12 +368,15 @@ static void send_token_request(struct registry *r, struct evidence_log *log, con
 	struct http_request req = {
 		.method = method, .url = url, .headers = headers,
 		.body = body, .body_len = body ? strlen(body) : 0,
+		.credentials = body != NULL, /* the form holds the identity token */
+		.secret_answer = 1,          /* the token */
+		.origin = r->url.base,
 	};
 	const struct http_request *reqs[] = { &req };
 	struct http_response *resps[] = { resp };
 
 	engine_send(r->engine, reqs, resps, 1, deadline_of(r));
-	evidence_log_add(log, method, url, resp);
+	log_exchange(r, log, method, url, resp);
 }
 
 static void describe_token_answer(struct token_answer *a, const char *realm,
@@ -411,6 +408,11 @@ static void fetch_token(struct registry *r, struct evidence_log *log, const stru
 
 	memset(a, 0, sizeof(*a));
 	http_response_init(&resp, 0);
+	if (!challenge_realm_usable(c) || !url_is_http(c->realm)) {
+		a->error = xstrfmt("the registry's WWW-Authenticate realm '%s' is not an HTTP(S) URL",
+				   c->realm);
+		goto done;
+	}
 	if (registry_has_creds(r) && (r->creds->identity_token || r->creds->password) &&
 	    !safe_for_basic(c->realm)) {
 		a->error = xstrfmt("refusing to send credentials to the token realm %s over plain HTTP",
@@ -426,8 +428,8 @@ static void fetch_token(struct registry *r, struct evidence_log *log, const stru
 			describe_token_answer(a, c->realm, &resp);
 			goto done;
 		}
-		http_response_release(&resp);
-		curl_slist_free_all(headers);
+		http_response_release_secret(&resp);
+		http_headers_free(headers);
 		headers = NULL;
 	}
 	url = token_url(c->realm, c->service, scope);
@@ -446,8 +448,8 @@ done:
 		free_secret(body);
 	free_secret(auth);
 	free(url);
-	curl_slist_free_all(headers);
-	http_response_release(&resp);
+	http_headers_free(headers);
+	http_response_release_secret(&resp); /* the token answer */
 }
 
 static struct token_entry *find_token(struct registry *r, const char *key)
@@ -672,6 +674,7 @@ static void send_once(struct registry *r, struct evidence_log *log, struct regis
 	struct http_request req = {
 		.method = call->method, .url = st->url,
 		.body = call->body, .body_len = call->body_len,
+		.origin = r->url.base,
 	};
 	const struct http_request *reqs[] = { &req };
 	struct http_response *resps[] = { &call->resp };
@@ -683,9 +686,9 @@ static void send_once(struct registry *r, struct evidence_log *log, struct regis
 	req.headers = headers;
 	http_response_release(&call->resp);
 	engine_send(r->engine, reqs, resps, 1, deadline_of(r));
-	evidence_log_add(log, call->method, st->url, &call->resp);
+	log_exchange(r, log, call->method, st->url, &call->resp);
 	call->authenticated = st->auth != NULL;
-	curl_slist_free_all(headers);
+	http_headers_free(headers); /* holds a copy of the Authorization header */
 }
 
 json_t *registry_rate_limit(struct registry *r)
@@ -708,6 +711,7 @@ static int is_rate_limit_header(const char *name)
 static void note_rate_limit(struct registry *r, const char *url, const struct http_response *resp)
 {
 	json_t *headers = json_object();
+	char *shown = registry_display_url(r, url);
 	size_t i;
 
 	for (i = 0; i < resp->nr_headers; i++)
@@ -717,10 +721,11 @@ static void note_rate_limit(struct registry *r, const char *url, const struct ht
 	pthread_mutex_lock(&r->lock);
 	if (!r->rate_limit)
 		r->rate_limit = json_pack("{s:I, s:s, s:o}", "status", (json_int_t)resp->status,
-					  "url", url, "headers", headers);
+					  "url", shown, "headers", headers);
 	else
 		json_decref(headers);
 	pthread_mutex_unlock(&r->lock);
+	free(shown);
 }
 
 /* Milliseconds a Retry-After header asks for (seconds or an HTTP date); -1 when absent. */

@@ -101,6 +101,13 @@ struct engine *registry_engine(const struct registry *r);
 int registry_has_creds(const struct registry *r);
 
 /*
+ * A URL as reports may show it: unchanged on the registry's origin,
+ * without its query elsewhere (a presigned blob URL's signature); see
+ * url_for_display. Newly allocated. Evidence is logged this way already.
+ */
+char *registry_display_url(const struct registry *r, const char *url);
+
+/*
  * Tells the registry what scheme a response to GET /v2/ asked for, so
  * later calls authenticate up front. Called by the registry check.
  */

@@ -4,19 +4,23 @@
 #include "report/matrix.h"
 #include "report/report.h"
 
+#include "util/xalloc.h"
+
+#include <stdlib.h>
 #include <string.h>
 
-static const struct matrix_writer *const writers[] = {
-	&matrix_text, &matrix_json, &matrix_csv, &matrix_html, NULL
+const struct matrix_writer *const matrix_writers[] = {
+	&matrix_text, &matrix_json, &matrix_csv, &matrix_html, &matrix_junit, &matrix_markdown,
+	&matrix_prometheus, NULL
 };
 
 const struct matrix_writer *matrix_writer_find(const char *name)
 {
 	size_t i;
 
-	for (i = 0; writers[i]; i++)
-		if (!strcmp(writers[i]->name, name))
-			return writers[i];
+	for (i = 0; matrix_writers[i]; i++)
+		if (!strcmp(matrix_writers[i]->name, name))
+			return matrix_writers[i];
 	return NULL;
 }
 
@@ -41,6 +45,7 @@ void matrix_row_from_run(struct matrix_row *row, const struct run *run)
 			continue;
 		row->ran[i] = 1;
 		row->status[i] = res->status;
+		row->messages[i] = res->message;
 		if (!row->message || res->status > worst_seen) {
 			row->message = res->message;
 			worst_seen = res->status;
@@ -57,4 +62,49 @@ void matrix_row_from_run(struct matrix_row *row, const struct run *run)
 		row->score += state && !strcmp(state, "supported");
 		row->probed += !state || strcmp(state, "not-probed");
 	}
+}
+
+static const char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+struct matrix_row *matrix_row_dup(const struct matrix_row *row)
+{
+	struct matrix_row *copy = xmalloc(sizeof(*copy));
+	size_t i;
+
+	*copy = *row;
+	copy->registry = dup_or_null(row->registry);
+	copy->repository = dup_or_null(row->repository);
+	copy->tag = dup_or_null(row->tag);
+	copy->message = dup_or_null(row->message);
+	for (i = 0; i < MATRIX_MAX_CHECKS; i++)
+		copy->messages[i] = dup_or_null(row->messages[i]);
+	/* caps[] point at static state words or at the run's JSON: copy them too */
+	for (i = 0; i < CAPABILITY_COUNT; i++)
+		copy->caps[i] = dup_or_null(row->caps[i]);
+	return copy;
+}
+
+void matrix_row_free(struct matrix_row *row)
+{
+	size_t i;
+
+	if (!row)
+		return;
+	free((char *)row->registry);
+	free((char *)row->repository);
+	free((char *)row->tag);
+	free((char *)row->message);
+	for (i = 0; i < MATRIX_MAX_CHECKS; i++)
+		free((char *)row->messages[i]);
+	for (i = 0; i < CAPABILITY_COUNT; i++)
+		free((char *)row->caps[i]);
+	free(row);
+}
+
+char *matrix_row_image(const struct matrix_row *row)
+{
+	return image_ref_format(row->repository, row->tag);
 }

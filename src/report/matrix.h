@@ -1,7 +1,10 @@
 /*
- * matrix: the fleet report of `ocidoctor matrix`, one row per target,
- * written as each target finishes (so memory does not grow with the
- * number of targets). A writer is a small vtable, one file per format.
+ * matrix: the fleet report of `ocidoctor matrix`, one row per target, in
+ * the targets file's order, each written as soon as it and the targets
+ * before it have finished (so memory does not grow with the number of
+ * targets; the prometheus writer alone keeps its rows, a few numbers each,
+ * because a family's series must stand together). A writer is a small
+ * vtable, one file per format.
  */
 #ifndef OCIDOCTOR_MATRIX_H
 #define OCIDOCTOR_MATRIX_H
@@ -24,25 +27,46 @@ struct matrix_row {
 	enum check_status status[MATRIX_MAX_CHECKS]; /* per check, in table order */
 	int ran[MATRIX_MAX_CHECKS];          /* whether that check was reported */
 	const char *message;                 /* the worst result's message */
+	const char *messages[MATRIX_MAX_CHECKS]; /* per check, in table order */
 	long duration_ms;
 	long requests;
 };
 
+/* Where a writer writes, and what it may keep between calls. */
+struct matrix_out {
+	FILE *out;
+	void *priv;                /* the writer's own state, NULL to begin with */
+	const char *started_at;    /* when the fleet run started, RFC 3339 UTC */
+	int total;                 /* targets in the file */
+};
+
 struct matrix_writer {
 	const char *name;
-	void (*begin)(FILE *out);
-	void (*row)(FILE *out, const struct matrix_row *row);
-	void (*end)(FILE *out, int targets, enum check_status worst);
+	void (*begin)(struct matrix_out *m);
+	void (*row)(struct matrix_out *m, const struct matrix_row *row);
+	void (*end)(struct matrix_out *m, int targets, enum check_status worst);
 };
 
 extern const struct matrix_writer matrix_text;
 extern const struct matrix_writer matrix_json;
 extern const struct matrix_writer matrix_csv;
 extern const struct matrix_writer matrix_html;
+extern const struct matrix_writer matrix_junit;
+extern const struct matrix_writer matrix_markdown;
+extern const struct matrix_writer matrix_prometheus;
 
+/* The fleet writers, NULL-terminated. */
+extern const struct matrix_writer *const matrix_writers[];
 const struct matrix_writer *matrix_writer_find(const char *name);
 
 /* Fills row from a finished run; the strings stay owned by the run. */
 void matrix_row_from_run(struct matrix_row *row, const struct run *run);
+
+/* A copy of row that owns its strings (free it with matrix_row_free). */
+struct matrix_row *matrix_row_dup(const struct matrix_row *row);
+void matrix_row_free(struct matrix_row *row);
+
+/* "repository:tag", or "repository@digest"; newly allocated. */
+char *matrix_row_image(const struct matrix_row *row);
 
 #endif

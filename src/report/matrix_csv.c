@@ -23,8 +23,9 @@ static void put_field(FILE *out, const char *s)
 	fputc('"', out);
 }
 
-static void csv_begin(FILE *out)
+static void csv_begin(struct matrix_out *m)
 {
+	FILE *out = m->out;
 	size_t i;
 
 	fputs("registry,repository,tag,worst,score", out);
@@ -33,8 +34,9 @@ static void csv_begin(FILE *out)
 	fputs(",durationMs,message\r\n", out);
 }
 
-static void csv_row(FILE *out, const struct matrix_row *row)
+static void csv_row(struct matrix_out *m, const struct matrix_row *row)
 {
+	FILE *out = m->out;
 	size_t i;
 
 	put_field(out, row->registry);

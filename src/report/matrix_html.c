@@ -1,52 +1,101 @@
 /*
  * matrix_html: the fleet table as one self-contained page, streamed a row
- * at a time.
+ * at a time. It fits a 1280-pixel window: a fixed layout, short capability
+ * headings (the full names in their titles and in the legend), long names
+ * and reasons wrapped. A legend, the start time and the version say how to
+ * read it and where it came from.
  */
 #include "report/matrix.h"
+
+#include <stdlib.h>
+#include <string.h>
 #include "report/report.h"
 
-static void html_begin(FILE *out)
-{
-	size_t i;
+static const char *const short_caps[CAPABILITY_COUNT] = { "version", "referrers", "chunked", "mount", "delete" };
 
-	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>ocidoctor matrix</title><style>"
-	      "body{font-family:system-ui,sans-serif;margin:2rem}table{border-collapse:collapse}"
-	      "td,th{border:1px solid #d1d9e0;padding:.3rem .6rem}th{background:#f6f8fa}"
-	      ".supported,.pass{background:#dafbe1}.unsupported,.fail{background:#ffebe9}"
-	      ".unknown,.warn{background:#fff8c5}.info{background:#ddf4ff}"
-	      "</style></head><body>\n<h1>ocidoctor: registry capability matrix</h1>\n"
-	      "<table><tr><th>Registry</th><th>Repository</th><th>Worst</th><th>Score</th>", out);
-	for (i = 0; i < CAPABILITY_COUNT; i++)
-		fprintf(out, "<th>%s</th>", capability_names[i]);
-	fputs("</tr>\n", out);
+static const char *mark(const char *state)
+{
+	if (!state)
+		return "-";
+	if (state[0] == 's')
+		return "yes";
+	if (state[2] == 's')
+		return "no";
+	return "?";
 }
 
-static void html_row(FILE *out, const struct matrix_row *row)
+static void html_begin(struct matrix_out *m)
 {
+	FILE *out = m->out;
+	size_t i;
+
+	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+	      "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+	      "<title>ocidoctor matrix</title><style>"
+	      "body{font-family:system-ui,sans-serif;margin:1.5rem auto;max-width:1240px;padding:0 .5rem;color:#1f2328}"
+	      "h1{font-size:1.4rem;margin-bottom:.2rem}.sub{color:#59636e;margin-top:0}"
+	      "table{border-collapse:collapse;table-layout:fixed;width:100%}"
+	      "td,th{border:1px solid #d1d9e0;padding:.3rem .45rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}"
+	      "th{background:#f6f8fa;font-size:.85rem}td.c,th.c{text-align:center}"
+	      "col.registry{width:17%}col.image{width:17%}col.worst{width:5.5%}col.score{width:5%}"
+	      "col.cap{width:6.2%}col.reason{width:24.5%}"
+	      ".supported,.pass{background:#dafbe1}.unsupported,.fail{background:#ffebe9}"
+	      ".unknown,.warn{background:#fff8c5}.info{background:#ddf4ff}.skip{background:#eaeef2}"
+	      ".legend{font-size:.85rem;color:#59636e}"
+	      "</style></head><body>\n<h1>ocidoctor: registry capability matrix</h1>\n", out);
+	fprintf(out, "<p class=\"sub\">%d targets · started %s · ocidoctor %s</p>\n", m->total,
+		m->started_at ? m->started_at : "", OCIDOCTOR_VERSION);
+	fputs("<p class=\"legend\">Capabilities: <b>yes</b> supported, <b>no</b> unsupported, "
+	      "<b>?</b> unknown (the answers did not settle it), <b>-</b> not probed. ", out);
+	for (i = 0; i < CAPABILITY_COUNT; i++)
+		fprintf(out, "%s<b>%s</b> = %s", i ? ", " : "", short_caps[i], capability_names[i]);
+	fputs(". Score: supported capabilities out of 5. Reason: the message of the worst check of "
+	      "a target that did not pass.</p>\n"
+	      "<table><colgroup><col class=\"registry\"><col class=\"image\"><col class=\"worst\">"
+	      "<col class=\"score\">", out);
+	for (i = 0; i < CAPABILITY_COUNT; i++)
+		fputs("<col class=\"cap\">", out);
+	fputs("<col class=\"reason\"></colgroup>\n<tr><th>Registry</th><th>Image</th><th>Worst</th>"
+	      "<th class=\"c\">Score</th>", out);
+	for (i = 0; i < CAPABILITY_COUNT; i++)
+		fprintf(out, "<th class=\"c\" title=\"%s\">%s</th>", capability_names[i], short_caps[i]);
+	fputs("<th>Reason</th></tr>\n", out);
+}
+
+static void html_row(struct matrix_out *m, const struct matrix_row *row)
+{
+	FILE *out = m->out;
+	char *image = matrix_row_image(row);
 	size_t i;
 
 	fputs("<tr><td>", out);
 	report_put_xml(out, row->registry);
 	fputs("</td><td>", out);
-	report_put_xml(out, row->repository);
-	fputc(':', out);
-	report_put_xml(out, row->tag);
-	fprintf(out, "</td><td class=\"%s\">%s</td><td>", check_status_name(row->worst),
+	report_put_xml(out, image);
+	fprintf(out, "</td><td class=\"%s\">%s</td><td class=\"c\">", check_status_name(row->worst),
 		check_status_name(row->worst));
 	if (row->score >= 0)
-		fprintf(out, "%d/5", row->score);
+		fprintf(out, "%d/%d", row->score, row->probed);
+	else
+		fputc('-', out);
 	fputs("</td>", out);
 	for (i = 0; i < CAPABILITY_COUNT; i++)
-		fprintf(out, "<td class=\"%s\">%s</td>", row->caps[i] ? row->caps[i] : "",
-			row->caps[i] ? row->caps[i] : "-");
-	fputs("</tr>\n", out);
+		fprintf(out, "<td class=\"c %s\" title=\"%s: %s\">%s</td>", row->caps[i] ? row->caps[i] : "",
+			capability_names[i], row->caps[i] ? row->caps[i] : "not probed",
+			mark(row->caps[i]));
+	fputs("<td class=\"reason\">", out);
+	if (row->worst != STATUS_PASS)
+		report_put_xml(out, row->message);
+	fputs("</td></tr>\n", out);
 	fflush(out);
+	free(image);
 }
 
-static void html_end(FILE *out, int targets, enum check_status worst)
+static void html_end(struct matrix_out *m, int targets, enum check_status worst)
 {
-	fprintf(out, "</table>\n<p>%d targets; worst: %s</p>\n</body></html>\n", targets,
-		check_status_name(worst));
+	fprintf(m->out, "</table>\n<p>%d targets; worst: <b class=\"%s\">%s</b></p>\n"
+		"<p class=\"legend\">ocidoctor %s</p>\n</body></html>\n", targets,
+		check_status_name(worst), check_status_name(worst), OCIDOCTOR_VERSION);
 }
 
 const struct matrix_writer matrix_html = {

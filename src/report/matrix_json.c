@@ -6,8 +6,9 @@
 
 #include <jansson.h>
 
-static void json_row(FILE *out, const struct matrix_row *row)
+static void json_row(struct matrix_out *m, const struct matrix_row *row)
 {
+	FILE *out = m->out;
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s?}", "registry", row->registry,
 			      "repository", row->repository, "tag", row->tag,
 			      "worst", check_status_name(row->worst),

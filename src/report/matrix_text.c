@@ -1,7 +1,12 @@
 /*
- * matrix_text: the fleet table for a terminal, a row per target as it finishes.
+ * matrix_text: the fleet table for a terminal, a row per target in the
+ * targets file's order, with the reason (the worst result's message) for
+ * every target that did not pass.
  */
 #include "report/matrix.h"
+
+#include <stdlib.h>
+#include <string.h>
 #include "report/report.h"
 
 #include <string.h>
@@ -19,36 +24,44 @@ static const char *mark(const char *state)
 	return "?";
 }
 
-static void text_begin(FILE *out)
+static void text_begin(struct matrix_out *m)
 {
 	size_t i;
 
-	fprintf(out, "%-56s %-5s %-5s", "TARGET", "WORST", "SCORE");
+	fprintf(m->out, "%-56s %-5s %-5s", "TARGET", "WORST", "SCORE");
 	for (i = 0; i < CAPABILITY_COUNT; i++)
-		fprintf(out, " %-9s", short_caps[i]);
-	fputs("\n", out);
+		fprintf(m->out, " %-9s", short_caps[i]);
+	fputs(" REASON\n", m->out);
 }
 
-static void text_row(FILE *out, const struct matrix_row *row)
+static void text_row(struct matrix_out *m, const struct matrix_row *row)
 {
+	char *image = matrix_row_image(row), *reason;
 	char target[512];
 	size_t i;
 
-	snprintf(target, sizeof(target), "%s %s:%s", row->registry, row->repository, row->tag);
-	fprintf(out, "%-56s %-5s ", target, check_status_name(row->worst));
+	snprintf(target, sizeof(target), "%s %s", row->registry, image);
+	fprintf(m->out, "%-56s %-5s ", target, check_status_name(row->worst));
 	if (row->score >= 0)
-		fprintf(out, "%d/%d  ", row->score, row->probed);
+		fprintf(m->out, "%d/%-2d ", row->score, row->probed);
 	else
-		fputs("-     ", out);
+		fputs("-     ", m->out);
 	for (i = 0; i < CAPABILITY_COUNT; i++)
-		fprintf(out, " %-9s", mark(row->caps[i]));
-	fputc('\n', out);
-	fflush(out);
+		fprintf(m->out, " %-9s", mark(row->caps[i]));
+	if (row->worst != STATUS_PASS && row->message) {
+		reason = xstrfmt("%s", row->message);
+		text_sanitize(reason);
+		fprintf(m->out, " %s", reason);
+		free(reason);
+	}
+	fputc('\n', m->out);
+	fflush(m->out);
+	free(image);
 }
 
-static void text_end(FILE *out, int targets, enum check_status worst)
+static void text_end(struct matrix_out *m, int targets, enum check_status worst)
 {
-	fprintf(out, "\n%d targets; worst: %s\n", targets, check_status_name(worst));
+	fprintf(m->out, "\n%d targets; worst: %s\n", targets, check_status_name(worst));
 }
 
 const struct matrix_writer matrix_text = {

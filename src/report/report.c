@@ -3,7 +3,11 @@
  * writers that need it.
  */
 #include "report/report.h"
+#include "util/buf.h"
+#include "util/ref.h"
+#include "util/xalloc.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 const struct report_writer *const report_writers[] = {
@@ -70,23 +74,190 @@ static json_t *evidence_json(const struct evidence_log *log)
 	return a;
 }
 
-static json_t *remediation_json(const struct check_result *res)
+const char *report_platform(const char *name)
 {
-	const struct remediation *r = check_remediation(res);
-	json_t *steps = json_array();
-	const struct remediation_step *s;
-
-	if (!r)
-		return NULL;
-	for (s = r->steps; s && s->platform; s++)
-		json_array_append_new(steps, json_pack("{s:s, s:s, s:o}", "platform", s->platform,
-						       "text", s->text,
-						       "commands", string_array(s->commands)));
-	return json_pack("{s:s, s:o, s:s+}", "summary", r->summary, "steps", steps,
-			 "runbook", "ocidoctor explain ", res->check->id);
+	if (!name || !strcmp(name, "bare-metal"))
+		return "bare-metal";
+	if (!strcmp(name, "docker") || !strcmp(name, "docker-compose"))
+		return "docker-compose";
+	return name;
 }
 
-json_t *report_result_json(const struct check_result *res)
+static int word_char(int c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+/* Whether word starts at s, as a whole word (start is where s's text begins). */
+static int word_at(const char *start, const char *s, const char *word)
+{
+	size_t n = strlen(word);
+
+	return !strncmp(s, word, n) && !word_char((unsigned char)s[n]) &&
+	       (s == start || !word_char((unsigned char)s[-1]));
+}
+
+char *report_fill(const struct run *run, const char *text)
+{
+	const struct run_config *c = run->config;
+	const char *digest = run->facts.manifest_digest;
+	struct registry_url u;
+	char *hostport = NULL, *base = NULL, *host = NULL;
+	const char *s;
+	struct buf b;
+	int port = 0;
+
+	if (registry_url_parse(&u, c->registry, NULL) == 0) {
+		hostport = registry_url_hostport(&u);
+		base = xstrdup(u.base);
+		host = xstrdup(u.host);
+		port = u.port ? u.port : strcmp(u.scheme, "http") ? 443 : 80;
+		registry_url_release(&u);
+	}
+	buf_init(&b, BUF_TEXT_MAX);
+	for (s = text; *s;) {
+		if (base && (!strncmp(s, "https://", 8) || !strncmp(s, "http://", 7)) &&
+		    word_at(text, s + (s[4] == 's' ? 8 : 7), "REGISTRY")) {
+			buf_adds(&b, base);
+			s += (s[4] == 's' ? 8 : 7) + 8;
+		} else if (base && !strncmp(s, "--registry REGISTRY", 19) &&
+			   !word_char((unsigned char)s[19])) {
+			buf_addf(&b, "--registry %s", base);
+			s += 19;
+		} else if (host && word_at(text, s, "HOST")) {
+			/* an IPv6 address in front of :PORT goes in brackets */
+			int v6 = strchr(host, ':') && !strncmp(s + 4, ":PORT", 5);
+
+			buf_addf(&b, v6 ? "[%s]" : "%s", host);
+			s += 4;
+		} else if (port && word_at(text, s, "PORT")) {
+			buf_addf(&b, "%d", port);
+			s += 4;
+		} else if (hostport && word_at(text, s, "REGISTRY")) {
+			buf_adds(&b, hostport);
+			s += 8;
+		} else if (c->repository && word_at(text, s, "REPOSITORY")) {
+			buf_adds(&b, c->repository);
+			s += 10;
+		} else if (c->tag && word_at(text, s, "TAG")) {
+			buf_adds(&b, c->tag);
+			s += 3;
+		} else if (digest && word_at(text, s, "DIGEST")) {
+			buf_adds(&b, digest);
+			s += 6;
+		} else {
+			buf_add(&b, s, 1);
+			s++;
+		}
+	}
+	free(hostport);
+	free(base);
+	free(host);
+	return buf_detach(&b);
+}
+
+static const struct remediation_step *step_for(const struct remediation *r, const char *platform)
+{
+	const struct remediation_step *s;
+
+	for (s = r->steps; s && s->platform; s++)
+		if (!strcmp(s->platform, platform))
+			return s;
+	for (s = r->steps; s && s->platform; s++)
+		if (!strcmp(s->platform, "bare-metal"))
+			return s;
+	return r->steps && r->steps->platform ? r->steps : NULL;
+}
+
+static char **fill_commands(const struct run *run, const char *const *cmds)
+{
+	size_t n = 0, i;
+	char **out;
+
+	while (cmds && cmds[n])
+		n++;
+	out = xcalloc(n + 1, sizeof(*out));
+	for (i = 0; i < n; i++)
+		out[i] = report_fill(run, cmds[i]);
+	return out;
+}
+
+int report_fix_get(const struct report *rep, const struct check_result *res, struct report_fix *fix)
+{
+	memset(fix, 0, sizeof(*fix));
+	if (res->status == STATUS_PASS)
+		return -1;
+	fix->remediation = check_remediation(res);
+	if (!fix->remediation)
+		return -1;
+	fix->step = step_for(fix->remediation, report_platform(rep ? rep->platform : NULL));
+	fix->text = report_fill(rep->run, fix->step ? fix->step->text : fix->remediation->summary);
+	fix->commands = fill_commands(rep->run, fix->step ? fix->step->commands : NULL);
+	return 0;
+}
+
+void report_fix_release(struct report_fix *fix)
+{
+	char **c;
+
+	free(fix->text);
+	for (c = fix->commands; c && *c; c++)
+		free(*c);
+	free(fix->commands);
+	memset(fix, 0, sizeof(*fix));
+}
+
+static json_t *filled_string(const struct run *run, const char *text)
+{
+	char *filled = report_fill(run, text);
+	json_t *j = json_string(filled);
+
+	free(filled);
+	return j;
+}
+
+static json_t *filled_array(const struct run *run, const char *const *items)
+{
+	json_t *a = json_array();
+
+	for (; items && *items; items++)
+		json_array_append_new(a, filled_string(run, *items));
+	return a;
+}
+
+static json_t *remediation_json(const struct report *rep, const struct check_result *res)
+{
+	struct report_fix fix;
+	json_t *steps = json_array(), *o, *cmds = json_array();
+	const struct remediation_step *s;
+	char **c;
+
+	if (report_fix_get(rep, res, &fix) < 0) {
+		json_decref(steps);
+		json_decref(cmds);
+		return NULL;
+	}
+	for (s = fix.remediation->steps; s && s->platform; s++) {
+		char *text = report_fill(rep->run, s->text);
+
+		json_array_append_new(steps, json_pack("{s:s, s:s, s:o}", "platform", s->platform,
+						       "text", text,
+						       "commands", filled_array(rep->run, s->commands)));
+		free(text);
+	}
+	for (c = fix.commands; *c; c++)
+		json_array_append_new(cmds, json_string(*c));
+	o = json_pack("{s:s, s:s, s:o, s:{s:s, s:s, s:o}, s:s+}", "category",
+		      fix.remediation->category, "summary", fix.remediation->summary,
+		      "steps", steps,
+		      "fix", "platform", fix.step ? fix.step->platform : "bare-metal",
+		      "text", fix.text, "commands", cmds,
+		      "runbook", "ocidoctor explain ", res->check->id);
+	report_fix_release(&fix);
+	return o;
+}
+
+json_t *report_result_json(const struct report *rep, const struct check_result *res)
 {
 	const struct check *c = res->check;
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:I, s:o, s:o}",
@@ -100,7 +271,7 @@ json_t *report_result_json(const struct check_result *res)
 			      "evidence", evidence_json(&res->evidence));
 
 	if (res->status != STATUS_PASS) {
-		json_t *r = remediation_json(res);
+		json_t *r = remediation_json(rep, res);
 
 		if (r)
 			json_object_set_new(o, "remediation", r);
@@ -156,9 +327,14 @@ void report_put_xml(FILE *out, const char *s)
 			fputs("&#39;", out);
 			break;
 		default:
-			/* XML 1.0 forbids most control characters. */
+			/* XML 1.0 forbids most control characters, U+FFFE, U+FFFF and surrogates */
 			if ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t')
 				fputc('?', out);
+			else if ((unsigned char)s[0] == 0xef && (unsigned char)s[1] == 0xbf &&
+				 ((unsigned char)s[2] == 0xbe || (unsigned char)s[2] == 0xbf))
+				s += 2; /* dropped */
+			else if ((unsigned char)s[0] == 0xed && (unsigned char)s[1] >= 0xa0 && s[2])
+				s += 2; /* a surrogate, dropped */
 			else
 				fputc(*s, out);
 		}

@@ -7,6 +7,7 @@
 
 #include "checks/verdict.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static const char style[] =
@@ -21,7 +22,28 @@ static const char style[] =
 	"th{background:#f6f8fa}.check{border:1px solid #d1d9e0;border-radius:8px;margin:1rem 0;padding:0 1rem}"
 	".check h3{display:flex;gap:.6rem;align-items:center;font-size:1.05rem}.badge{border-radius:6px;padding:.1rem .5rem;font-size:.8rem;text-transform:uppercase}"
 	"code{background:#f6f8fa;padding:.1rem .3rem;border-radius:4px}pre{background:#f6f8fa;padding:.5rem;border-radius:6px;overflow-x:auto}"
-	"details{margin:.5rem 0 1rem}";
+	"details{margin:.5rem 0 1rem}"
+	".verdict{border-radius:8px;padding:.8rem 1rem;margin:.8rem 0;font-size:1.25rem;font-weight:600}"
+	".verdict b{text-transform:uppercase;font-size:1.6rem;margin-right:.6rem}";
+
+/* The summary's order, as the text report's "Summary:" line has it. */
+static const enum check_status card_order[STATUS_COUNT] = {
+	STATUS_PASS, STATUS_INFO, STATUS_WARN, STATUS_FAIL, STATUS_SKIP
+};
+
+/* The worst status, in words, where the eye lands first. */
+static void verdict(FILE *out, enum check_status worst, const int *counts)
+{
+	fprintf(out, "<div class=\"verdict %s\"><b>%s</b>", check_status_name(worst),
+		check_status_name(worst));
+	if (worst == STATUS_FAIL)
+		fprintf(out, "%d check%s failed", counts[STATUS_FAIL], counts[STATUS_FAIL] == 1 ? "" : "s");
+	else if (worst == STATUS_WARN)
+		fprintf(out, "%d check%s warned", counts[STATUS_WARN], counts[STATUS_WARN] == 1 ? "" : "s");
+	else
+		fputs("nothing to fix", out);
+	fputs("</div>\n", out);
+}
 
 static void put(FILE *out, const char *s)
 {
@@ -61,9 +83,11 @@ static int html_begin(struct report *rep)
 	fputs(style, rep->out);
 	fputs("</style></head><body>\n<h1>ocidoctor: ", rep->out);
 	put(rep->out, run->config->registry);
-	fputs("</h1>\n<p class=\"sub\">Test image <code>", rep->out);
+	fputs("</h1>\n", rep->out);
+	verdict(rep->out, worst, counts);
+	fputs("<p class=\"sub\">Test image <code>", rep->out);
 	put(rep->out, run->config->repository);
-	fputc(':', rep->out);
+	fputc(strchr(run->config->tag, ':') ? '@' : ':', rep->out);
 	put(rep->out, run->config->tag);
 	fprintf(rep->out, "</code> · started %s · %ld requests in %ld ms · worst status <b>%s</b>%s</p>\n",
 		run->started_at, run->requests, run->duration_ms, check_status_name(worst),
@@ -71,8 +95,8 @@ static int html_begin(struct report *rep)
 	fputs("<div class=\"cards\">", rep->out);
 	for (i = 0; i < STATUS_COUNT; i++)
 		fprintf(rep->out, "<div class=\"card %s\"><span>%d</span>%s</div>",
-			check_status_name((enum check_status)i), counts[i],
-			check_status_name((enum check_status)i));
+			check_status_name(card_order[i]), counts[card_order[i]],
+			check_status_name(card_order[i]));
 	fputs("</div>\n", rep->out);
 	html_capabilities(rep);
 	fputs("<h2>Checks</h2>\n", rep->out);
@@ -101,30 +125,50 @@ static void html_evidence(FILE *out, const struct evidence_log *log)
 	fputs("</table></details>\n", out);
 }
 
-static void html_remediation(FILE *out, const struct check_result *res)
+/* Writes text with the run's values filled in. */
+static void put_filled(FILE *out, const struct run *run, const char *text)
 {
-	const struct remediation *r = check_remediation(res);
+	char *filled = report_fill(run, text);
+
+	put(out, filled);
+	free(filled);
+}
+
+static void html_remediation(struct report *rep, const struct check_result *res)
+{
+	FILE *out = rep->out;
 	const struct remediation_step *s;
 	const char *const *cmd;
+	struct report_fix fix;
+	char **c;
 
-	if (!r || res->status == STATUS_PASS || res->status == STATUS_SKIP)
+	if (res->status == STATUS_SKIP || report_fix_get(rep, res, &fix) < 0)
 		return;
 	fputs("<p><b>Fix:</b> ", out);
-	put(out, r->summary);
-	fputs("</p>\n<ul>\n", out);
-	for (s = r->steps; s && s->platform; s++) {
+	put(out, fix.text);
+	fputs("</p>\n", out);
+	for (c = fix.commands; *c; c++) {
+		fputs("<pre>", out);
+		put(out, *c);
+		fputs("</pre>\n", out);
+	}
+	fputs("<details><summary>", out);
+	put(out, fix.remediation->summary);
+	fputs(" (every platform)</summary><ul>\n", out);
+	for (s = fix.remediation->steps; s && s->platform; s++) {
 		fputs("<li><b>", out);
 		put(out, s->platform);
 		fputs(":</b> ", out);
-		put(out, s->text);
+		put_filled(out, rep->run, s->text);
 		for (cmd = s->commands; cmd && *cmd; cmd++) {
 			fputs("<pre>", out);
-			put(out, *cmd);
+			put_filled(out, rep->run, *cmd);
 			fputs("</pre>", out);
 		}
 		fputs("</li>\n", out);
 	}
-	fprintf(out, "</ul>\n<p>More: <code>ocidoctor explain %s</code></p>\n", res->check->id);
+	report_fix_release(&fix);
+	fprintf(out, "</ul></details>\n<p>More: <code>ocidoctor explain %s</code></p>\n", res->check->id);
 }
 
 static void html_clients(FILE *out, const struct check_result *res)
@@ -188,7 +232,7 @@ static int html_result(struct report *rep, const struct check_result *res)
 	fputs("</p>\n", out);
 	html_clients(out, res);
 	html_leftovers(out, res);
-	html_remediation(out, res);
+	html_remediation(rep, res);
 	html_evidence(out, &res->evidence);
 	fputs("</section>\n", out);
 	return 0;

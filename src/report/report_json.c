@@ -14,7 +14,7 @@ static int json_result(struct report *rep, const struct check_result *res)
 {
 	json_t *results = json_object_get(rep->priv, "results");
 
-	return json_array_append_new(results, report_result_json(res));
+	return json_array_append_new(results, report_result_json(rep, res));
 }
 
 static int json_end(struct report *rep)

@@ -1,8 +1,10 @@
 /*
- * report_junit: JUnit XML for CI systems. One testcase per check: fail
- * is a <failure>, warn is a <failure> only when --fail-on warn makes it
- * fail the run, skip is <skipped/>; the message and the fix go into
- * the testcase's text.
+ * report_junit: JUnit XML for CI systems, valid against the Jenkins/Ant
+ * JUnit schema (tests/junit-jenkins.xsd). One testcase per check, with the
+ * class name ocidoctor.<check id>: fail is a <failure>, warn is a <failure>
+ * whenever --fail-on warn (the default) makes it fail the run, and with
+ * --fail-on never nothing is, so the file and the exit status agree; skip
+ * is <skipped/>; the message and the fix go into the testcase's text.
  */
 #include "report/report.h"
 
@@ -13,6 +15,8 @@ static void put_seconds(FILE *out, long ms)
 
 static int is_failure(const struct report *rep, enum check_status s)
 {
+	if (rep->nothing_fails)
+		return 0;
 	return s == STATUS_FAIL || (s == STATUS_WARN && rep->warn_fails);
 }
 
@@ -61,13 +65,31 @@ static void junit_leftovers(FILE *out, const struct check_result *res)
 	}
 }
 
+/* The failure's body: the fix for the platform, its commands, where to read more. */
+static void junit_fix(struct report *rep, const struct check_result *res)
+{
+	struct report_fix fix;
+	char **c;
+
+	if (report_fix_get(rep, res, &fix) == 0) {
+		fputs("Fix: ", rep->out);
+		report_put_xml(rep->out, fix.text);
+		for (c = fix.commands; *c; c++) {
+			fputs("\n  $ ", rep->out);
+			report_put_xml(rep->out, *c);
+		}
+		fputc('\n', rep->out);
+		report_fix_release(&fix);
+	}
+	fprintf(rep->out, "See: ocidoctor explain %s", res->check->id);
+}
+
 static int junit_result(struct report *rep, const struct check_result *res)
 {
-	const struct remediation *r = check_remediation(res);
 	FILE *out = rep->out;
 
-	fputs("    <testcase classname=\"", out);
-	report_put_xml(out, res->check->plugin);
+	fputs("    <testcase classname=\"ocidoctor.", out);
+	report_put_xml(out, res->check->id);
 	fputs("\" name=\"", out);
 	report_put_xml(out, res->check->id);
 	fputs("\" time=\"", out);
@@ -81,9 +103,8 @@ static int junit_result(struct report *rep, const struct check_result *res)
 		fprintf(out, "      <failure type=\"%s\" message=\"", check_status_name(res->status));
 		report_put_xml(out, res->message);
 		fputs("\">", out);
-		if (r)
-			report_put_xml(out, r->summary);
-		fprintf(out, " See: ocidoctor explain %s</failure>\n", res->check->id);
+		junit_fix(rep, res);
+		fputs("</failure>\n", out);
 	}
 	fprintf(out, "      <system-out>%s: ", check_status_name(res->status));
 	report_put_xml(out, res->message);

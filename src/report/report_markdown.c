@@ -16,17 +16,48 @@ static const char *const status_icon[STATUS_COUNT] = {
 	[STATUS_FAIL] = "❌ fail",
 };
 
-/* Table cells: no pipes or newlines. */
-static void put_cell(FILE *out, const char *s)
+/*
+ * Text from a check (which may quote the registry) as Markdown that shows
+ * it literally: HTML's metacharacters as entities, and what makes images
+ * and links ('!', '[', ']') backslash-escaped with the backslash itself
+ * and the table's '|'; newlines as spaces. So a registry cannot put a tag,
+ * an image or a link into a pull-request comment, while the rest of the
+ * text (digests such as sha256-..., paths, URLs) is left as it reads.
+ */
+static void put_text(FILE *out, const char *s)
 {
 	for (; s && *s; s++) {
-		if (*s == '|')
-			fputs("\\|", out);
-		else if (*s == '\n' || *s == '\r')
+		switch (*s) {
+		case '<':
+			fputs("&lt;", out);
+			break;
+		case '>':
+			fputs("&gt;", out);
+			break;
+		case '&':
+			fputs("&amp;", out);
+			break;
+		case '"':
+			fputs("&quot;", out);
+			break;
+		case '\n':
+		case '\r':
 			fputc(' ', out);
-		else
+			break;
+		case '\\': case '[': case ']': case '!': case '|':
+			fputc('\\', out);
 			fputc(*s, out);
+			break;
+		default:
+			fputc(*s, out);
+		}
 	}
+}
+
+/* Table cells: the same (a '|' is escaped there too). */
+static void put_cell(FILE *out, const char *s)
+{
+	put_text(out, s);
 }
 
 static int md_begin(struct report *rep)
@@ -36,8 +67,9 @@ static int md_begin(struct report *rep)
 	enum check_status worst = run_worst(run, counts);
 
 	fprintf(rep->out, "## ocidoctor: `%s`\n\n", run->config->registry);
-	fprintf(rep->out, "Test image `%s:%s` · worst status **%s** · %d pass, %d info, %d warn, %d fail, %d skip · %ld requests in %ld ms\n\n",
-		run->config->repository, run->config->tag, check_status_name(worst),
+	fprintf(rep->out, "Test image `%s%s%s` · worst status **%s** · %d pass, %d info, %d warn, %d fail, %d skip · %ld requests in %ld ms\n\n",
+		run->config->repository, strchr(run->config->tag, ':') ? "@" : ":",
+		run->config->tag, check_status_name(worst),
 		counts[STATUS_PASS], counts[STATUS_INFO], counts[STATUS_WARN],
 		counts[STATUS_FAIL], counts[STATUS_SKIP], run->requests, run->duration_ms);
 	fputs("| Status | Check | Result |\n|---|---|---|\n", rep->out);
@@ -135,15 +167,25 @@ static int md_end(struct report *rep)
 	md_leftovers(rep);
 	for (i = 0; i < check_table_size; i++) {
 		const struct check_result *res = &run->results[i];
-		const struct remediation *r;
+		struct report_fix fix;
+		char **c;
 
 		if (!res->selected || res->status == STATUS_PASS || res->status == STATUS_SKIP)
 			continue;
-		r = check_remediation(res);
 		if (!heading++)
 			fputs("\n### How to fix\n\n", rep->out);
+		if (report_fix_get(rep, res, &fix) < 0) {
+			fprintf(rep->out, "- **`%s`**: ", res->check->id);
+			put_text(rep->out, res->message);
+			fprintf(rep->out, " (`ocidoctor explain %s`)\n", res->check->id);
+			continue;
+		}
+		/* the knowledge base's own Markdown, with the run's validated names filled in */
 		fprintf(rep->out, "- **`%s`**: %s (`ocidoctor explain %s`)\n", res->check->id,
-			r ? r->summary : res->message, res->check->id);
+			fix.text, res->check->id);
+		for (c = fix.commands; *c; c++)
+			fprintf(rep->out, "  `%s`\n", *c);
+		report_fix_release(&fix);
 	}
 	return 0;
 }

@@ -42,8 +42,8 @@ static int text_begin(struct report *rep)
 {
 	const struct run_config *c = rep->run->config;
 
-	fprintf(rep->out, "ocidoctor %s: %s (test image %s:%s)%s\n\n", OCIDOCTOR_VERSION,
-		c->registry, c->repository, c->tag,
+	fprintf(rep->out, "ocidoctor %s: %s (test image %s%s%s)%s\n\n", OCIDOCTOR_VERSION,
+		c->registry, c->repository, strchr(c->tag, ':') ? "@" : ":", c->tag,
 		c->insecure ? " [TLS verification skipped]" : "");
 	return 0;
 }
@@ -64,6 +64,20 @@ static void capability_table(struct report *rep, const struct check_result *res)
 		fprintf(rep->out, "        %-20s %-12s %s\n", capability_names[i],
 			state ? state : "unknown", reason ? reason : "");
 	}
+}
+
+/* The remediation step for the platform, with its commands, the run's values filled in. */
+static void fix_lines(struct report *rep, const struct check_result *res)
+{
+	struct report_fix fix;
+	char **c;
+
+	if (report_fix_get(rep, res, &fix) < 0)
+		return;
+	fprintf(rep->out, "        fix: %s\n", fix.text);
+	for (c = fix.commands; *c; c++)
+		fprintf(rep->out, "             $ %s\n", *c);
+	report_fix_release(&fix);
 }
 
 /* Writes server text with anything that could drive the terminal replaced. */
@@ -133,8 +147,6 @@ static void leftover_lines(struct report *rep, const struct check_result *res)
 
 static int text_result(struct report *rep, const struct check_result *res)
 {
-	const struct remediation *r;
-
 	fputs("  ", rep->out);
 	label(rep, res->status);
 	fprintf(rep->out, "  %-34s %s\n", res->check->id, res->message);
@@ -144,9 +156,8 @@ static int text_result(struct report *rep, const struct check_result *res)
 	leftover_lines(rep, res);
 	if (res->status == STATUS_PASS)
 		return 0;
-	r = check_remediation(res);
-	if (r && res->status != STATUS_SKIP)
-		fprintf(rep->out, "        fix: %s\n", r->summary);
+	if (res->status != STATUS_SKIP)
+		fix_lines(rep, res);
 	if (res->status != STATUS_SKIP)
 		fprintf(rep->out, "        see: ocidoctor explain %s\n", res->check->id);
 	return 0;

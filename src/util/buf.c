@@ -4,41 +4,112 @@
 #include "util/buf.h"
 #include "util/xalloc.h"
 
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static char buf_empty[1];
+/*
+ * Shared by every empty buffer of every thread, so never written to: it is
+ * const (a stray write faults instead of racing) and buf_reset leaves it
+ * alone.
+ */
+static const char buf_empty[1];
 
 void buf_init(struct buf *b, size_t max)
 {
-	b->data = buf_empty;
+	b->data = (char *)buf_empty;
 	b->len = 0;
 	b->alloc = 0;
 	b->max = max;
 	b->overflow = 0;
+	b->secret = 0;
+}
+
+void buf_init_secret(struct buf *b, size_t max)
+{
+	buf_init(b, max);
+	b->secret = 1;
+}
+
+void secret_wipe(void *p, size_t n)
+{
+	if (p && n)
+		OPENSSL_cleanse(p, n);
+}
+
+void secret_free(char *s)
+{
+	if (!s)
+		return;
+	secret_wipe(s, strlen(s));
+	free(s);
 }
 
 void buf_release(struct buf *b)
 {
-	if (b->alloc)
+	int secret = b->secret;
+
+	if (b->alloc) {
+		if (secret)
+			secret_wipe(b->data, b->alloc);
 		free(b->data);
+	}
 	buf_init(b, b->max);
+	b->secret = secret;
 }
 
 char *buf_detach(struct buf *b)
 {
 	char *out = b->alloc ? b->data : xstrdup("");
+	int secret = b->secret;
 
 	buf_init(b, b->max);
+	b->secret = secret;
 	return out;
 }
 
 void buf_reset(struct buf *b)
 {
+	if (b->alloc && b->secret)
+		secret_wipe(b->data, b->len);
 	b->len = 0;
-	b->data[0] = '\0';
+	if (b->alloc)
+		b->data[0] = '\0';
 	b->overflow = 0;
+}
+
+/* A block's size sits in front of it, so the wiping free knows how much to wipe. */
+#define BLOCK_HEADER (sizeof(max_align_t) > sizeof(size_t) ? sizeof(max_align_t) : sizeof(size_t))
+
+static void *wiping_malloc(size_t n)
+{
+	unsigned char *p = n > SIZE_MAX - BLOCK_HEADER ? NULL : malloc(n + BLOCK_HEADER);
+
+	if (!p)
+		return NULL;
+	memcpy(p, &n, sizeof(n));
+	return p + BLOCK_HEADER;
+}
+
+static void wiping_free(void *ptr)
+{
+	unsigned char *p = ptr;
+	size_t n;
+
+	if (!p)
+		return;
+	p -= BLOCK_HEADER;
+	memcpy(&n, p, sizeof(n));
+	secret_wipe(p, n + BLOCK_HEADER);
+	free(p);
+}
+
+void secret_json_allocator(void)
+{
+	json_set_alloc_funcs(wiping_malloc, wiping_free);
 }
 
 static int buf_grow(struct buf *b, size_t extra)
@@ -58,7 +129,15 @@ static int buf_grow(struct buf *b, size_t extra)
 		want = b->alloc * 2;
 	if (want > b->max + 1)
 		want = b->max + 1;
-	if (b->alloc) {
+	if (b->alloc && b->secret) {
+		/* never leave a copy behind in memory realloc would free */
+		char *fresh = xmalloc(want);
+
+		memcpy(fresh, b->data, b->len + 1);
+		secret_wipe(b->data, b->alloc);
+		free(b->data);
+		b->data = fresh;
+	} else if (b->alloc) {
 		b->data = xrealloc(b->data, want);
 	} else {
 		b->data = xmalloc(want);
@@ -130,12 +209,33 @@ char *xstrfmt(const char *fmt, ...)
 	return buf_detach(&b);
 }
 
-/* Length of the valid UTF-8 sequence at s that is not a control character, else 0. */
-static size_t printable_utf8(const unsigned char *s)
+/*
+ * Code points that print nothing yet change what is shown around them
+ * (bidirectional overrides and isolates, zero-width characters, the BOM,
+ * interlinear annotations), and the noncharacters XML 1.0 forbids
+ * (U+FFFE, U+FFFF) or discourages (U+FDD0..U+FDEF, the last two of every
+ * plane): server text must not hold them.
+ */
+static int hidden_code_point(unsigned int cp)
+{
+	return cp == 0x00ad || cp == 0x061c || cp == 0x180e ||
+	       (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x202a && cp <= 0x202e) ||
+	       (cp >= 0x2060 && cp <= 0x2064) || (cp >= 0x2066 && cp <= 0x206f) ||
+	       cp == 0xfeff || (cp >= 0xfff9 && cp <= 0xfffb) ||
+	       (cp >= 0xfdd0 && cp <= 0xfdef) || (cp & 0xfffe) == 0xfffe;
+}
+
+/*
+ * Length of the valid UTF-8 sequence at s; 0 when it is not valid UTF-8 or
+ * a control character. *hidden is set when it is valid but a code point
+ * hidden_code_point() names.
+ */
+static size_t printable_utf8(const unsigned char *s, int *hidden)
 {
 	size_t n, i;
 	unsigned int cp;
 
+	*hidden = 0;
 	if (s[0] >= 0x20 && s[0] < 0x7f)
 		return 1;
 	if (s[0] >= 0xc2 && s[0] <= 0xdf)
@@ -155,20 +255,31 @@ static size_t printable_utf8(const unsigned char *s)
 	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
 	    (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0x9f))
 		return 0;
+	*hidden = hidden_code_point(cp);
 	return n;
 }
 
 void text_sanitize(char *s)
 {
-	while (s && *s) {
-		size_t n = printable_utf8((const unsigned char *)s);
+	char *out = s;
 
-		if (!n) {
-			*s++ = '?';
+	while (s && *s) {
+		int hidden;
+		size_t n = printable_utf8((const unsigned char *)s, &hidden);
+
+		if (!n || hidden) {
+			/* one '?' per bad byte, or per hidden character */
+			*out++ = '?';
+			s += n ? n : 1;
 			continue;
 		}
+		if (out != s)
+			memmove(out, s, n);
+		out += n;
 		s += n;
 	}
+	if (out != s)
+		*out = '\0'; /* shortened; an untouched string (the shared empty one) is not written */
 }
 
 char *text_vfmt(const char *fmt, va_list ap)
@@ -188,8 +299,14 @@ int buf_read_stream(struct buf *b, FILE *f)
 	char chunk[4096];
 	size_t n;
 
+	int ret = 0;
+
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if (buf_add(b, chunk, n) < 0)
-			return -1;
-	return ferror(f) ? -1 : 0;
+		if (buf_add(b, chunk, n) < 0) {
+			ret = -1;
+			break;
+		}
+	if (b->secret)
+		secret_wipe(chunk, sizeof(chunk));
+	return ret < 0 || ferror(f) ? -1 : 0;
 }

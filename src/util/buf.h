@@ -26,12 +26,19 @@ struct buf {
 	size_t alloc;
 	size_t max;
 	int overflow;
+	int secret;     /* buf_init_secret: memory is wiped before it is freed or moved */
 };
 
 /* Default limit for text that ocidoctor builds itself (messages, URLs). */
 #define BUF_TEXT_MAX ((size_t)1 << 20)
 
 void buf_init(struct buf *b, size_t max);
+/*
+ * For a buffer that will hold a secret (a password, a credential file, a
+ * helper's answer): growing copies into new memory and wipes the old
+ * instead of realloc'ing, and buf_release/buf_reset wipe what it held.
+ */
+void buf_init_secret(struct buf *b, size_t max);
 void buf_release(struct buf *b);
 char *buf_detach(struct buf *b);
 void buf_reset(struct buf *b);
@@ -52,11 +59,26 @@ int buf_read_stream(struct buf *b, FILE *f);
 
 /*
  * Replaces, in place, every byte that is not part of printable UTF-8 with
- * '?': control characters (C0, DEL, C1) and invalid sequences. Text that
- * came from a server then cannot drive the terminal it is printed on, and
- * is valid UTF-8 for JSON.
+ * '?': control characters (C0, DEL, C1) and invalid sequences; and every
+ * invisible format character (bidirectional overrides such as U+202E,
+ * zero-width characters, the BOM) and noncharacter (U+FFFE, U+FFFF, ...)
+ * with one '?'. Text that came from a server then cannot drive or
+ * disguise the terminal it is printed on, is valid UTF-8 for JSON and holds
+ * only characters XML 1.0 allows.
  */
 void text_sanitize(char *s);
+
+/* Overwrites n bytes at p in a way the compiler may not drop. */
+void secret_wipe(void *p, size_t n);
+/* secret_wipe(s, strlen(s)), then free(s); NULL is fine. */
+void secret_free(char *s);
+
+/*
+ * Makes jansson allocate through functions that wipe every block before
+ * freeing it, so the strings of a parsed token answer or credential file
+ * do not linger in freed memory. Call once, before any other jansson use.
+ */
+void secret_json_allocator(void);
 
 /*
  * A newly allocated string made with printf rules, then text_sanitize'd:

@@ -273,6 +273,11 @@ static int fill_from_curl(struct registry_url *out, CURLU *h, const char **why)
 	out->host = strip_brackets(out->host, &ipv6);
 	lower_ascii(out->host);
 	lower_ascii(out->scheme);
+	if (!out->port && registry_host_is_docker_hub(out->host)) {
+		/* docker.io and index.docker.io name Docker Hub; its API is here */
+		free(out->host);
+		out->host = xstrdup(DOCKER_HUB_API_HOST);
+	}
 	if (!host_valid(out->host, ipv6)) {
 		fail(why, "registry address has an invalid host name");
 		goto done;
@@ -570,6 +575,70 @@ done:
 	return out;
 }
 
+int url_is_http(const char *url)
+{
+	CURLU *h = parse_http_url(url);
+
+	curl_url_cleanup(h);
+	return h != NULL;
+}
+
+int url_is_plain_loopback(const char *url)
+{
+	CURLU *h = parse_http_url(url);
+	char *scheme = NULL, *host = NULL;
+	int ret = 0;
+
+	if (h && curl_url_get(h, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    !strcasecmp(scheme, "http") && curl_url_get(h, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+		size_t n = strlen(host);
+
+		if (n > 2 && host[0] == '[' && host[n - 1] == ']') {
+			host[n - 1] = '\0';
+			ret = host_is_loopback(host + 1);
+		} else {
+			ret = host_is_loopback(host);
+		}
+	}
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(h);
+	return ret;
+}
+
+char *url_for_display(const char *url, const char *origin)
+{
+	size_t n;
+
+	if (!url)
+		return xstrdup("");
+	if (origin && url_same_origin(url, origin))
+		return xstrdup(url);
+	n = strcspn(url, "?#");
+	if (url[n] == '?')
+		return xstrfmt("%.*s?<redacted>", (int)n, url);
+	return xstrndup(url, n);
+}
+
+char *url_redact_userinfo(const char *text)
+{
+	const char *auth, *at;
+	size_t len;
+
+	if (!text)
+		return xstrdup("");
+	auth = strstr(text, "://");
+	auth = auth ? auth + 3 : text;
+	len = strcspn(auth, "/?#");
+	at = NULL;
+	for (const char *p = auth; p < auth + len; p++)
+		if (*p == '@')
+			at = p;
+	if (!at)
+		return xstrdup(text);
+	return xstrfmt("%.*s<redacted>%s", (int)(auth - text), text, at);
+}
+
 char *registry_url_hostport(const struct registry_url *u)
 {
 	int v6 = strchr(u->host, ':') != NULL;
@@ -582,4 +651,94 @@ char *registry_url_hostport(const struct registry_url *u)
 int reference_valid(const char *ref, const char **why)
 {
 	return strchr(ref, ':') ? digest_valid(ref, why) : tag_valid(ref, why);
+}
+
+int registry_host_is_docker_hub(const char *host)
+{
+	return host && (!strcasecmp(host, "docker.io") || !strcasecmp(host, "index.docker.io") ||
+			!strcasecmp(host, DOCKER_HUB_API_HOST));
+}
+
+char *image_ref_format(const char *repository, const char *ref)
+{
+	return xstrfmt("%s%s%s", repository, ref && strchr(ref, ':') ? "@" : ":", ref ? ref : "");
+}
+
+void image_ref_release(struct image_ref *r)
+{
+	if (!r)
+		return;
+	free(r->registry);
+	free(r->repository);
+	free(r->reference);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Docker's rule: a first component with a '.' or a ':', or "localhost", is a registry. */
+static int looks_like_registry(const char *s, size_t len)
+{
+	return memchr(s, '.', len) || memchr(s, ':', len) || memchr(s, '[', len) ||
+	       (len == 9 && !strncmp(s, "localhost", 9));
+}
+
+int image_ref_parse(struct image_ref *out, const char *text, const char **why)
+{
+	size_t prefix, host_len, len;
+	const char *rest, *at, *colon, *slash;
+	struct registry_url u;
+
+	memset(out, 0, sizeof(*out));
+	if (!text || !*text)
+		return fail(why, "empty image reference");
+	len = strnlen(text, URL_MAX + 1);
+	if (len > URL_MAX)
+		return fail(why, "image reference is too long");
+	prefix = scheme_prefix_len(text);
+	if (prefix && !scheme_is_http(text, prefix - 3))
+		return fail(why, "unsupported scheme (use https or http)");
+	host_len = strcspn(text + prefix, "/");
+	if (prefix || looks_like_registry(text, host_len)) {
+		if (!text[prefix + host_len])
+			return fail(why, "image reference has no repository after the registry");
+		out->registry = xstrndup(text, prefix + host_len);
+		rest = text + prefix + host_len + 1;
+	} else {
+		out->registry = xstrdup("docker.io");
+		rest = text;
+	}
+	if (registry_url_parse(&u, out->registry, why) < 0)
+		goto fail;
+	at = strchr(rest, '@');
+	slash = strrchr(rest, '/');
+	colon = strrchr(rest, ':');
+	if (at) {
+		out->reference = xstrdup(at + 1);
+		if (digest_valid(out->reference, why) < 0)
+			goto fail_url;
+		len = (size_t)(at - rest);
+		colon = memchr(rest, ':', len);
+		if (colon && (!slash || colon > slash))
+			len = (size_t)(colon - rest); /* repo:tag@digest: the digest wins */
+	} else if (colon && (!slash || colon > slash)) {
+		out->reference = xstrdup(colon + 1);
+		if (tag_valid(out->reference, why) < 0)
+			goto fail_url;
+		len = (size_t)(colon - rest);
+	} else {
+		out->reference = xstrdup("latest");
+		len = strlen(rest);
+	}
+	if (!strcmp(u.host, DOCKER_HUB_API_HOST) && !memchr(rest, '/', len))
+		out->repository = xstrfmt("library/%.*s", (int)len, rest);
+	else
+		out->repository = xstrndup(rest, len);
+	if (repository_name_valid(out->repository, why) < 0)
+		goto fail_url;
+	registry_url_release(&u);
+	return 0;
+fail_url:
+	registry_url_release(&u);
+fail:
+	image_ref_release(out);
+	return -1;
 }

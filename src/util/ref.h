@@ -26,7 +26,9 @@ struct registry_url {
  * Parses "https://host[:port]", "http://host[:port]" or "host[:port]"
  * (which means https). A trailing "/" or "/v2" or "/v2/" is accepted and
  * dropped; any other path, a query, a fragment or user information
- * ("user:pass@") is refused. Uses libcurl's URL parser.
+ * ("user:pass@") is refused. Uses libcurl's URL parser. docker.io and
+ * index.docker.io without a port become registry-1.docker.io, where
+ * Docker Hub's API is, as every client does it.
  */
 int registry_url_parse(struct registry_url *out, const char *text, const char **why);
 void registry_url_release(struct registry_url *u);
@@ -52,6 +54,32 @@ int digest_valid(const char *digest, const char **why);
 /* A tag, or a digest when it holds a ':'. */
 int reference_valid(const char *ref, const char **why);
 
+/* Where Docker Hub's API answers: docker.io and index.docker.io map to it. */
+#define DOCKER_HUB_API_HOST "registry-1.docker.io"
+
+/* docker.io, index.docker.io or registry-1.docker.io, in any case. */
+int registry_host_is_docker_hub(const char *host);
+
+/*
+ * An image reference as users write it: [REGISTRY/]REPOSITORY[:TAG][@DIGEST],
+ * the registry optionally with http:// or https://. As docker does, the
+ * first component is the registry when it holds a '.' or a ':' or is
+ * "localhost"; otherwise the registry is docker.io, where a one-component
+ * repository is under library/. The tag defaults to latest; with a digest,
+ * the digest is the reference. All three fields are newly allocated.
+ */
+struct image_ref {
+	char *registry;
+	char *repository;
+	char *reference;   /* a tag, or a digest */
+};
+
+int image_ref_parse(struct image_ref *out, const char *text, const char **why);
+void image_ref_release(struct image_ref *r);
+
+/* "repository:tag", or "repository@digest" when ref is a digest; newly allocated. */
+char *image_ref_format(const char *repository, const char *ref);
+
 /* Returns 1 when the two absolute URLs have the same scheme, host
  * (case-insensitive) and effective port (443 for https, 80 for http);
  * 0 otherwise, and when either is NULL or not an http(s) URL. */
@@ -63,5 +91,26 @@ int url_same_origin(const char *a, const char *b);
  * resolved or is not http/https.
  */
 char *url_resolve(const char *base, const char *location);
+
+/* 1 when url is an absolute http or https URL, else 0. */
+int url_is_http(const char *url);
+
+/* 1 when url is a plain http:// URL to a loopback host, else 0. */
+int url_is_plain_loopback(const char *url);
+
+/*
+ * The URL as it may be shown (reports, evidence, the -v trace): unchanged
+ * on `origin`'s origin; elsewhere (blob storage, a token realm) without its
+ * query and fragment, which may hold a presigned URL's signature. A query
+ * that was dropped leaves "?<redacted>". Newly allocated.
+ */
+char *url_for_display(const char *url, const char *origin);
+
+/*
+ * text with the user information of a URL ("user:password@" after
+ * "scheme://", or before the host of "user:password@host") replaced by
+ * "<redacted>@", for echoing what a user typed. Newly allocated.
+ */
+char *url_redact_userinfo(const char *text);
 
 #endif

@@ -13,4 +13,11 @@
 /* Starts fn(arg) in a new joinable thread; exits the program when it cannot. */
 void thread_start(pthread_t *t, void *(*fn)(void *), void *arg);
 
+/*
+ * Starts fn(arg) in a new thread created detached, so nobody touches its
+ * handle afterwards (arg may be freed by fn before pthread_create even
+ * returns); exits the program when it cannot.
+ */
+void thread_start_detached(void *(*fn)(void *), void *arg);
+
 #endif

@@ -850,7 +850,7 @@ def write_credential_helper(directory, name, username, secret):
 # Variables passed through from the caller's environment: the search path and
 # what sanitizer or coverage builds need. Everything else (DOCKER_CONFIG,
 # OCI_*, REGISTRY_AUTH_FILE, XDG_*, proxies, NO_COLOR, ...) is dropped.
-_PASS_THROUGH = ("PATH", "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS",
+_PASS_THROUGH = ("PATH", "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS",
                  "LLVM_PROFILE_FILE", "GCOV_PREFIX", "GCOV_PREFIX_STRIP")
 
 

@@ -103,7 +103,8 @@ class WritesSettingTest(h.DoctorTestCase):
     """--writes from a flag, the environment and the config file; --no-writes is its alias."""
 
     def config(self, *args, env=None):
-        code, out, err = self.doctor(["config"] + list(args), env=env)
+        code, out, err = self.doctor(["config", "--registry", "http://127.0.0.1:9"] + list(args),
+                                     env=env)
         self.assertEqual(code, h.EXIT_OK, err)
         rows = {}
         for line in out.splitlines():
@@ -136,10 +137,11 @@ class WritesSettingTest(h.DoctorTestCase):
         for args, needle in ((["--writes", "verify", "--no-writes"], "contradict"),
                              (["--writes", "all"], "none, probe or verify")):
             with self.subTest(args=args):
-                code, out, err = self.doctor(["config"] + args)
+                code, out, err = self.doctor(["config", "--registry", "http://127.0.0.1:9"] + args)
                 self.assertEqual(code, h.EXIT_USAGE)
                 self.assertIn(needle, err)
-        code, out, err = self.doctor(["config"], env={"OCIDOCTOR_WRITES": "sometimes"})
+        code, out, err = self.doctor(["config", "--registry", "http://127.0.0.1:9"],
+                                     env={"OCIDOCTOR_WRITES": "sometimes"})
         self.assertEqual(code, h.EXIT_USAGE)
 
 

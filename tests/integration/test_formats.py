@@ -25,6 +25,7 @@ Only the Python standard library is used.
 """
 
 import collections
+import datetime
 import html
 import html.parser
 import json
@@ -34,6 +35,7 @@ import shutil
 import signal
 import struct
 import subprocess
+import time
 import unittest
 import xml.etree.ElementTree as ET
 import zlib
@@ -62,6 +64,14 @@ def same_run_text(text):
     """text with the run's HOME directory and scratch repository replaced,
     to compare two runs."""
     return SCRATCH_REPO.sub("ocidoctor-scratch-*", HOME_DIR.sub("/home-*/", text))
+
+
+def markdown_plain(text):
+    """What a Markdown renderer shows for a cell of ocidoctor's report: its
+    backslash escapes and HTML entities undone."""
+    return html.unescape(re.sub(r"\\([\\\[\]!|])", r"\1", text))
+
+
 CHROMIUM_TIMEOUT = 60
 
 
@@ -603,7 +613,7 @@ class FormatsTest(h.DoctorTestCase):
         for case in cases:
             check, status = case.get("name"), statuses[case.get("name")]
             with self.subTest(check=check, status=status):
-                self.assertEqual(case.get("classname"), h.result_of(report, check)["plugin"])
+                self.assertEqual(case.get("classname"), "ocidoctor." + check)
                 self.assertGreaterEqual(float(case.get("time")), 0.0)
                 self.assertTrue(case.find("system-out").text.startswith(status + ": "),
                                 case.find("system-out").text)
@@ -625,8 +635,10 @@ class FormatsTest(h.DoctorTestCase):
         self.assertGreaterEqual(float(suite.get("time")), 0.0)
         return code
 
-    def test_junit_warn_is_no_failure_by_default(self):
-        self.assertEqual(self.check_junit("distribution", False), h.EXIT_WARN)
+    def test_junit_warn_is_a_failure_by_default(self):
+        # the default --fail-on warn makes a warning fail the run (exit 1), so
+        # the JUnit file shows it as a failure: the two never disagree
+        self.assertEqual(self.check_junit("distribution", True), h.EXIT_WARN)
 
     def test_junit_warn_is_a_failure_with_fail_on_warn(self):
         self.assertEqual(self.check_junit("distribution", True, "--fail-on", "warn"),
@@ -637,8 +649,37 @@ class FormatsTest(h.DoctorTestCase):
         self.assertEqual(self.check_junit("distribution", False, "--fail-on", "never"),
                          h.EXIT_OK)
 
+    def test_junit_validates_against_the_jenkins_schema(self):
+        xmllint = shutil.which("xmllint")
+        self.assertTrue(xmllint, "xmllint is needed (libxml2-utils; scripts/install-deps --test)")
+        xsd = os.path.join(h.REPO_ROOT, "tests", "junit-jenkins.xsd")
+        work = h.scratch_dir("junit-")
+        for target in self.urls:
+            for extra in ((), ("--fail-on", "fail")):
+                with self.subTest(target=target, extra=extra):
+                    _, out, _ = self.produce(target, "junit", *extra)
+                    path = os.path.join(work, "%s%s.xml" % (target, len(extra)))
+                    with open(path, "w") as f:
+                        f.write(out)
+                    proc = subprocess.run([xmllint, "--noout", "--schema", xsd, path],
+                                          capture_output=True, text=True)
+                    self.assertEqual(proc.returncode, 0, proc.stderr)
+        # the schema is not vacuous: a test case without a name is refused
+        _, out, _ = self.produce("refused", "junit")
+        broken = os.path.join(work, "broken.xml")
+        with open(broken, "w") as f:
+            f.write(re.sub(r' name="check\.[^"]*"', "", out, count=1))
+        proc = subprocess.run([xmllint, "--noout", "--schema", xsd, broken],
+                              capture_output=True, text=True)
+        self.assertNotEqual(proc.returncode, 0, "the schema accepted a testcase without a name")
+
     def test_junit_failing_run(self):
         self.assertEqual(self.check_junit("refused", False), h.EXIT_FAIL)
+        # --fail-on never: exit 0, and the file has no failure either
+        code, root = self.junit("refused", "--fail-on", "never")
+        self.assertEqual(code, h.EXIT_OK)
+        self.assertEqual(root.findall(".//failure"), [])
+        self.assertEqual(root.get("failures"), "0")
         self.assertEqual(self.check_junit("scripted", False), h.EXIT_OK)
 
     # -- markdown --
@@ -664,8 +705,8 @@ class FormatsTest(h.DoctorTestCase):
                 for m in rows:
                     result = h.result_of(report, m.group("id"))
                     self.assertEqual(m.group("status").split()[-1], result["status"])
-                    self.assertEqual(same_run_text(m.group("message")),
-                                     same_run_text(result["message"].replace("|", "\\|")))
+                    self.assertEqual(same_run_text(markdown_plain(m.group("message"))),
+                                     same_run_text(result["message"]))
                 s = report["summary"]
                 self.assertIn("worst status **%s** · %d pass, %d info, %d warn, %d fail, %d skip"
                               % (s["worst"], s["pass"], s["info"], s["warn"], s["fail"],
@@ -697,14 +738,16 @@ class FormatsTest(h.DoctorTestCase):
                     self.assertNotIn("### How to fix", lines)
                     continue
                 start = lines.index("### How to fix")
-                items = [self.FIX.match(line) for line in lines[start + 2:] if line]
+                # each item may be followed by its commands, indented as code
+                items = [self.FIX.match(line) for line in lines[start + 2:]
+                         if line and not line.startswith("  `")]
                 self.assertTrue(all(items), lines[start:])
                 self.assertEqual([m.group("id") for m in items], wanted)
                 for m in items:
                     self.assertEqual(m.group("explain"), m.group("id"))
                     remediation = h.result_of(report, m.group("id")).get("remediation")
                     if remediation:
-                        self.assertEqual(m.group("text"), remediation["summary"])
+                        self.assertEqual(m.group("text"), remediation["fix"]["text"])
 
     # -- prometheus --
 
@@ -725,8 +768,9 @@ class FormatsTest(h.DoctorTestCase):
                 self.assertEqual(len(fam.samples), len(h.CHECK_IDS))
                 self.assertEqual(sorted(series), sorted(h.CHECK_IDS))
                 for _, labels, _ in fam.samples:
-                    self.assertEqual(set(labels), {"check", "registry"})
+                    self.assertEqual(set(labels), {"check", "registry", "repository"})
                     self.assertEqual(labels["registry"], self.urls[target])
+                    self.assertEqual(labels["repository"], "library/alpine")
                 for check, status in self.statuses(target).items():
                     self.assertIn(series[check], (-1, 0, 1, 2, 3))
                     self.assertEqual(series[check], PROM_STATUS[status], check)
@@ -746,7 +790,8 @@ class FormatsTest(h.DoctorTestCase):
                 score = fams["ocidoctor_capability_score"]
                 self.assertEqual(score.type, "gauge")
                 self.assertEqual(len(score.samples), 1)
-                self.assertEqual(score.samples[0][1], {"registry": self.urls[target]})
+                self.assertEqual(score.samples[0][1], {"registry": self.urls[target],
+                                                       "repository": "library/alpine"})
                 self.assertEqual(score.samples[0][2], details["score"])
                 self.assertEqual(score.samples[0][2], sum(1 for v in series.values() if v == 1))
         self.assertEqual(self.prometheus("scripted")["ocidoctor_capability_score"]
@@ -763,32 +808,34 @@ class FormatsTest(h.DoctorTestCase):
             fam = fams["ocidoctor_run_duration_seconds"]
             self.assertEqual(fam.type, "gauge")
             self.assertEqual(len(fam.samples), 1)
-            self.assertEqual(fam.samples[0][1], {"registry": self.urls[target]})
+            self.assertEqual(fam.samples[0][1], {"registry": self.urls[target],
+                                                 "repository": "library/alpine"})
             self.assertGreaterEqual(fam.samples[0][2], 0.0)
             self.assertLess(fam.samples[0][2], 60.0)
 
-    def test_prometheus_label_escaping(self):
-        # The registry URL is the only free text in a label. Try addresses
-        # holding a character the format escapes; the URL checks are expected
-        # to refuse them all (exit 3), in which case there is nothing to test.
-        port = h.free_port()
-        candidates = ['http://127.0.0.1:%d/"' % port, "http://127.0.0.1:%d\\" % port,
-                      'http://127.0.0.1:%d/v2/"' % port, "http://127.0.0.1:%d/\n" % port,
-                      'http://127.0.0.1:%d#"' % port, 'http://a"b:%d' % port]
-        accepted = []
-        for url in candidates:
-            code, out, err = self.doctor(["run", "--registry", url, "--format", "prometheus",
-                                          "--check", "*.registry", "--timeout", "5"])
-            if code == h.EXIT_USAGE:
-                self.assertEqual(out, "", "a refused address still wrote a report")
-                continue
-            accepted.append(url)
-            fams = parse_exposition(out)
-            labels = fams["ocidoctor_check_status"].samples[0][1]
-            self.assertEqual(labels["registry"], url)
-        if not accepted:
-            self.skipTest("the address checks refuse every registry URL with \\, \" or a "
-                          "newline, so no label value needs escaping")
+    def test_prometheus_run_timestamp(self):
+        # a textfile collector's user tells stale data by this
+        for target in self.urls:
+            fam = self.prometheus(target)["ocidoctor_run_timestamp_seconds"]
+            self.assertEqual(fam.type, "gauge")
+            self.assertEqual(len(fam.samples), 1)
+            # the JSON report is another run of the same target, made nearby in time
+            started = datetime.datetime.strptime(self.report(target)["startedAt"],
+                                                 "%Y-%m-%dT%H:%M:%SZ")
+            started = started.replace(tzinfo=datetime.timezone.utc).timestamp()
+            self.assertEqual(fam.samples[0][2], int(fam.samples[0][2]))
+            self.assertLess(abs(fam.samples[0][2] - started), 300)
+            self.assertLess(abs(time.time() - fam.samples[0][2]), 900)
+
+    def test_prometheus_repository_label_tells_runs_apart(self):
+        a = self.prometheus("distribution")["ocidoctor_check_status"].samples
+        code, out, err = self.doctor(["run", "--registry", self.urls["distribution"],
+                                      "--repository", "team/other", "--format", "prometheus"])
+        b = parse_exposition(out)["ocidoctor_check_status"].samples
+        self.assertEqual({s[1]["repository"] for s in b}, {"team/other"})
+        self.assertFalse({tuple(sorted(s[1].items())) for s in a} &
+                         {tuple(sorted(s[1].items())) for s in b},
+                         "two repositories on one registry give the same series")
 
     # -- html --
 
@@ -841,6 +888,21 @@ class FormatsTest(h.DoctorTestCase):
                         state = caps[name]["state"]
                         self.assertIn('<tr><td>%s</td><td class="%s">%s</td>'
                                       % (name, state, state), page)
+
+    def test_html_worst_first_and_cards_in_summary_order(self):
+        for target in self.urls:
+            with self.subTest(target=target):
+                page, scan = self.html(target)
+                worst = self.report(target)["summary"]["worst"]
+                body = [(t, a) for t, a in scan.elements if t not in ("html", "head", "meta",
+                                                                     "title", "style", "body")]
+                # the heading, then the verdict, before anything else
+                self.assertEqual(body[0][0], "h1")
+                self.assertEqual((body[1][0], body[1][1].get("class")), ("div", "verdict " + worst))
+                self.assertRegex(page, r'<div class="verdict %s"><b>%s</b>' % (worst, worst))
+                cards = [a["class"].split()[1] for t, a in scan.elements
+                         if t == "div" and (a.get("class") or "").startswith("card ")]
+                self.assertEqual(cards, ["pass", "info", "warn", "fail", "skip"])
 
     def test_html_renders_in_chromium(self):
         if not os.access(CHROMIUM, os.X_OK):
@@ -986,7 +1048,10 @@ class FormatsTest(h.DoctorTestCase):
                 self.assertNotIn(see, lines, check)
             else:
                 self.assertIn(see, lines, check)
-                self.assertIn("        fix: " + result["remediation"]["summary"], lines)
+                fix = result["remediation"]["fix"]
+                self.assertIn("        fix: " + fix["text"], lines)
+                for command in fix["commands"]:
+                    self.assertIn("             $ " + command, lines)
 
     # -- -o FILE --
 

@@ -197,7 +197,7 @@ class SelectionTest(h.DoctorTestCase):
     def test_explain_every_check(self):
         for check in h.CHECK_IDS:
             with self.subTest(check=check):
-                code, out, err = self.doctor(["explain", check])
+                code, out, err = self.doctor(["explain", "--format", "markdown", check])
                 self.assertEqual(code, h.EXIT_OK, err)
                 self.assertTrue(out.startswith("# " + check + "\n"), out[:200])
                 self.assertNotIn("\n---\n", out[:400], "front matter was printed")

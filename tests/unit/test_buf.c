@@ -8,6 +8,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,6 +106,50 @@ static void test_xstrfmt(void **state)
 	free(s);
 }
 
+/* Invisible format characters and XML's noncharacters become one '?' each. */
+static void test_sanitize_hidden_characters(void **state)
+{
+	char s[] = "a\xe2\x80\xae" "b\xef\xbf\xbf" "c\xe2\x80\x8b" "d\xef\xbb\xbf" "e\xef\xbf\xbe"
+		   "f\xe2\x81\xa6" "g\xc3\xa9\xe2\x9c\x93\x01";
+	char empty[] = "";
+
+	(void)state;
+	text_sanitize(s);
+	assert_string_equal(s, "a?b?c?d?e?f?g\xc3\xa9\xe2\x9c\x93?");
+	text_sanitize(empty);
+	assert_string_equal(empty, "");
+}
+
+/* Empty buffers in many threads at once: nothing may write to the shared
+ * empty string (ThreadSanitizer reports a race otherwise). */
+static void *empty_buffers(void *arg)
+{
+	int i;
+
+	(void)arg;
+	for (i = 0; i < 2000; i++) {
+		struct buf b;
+
+		buf_init(&b, 16);
+		buf_reset(&b);
+		text_sanitize(b.data);
+		buf_release(&b);
+	}
+	return NULL;
+}
+
+static void test_empty_buffers_across_threads(void **state)
+{
+	pthread_t t[4];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, empty_buffers, NULL), 0);
+	for (i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -114,6 +159,8 @@ int main(void)
 		cmocka_unit_test(test_huge_length_does_not_wrap),
 		cmocka_unit_test(test_sanitize),
 		cmocka_unit_test(test_xstrfmt),
+		cmocka_unit_test(test_empty_buffers_across_threads),
+		cmocka_unit_test(test_sanitize_hidden_characters),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -219,6 +219,28 @@ static void test_names(void **state)
 	challenge_release(NULL);
 }
 
+static int realm_usable(const char *header)
+{
+	struct challenge c;
+	int ok;
+
+	assert_int_equal(challenge_parse(&c, header), 0);
+	ok = challenge_realm_usable(&c);
+	challenge_release(&c);
+	return ok;
+}
+
+static void test_realm_scheme(void **state)
+{
+	(void)state;
+	assert_true(realm_usable("Bearer realm=\"https://auth.docker.io/token\",service=\"x\""));
+	assert_true(realm_usable("Bearer realm=\"HTTP://127.0.0.1:5001/token\""));
+	assert_false(realm_usable("Bearer realm=\"ftp://auth.example/token\""));
+	assert_false(realm_usable("Bearer realm=\"/token\""));
+	assert_false(realm_usable("Bearer realm=\"https://\""));
+	assert_true(realm_usable("Basic realm=\"ftp-is-just-a-name\""));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -227,6 +249,7 @@ int main(void)
 		cmocka_unit_test(test_several_challenges),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_realm_scheme),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -101,6 +101,46 @@ static void test_commands_are_kept(void **state)
 	assert_true(commands > 0);
 }
 
+/* Every cause has a category from the fixed set, for dashboards to group by. */
+static void test_every_cause_has_a_category(void **state)
+{
+	static const char *const known[] = { "connectivity", "tls", "auth", "permissions",
+					     "compatibility", "configuration", "rate-limit" };
+	size_t i, k;
+	const struct remediation *r;
+
+	(void)state;
+	for (i = 0; i < kb_pages_size; i++)
+		for (r = kb_pages[i].remediations; r->cause; r++) {
+			int found = 0;
+
+			assert_non_null(r->category);
+			for (k = 0; k < sizeof(known) / sizeof(known[0]); k++)
+				found |= !strcmp(known[k], r->category);
+			if (!found)
+				fail_msg("%s: cause %s has category '%s'", kb_pages[i].id, r->cause,
+					 r->category);
+		}
+	r = kb_remediation(kb_find("check.integration.oci.registry"), "tls-verify");
+	assert_non_null(r);
+	assert_string_equal(r->category, "tls");
+}
+
+/* The pages stand alone: no links to documents that do not ship with them. */
+static void test_pages_stand_alone(void **state)
+{
+	static const char *const outside[] = { "../shared", "registries.md", "clients.md",
+					       "distribution-2.8.md", "seeds/" };
+	size_t i, k;
+
+	(void)state;
+	for (i = 0; i < kb_pages_size; i++)
+		for (k = 0; k < sizeof(outside) / sizeof(outside[0]); k++)
+			if (strstr(kb_pages[i].text, outside[k]))
+				fail_msg("%s refers to %s, which does not ship", kb_pages[i].id,
+					 outside[k]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -109,6 +149,8 @@ int main(void)
 		cmocka_unit_test(test_no_advice_for_unknown_causes),
 		cmocka_unit_test(test_remediation_follows_the_cause),
 		cmocka_unit_test(test_commands_are_kept),
+		cmocka_unit_test(test_every_cause_has_a_category),
+		cmocka_unit_test(test_pages_stand_alone),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

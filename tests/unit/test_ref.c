@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "util/ref.h"
@@ -324,6 +325,73 @@ static void test_resolve(void **state)
 	free(huge);
 }
 
+static void test_docker_hub_names(void **state)
+{
+	(void)state;
+	expect_url("docker.io", "https", "registry-1.docker.io", 0, "https://registry-1.docker.io", 0);
+	expect_url("index.docker.io", "https", "registry-1.docker.io", 0, "https://registry-1.docker.io", 0);
+	expect_url("https://Docker.IO/", "https", "registry-1.docker.io", 0, "https://registry-1.docker.io", 0);
+	expect_url("registry-1.docker.io", "https", "registry-1.docker.io", 0, "https://registry-1.docker.io", 0);
+	/* a port means a host of that name, not Docker Hub */
+	expect_url("docker.io:5000", "https", "docker.io", 5000, "https://docker.io:5000", 0);
+	assert_true(registry_host_is_docker_hub("INDEX.docker.io"));
+	assert_false(registry_host_is_docker_hub("docker.iox"));
+}
+
+static void expect_image(const char *text, const char *registry, const char *repo, const char *ref)
+{
+	struct image_ref r;
+	const char *why = NULL;
+
+	if (!registry) {
+		assert_int_equal(image_ref_parse(&r, text, &why), -1);
+		assert_non_null(why);
+		assert_null(r.registry);
+		return;
+	}
+	assert_int_equal(image_ref_parse(&r, text, &why), 0);
+	assert_string_equal(r.registry, registry);
+	assert_string_equal(r.repository, repo);
+	assert_string_equal(r.reference, ref);
+	image_ref_release(&r);
+}
+
+static void test_image_refs(void **state)
+{
+	const char *d = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	char text[256];
+	char *s;
+
+	(void)state;
+	expect_image("localhost:5000/team/app:1.0", "localhost:5000", "team/app", "1.0");
+	expect_image("localhost/app", "localhost", "app", "latest");
+	expect_image("registry.example.com/a/b/c", "registry.example.com", "a/b/c", "latest");
+	expect_image("http://127.0.0.1:5000/library/alpine:3", "http://127.0.0.1:5000", "library/alpine", "3");
+	expect_image("[::1]:5000/x:y", "[::1]:5000", "x", "y");
+	expect_image("alpine", "docker.io", "library/alpine", "latest");
+	expect_image("docker.io/alpine:3.20", "docker.io", "library/alpine", "3.20");
+	expect_image("bitnami/redis", "docker.io", "bitnami/redis", "latest");
+	snprintf(text, sizeof(text), "ghcr.io/o/r@%s", d);
+	expect_image(text, "ghcr.io", "o/r", d);
+	snprintf(text, sizeof(text), "ghcr.io/o/r:v1@%s", d);
+	expect_image(text, "ghcr.io", "o/r", d);
+	expect_image("ghcr.io", NULL, NULL, NULL);
+	expect_image("ghcr.io/", NULL, NULL, NULL);
+	expect_image("ghcr.io/Upper", NULL, NULL, NULL);
+	expect_image("ghcr.io/o/r@sha256:short", NULL, NULL, NULL);
+	expect_image("ghcr.io/o/r:bad tag", NULL, NULL, NULL);
+	expect_image("ftp://h/o/r", NULL, NULL, NULL);
+	expect_image("", NULL, NULL, NULL);
+
+	s = image_ref_format("o/r", d);
+	snprintf(text, sizeof(text), "o/r@%s", d);
+	assert_string_equal(s, text);
+	free(s);
+	s = image_ref_format("o/r", "1.0");
+	assert_string_equal(s, "o/r:1.0");
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -335,6 +403,8 @@ int main(void)
 		cmocka_unit_test(test_digests),
 		cmocka_unit_test(test_same_origin),
 		cmocka_unit_test(test_resolve),
+		cmocka_unit_test(test_docker_hub_names),
+		cmocka_unit_test(test_image_refs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

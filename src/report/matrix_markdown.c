@@ -1,0 +1,91 @@
+/*
+ * matrix_markdown: the fleet as a Markdown table for a CI job summary
+ * ($GITHUB_STEP_SUMMARY, a merge request note), a row per target, with the
+ * reason for every target that did not pass. Text from a server is put in
+ * code spans or has its markup characters escaped, so it cannot turn into
+ * links, images or table cells.
+ */
+#include "report/matrix.h"
+#include "report/report.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const short_caps[CAPABILITY_COUNT] = { "version", "referrers", "chunked", "mount", "delete" };
+
+static const char *mark(const char *state)
+{
+	if (!state)
+		return "-";
+	if (state[0] == 's')
+		return "yes";
+	if (state[2] == 's')
+		return "no";
+	return "?";
+}
+
+/* Plain text in a table cell: markup characters escaped, line breaks made spaces. */
+static void put_text(FILE *out, const char *s)
+{
+	for (; s && *s; s++) {
+		if (strchr("\\`*_{}[]()<>#+-.!|~&", *s))
+			fprintf(out, "\\%c", *s);
+		else if (*s == '\n' || *s == '\r' || (unsigned char)*s < 0x20)
+			fputc(' ', out);
+		else
+			fputc(*s, out);
+	}
+}
+
+static void md_begin(struct matrix_out *m)
+{
+	size_t i;
+
+	fprintf(m->out, "## ocidoctor: registry capability matrix\n\n%d targets · started %s · ocidoctor %s\n\n"
+		"| Registry | Image | Worst | Score |", m->total, m->started_at ? m->started_at : "",
+		OCIDOCTOR_VERSION);
+	for (i = 0; i < CAPABILITY_COUNT; i++)
+		fprintf(m->out, " %s |", short_caps[i]);
+	fputs(" Reason |\n|---|---|---|---|", m->out);
+	for (i = 0; i < CAPABILITY_COUNT; i++)
+		fputs("---|", m->out);
+	fputs("---|\n", m->out);
+}
+
+static void md_row(struct matrix_out *m, const struct matrix_row *row)
+{
+	char *image = matrix_row_image(row);
+	size_t i;
+
+	fputs("| ", m->out);
+	put_text(m->out, row->registry);
+	fputs(" | ", m->out);
+	put_text(m->out, image);
+	fprintf(m->out, " | **%s** | ", check_status_name(row->worst));
+	if (row->score >= 0)
+		fprintf(m->out, "%d/%d", row->score, row->probed);
+	else
+		fputc('-', m->out);
+	fputs(" |", m->out);
+	for (i = 0; i < CAPABILITY_COUNT; i++)
+		fprintf(m->out, " %s |", strcmp(mark(row->caps[i]), "-") ? mark(row->caps[i]) : "\\-");
+	fputc(' ', m->out);
+	if (row->worst != STATUS_PASS)
+		put_text(m->out, row->message);
+	fputs(" |\n", m->out);
+	fflush(m->out);
+	free(image);
+}
+
+static void md_end(struct matrix_out *m, int targets, enum check_status worst)
+{
+	fprintf(m->out, "\n%d targets; worst: **%s**. Capabilities: yes supported, no unsupported, "
+		"? unknown, \\- not probed.\n", targets, check_status_name(worst));
+}
+
+const struct matrix_writer matrix_markdown = {
+	.name = "markdown",
+	.begin = md_begin,
+	.row = md_row,
+	.end = md_end,
+};

@@ -1,0 +1,116 @@
+"""`cmake --install BUILD --prefix P`: the binary, ocidoctor(1), completions.
+
+The build directory is the one the binary under test was built in. The
+manual page and the completions are generated from the option tables and
+the knowledge base, so every option `run --help` lists and every check id
+`list` prints must be in them: the page must render with `man -l` (and
+groff must have nothing to warn about), bash must complete subcommands,
+options, formats and check ids, and zsh must load the completion function
+for `ocidoctor`.
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import unittest
+
+import harness as h
+
+
+def tool(name):
+    path = shutil.which(name)
+    if not path:
+        raise AssertionError("%s is needed (scripts/install-deps --test)" % name)
+    return path
+
+
+class InstallTest(h.DoctorTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        binary = h.doctor_binary()
+        cls.prefix = h.scratch_dir("prefix-")
+        proc = subprocess.run([tool("cmake"), "--install", os.path.dirname(binary),
+                               "--prefix", cls.prefix], capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise AssertionError("cmake --install failed: %s" % proc.stderr)
+        cls.installed = os.path.join(cls.prefix, "bin", "ocidoctor")
+        cls.man = os.path.join(cls.prefix, "share", "man", "man1", "ocidoctor.1")
+        cls.bash = os.path.join(cls.prefix, "share", "bash-completion", "completions",
+                                "ocidoctor")
+        cls.zsh = os.path.join(cls.prefix, "share", "zsh", "site-functions", "_ocidoctor")
+        _, out, _ = h.run_doctor(["run", "--help"])
+        options, _, _ = out.partition("\nalso set by")
+        cls.run_options = re.findall(r"(?m)^\s+(?:-\w, )?(--[a-z-]+)", options)
+        _, out, _ = h.run_doctor(["list", "--format", "json"])
+        cls.check_ids = [c["id"] for c in json.loads(out)]
+
+    def test_binary(self):
+        proc = subprocess.run([self.installed, "--version"], capture_output=True, text=True)
+        self.assertEqual(proc.returncode, 0)
+        self.assertRegex(proc.stdout, r"^ocidoctor \d")
+
+    def test_man_page_renders_with_every_option_and_check(self):
+        env = dict(os.environ, MANWIDTH="100", MANPAGER="cat", PAGER="cat")
+        proc = subprocess.run([tool("man"), "-l", self.man], capture_output=True, text=True,
+                              env=env)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        page = proc.stdout
+        self.assertIn("OCIDOCTOR(1)", page)
+        for heading in ("NAME", "SYNOPSIS", "OPTIONS", "CHECKS", "EXIT STATUS"):
+            self.assertRegex(page, r"(?m)^%s$" % heading)
+        self.assertGreater(len(self.run_options), 20)
+        for option in self.run_options:
+            self.assertIn(option, page)
+        for check in self.check_ids:
+            self.assertIn(check, page)
+        self.assertIn("rate-limit", page, "the causes' categories")
+        proc = subprocess.run([tool("groff"), "-man", "-Tutf8", "-ww", "-z", self.man],
+                              capture_output=True, text=True)
+        self.assertEqual(proc.stderr, "", "groff warns")
+
+    def complete_bash(self, *words):
+        script = ('source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); '
+                  '_ocidoctor; printf "%s\\n" "${COMPREPLY[@]}"')
+        proc = subprocess.run([tool("bash"), "-c", script, "bash", self.bash, "ocidoctor"] +
+                              list(words), capture_output=True, text=True)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        return proc.stdout.split()
+
+    def test_bash_completion(self):
+        self.assertEqual(self.complete_bash("ma"), ["matrix"])
+        self.assertIn("explain", self.complete_bash(""))
+        self.assertEqual(self.complete_bash("run", "--form"), ["--format"])
+        for option in self.run_options:
+            self.assertIn(option, self.complete_bash("run", "--"))
+        self.assertEqual(self.complete_bash("run", "--format", ""),
+                         ["text", "json", "junit", "markdown", "prometheus", "html"])
+        self.assertEqual(self.complete_bash("matrix", "--format", ""),
+                         ["text", "json", "csv", "html", "junit", "markdown", "prometheus"])
+        self.assertEqual(self.complete_bash("run", "--platform", "k"), ["kubernetes"])
+        self.assertEqual(self.complete_bash("run", "--check", ""), self.check_ids)
+        self.assertEqual(self.complete_bash("explain", "check.integration.oci.pu"),
+                         ["check.integration.oci.pull", "check.integration.oci.push"])
+
+    def test_zsh_completion(self):
+        zsh = tool("zsh")
+        proc = subprocess.run([zsh, "-n", self.zsh], capture_output=True, text=True)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        script = ('fpath=("$1" $fpath); autoload -U compinit; compinit -u -d "$2/zcompdump"; '
+                  'print -r -- "$_comps[ocidoctor]"')
+        proc = subprocess.run([zsh, "-f", "-c", script, "zsh", os.path.dirname(self.zsh),
+                               h.scratch_dir("zsh-")], capture_output=True, text=True)
+        self.assertEqual(proc.stdout.strip(), "_ocidoctor", proc.stderr)
+        with open(self.zsh) as f:
+            text = f.read()
+        for option in self.run_options:
+            self.assertIn("'%s[" % option, text)
+        for check in self.check_ids:
+            self.assertIn(check, text)
+        self.assertIn("(text json junit markdown prometheus html)", text)
+
+
+if __name__ == "__main__":
+    unittest.main()
