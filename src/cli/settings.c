@@ -20,6 +20,7 @@
 #define ARG(field) offsetof(struct run_args, field)
 
 static const char *const platform_values[] = { "bare-metal", "docker", "kubernetes", NULL };
+static const char *const writes_values[] = { "none", "probe", "verify", NULL };
 static const char *const fail_on_values[] = { "warn", "fail", "never", NULL };
 
 const struct opt run_opts[] = {
@@ -88,7 +89,7 @@ const struct opt run_opts[] = {
 	  .key = "scratchRepository", .env = "OCIDOCTOR_SCRATCH_REPOSITORY" },
 	{ .long_name = "writes", .type = OPT_STRING, .offset = ARG(writes), .arg = "MODE",
 	  .help = "none (no probe writes), probe (default: upload sessions that are cancelled, the mount and delete probes) or verify (also push an artifact and its subject to the scratch repository, find them, and delete them)",
-	  .key = "writes", .env = "OCIDOCTOR_WRITES" },
+	  .key = "writes", .env = "OCIDOCTOR_WRITES", .values = writes_values },
 	{ .long_name = "no-writes", .type = OPT_BOOL, .offset = ARG(no_writes),
 	  .help = "the same as --writes none",
 	  .key = "noWrites", .env = "OCIDOCTOR_NO_WRITES" },
