@@ -65,6 +65,22 @@ class VerifyFallbackTest(h.DoctorTestCase):
                       links(self.registry.repo_dir(IMAGE[0])))
 
 
+class VerifyRoundTripsTest(h.DoctorTestCase):
+    """docs/performance.md: a full anonymous run with --writes verify on
+    distribution 2.8 is a chain of at most 12 round trips."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.registry = cls.start_server(h.Registry(delete_enabled=True, seed=[IMAGE]))
+
+    def test_chain(self):
+        code, report, err = self.run_registry("--writes", "verify")
+        self.assertStatus(report, CHECK, "warn", err)
+        self.assertLessEqual(report["roundTrips"], 12, report["roundTrips"])
+        code, plain, err = self.run_registry()
+        self.assertLess(plain["roundTrips"], report["roundTrips"])
+
+
 class VerifyDeletesOffTest(h.DoctorTestCase):
 
     @classmethod
