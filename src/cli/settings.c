@@ -461,6 +461,9 @@ int settings_validate(struct run_args *a, char **sources, int *selected)
 			return cli_usage_error("matrix needs --targets FILE");
 		if (a->progress && a->no_progress)
 			return cli_usage_error("--progress and --no-progress contradict each other");
+		if (a->password_stdin && (!strcmp(a->targets, "-") || !strcmp(a->targets, "/dev/stdin")))
+			return cli_usage_error("--password-stdin and --targets %s both read standard input; give the password with --password-file",
+					       a->targets);
 	} else if (!a->registry) {
 		return cli_usage_error("no registry given: use --registry URL or an image reference REGISTRY/REPOSITORY[:TAG] (or OCI__RegistryUrl, or oci.registryUrl in a --config file)");
 	}

@@ -130,6 +130,12 @@ class FrontEndsTest(h.DoctorTestCase):
         self.assertEqual(code, h.EXIT_USAGE, err)
         self.assertIn("OCIDOCTOR_FAIL_ON", err)
 
+    def test_password_stdin_and_targets_stdin(self):
+        code, out, err = self.doctor(["matrix", "--targets", "-", "--username", USER,
+                                      "--password-stdin"], stdin=self.registry.url + "\n")
+        self.assertEqual(code, h.EXIT_USAGE, err)
+        self.assertIn("standard input", err)
+
     def test_registry_flag_is_refused(self):
         code, _, err = self.doctor(["matrix", "--targets", self.targets(),
                                     "--registry", self.registry.url])
