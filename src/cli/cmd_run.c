@@ -48,7 +48,7 @@ static int doctor(struct run_args *a, FILE *out, const int *selected, const stru
 	struct doctor_settings s = {
 		.registry = a->registry, .repository = a->repository, .tag = a->tag,
 		.scratch_repository = a->scratch, .selected = selected,
-		.writes = a->no_writes ? DOCTOR_WRITES_NONE : DOCTOR_WRITES_PROBE,
+		.writes = doctor_writes_mode(a->writes), .keep_artifacts = a->keep_artifacts,
 		.creds = creds, .insecure = insecure, /* the deadline: the engine's */
 		.drive_engine = 1,
 	};

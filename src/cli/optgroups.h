@@ -19,6 +19,7 @@
 
 extern const char *const opt_fail_on_values[];
 extern const char *const opt_platform_values[];
+extern const char *const opt_writes_values[];
 
 /* The test repository and tag (for matrix: of a target that names none). */
 #define OPT_GROUP_TARGET(ARG, REGISTRY_HIDDEN, WHOSE)                                          \
@@ -93,11 +94,18 @@ extern const char *const opt_platform_values[];
 /* What a run may write to the registry. */
 #define OPT_GROUP_WRITES(ARG)                                                                  \
 	{ .long_name = "scratch-repository", .type = OPT_STRING, .offset = ARG(scratch),       \
-	  .arg = "NAME", .help = "repository for write probes (default: the test repository for push, NAMESPACE/ocidoctor-scratch-<run id> for the capability probes)", \
+	  .arg = "NAME", .help = "repository for write probes (default: the test repository for push, NAMESPACE/ocidoctor-scratch-<run id> for the capability probes and --writes verify)", \
 	  .key = "scratchRepository", .env = "OCIDOCTOR_SCRATCH_REPOSITORY" },                  \
+	{ .long_name = "writes", .type = OPT_STRING, .offset = ARG(writes), .arg = "MODE",     \
+	  .help = "what the run may write: none (no probe writes), probe (upload sessions that are cancelled, the mount and delete probes) or verify (also push an artifact and its subject to the scratch repository, find them, and delete them)", \
+	  .key = "writes", .env = "OCIDOCTOR_WRITES", .values = opt_writes_values,             \
+	  .def = "probe" },                                                                     \
 	{ .long_name = "no-writes", .type = OPT_BOOL, .offset = ARG(no_writes),                \
-	  .help = "skip every probe that writes to the registry",                              \
-	  .key = "noWrites", .env = "OCIDOCTOR_NO_WRITES" }
+	  .help = "the same as --writes none",                                                 \
+	  .key = "noWrites", .env = "OCIDOCTOR_NO_WRITES" },                                    \
+	{ .long_name = "keep-artifacts", .type = OPT_BOOL, .offset = ARG(keep_artifacts),      \
+	  .help = "with --writes verify: push even when deletes are not shown to work, and leave what was pushed (listed with how to remove it)", \
+	  .key = "keepArtifacts", .env = "OCIDOCTOR_KEEP_ARTIFACTS" }
 
 #define OPT_GROUP_HELP(ARG)                                                                    \
 	{ .long_name = "help", .short_name = 'h', .type = OPT_BOOL, .offset = ARG(help),       \

@@ -22,6 +22,7 @@
 #define ARG(field) offsetof(struct run_args, field)
 
 const char *const opt_platform_values[] = { "bare-metal", "docker", "kubernetes", NULL };
+const char *const opt_writes_values[] = { "none", "probe", "verify", NULL };
 const char *const opt_fail_on_values[] = { "warn", "fail", "never", NULL };
 
 static const char *report_format_at(size_t i)
@@ -134,6 +135,51 @@ static void set_defaults(struct run_args *a, char **sources)
 	}
 }
 
+/* How strong a source is: a flag, the environment, the file, a default. */
+static int source_rank(const char *source)
+{
+	if (!source || !strcmp(source, "default"))
+		return 0;
+	if (!strncmp(source, "flag ", 5))
+		return 3;
+	if (!strncmp(source, "environment ", 12))
+		return 2;
+	return 1;
+}
+
+/*
+ * --no-writes is --writes none: the stronger source of the two wins, and
+ * the same source giving both with different modes is refused. The
+ * default is probe; verify is only ever asked for.
+ */
+static int resolve_writes(struct run_args *a, char **sources, char **why)
+{
+	size_t iw = opt_index(a->opts, "writes"), in = opt_index(a->opts, "no-writes");
+	int rw = source_rank(sources[iw]), rn = a->no_writes ? source_rank(sources[in]) : 0;
+
+	if (a->writes && strcmp(a->writes, "none") && strcmp(a->writes, "probe") &&
+	    strcmp(a->writes, "verify")) {
+		char *values = opt_values_text(&a->opts[iw]);
+
+		*why = xstrfmt("unknown --writes '%s' (%s)", a->writes, values);
+		free(values);
+		return -1;
+	}
+	if (rn && rn == rw && strcmp(a->writes, "none")) {
+		*why = xstrfmt("--no-writes and --writes %s contradict each other; give one", a->writes);
+		return -1;
+	}
+	if (rn > rw) {
+		free(a->writes);
+		a->writes = xstrdup("none");
+		free(sources[iw]);
+		sources[iw] = xstrdup(sources[in]);
+	}
+	/* the table's default (probe) is set by now, as a source weaker than any */
+	a->no_writes = !strcmp(a->writes, "none");
+	return 0;
+}
+
 /* Sets one of the settings an image reference names, marked as coming from it. */
 static void set_from_image(struct run_args *a, char **sources, const char *name,
 			   const char *value, const char *source)
@@ -218,6 +264,8 @@ int settings_resolve(const struct opt *opts, struct run_args *a, char **sources,
 	if (a->config && config_apply_file(a->config, opts, a, sources, why) < 0)
 		goto done;
 	set_defaults(a, sources);
+	if (resolve_writes(a, sources, why) < 0)
+		goto done;
 	ret = 0;
 done:
 	opt_list_release(&positional);

@@ -107,6 +107,22 @@ static void client_table(struct report *rep, const struct check_result *res)
 	}
 }
 
+/* The artifacts check's steps (--writes verify), one line each: name, status, verdict. */
+static void step_table(struct report *rep, const struct check_result *res)
+{
+	const json_t *steps = json_object_get(res->details, "steps");
+	const char *name;
+	const json_t *st;
+
+	if (res->check != &check_artifacts || !json_is_object(steps))
+		return;
+	json_object_foreach((json_t *)steps, name, st) {
+		fprintf(rep->out, "        %-20s %-12s ", name, report_str(st, "status"));
+		put_clean(rep->out, report_str(st, "verdict"));
+		fputc('\n', rep->out);
+	}
+}
+
 /* What the check could not clean up, with the command that removes it. */
 static void leftover_lines(struct report *rep, const struct check_result *res)
 {
@@ -136,6 +152,7 @@ static int text_result(struct report *rep, const struct check_result *res)
 	fprintf(rep->out, "  %-34s %s\n", res->check->id, res->message);
 	capability_table(rep, res);
 	client_table(rep, res);
+	step_table(rep, res);
 	leftover_lines(rep, res);
 	if (res->status == STATUS_PASS)
 		return 0;

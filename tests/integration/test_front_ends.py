@@ -92,6 +92,29 @@ class FrontEndsTest(h.DoctorTestCase):
         _, all_checks, _ = self.matrix_verdicts("--config", cfg)
         self.assertLess(len(fleet), len(all_checks))
 
+    def test_writes_like_run(self):
+        cfg = self.config()
+        artifacts = h.CHECK_PREFIX + "artifacts"
+        for mode, args, env in (("none", ["--writes", "none"], None),
+                                ("none", [], {"OCIDOCTOR_WRITES": "none"}),
+                                ("verify", ["--writes", "verify"], None),
+                                ("verify", ["--config", self.write("verify.yaml", "oci:\n  writes: verify\n")], None)):
+            with self.subTest(mode=mode, args=args, env=env):
+                _, run, _ = self.run_verdicts("--config", cfg, *args, env=env) if "--config" not in args \
+                    else self.run_verdicts(*args, "--registry", self.registry.url,
+                                           "--docker-config", self.docker_dir, env=env)
+                if "--config" not in args:
+                    _, fleet, err = self.matrix_verdicts("--config", cfg, *args, env=env)
+                else:
+                    _, fleet, err = self.matrix_verdicts(*args, "--docker-config", self.docker_dir,
+                                                         env=env)
+                self.assertEqual(fleet, run, err)
+                if mode == "none":
+                    self.assertEqual(fleet[artifacts], "skip", err)
+                    self.assertEqual(fleet[h.CHECK_PREFIX + "push"], "skip", err)
+                else:
+                    self.assertNotEqual(fleet[artifacts], "skip", err)
+
     def test_password_file_credentials(self):
         _, fleet, err = self.matrix_verdicts("--username", USER, "--password-file",
                                              self.password_file)
