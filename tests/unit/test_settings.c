@@ -103,13 +103,15 @@ static void check_defaults(const struct opt *opts, const char **argv)
 	assert_int_equal(r.a.timeout, 30);
 	assert_string_equal(source_of(&r, "timeout"), "default");
 	assert_null(source_of(&r, "docker-config"));
+	assert_string_equal(r.a.writes, "probe");
+	assert_string_equal(source_of(&r, "writes"), "default");
 	release(&r);
 }
 
 /* Each source over the ones below it, for the settings of several groups. */
 static void check_precedence(const struct opt *opts, const char **base)
 {
-	const char *argv[16];
+	const char *argv[24];
 	struct resolved r;
 	size_t n = 0, i;
 
@@ -120,7 +122,8 @@ static void check_precedence(const struct opt *opts, const char **base)
 	argv[n] = NULL;
 
 	write_config("oci:\n  testRepository: file/repo\n  timeout: 41\n  failOn: fail\n"
-		     "  dockerConfig: /file/docker\n  tags: [registry]\n  format: json\n");
+		     "  dockerConfig: /file/docker\n  tags: [registry]\n  format: json\n"
+		     "  writes: none\n");
 	/* the file over the defaults */
 	resolve(&r, opts, argv);
 	assert_string_equal(r.a.repository, "file/repo");
@@ -131,9 +134,12 @@ static void check_precedence(const struct opt *opts, const char **base)
 	assert_int_equal(r.a.tags.nr, 1);
 	assert_string_equal(r.a.tags.items[0], "registry");
 	assert_string_equal(r.a.format, "json");
+	assert_string_equal(r.a.writes, "none");
+	assert_true(r.a.no_writes);
 	release(&r);
 
 	/* the environment over the file */
+	setenv("OCIDOCTOR_WRITES", "verify", 1);
 	setenv("OCI__TestRepository", "env/repo", 1);
 	setenv("OCIDOCTOR_TIMEOUT", "42", 1);
 	setenv("OCIDOCTOR_FAIL_ON", "never", 1);
@@ -145,6 +151,8 @@ static void check_precedence(const struct opt *opts, const char **base)
 	assert_string_equal(r.a.fail_on, "never");
 	assert_string_equal(r.a.docker_config, "/env/docker");
 	assert_string_equal(r.a.format, "json"); /* not in the environment: still the file's */
+	assert_string_equal(r.a.writes, "verify");
+	assert_false(r.a.no_writes);
 	release(&r);
 
 	/* flags over the environment */
@@ -156,6 +164,8 @@ static void check_precedence(const struct opt *opts, const char **base)
 	argv[n++] = "warn";
 	argv[n++] = "--docker-config";
 	argv[n++] = "/flag/docker";
+	argv[n++] = "--writes";
+	argv[n++] = "probe";
 	argv[n] = NULL;
 	resolve(&r, opts, argv);
 	assert_string_equal(r.a.repository, "flag/repo");
@@ -165,6 +175,8 @@ static void check_precedence(const struct opt *opts, const char **base)
 	assert_string_equal(r.a.fail_on, "warn");
 	assert_string_equal(r.a.docker_config, "/flag/docker");
 	assert_string_equal(source_of(&r, "fail-on"), "flag --fail-on");
+	assert_string_equal(r.a.writes, "probe");
+	assert_string_equal(source_of(&r, "writes"), "flag --writes");
 	release(&r);
 	clear_env();
 }
