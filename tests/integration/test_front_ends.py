@@ -49,8 +49,8 @@ class FrontEndsTest(h.DoctorTestCase):
             f.write(text)
         return path
 
-    def config(self, extra=""):
-        return self.write("ocidoctor.yaml", "oci:\n  registryUrl: %s\n  testRepository: library/alpine\n"
+    def config(self, extra="", name="ocidoctor.yaml"):
+        return self.write(name, "oci:\n  registryUrl: %s\n  testRepository: library/alpine\n"
                           "  dockerConfig: %s\n%s" % (self.registry.url, self.docker_dir, extra))
 
     def targets(self):
@@ -93,21 +93,16 @@ class FrontEndsTest(h.DoctorTestCase):
         self.assertLess(len(fleet), len(all_checks))
 
     def test_writes_like_run(self):
-        cfg = self.config()
         artifacts = h.CHECK_PREFIX + "artifacts"
-        for mode, args, env in (("none", ["--writes", "none"], None),
-                                ("none", [], {"OCIDOCTOR_WRITES": "none"}),
-                                ("verify", ["--writes", "verify"], None),
-                                ("verify", ["--config", self.write("verify.yaml", "oci:\n  writes: verify\n")], None)):
+        verify_cfg = self.config("  writes: verify\n", "verify.yaml")
+        cases = (("none", ["--config", self.config(), "--writes", "none"], None),
+                 ("none", ["--config", self.config()], {"OCIDOCTOR_WRITES": "none"}),
+                 ("verify", ["--config", self.config(), "--writes", "verify"], None),
+                 ("verify", ["--config", verify_cfg], None))
+        for mode, args, env in cases:
             with self.subTest(mode=mode, args=args, env=env):
-                _, run, _ = self.run_verdicts("--config", cfg, *args, env=env) if "--config" not in args \
-                    else self.run_verdicts(*args, "--registry", self.registry.url,
-                                           "--docker-config", self.docker_dir, env=env)
-                if "--config" not in args:
-                    _, fleet, err = self.matrix_verdicts("--config", cfg, *args, env=env)
-                else:
-                    _, fleet, err = self.matrix_verdicts(*args, "--docker-config", self.docker_dir,
-                                                         env=env)
+                _, run, _ = self.run_verdicts(*args, env=env)
+                _, fleet, err = self.matrix_verdicts(*args, env=env)
                 self.assertEqual(fleet, run, err)
                 if mode == "none":
                     self.assertEqual(fleet[artifacts], "skip", err)
