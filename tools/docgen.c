@@ -55,6 +55,8 @@ static void roff_plain(FILE *out, const char *s)
 
 static void man_option(FILE *out, const struct opt *o)
 {
+	char *help;
+
 	fputs(".TP\n", out);
 	if (o->short_name)
 		fprintf(out, "\\fB\\-%c\\fR, ", o->short_name);
@@ -67,7 +69,9 @@ static void man_option(FILE *out, const struct opt *o)
 		fputs("\\fR", out);
 	}
 	fputc('\n', out);
-	roff(out, o->help);
+	help = opt_help_text(o);
+	roff(out, help);
+	free(help);
 	fputs(".\n", out);
 	if (o->env || o->key) {
 		fputs("Also set by", out);
@@ -205,30 +209,21 @@ static void check_ids(FILE *out)
 /* The values an option of a command takes, space-separated; 0 when free-form. */
 static int option_values(FILE *out, const struct command *c, const struct opt *o)
 {
-	const char *const *v;
+	const char *v;
 	size_t i;
 
-	if (!strcmp(o->long_name, "format") && c == &cmd_run) {
-		for (i = 0; report_writers[i]; i++)
-			fprintf(out, "%s%s", i ? " " : "", report_writers[i]->name);
-		return 1;
-	}
 	if (!strcmp(o->long_name, "format") && c == &cmd_config) {
 		fputs("text json", out);
-		return 1;
-	}
-	if (!strcmp(o->long_name, "format") && c == &cmd_matrix) {
-		for (i = 0; matrix_writers[i]; i++)
-			fprintf(out, "%s%s", i ? " " : "", matrix_writers[i]->name);
 		return 1;
 	}
 	if (!strcmp(o->long_name, "check")) {
 		check_ids(out);
 		return 1;
 	}
-	for (v = o->values; v && *v; v++)
-		fprintf(out, "%s%s", v == o->values ? "" : " ", *v);
-	return o->values != NULL;
+	/* from the option table: .values, or the writer table behind .value_at */
+	for (i = 0; (v = opt_value_at(o, i)); i++)
+		fprintf(out, "%s%s", i ? " " : "", v);
+	return i > 0;
 }
 
 static int takes_file(const struct opt *o)

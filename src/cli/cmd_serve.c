@@ -4,6 +4,7 @@
  * src/serve/.
  */
 #include "cli/cli.h"
+#include "cli/optgroups.h"
 #include "serve/serve.h"
 
 #include <stdlib.h>
@@ -29,8 +30,7 @@ static const struct opt serve_opts[] = {
 	  .values = (const char *const[]){ "text", "json", NULL } },
 	{ .long_name = "allow-target", .type = OPT_LIST, .offset = SARG(allow_targets), .arg = "GLOB",
 	  .help = "probe only targets whose host[:port] matches (repeatable; default any)" },
-	{ .long_name = "help", .short_name = 'h', .type = OPT_BOOL, .offset = SARG(help),
-	  .help = "show this help" },
+	OPT_GROUP_HELP(SARG),
 	OPT_END
 };
 

@@ -171,6 +171,53 @@ int opt_parse(const struct opt *opts, int argc, char **argv, void *target,
 	return 0;
 }
 
+const char *opt_value_at(const struct opt *o, size_t i)
+{
+	size_t n;
+
+	if (o->value_at)
+		return o->value_at(i);
+	for (n = 0; o->values && o->values[n]; n++)
+		if (n == i)
+			return o->values[n];
+	return NULL;
+}
+
+char *opt_values_text(const struct opt *o)
+{
+	struct buf b;
+	size_t i, n = 0;
+
+	while (opt_value_at(o, n))
+		n++;
+	if (!n)
+		return NULL;
+	buf_init(&b, BUF_TEXT_MAX);
+	for (i = 0; i < n; i++)
+		buf_addf(&b, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ", opt_value_at(o, i));
+	return buf_detach(&b);
+}
+
+char *opt_help_text(const struct opt *o)
+{
+	char *values = opt_values_text(o), *s;
+	char max[48] = "";
+
+	if (o->type == OPT_LONG && o->max)
+		snprintf(max, sizeof(max), "%sat most %ld", o->def ? ", " : "", o->max);
+	if (values && o->def)
+		s = xstrfmt("%s (%s; default %s%s)", o->help, values, o->def, max);
+	else if (values)
+		s = xstrfmt("%s (%s)", o->help, values);
+	else if (o->def || *max)
+		s = xstrfmt("%s (%s%s%s)", o->help, o->def ? "default " : "", o->def ? o->def : "",
+			    max);
+	else
+		s = xstrdup(o->help);
+	free(values);
+	return s;
+}
+
 void opt_usage(FILE *out, const char *usage, const char *about, const struct opt *opts)
 {
 	const struct opt *o;
@@ -183,6 +230,7 @@ void opt_usage(FILE *out, const char *usage, const char *about, const struct opt
 	fputs("\noptions:\n", out);
 	for (o = opts; o->long_name; o++) {
 		struct buf left;
+		char *help;
 
 		if (o->hidden)
 			continue;
@@ -194,17 +242,19 @@ void opt_usage(FILE *out, const char *usage, const char *about, const struct opt
 		buf_addf(&left, "--%s", o->long_name);
 		if (o->type != OPT_BOOL)
 			buf_addf(&left, " %s", o->arg ? o->arg : "VALUE");
-		fprintf(out, "  %-30s %s\n", left.data, o->help);
+		help = opt_help_text(o);
+		fprintf(out, "  %-30s %s\n", left.data, help);
+		free(help);
 		buf_release(&left);
 	}
 	for (o = opts; o->long_name; o++)
-		if (o->env || o->key)
+		if ((o->env || o->key) && !o->hidden)
 			break;
 	if (!o->long_name)
 		return;
 	fputs("\nalso set by (flags win over the environment, the environment over the file):\n", out);
 	for (o = opts; o->long_name; o++)
-		if (o->env || o->key)
+		if ((o->env || o->key) && !o->hidden)
 			fprintf(out, "  --%-22s env %-28s config %s%s\n", o->long_name,
 				o->env ? o->env : "-", o->key ? "oci." : "-", o->key ? o->key : "");
 }

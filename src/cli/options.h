@@ -35,6 +35,9 @@ struct opt {
 	int hidden;            /* parsed but left out of --help */
 	const char *const *values; /* the values it takes, NULL-terminated, for completion; or NULL */
 	long max;              /* OPT_LONG: the largest value accepted; 0 for LONG_MAX */
+	const char *def;       /* the default, as if given; the only place it is written (help shows it) */
+	/* the values it takes when they come from a table (the report writers): the i-th, NULL past the end */
+	const char *(*value_at)(size_t i);
 };
 
 /* Where each setting's value came from, indexed like the opt array. */
@@ -63,6 +66,22 @@ size_t opt_index(const struct opt *opts, const char *long_name);
 
 /* Stores a value for option o, as if given on the command line. */
 int opt_store(const struct opt *o, void *target, const char *value, char **why);
+
+/* The i-th value option o takes (from .values or .value_at), NULL past the end or when free-form. */
+const char *opt_value_at(const struct opt *o, size_t i);
+
+/*
+ * "VALUE1, VALUE2 or VALUE3", the values o takes, for help and messages;
+ * newly allocated, NULL when o is free-form.
+ */
+char *opt_values_text(const struct opt *o);
+
+/*
+ * o's help as --help and the manual show it: the help string, then the
+ * values and the default generated from the table ("HELP (a, b or c;
+ * default a)"). Newly allocated.
+ */
+char *opt_help_text(const struct opt *o);
 
 /* Prints "usage: ..." then every option with its help, aligned. */
 void opt_usage(FILE *out, const char *usage, const char *about, const struct opt *opts);

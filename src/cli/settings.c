@@ -4,6 +4,8 @@
 #include "cli/settings.h"
 #include "cli/cli.h"
 #include "cli/config.h"
+#include "cli/optgroups.h"
+#include "report/matrix.h"
 #include "report/report.h"
 #include "util/buf.h"
 #include "util/ref.h"
@@ -19,117 +21,118 @@
 
 #define ARG(field) offsetof(struct run_args, field)
 
-static const char *const platform_values[] = { "bare-metal", "docker", "kubernetes", NULL };
-static const char *const writes_values[] = { "none", "probe", "verify", NULL };
-static const char *const fail_on_values[] = { "warn", "fail", "never", NULL };
+const char *const opt_platform_values[] = { "bare-metal", "docker", "kubernetes", NULL };
+const char *const opt_writes_values[] = { "none", "probe", "verify", NULL };
+const char *const opt_fail_on_values[] = { "warn", "fail", "never", NULL };
+
+static const char *report_format_at(size_t i)
+{
+	size_t n;
+
+	for (n = 0; report_writers[n]; n++)
+		if (n == i)
+			return report_writers[n]->name;
+	return NULL;
+}
+
+static const char *matrix_format_at(size_t i)
+{
+	size_t n;
+
+	for (n = 0; matrix_writers[n]; n++)
+		if (n == i)
+			return matrix_writers[n]->name;
+	return NULL;
+}
 
 const struct opt run_opts[] = {
 	{ .long_name = "image", .type = OPT_STRING, .offset = ARG(image), .arg = "REF",
 	  .help = "the test image as REGISTRY/REPOSITORY[:TAG|@DIGEST] (also the first argument); sets --registry, --repository and --tag" },
-	{ .long_name = "registry", .type = OPT_STRING, .offset = ARG(registry), .arg = "URL",
-	  .help = "registry: https://host[:port], http://host[:port] or host[:port] (= https; http with --plain-http); docker.io means https://registry-1.docker.io",
-	  .key = "registryUrl", .env = "OCI__RegistryUrl" },
-	{ .long_name = "repository", .type = OPT_STRING, .offset = ARG(repository), .arg = "NAME",
-	  .help = "test repository (default library/alpine)",
-	  .key = "testRepository", .env = "OCI__TestRepository" },
-	{ .long_name = "tag", .type = OPT_STRING, .offset = ARG(tag), .arg = "TAG",
-	  .help = "test image tag or digest (default latest)",
-	  .key = "testTag", .env = "OCI__TestTag" },
-	{ .long_name = "check", .type = OPT_LIST, .offset = ARG(checks), .arg = "ID",
-	  .help = "run only matching checks; globs allowed (repeatable; default all)",
-	  .key = "checks", .env = "OCIDOCTOR_CHECKS" },
-	{ .long_name = "tags", .type = OPT_LIST, .offset = ARG(tags), .arg = "TAG,...",
-	  .help = "run only checks with one of these tags (e.g. oci-1.1,registry)",
-	  .key = "tags", .env = "OCIDOCTOR_TAGS" },
+	OPT_GROUP_TARGET(ARG, 0, ""),
+	OPT_GROUP_SELECTION(ARG),
 	{ .long_name = "format", .type = OPT_STRING, .offset = ARG(format), .arg = "FMT",
-	  .help = "report format: text (default), json, junit, markdown, prometheus, html",
+	  .help = "report format", .value_at = report_format_at, .def = "text",
 	  .key = "format", .env = "OCIDOCTOR_FORMAT" },
-	{ .long_name = "output", .short_name = 'o', .type = OPT_STRING, .offset = ARG(output),
-	  .arg = "FILE", .help = "write the report to FILE instead of stdout",
-	  .key = "output", .env = "OCIDOCTOR_OUTPUT" },
-	{ .long_name = "fail-on", .type = OPT_STRING, .offset = ARG(fail_on), .arg = "LEVEL",
-	  .help = "warn, fail or never: the worst status that makes the exit status non-zero (default warn: warn exits 1, fail 2; JUnit shows what fails the run as failures)",
-	  .key = "failOn", .env = "OCIDOCTOR_FAIL_ON",
-	  .values = fail_on_values },
+	OPT_GROUP_OUTPUT(ARG, "report"),
 	{ .long_name = "platform", .type = OPT_STRING, .offset = ARG(platform), .arg = "NAME",
-	  .help = "whose fix the report gives: bare-metal (default), docker or kubernetes",
-	  .values = platform_values,
+	  .help = "whose fix the report gives", .values = opt_platform_values, .def = "bare-metal",
 	  .key = "platform", .env = "OCIDOCTOR_PLATFORM" },
-	{ .long_name = "username", .type = OPT_STRING, .offset = ARG(username), .arg = "USER",
-	  .help = "user name; the password comes from --password-stdin or --password-file",
-	  .key = "username", .env = "OCIDOCTOR_USERNAME" },
-	{ .long_name = "password-stdin", .type = OPT_BOOL, .offset = ARG(password_stdin),
-	  .help = "read the password or token from standard input" },
-	{ .long_name = "password-file", .type = OPT_STRING, .offset = ARG(password_file),
-	  .arg = "FILE", .help = "read the password or token from FILE",
-	  .key = "passwordFile", .env = "OCIDOCTOR_PASSWORD_FILE" },
-	{ .long_name = "password", .type = OPT_STRING, .offset = ARG(password), .arg = "PASS",
-	  .help = "refused: other users can read it in the process list", .hidden = 1 },
-	{ .long_name = "docker-config", .type = OPT_STRING, .offset = ARG(docker_config),
-	  .arg = "DIR", .help = "directory of docker's config.json (default $DOCKER_CONFIG or ~/.docker)",
-	  .key = "dockerConfig", .env = "OCIDOCTOR_DOCKER_CONFIG" },
-	{ .long_name = "ca-file", .type = OPT_STRING, .offset = ARG(ca_file), .arg = "PEM",
-	  .help = "trust this CA bundle as well as the system's",
-	  .key = "caFile", .env = "OCIDOCTOR_CA_FILE" },
-	{ .long_name = "cert", .type = OPT_STRING, .offset = ARG(cert), .arg = "PEM",
-	  .help = "client certificate for TLS (with --key)", .key = "cert", .env = "OCIDOCTOR_CERT" },
-	{ .long_name = "key", .type = OPT_STRING, .offset = ARG(key), .arg = "PEM",
-	  .help = "the client certificate's private key", .key = "key", .env = "OCIDOCTOR_KEY" },
-	{ .long_name = "insecure", .type = OPT_BOOL, .offset = ARG(insecure),
-	  .help = "skip TLS certificate verification (the report says so)",
-	  .key = "insecure", .env = "OCIDOCTOR_INSECURE" },
-	{ .long_name = "plain-http", .type = OPT_BOOL, .offset = ARG(plain_http),
-	  .help = "talk plain HTTP: a registry given as host[:port] means http://host[:port]",
-	  .key = "plainHttp", .env = "OCIDOCTOR_PLAIN_HTTP" },
-	{ .long_name = "timeout", .type = OPT_LONG, .offset = ARG(timeout), .arg = "SECONDS",
-	  .help = "deadline for the whole run (default 30, at most 86400)",
-	  .key = "timeout", .env = "OCIDOCTOR_TIMEOUT", .max = TIMEOUT_MAX_SECONDS },
-	{ .long_name = "scratch-repository", .type = OPT_STRING, .offset = ARG(scratch),
-	  .arg = "NAME", .help = "repository for write probes (default: the test repository for push, NAMESPACE/ocidoctor-scratch-<run id> for the capability probes and --writes verify)",
-	  .key = "scratchRepository", .env = "OCIDOCTOR_SCRATCH_REPOSITORY" },
-	{ .long_name = "writes", .type = OPT_STRING, .offset = ARG(writes), .arg = "MODE",
-	  .help = "none (no probe writes), probe (default: upload sessions that are cancelled, the mount and delete probes) or verify (also push an artifact and its subject to the scratch repository, find them, and delete them)",
-	  .key = "writes", .env = "OCIDOCTOR_WRITES", .values = writes_values },
-	{ .long_name = "no-writes", .type = OPT_BOOL, .offset = ARG(no_writes),
-	  .help = "the same as --writes none",
-	  .key = "noWrites", .env = "OCIDOCTOR_NO_WRITES" },
-	{ .long_name = "keep-artifacts", .type = OPT_BOOL, .offset = ARG(keep_artifacts),
-	  .help = "with --writes verify: push even when deletes are not shown to work, and leave what was pushed (listed with how to remove it)",
-	  .key = "keepArtifacts", .env = "OCIDOCTOR_KEEP_ARTIFACTS" },
+	OPT_GROUP_CREDENTIALS(ARG),
+	OPT_GROUP_TLS(ARG),
+	OPT_GROUP_TIMEOUT(ARG, "the whole run", TIMEOUT_MAX_SECONDS),
+	OPT_GROUP_WRITES(ARG),
 	{ .long_name = "no-color", .type = OPT_BOOL, .offset = ARG(no_color),
 	  .help = "no colours in the text report (also: NO_COLOR)" },
-	{ .long_name = "verbose", .short_name = 'v', .type = OPT_BOOL, .offset = ARG(verbose),
-	  .help = "trace every HTTP exchange on stderr, secrets redacted" },
-	{ .long_name = "trace", .type = OPT_BOOL, .offset = ARG(verbose),
-	  .help = "the same as --verbose" },
-	{ .long_name = "config", .type = OPT_STRING, .offset = ARG(config), .arg = "FILE",
-	  .help = "read settings from a YAML file (its oci: section)", .env = "OCIDOCTOR_CONFIG" },
-	{ .long_name = "help", .short_name = 'h', .type = OPT_BOOL, .offset = ARG(help),
-	  .help = "show this help" },
+	OPT_GROUP_DIAGNOSTICS(ARG),
 	OPT_END
 };
 
-size_t run_opts_count(void)
+const struct opt matrix_opts[] = {
+	{ .long_name = "targets", .type = OPT_STRING, .offset = ARG(targets), .arg = "FILE",
+	  .help = "one target a line: 'registry-url [repository[:tag]]', or a YAML list; '-' is standard input" },
+	{ .long_name = "parallel", .type = OPT_LONG, .offset = ARG(parallel), .arg = "N",
+	  .help = "targets probed at the same time", .def = "16",
+	  .max = MATRIX_MAX_PARALLEL },
+	/* the registries come from --targets; registryUrl of a shared config file is ignored */
+	OPT_GROUP_TARGET(ARG, 1, " of a target that names none"),
+	OPT_GROUP_SELECTION(ARG),
+	{ .long_name = "format", .type = OPT_STRING, .offset = ARG(format), .arg = "FMT",
+	  .help = "table format (json: one line per target; junit: a testsuite per target; markdown: a CI summary table)",
+	  .value_at = matrix_format_at, .def = "text", .key = "format", .env = "OCIDOCTOR_FORMAT" },
+	OPT_GROUP_OUTPUT(ARG, "table"),
+	{ .long_name = "platform", .type = OPT_STRING, .offset = ARG(platform), .arg = "NAME",
+	  .help = "taken for a config file shared with run; the table gives no fixes",
+	  .values = opt_platform_values, .def = "bare-metal", .hidden = 1,
+	  .key = "platform", .env = "OCIDOCTOR_PLATFORM" },
+	OPT_GROUP_CREDENTIALS(ARG),
+	OPT_GROUP_TLS(ARG),
+	OPT_GROUP_TIMEOUT(ARG, "each target", TIMEOUT_MAX_SECONDS),
+	OPT_GROUP_WRITES(ARG),
+	{ .long_name = "no-progress", .type = OPT_BOOL, .offset = ARG(no_progress),
+	  .help = "no progress bar (by default it is drawn on stderr when stdout and stderr are terminals)" },
+	{ .long_name = "progress", .type = OPT_BOOL, .offset = ARG(progress),
+	  .help = "draw the progress bar on stderr even when stdout is not a terminal" },
+	OPT_GROUP_DIAGNOSTICS(ARG),
+	OPT_END
+};
+
+size_t settings_opts_count(const struct opt *opts)
 {
 	size_t n = 0;
 
-	while (run_opts[n].long_name)
+	while (opts[n].long_name)
 		n++;
 	return n;
 }
 
-/* Sets a default for a setting nothing else set. */
-static void set_default(struct run_args *a, char **sources, const char *name, const char *value)
+size_t run_opts_count(void)
 {
-	size_t i = opt_index(run_opts, name);
-	const struct opt *o = &run_opts[i];
-	char *ignored = NULL;
+	return settings_opts_count(run_opts);
+}
 
-	if (sources[i])
-		return;
-	opt_store(o, a, value, &ignored);
-	free(ignored);
-	sources[i] = xstrdup("default");
+static int has_opt(const struct opt *opts, const char *name)
+{
+	for (; opts->long_name; opts++)
+		if (!strcmp(opts->long_name, name))
+			return 1;
+	return 0;
+}
+
+/* Sets the table's default of every setting nothing else set. */
+static void set_defaults(struct run_args *a, char **sources)
+{
+	const struct opt *o;
+
+	for (o = a->opts; o->long_name; o++) {
+		size_t i = (size_t)(o - a->opts);
+		char *ignored = NULL;
+
+		if (!o->def || sources[i])
+			continue;
+		opt_store(o, a, o->def, &ignored);
+		free(ignored);
+		sources[i] = xstrdup("default");
+	}
 }
 
 /* How strong a source is: a flag, the environment, the file, a default. */
@@ -151,12 +154,15 @@ static int source_rank(const char *source)
  */
 static int resolve_writes(struct run_args *a, char **sources, char **why)
 {
-	size_t iw = opt_index(run_opts, "writes"), in = opt_index(run_opts, "no-writes");
+	size_t iw = opt_index(a->opts, "writes"), in = opt_index(a->opts, "no-writes");
 	int rw = source_rank(sources[iw]), rn = a->no_writes ? source_rank(sources[in]) : 0;
 
 	if (a->writes && strcmp(a->writes, "none") && strcmp(a->writes, "probe") &&
 	    strcmp(a->writes, "verify")) {
-		*why = xstrfmt("unknown --writes '%s' (none, probe or verify)", a->writes);
+		char *values = opt_values_text(&a->opts[iw]);
+
+		*why = xstrfmt("unknown --writes '%s' (%s)", a->writes, values);
+		free(values);
 		return -1;
 	}
 	if (rn && rn == rw && strcmp(a->writes, "none")) {
@@ -169,7 +175,7 @@ static int resolve_writes(struct run_args *a, char **sources, char **why)
 		free(sources[iw]);
 		sources[iw] = xstrdup(sources[in]);
 	}
-	set_default(a, sources, "writes", "probe");
+	/* the table's default (probe) is set by now, as a source weaker than any */
 	a->no_writes = !strcmp(a->writes, "none");
 	return 0;
 }
@@ -178,10 +184,10 @@ static int resolve_writes(struct run_args *a, char **sources, char **why)
 static void set_from_image(struct run_args *a, char **sources, const char *name,
 			   const char *value, const char *source)
 {
-	size_t i = opt_index(run_opts, name);
+	size_t i = opt_index(a->opts, name);
 	char *ignored = NULL;
 
-	opt_store(&run_opts[i], a, value, &ignored);
+	opt_store(&a->opts[i], a, value, &ignored);
 	free(ignored);
 	free(sources[i]);
 	sources[i] = xstrdup(source);
@@ -192,10 +198,18 @@ static int apply_image(struct run_args *a, char **sources, struct opt_list *posi
 		       char **why)
 {
 	static const char *const named[] = { "registry", "repository", "tag" };
-	size_t img = opt_index(run_opts, "image"), i;
+	size_t img, i;
 	const char *source = "flag --image", *reason = NULL;
 	struct image_ref ref;
 
+	if (!has_opt(a->opts, "image")) {
+		if (positional->nr) {
+			*why = xstrfmt("unexpected argument '%s'", positional->items[0]);
+			return -1;
+		}
+		return 0;
+	}
+	img = opt_index(a->opts, "image");
 	if (positional->nr > 1) {
 		*why = xstrfmt("unexpected argument '%s' (one image reference at most)",
 			       positional->items[1]);
@@ -214,7 +228,7 @@ static int apply_image(struct run_args *a, char **sources, struct opt_list *posi
 	if (!a->image)
 		return 0;
 	for (i = 0; i < sizeof(named) / sizeof(named[0]); i++)
-		if (sources[opt_index(run_opts, named[i])]) {
+		if (sources[opt_index(a->opts, named[i])]) {
 			*why = xstrfmt("the image reference '%s' already names the registry, repository and tag: drop --%s",
 				       a->image, named[i]);
 			return -1;
@@ -230,12 +244,14 @@ static int apply_image(struct run_args *a, char **sources, struct opt_list *posi
 	return 0;
 }
 
-int run_args_resolve(struct run_args *a, char **sources, int argc, char **argv, char **why)
+int settings_resolve(const struct opt *opts, struct run_args *a, char **sources, int argc,
+		     char **argv, char **why)
 {
 	struct opt_list positional = { 0 };
 	int ret = -1;
 
-	if (opt_parse(run_opts, argc, argv, a, &positional, sources, why) < 0)
+	a->opts = opts;
+	if (opt_parse(opts, argc, argv, a, &positional, sources, why) < 0)
 		goto done;
 	if (a->help) {
 		ret = 0;
@@ -243,16 +259,11 @@ int run_args_resolve(struct run_args *a, char **sources, int argc, char **argv, 
 	}
 	if (apply_image(a, sources, &positional, why) < 0)
 		goto done;
-	if (opt_apply_env(run_opts, a, sources, why) < 0)
+	if (opt_apply_env(opts, a, sources, why) < 0)
 		goto done;
-	if (a->config && config_apply_file(a->config, run_opts, a, sources, why) < 0)
+	if (a->config && config_apply_file(a->config, opts, a, sources, why) < 0)
 		goto done;
-	set_default(a, sources, "repository", "library/alpine");
-	set_default(a, sources, "tag", "latest");
-	set_default(a, sources, "format", "text");
-	set_default(a, sources, "timeout", "30");
-	set_default(a, sources, "fail-on", "warn");
-	set_default(a, sources, "platform", "bare-metal");
+	set_defaults(a, sources);
 	if (resolve_writes(a, sources, why) < 0)
 		goto done;
 	ret = 0;
@@ -261,11 +272,17 @@ done:
 	return ret;
 }
 
+int run_args_resolve(struct run_args *a, char **sources, int argc, char **argv, char **why)
+{
+	return settings_resolve(run_opts, a, sources, argc, argv, why);
+}
+
 void run_args_release(struct run_args *a, char **sources)
 {
-	size_t i, n = run_opts_count();
+	const struct opt *opts = a->opts ? a->opts : run_opts;
+	size_t i, n = settings_opts_count(opts);
 
-	opt_release(run_opts, a);
+	opt_release(opts, a);
 	for (i = 0; sources && i < n; i++) {
 		free(sources[i]);
 		sources[i] = NULL;
@@ -274,7 +291,12 @@ void run_args_release(struct run_args *a, char **sources)
 
 char *run_setting_name(char **sources, const char *long_name)
 {
-	const char *src = sources[opt_index(run_opts, long_name)];
+	return settings_name(run_opts, sources, long_name);
+}
+
+char *settings_name(const struct opt *opts, char **sources, const char *long_name)
+{
+	const char *src = sources[opt_index(opts, long_name)];
 	const char *open, *close;
 
 	if (!src || !strcmp(src, "default"))
@@ -295,9 +317,9 @@ char *run_setting_name(char **sources, const char *long_name)
 }
 
 /* "invalid --NAME 'VALUE': WHY", or "SOURCE: invalid value 'VALUE': WHY". */
-static int bad_value(char **sources, const char *name, const char *value, const char *why)
+static int bad_value(const struct run_args *a, char **sources, const char *name, const char *value, const char *why)
 {
-	char *n = run_setting_name(sources, name);
+	char *n = settings_name(a->opts, sources, name);
 	int ret;
 
 	if (n[0] == '-')
@@ -322,9 +344,9 @@ static int readable(const char *path)
 	return err;
 }
 
-static int unreadable_file(char **sources, const char *name, const char *path, int err)
+static int unreadable_file(const struct run_args *a, char **sources, const char *name, const char *path, int err)
 {
-	char *n = run_setting_name(sources, name);
+	char *n = settings_name(a->opts, sources, name);
 	int ret;
 
 	if (n[0] == '-')
@@ -343,7 +365,7 @@ static int apply_plain_http(struct run_args *a, char **sources)
 	if (!a->plain_http)
 		return EXIT_OK;
 	if (!strncasecmp(a->registry, "https://", 8)) {
-		char *n = run_setting_name(sources, "registry");
+		char *n = settings_name(a->opts, sources, "registry");
 		char *shown = url_redact_userinfo(a->registry);
 		int ret = cli_usage_error("--plain-http and the https:// address of %s ('%s') contradict each other; drop one",
 					  n, shown);
@@ -361,16 +383,18 @@ static int apply_plain_http(struct run_args *a, char **sources)
 }
 
 /* Names, and the registry as the address that will be probed. */
-static int validate_names(struct run_args *a, char **sources)
+static int validate_names(struct run_args *a, char **sources, int with_registry)
 {
 	struct registry_url u;
 	const char *why = NULL;
 
+	if (!with_registry)
+		goto names;
 	if (apply_plain_http(a, sources) != EXIT_OK)
 		return EXIT_USAGE;
 	if (registry_url_parse(&u, a->registry, &why) < 0) {
 		char *shown = url_redact_userinfo(a->registry); /* never repeat a password */
-		int ret = bad_value(sources, "registry", shown, why);
+		int ret = bad_value(a, sources, "registry", shown, why);
 
 		free(shown);
 		return ret;
@@ -378,6 +402,7 @@ static int validate_names(struct run_args *a, char **sources)
 	free(a->registry);
 	a->registry = xstrdup(u.base);
 	registry_url_release(&u);
+names:
 	if (repository_name_valid(a->repository, &why) < 0) {
 		const char *colon = strrchr(a->repository, ':'), *at = strchr(a->repository, '@');
 
@@ -385,17 +410,17 @@ static int validate_names(struct run_args *a, char **sources)
 			char *hint = xstrfmt("the tag or digest goes in --tag (--repository %.*s --tag %s)",
 					     (int)((at ? at : colon) - a->repository), a->repository,
 					     (at ? at : colon) + 1);
-			int ret = bad_value(sources, "repository", a->repository, hint);
+			int ret = bad_value(a, sources, "repository", a->repository, hint);
 
 			free(hint);
 			return ret;
 		}
-		return bad_value(sources, "repository", a->repository, why);
+		return bad_value(a, sources, "repository", a->repository, why);
 	}
 	if (reference_valid(a->tag, &why) < 0)
-		return bad_value(sources, "tag", a->tag, why);
+		return bad_value(a, sources, "tag", a->tag, why);
 	if (a->scratch && repository_name_valid(a->scratch, &why) < 0)
-		return bad_value(sources, "scratch-repository", a->scratch, why);
+		return bad_value(a, sources, "scratch-repository", a->scratch, why);
 	return EXIT_OK;
 }
 
@@ -408,21 +433,21 @@ static int validate_files(struct run_args *a, char **sources)
 	if (!!a->cert != !!a->key)
 		return cli_usage_error("--cert and --key go together");
 	for (i = 0; i < sizeof(tls) / sizeof(tls[0]); i++) {
-		const char *path = *(char **)((char *)a + run_opts[opt_index(run_opts, tls[i])].offset);
+		const char *path = *(char **)((char *)a + a->opts[opt_index(a->opts, tls[i])].offset);
 
 		if (path && (err = readable(path)) != 0)
-			return unreadable_file(sources, tls[i], path, err);
+			return unreadable_file(a, sources, tls[i], path, err);
 	}
 	if (a->password_file && (err = readable(a->password_file)) != 0)
-		return unreadable_file(sources, "password-file", a->password_file, err);
+		return unreadable_file(a, sources, "password-file", a->password_file, err);
 	return EXIT_OK;
 }
 
 /* A --check pattern or --tags tag from the environment or the file that selects nothing, named by its source. */
-static int validate_selection_source(char **sources, const char *name, const struct opt_list *l,
+static int validate_selection_source(const struct run_args *a, char **sources, const char *name, const struct opt_list *l,
 				     int tags)
 {
-	const char *src = sources[opt_index(run_opts, name)];
+	const char *src = sources[opt_index(a->opts, name)];
 	size_t i, j;
 
 	if (!src || !strncmp(src, "flag ", 5))
@@ -439,31 +464,63 @@ static int validate_selection_source(char **sources, const char *name, const str
 				matched |= !strcmp(*t, l->items[i]);
 		}
 		if (!matched)
-			return bad_value(sources, name, l->items[i],
+			return bad_value(a, sources, name, l->items[i],
 					 tags ? "no check has this tag (see 'ocidoctor list')"
 					      : "no check matches it (see 'ocidoctor list')");
 	}
 	return EXIT_OK;
 }
 
-int run_args_validate(struct run_args *a, char **sources, int *selected)
+/* A value outside the option's list, named by its source ("not a format (a, b or c)"). */
+static int check_value(const struct run_args *a, char **sources, const char *name,
+		       const char *what)
 {
-	const char *p = a->platform;
+	const struct opt *o = &a->opts[opt_index(a->opts, name)];
+	const char *value = *(char *const *)((const char *)a + o->offset), *v;
+	char *list, *why;
+	size_t i;
+	int ret;
+
+	for (i = 0; (v = opt_value_at(o, i)); i++)
+		if (!strcmp(v, value))
+			return EXIT_OK;
+	if (!strcmp(name, "platform") && !strcmp(value, "docker-compose"))
+		return EXIT_OK; /* an alias of docker */
+	list = opt_values_text(o);
+	why = what ? xstrfmt("not %s (%s)", what, list) : xstrfmt("not %s", list);
+	ret = bad_value(a, sources, name, value, why);
+	free(why);
+	free(list);
+	return ret;
+}
+
+int settings_validate(struct run_args *a, char **sources, int *selected)
+{
+	int fleet = has_opt(a->opts, "targets");
 
 	if (a->password)
 		return cli_usage_error("--password is refused: other users can read it in the process list; pipe it to --password-stdin");
-	if (!a->registry)
+	if (fleet) {
+		const char *src = sources[opt_index(a->opts, "registry")];
+
+		if (src && !strncmp(src, "flag ", 5))
+			return cli_usage_error("matrix takes its registries from --targets, not from --registry");
+		if (!a->targets)
+			return cli_usage_error("matrix needs --targets FILE");
+		if (a->progress && a->no_progress)
+			return cli_usage_error("--progress and --no-progress contradict each other");
+		if (a->password_stdin && (!strcmp(a->targets, "-") || !strcmp(a->targets, "/dev/stdin")))
+			return cli_usage_error("--password-stdin and --targets %s both read standard input; give the password with --password-file",
+					       a->targets);
+	} else if (!a->registry) {
 		return cli_usage_error("no registry given: use --registry URL or an image reference REGISTRY/REPOSITORY[:TAG] (or OCI__RegistryUrl, or oci.registryUrl in a --config file)");
-	if (validate_names(a, sources) != EXIT_OK)
+	}
+	if (validate_names(a, sources, !fleet) != EXIT_OK)
 		return EXIT_USAGE;
-	if (!report_writer_find(a->format))
-		return bad_value(sources, "format", a->format,
-				 "not a format (text, json, junit, markdown, prometheus or html)");
-	if (strcmp(a->fail_on, "warn") && strcmp(a->fail_on, "fail") && strcmp(a->fail_on, "never"))
-		return bad_value(sources, "fail-on", a->fail_on, "not warn, fail or never");
-	if (strcmp(p, "bare-metal") && strcmp(p, "docker") && strcmp(p, "docker-compose") &&
-	    strcmp(p, "kubernetes"))
-		return bad_value(sources, "platform", p, "not bare-metal, docker or kubernetes");
+	if (check_value(a, sources, "format", "a format") != EXIT_OK ||
+	    check_value(a, sources, "fail-on", NULL) != EXIT_OK ||
+	    check_value(a, sources, "platform", NULL) != EXIT_OK)
+		return EXIT_USAGE;
 	if (a->password_stdin && !a->username)
 		return cli_usage_error("--password-stdin needs --username");
 	if (a->password_stdin && a->password_file)
@@ -472,8 +529,13 @@ int run_args_validate(struct run_args *a, char **sources, int *selected)
 		return cli_usage_error("--password-file needs --username");
 	if (validate_files(a, sources) != EXIT_OK)
 		return EXIT_USAGE;
-	if (validate_selection_source(sources, "check", &a->checks, 0) != EXIT_OK ||
-	    validate_selection_source(sources, "tags", &a->tags, 1) != EXIT_OK)
+	if (validate_selection_source(a, sources, "check", &a->checks, 0) != EXIT_OK ||
+	    validate_selection_source(a, sources, "tags", &a->tags, 1) != EXIT_OK)
 		return EXIT_USAGE;
 	return cli_select_checks(&a->checks, &a->tags, selected);
+}
+
+int run_args_validate(struct run_args *a, char **sources, int *selected)
+{
+	return settings_validate(a, sources, selected);
 }

@@ -41,15 +41,42 @@ struct run_args {
 	int verbose;
 	char *config;
 	int help;
+	/* matrix */
+	char *targets;
+	long parallel;
+	int progress;
+	int no_progress;
+	const struct opt *opts; /* the table it was resolved with (run_opts, matrix_opts) */
 };
 
 /* The longest --timeout, in seconds: a day (so timeout * 1000 cannot overflow). */
 #define TIMEOUT_MAX_SECONDS 86400L
+/* The largest matrix --parallel. */
+#define MATRIX_MAX_PARALLEL 256
 
+/*
+ * The option tables of run (and config) and of matrix, built from the
+ * shared groups of cli/optgroups.h; both fill a struct run_args.
+ */
 extern const struct opt run_opts[];
+extern const struct opt matrix_opts[];
 
-/* The number of entries in run_opts, without the end marker. */
+/* The number of entries in run_opts (or opts), without the end marker. */
 size_t run_opts_count(void);
+size_t settings_opts_count(const struct opt *opts);
+
+/*
+ * The settings path of every front end that takes flags: fills *a from
+ * argv, the environment, the config file and the table's defaults, by
+ * opts (run_opts or matrix_opts), as run_args_resolve below does. a->opts
+ * remembers the table for the functions that follow.
+ */
+int settings_resolve(const struct opt *opts, struct run_args *a, char **sources, int argc,
+		     char **argv, char **why);
+/* run_args_validate for either table; for matrix_opts the registry comes from --targets. */
+int settings_validate(struct run_args *a, char **sources, int *selected);
+/* run_setting_name for either table. */
+char *settings_name(const struct opt *opts, char **sources, const char *long_name);
 
 /*
  * Fills *a from argv, the environment, the config file (--config, or

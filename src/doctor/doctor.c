@@ -17,6 +17,15 @@ static const char *keep(struct doctor_result *r, size_t slot, const char *s)
 	return r->strings[slot];
 }
 
+enum doctor_writes doctor_writes_mode(const char *name)
+{
+	if (name && !strcmp(name, "none"))
+		return DOCTOR_WRITES_NONE;
+	if (name && !strcmp(name, "verify"))
+		return DOCTOR_WRITES_VERIFY;
+	return DOCTOR_WRITES_PROBE;
+}
+
 int doctor_run(struct doctor_result *out, const struct doctor_settings *s, struct engine *e,
 	       const char **why)
 {
@@ -32,6 +41,8 @@ int doctor_run(struct doctor_result *out, const struct doctor_settings *s, struc
 		.insecure = s->insecure,
 		.creds = s->creds,
 		.no_writes = s->writes == DOCTOR_WRITES_NONE,
+		.verify_writes = s->writes == DOCTOR_WRITES_VERIFY,
+		.keep_artifacts = s->keep_artifacts,
 	};
 	ro.url = out->config.registry;
 	if (registry_new(&out->registry, e, &ro, why) < 0)

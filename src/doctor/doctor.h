@@ -39,8 +39,12 @@
 /* What a run may write to the registry. */
 enum doctor_writes {
 	DOCTOR_WRITES_NONE = 0,   /* no write probe at all (the default of serve) */
-	DOCTOR_WRITES_PROBE       /* push and the capability write probes */
+	DOCTOR_WRITES_PROBE,      /* push and the capability write probes */
+	DOCTOR_WRITES_VERIFY      /* also push an artifact and its subject, find them, delete them */
 };
+
+/* The mode a --writes value names (none, probe, verify); NULL or anything else: probe. */
+enum doctor_writes doctor_writes_mode(const char *name);
 
 /* Resolved settings of one run; every string is copied by doctor_run. */
 struct doctor_settings {
@@ -50,6 +54,7 @@ struct doctor_settings {
 	const char *scratch_repository;  /* NULL: the defaults the checks pick */
 	const int *selected;             /* check_table_size flags, or NULL for all */
 	enum doctor_writes writes;
+	int keep_artifacts;              /* with verify: push even when deletes are not shown to work */
 	const struct creds *creds;       /* resolved credentials; NULL or CRED_NONE: anonymous.
 	                                    Borrowed: must outlive the result */
 	int insecure;                    /* TLS verification is off in the engine (for the report) */

@@ -26,11 +26,32 @@ PULL, PUSH, REFERRERS = (h.CHECK_PREFIX + n for n in ("pull", "push", "referrers
 ARTIFACTS = h.CHECK_PREFIX + "artifacts"
 
 
+def expand_groups(source):
+    """source with every OPT_GROUP_*(...) of cli/optgroups.h spelt out."""
+    with open(os.path.join(os.path.dirname(SETTINGS_C), "optgroups.h")) as f:
+        header = f.read().replace("\\\n", "\n")
+    macros = {}
+    for name, params, body in re.findall(
+            r"#define (OPT_GROUP_\w+)\(([^)]*)\)(.*?)(?=\n\n|\n#)", header, re.S):
+        macros[name] = ([p.strip() for p in params.split(",")], body)
+
+    def expand(m):
+        params, body = macros[m.group(1)]
+        args = [a.strip() for a in re.findall(r'"[^"]*"|[^,]+', m.group(2))]
+        for p, a in zip(params, args):
+            body = re.sub(r"\b%s\b" % re.escape(p), a, body)
+        return body
+    for _ in range(3):  # groups may use groups
+        source = re.sub(r"(OPT_GROUP_\w+)\(([^()]*)\)", expand, source)
+    return source
+
+
 def option_table():
-    """The entries of run_opts in settings.c: [{long_name, short_name, env,
-    key, arg, hidden}], in table order."""
+    """The entries of run_opts in settings.c (its groups from optgroups.h
+    spelt out): [{long_name, short_name, env, key, arg, hidden}], in table
+    order."""
     with open(SETTINGS_C) as f:
-        source = f.read()
+        source = expand_groups(f.read())
     m = re.search(r"const struct opt run_opts\[\] = \{(.*?)\n\tOPT_END", source, re.S)
     if not m:
         raise AssertionError("no run_opts table in %s" % SETTINGS_C)

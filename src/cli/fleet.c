@@ -1,0 +1,193 @@
+/*
+ * fleet: see fleet.h.
+ */
+#include "cli/fleet.h"
+#include "util/thread.h"
+#include "util/xalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+struct fleet {
+	const struct fleet_options *o;
+	struct matrix_out mo;
+	struct doctor_engine de;
+	int total, done, active;
+	struct progress bar;
+	int started;              /* targets handed to jobs so far: the next job's index */
+	struct matrix_row **ring; /* finished rows waiting for the ones before them, parallel slots */
+	char started_at[32];
+	int counts[STATUS_COUNT];
+	enum check_status worst;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	/*
+	 * Job threads are joined, never detached, so none of them can still be
+	 * touching the fleet when fleet_run returns: a job that is done puts its
+	 * own handle here, and the dispatcher joins it.
+	 */
+	int threads;              /* job threads started and not yet joined */
+	pthread_t *exited;        /* handles of jobs that are done, to join */
+	size_t nr_exited, alloc_exited;
+};
+
+struct job {
+	struct fleet *fleet;
+	int index;                /* the target's place in the file, from 0 */
+	struct target target;
+};
+
+/* Writes every finished row whose predecessors are written, in file order. Holds f->lock. */
+static void flush_rows(struct fleet *f)
+{
+	int slots = (int)f->o->parallel;
+	struct matrix_row *row;
+
+	while ((row = f->ring[f->done % slots])) {
+		f->ring[f->done % slots] = NULL;
+		progress_clear(&f->bar);
+		f->o->writer->row(&f->mo, row);
+		fflush(f->o->out);
+		f->done++;
+		f->counts[row->worst]++;
+		if (row->worst > f->worst)
+			f->worst = row->worst;
+		matrix_row_free(row);
+		f->active--; /* the slot is free once its row is out */
+		progress_draw(&f->bar, f->done, f->counts[STATUS_FAIL]);
+	}
+	pthread_cond_broadcast(&f->cond);
+}
+
+/* One target's row, through the core. */
+static struct matrix_row *probe(struct fleet *f, const struct job *j)
+{
+	struct doctor_settings s = f->o->base;
+	struct doctor_result res;
+	struct matrix_row row, *copy;
+	const char *why = NULL;
+
+	s.registry = j->target.registry;
+	s.repository = j->target.repository;
+	s.tag = j->target.tag;
+	s.creds = f->o->creds[j->index];
+	/* --insecure means nothing without TLS, and is not reported then */
+	s.insecure = f->o->insecure && !strncasecmp(j->target.registry, "https:", 6);
+	s.drive_engine = 0;
+	if (doctor_run(&res, &s, f->de.engine, &why) < 0)
+		xdie("a validated target was refused");
+	matrix_row_from_run(&row, &res.run);
+	copy = matrix_row_dup(&row);
+	doctor_result_release(&res);
+	return copy;
+}
+
+/* Runs one target, frees everything it had, writes its row, then gives its slot back. */
+static void *job_main(void *arg)
+{
+	struct job *j = arg;
+	struct fleet *f = j->fleet;
+	struct matrix_row *copy = probe(f, j);
+	int index = j->index;
+
+	target_release(&j->target);
+	free(j);
+
+	pthread_mutex_lock(&f->lock);
+	f->ring[index % (int)f->o->parallel] = copy;
+	flush_rows(f);
+	ALLOC_GROW(f->exited, f->nr_exited + 1, f->alloc_exited);
+	f->exited[f->nr_exited++] = pthread_self();
+	pthread_cond_broadcast(&f->cond);
+	pthread_mutex_unlock(&f->lock);
+	return NULL;
+}
+
+/* Joins the jobs that are done. Called and returns with f->lock held. */
+static void reap_jobs(struct fleet *f)
+{
+	while (f->nr_exited) {
+		pthread_t t = f->exited[--f->nr_exited];
+
+		pthread_mutex_unlock(&f->lock);
+		pthread_join(t, NULL);
+		pthread_mutex_lock(&f->lock);
+		f->threads--;
+	}
+}
+
+struct dispatcher {
+	struct fleet *fleet;
+	struct target_source *src;
+	pthread_t tid;
+};
+
+/* Starts a job whenever fewer than parallel run, then waits for the last. */
+static void *dispatch_main(void *arg)
+{
+	struct dispatcher *d = arg;
+	struct fleet *f = d->fleet;
+
+	for (;;) {
+		struct job *j = xcalloc(1, sizeof(*j));
+		pthread_t tid;
+
+		if (!source_next(d->src, &j->target)) {
+			free(j);
+			break;
+		}
+		j->fleet = f;
+		pthread_mutex_lock(&f->lock);
+		reap_jobs(f);
+		while (f->active >= f->o->parallel) {
+			pthread_cond_wait(&f->cond, &f->lock);
+			reap_jobs(f);
+		}
+		f->active++;
+		f->threads++;
+		j->index = f->started++;
+		pthread_mutex_unlock(&f->lock);
+		thread_start(&tid, job_main, j); /* j may be gone once this returns */
+	}
+	pthread_mutex_lock(&f->lock);
+	for (reap_jobs(f); f->threads; reap_jobs(f))
+		pthread_cond_wait(&f->cond, &f->lock);
+	pthread_mutex_unlock(&f->lock);
+	return NULL;
+}
+
+int fleet_run(const struct fleet_options *o, struct target_source *src,
+	      enum check_status *worst)
+{
+	struct fleet f = { .o = o, .total = (int)src->nr };
+	struct dispatcher d = { .fleet = &f, .src = src };
+	struct tm tm;
+	time_t now = time(NULL);
+
+	f.bar = (struct progress){ .on = o->progress, .total = f.total };
+	gmtime_r(&now, &tm);
+	strftime(f.started_at, sizeof(f.started_at), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	f.mo = (struct matrix_out){ .out = o->out, .started_at = f.started_at, .total = f.total };
+	if (doctor_engine_start(&f.de, &o->engine) < 0)
+		return -1;
+	f.ring = xcalloc((size_t)o->parallel, sizeof(*f.ring));
+	pthread_mutex_init(&f.lock, NULL);
+	pthread_cond_init(&f.cond, NULL);
+	if (o->writer->begin)
+		o->writer->begin(&f.mo);
+	progress_draw(&f.bar, 0, 0);
+	thread_start(&d.tid, dispatch_main, &d);
+	pthread_join(d.tid, NULL);
+	doctor_engine_stop(&f.de);
+	progress_clear(&f.bar);
+	if (o->writer->end)
+		o->writer->end(&f.mo, f.done, f.worst);
+	free(f.ring);
+	free(f.exited);
+	pthread_mutex_destroy(&f.lock);
+	pthread_cond_destroy(&f.cond);
+	*worst = f.worst;
+	return 0;
+}
