@@ -8,6 +8,7 @@
  * targets: each target's run is freed once its row is written.
  */
 #include "checks/run.h"
+#include "doctor/doctor.h"
 #include "cli/cli.h"
 #include "cli/settings.h"
 #include "report/matrix.h"
@@ -530,6 +531,7 @@ static void *job_main(void *arg)
 	struct registry *registry = NULL;
 	struct matrix_row row, *copy;
 	const char *why;
+	struct run_results results;
 	struct run run;
 	int index;
 
@@ -541,11 +543,14 @@ static void *job_main(void *arg)
 	run_init(&run, &j->config, f->engine, registry, f->selected);
 	run_start(&run);
 	run_finish(&run);
-	matrix_row_from_run(&row, &run);
+	doctor_results_take(&results, &run);
+	run_release(&run);
+	matrix_row_from_results(&row, &results);
 	copy = matrix_row_dup(&row);
+	matrix_row_release(&row);
+	run_results_release(&results);
 	index = j->index;
 
-	run_release(&run);
 	registry_free(registry);
 	job_free(j);
 

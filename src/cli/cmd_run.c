@@ -6,6 +6,7 @@
  * concurrently over one engine, and maps the worst status to the exit
  * status.
  */
+#include "doctor/doctor.h"
 #include "checks/run.h"
 #include "cli/cli.h"
 #include "cli/settings.h"
@@ -120,11 +121,11 @@ done:
 }
 
 
-static int write_report(struct run_args *a, FILE *out, const struct run *run,
-			const struct run_config *cfg, int warn_fails)
+static int write_report(struct run_args *a, FILE *out, const struct run_results *results,
+			int warn_fails)
 {
 	const struct report_writer *w = report_writer_find(a->format);
-	struct report rep = { .run = run, .config = cfg };
+	struct report rep = { .results = results };
 
 	rep.out = out;
 	rep.warn_fails = warn_fails;
@@ -155,6 +156,7 @@ static int doctor(struct run_args *a, FILE *out, const int *selected, const stru
 	struct engine *engine = NULL;
 	struct registry *registry = NULL;
 	const char *why = NULL;
+	struct run_results results;
 	struct run run;
 	int ret;
 
@@ -169,10 +171,12 @@ static int doctor(struct run_args *a, FILE *out, const int *selected, const stru
 	}
 	run_init(&run, &cfg, engine, registry, selected);
 	run_execute(&run);
-	ret = write_report(a, out, &run, &cfg, warn_fails);
-	if (ret == EXIT_OK)
-		ret = cli_exit_status(run_worst(&run, NULL), a->fail_on);
+	doctor_results_take(&results, &run);
 	run_release(&run);
+	ret = write_report(a, out, &results, warn_fails);
+	if (ret == EXIT_OK)
+		ret = cli_exit_status(results.worst, a->fail_on);
+	run_results_release(&results);
 	registry_free(registry);
 	engine_free(engine);
 	return ret;

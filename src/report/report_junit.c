@@ -22,11 +22,11 @@ static int is_failure(const struct report *rep, enum check_status s)
 
 static int junit_begin(struct report *rep)
 {
-	int counts[STATUS_COUNT], failures = 0, tests = 0;
-	const struct run *run = rep->run;
+	const struct run_results *run = rep->results;
+	const int *counts = run->counts;
+	int failures = 0, tests = 0;
 	size_t i;
 
-	run_worst(run, counts);
 	for (i = 0; i < STATUS_COUNT; i++) {
 		tests += counts[i];
 		if (is_failure(rep, (enum check_status)i))
@@ -37,7 +37,7 @@ static int junit_begin(struct report *rep)
 		counts[STATUS_SKIP]);
 	put_seconds(rep->out, run->duration_ms);
 	fputs("\">\n  <testsuite name=\"ocidoctor ", rep->out);
-	report_put_xml(rep->out, run->config->registry);
+	report_put_xml(rep->out, run->registry);
 	fprintf(rep->out, "\" tests=\"%d\" failures=\"%d\" errors=\"0\" skipped=\"%d\" timestamp=\"%s\" time=\"",
 		tests, failures, counts[STATUS_SKIP], run->started_at);
 	put_seconds(rep->out, run->duration_ms);
