@@ -20,6 +20,9 @@
  * To add a check:
  *  1. write src/checks/<name>.c exporting `const struct check check_<name>`;
  *  2. declare it below and add it to check_table[] in checks.c;
+ *     A table the check returns (one row per thing it judged) is a result
+ *     section: a static section_def and section_row() calls; every writer
+ *     renders it, no writer changes;
  *  3. write docs/checks/<id>.md, with a "## Remediation" entry for every
  *     cause in `.causes` (tools/kbgen.c compiles it in; test_kb checks it);
  *  4. add integration tests under tests/integration/.
