@@ -109,6 +109,7 @@ struct run_config {
 struct section_column {
 	const char *key;                 /* the row's member in JSON: "name", "state", "reason", ... */
 	const char *title;               /* the column's heading: "Capability" */
+	int long_text;                   /* too long for a terminal line: the text report leaves it out */
 };
 
 enum section_metric {

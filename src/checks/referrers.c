@@ -28,7 +28,7 @@ static const struct section_def clients_section = {
 	.id = "clients",
 	.title = "Referrers: what each client does",
 	.columns = { { "name", "Client" }, { "list", "List" }, { "attach", "Attach" },
-		     { "why", "Why" } },
+		     { "why", "Why", .long_text = 1 } },
 	.metric_kind = SECTION_METRIC_INFO,
 	.metric = "ocidoctor_referrers_client_info",
 	.metric_label = "client",

@@ -82,7 +82,7 @@ static void put_lower(FILE *out, const char *s)
 /*
  * A result's sections under its line: a heading of column titles (none when
  * the section is bare), then one line per row (the first column 20 wide,
- * the others 12, the last as is).
+ * the others 12, the last as is), without the long_text columns.
  */
 static void section_tables(struct report *rep, const struct check_result *res)
 {
@@ -90,15 +90,20 @@ static void section_tables(struct report *rep, const struct check_result *res)
 
 	for (i = 0; i < res->sections_nr; i++) {
 		const struct result_section *s = &res->sections[i];
-		size_t n = section_columns(s->def);
+		size_t n = section_columns(s->def), last = 0;
 
+		for (k = 0; k < n; k++)
+			if (!s->def->columns[k].long_text)
+				last = k;
 		for (j = s->def->bare ? 1 : 0; j <= s->nr; j++) {
 			fputs("        ", rep->out);
-			for (k = 0; k < n; k++) {
+			for (k = 0; k <= last; k++) {
 				const char *cell = j ? s->rows[j - 1].cells[k] : s->def->columns[k].title;
-				int width = k + 1 == n ? 0 : k ? 12 : 20;
+				int width = k == last ? 0 : k ? 12 : 20;
 				size_t len = strlen(cell);
 
+				if (s->def->columns[k].long_text)
+					continue;
 				if (j)
 					put_clean(rep->out, cell);
 				else
