@@ -65,6 +65,32 @@ static void junit_leftovers(FILE *out, const struct check_result *res)
 	}
 }
 
+/*
+ * The result's sections in its system-out, after the message: the title,
+ * then a line per row, "name: key value, key value".
+ */
+static void junit_sections(FILE *out, const struct check_result *res)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < res->sections_nr; i++) {
+		const struct result_section *s = &res->sections[i];
+		size_t n = section_columns(s->def);
+
+		fputs("\n", out);
+		report_put_xml(out, s->def->title);
+		fputc(':', out);
+		for (j = 0; j < s->nr; j++) {
+			fputs("\n  ", out);
+			report_put_xml(out, s->rows[j].cells[0]);
+			for (k = 1; k < n; k++) {
+				fprintf(out, "%s%s ", k == 1 ? ": " : ", ", s->def->columns[k].key);
+				report_put_xml(out, s->rows[j].cells[k]);
+			}
+		}
+	}
+}
+
 /* The failure's body: the fix for the platform, its commands, where to read more. */
 static void junit_fix(struct report *rep, const struct check_result *res)
 {
@@ -108,6 +134,7 @@ static int junit_result(struct report *rep, const struct check_result *res)
 	}
 	fprintf(out, "      <system-out>%s: ", check_status_name(res->status));
 	report_put_xml(out, res->message);
+	junit_sections(out, res);
 	junit_leftovers(out, res);
 	fputs("</system-out>\n    </testcase>\n", out);
 	return 0;
