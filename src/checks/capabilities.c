@@ -88,36 +88,6 @@ static char *random_digest(void)
 	return buf_detach(&b);
 }
 
-/* Eight random hex digits: names this run's scratch repository. */
-static void run_id(char out[9])
-{
-	unsigned char raw[4];
-
-	if (RAND_bytes(raw, sizeof(raw)) != 1)
-		xdie("cannot get random bytes");
-	snprintf(out, 9, "%02x%02x%02x%02x", raw[0], raw[1], raw[2], raw[3]);
-}
-
-/*
- * The scratch repository: --scratch-repository as given, else one of this
- * run's own, NAMESPACE/ocidoctor-scratch-<8 hex digits>, so that no other
- * run (at the same time, or earlier and unable to clean up) has mounted
- * anything into it.
- */
-static char *scratch_name(const struct run_config *c)
-{
-	const char *slash;
-	char id[9];
-
-	if (c->scratch_repository)
-		return xstrdup(c->scratch_repository);
-	run_id(id);
-	slash = strrchr(c->repository, '/');
-	if (!slash)
-		return xstrfmt("ocidoctor-scratch-%s", id);
-	return xstrfmt("%.*s/ocidoctor-scratch-%s", (int)(slash - c->repository), c->repository, id);
-}
-
 /* Notes a transport failure; returns 1 when the call got no answer. */
 static int lost(struct probe *p, const struct registry_call *call)
 {
@@ -693,7 +663,7 @@ static void run(struct check_ctx *ctx)
 		check_unreachable(ctx);
 		return;
 	}
-	p.scratch = scratch_name(ctx->config);
+	p.scratch = scratch_repository_name(ctx->config);
 	judge_version(&p);
 	probe_registry(&p);
 	judge_referrers(&p);

@@ -93,7 +93,9 @@ struct run_config {
 	const char *scratch_repository;  /* NULL: use repository */
 	int insecure;
 	const struct creds *creds;
-	int no_writes;
+	int no_writes;                   /* --writes none */
+	int verify_writes;               /* --writes verify: the artifacts check pushes */
+	int keep_artifacts;              /* push without proof that deletes work, and delete nothing */
 };
 
 /*
@@ -230,10 +232,22 @@ int upload_read_only(const struct http_response *r);
 long upload_cancel(struct check_ctx *ctx, const char *repository, const char *url);
 /*
  * Lists something the run could not clean up in details.leftovers, with
- * why and the command that removes it by hand.
+ * why and the command that removes it by hand. kind: "upload-session"
+ * (what: its URL), "mounted-blob" or "blob" (a digest), "manifest" (a
+ * digest).
  */
 void leftover_add(struct check_ctx *ctx, const char *kind, const char *repository,
 		  const char *what, const char *why);
+
+/*
+ * The scratch repository of a write probe: --scratch-repository as given,
+ * else one of the check's own, NAMESPACE/ocidoctor-scratch-<8 hex
+ * digits>, so that no other run has written anything into it. Newly
+ * allocated.
+ */
+char *scratch_repository_name(const struct run_config *c);
+/* Writes 2 * bytes random lower-case hex digits and a NUL to out (bytes <= 64). */
+void random_hex(char *out, size_t bytes);
 
 /* The media types a manifest request should accept. */
 struct curl_slist *manifest_accept_headers(void);
@@ -248,5 +262,6 @@ extern const struct check check_pull;
 extern const struct check check_push;
 extern const struct check check_referrers;
 extern const struct check check_capabilities;
+extern const struct check check_artifacts;
 
 #endif

@@ -7,7 +7,9 @@
 #include "util/xalloc.h"
 
 #include <assert.h>
+#include <openssl/rand.h>
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +20,7 @@ const struct check *const check_table[] = {
 	&check_push,
 	&check_referrers,
 	&check_capabilities,
+	&check_artifacts,
 };
 const size_t check_table_size = sizeof(check_table) / sizeof(check_table[0]);
 
@@ -188,6 +191,9 @@ static char *leftover_command(struct check_ctx *ctx, const char *kind, const cha
 
 	if (!strcmp(kind, "upload-session"))
 		return xstrfmt("curl -X DELETE '%s%s'", strncmp(ref, "http", 4) ? base : "", ref);
+	if (!strcmp(kind, "manifest"))
+		return xstrfmt("curl -X DELETE '%s/v2/%s/manifests/%s' (with deletes enabled; its tags go with it)",
+			       base, repository, ref);
 	return xstrfmt("curl -X DELETE '%s/v2/%s/blobs/%s' (with deletes enabled), or run the registry's garbage collection",
 		       base, repository, ref);
 }
@@ -213,4 +219,30 @@ void leftover_add(struct check_ctx *ctx, const char *kind, const char *repositor
 	free(clean_ref);
 	free(clean_why);
 	free(command);
+}
+
+void random_hex(char *out, size_t bytes)
+{
+	unsigned char raw[64];
+	size_t i;
+
+	assert(bytes <= sizeof(raw));
+	if (RAND_bytes(raw, (int)bytes) != 1)
+		xdie("cannot get random bytes");
+	for (i = 0; i < bytes; i++)
+		snprintf(out + 2 * i, 3, "%02x", raw[i]);
+}
+
+char *scratch_repository_name(const struct run_config *c)
+{
+	const char *slash;
+	char id[9];
+
+	if (c->scratch_repository)
+		return xstrdup(c->scratch_repository);
+	random_hex(id, 4);
+	slash = strrchr(c->repository, '/');
+	if (!slash)
+		return xstrfmt("ocidoctor-scratch-%s", id);
+	return xstrfmt("%.*s/ocidoctor-scratch-%s", (int)(slash - c->repository), c->repository, id);
 }

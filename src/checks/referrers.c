@@ -186,11 +186,69 @@ static int inconclusive_probe(const struct referrers_answer *a)
 	return object;
 }
 
+/*
+ * What the artifacts check saw when it pushed an artifact (--writes
+ * verify): the OCI-Subject of the push, which oras and regclient attach
+ * by, and whether the registry then listed nothing. PUSH_NOT_MADE when it
+ * made no push. Waits for that check only when it verifies.
+ */
+static enum push_subject verified_push(struct check_ctx *ctx, const char **processing,
+				       int *wrong_type)
+{
+	const struct check_result *art;
+	enum push_subject push;
+
+	*processing = NULL;
+	*wrong_type = 0;
+	if (!ctx->config->verify_writes)
+		return PUSH_NOT_MADE;
+	art = check_dep(ctx, &check_artifacts);
+	if (!art->selected)
+		return PUSH_NOT_MADE;   /* it pushes only when the report shows it */
+	*processing = json_string_value(json_object_get(art->details, "subjectProcessing"));
+	*wrong_type = json_is_true(json_object_get(art->details, "listedUnderWrongType"));
+	if (*processing && !strcmp(*processing, "rejected"))
+		return PUSH_REFUSED;
+	push = push_subject_parse(json_string_value(json_object_get(art->details, "ociSubject")));
+	return push == PUSH_NOT_MADE ? PUSH_WITHHELD : push;
+}
+
+/* A registry that answers OCI-Subject but lists nothing: named in the consequences. */
+static void header_without_listing(struct check_ctx *ctx, const char *processing)
+{
+	static const char text[] =
+		"the registry answered the artifact push with OCI-Subject but its referrers API did not list the artifact (check.integration.oci.artifacts): what oras and regctl attach through the API is found by no listing";
+	const char *was = json_string_value(json_object_get(ctx->result->details, "consequences"));
+	char *msg;
+
+	if (!processing || strcmp(processing, "header-without-listing"))
+		return;
+	if (ctx->result->status < STATUS_WARN) {
+		char *orig = xstrdup(ctx->result->message);
+
+		check_set(ctx, STATUS_WARN, "clients", "%s, but the clients disagree", orig);
+		free(orig);
+	}
+	msg = xstrfmt("%s; %s", ctx->result->message, text);
+	free(ctx->result->message);
+	ctx->result->message = msg;
+	if (was) {
+		char *both = xstrfmt("%s; %s", was, text);
+
+		detail_str(ctx, "consequences", both);
+		free(both);
+	} else {
+		detail_str(ctx, "consequences", text);
+	}
+}
+
 static void judge(struct check_ctx *ctx, const struct registry_call *call,
 		  const struct registry_call *fallback, const char *digest, int probed)
 {
 	struct referrers_verdict rv;
 	struct referrers_answer a = { 0 };
+	const char *processing;
+	int wrong_type;
 	char type[128];
 
 	http_content_type(&call->resp, type, sizeof(type));
@@ -200,6 +258,9 @@ static void judge(struct check_ctx *ctx, const struct registry_call *call,
 	a.len = call->resp.body.len;
 	a.redirected = call->redirects > 0;
 	a.repo_known = !probed;
+	a.push = verified_push(ctx, &processing, &wrong_type);
+	if (wrong_type)
+		processing = NULL;  /* listed, under the wrong type: the content-type verdict says it */
 	referrers_judge(&a, &rv);
 	if (probed && rv.v.state == CAP_UNSUPPORTED && inconclusive_probe(&a)) {
 		char *was = xstrdup(rv.v.reason);
@@ -210,6 +271,7 @@ static void judge(struct check_ctx *ctx, const struct registry_call *call,
 	}
 	add_details(ctx, call, type, &rv);
 	conclude(ctx, &rv, probed);
+	header_without_listing(ctx, processing);
 	if (rv.v.state == CAP_UNSUPPORTED && fallback->method)
 		note_fallback(ctx, fallback, digest);
 	verdict_release(&rv.v);
@@ -274,6 +336,7 @@ const struct check check_referrers = {
 	.tags = tags,
 	.severity = STATUS_WARN,
 	.deps = (const struct check *const[]){ &check_pull, NULL },
+	.uses = (const struct check *const[]){ &check_artifacts, NULL },
 	.summary = "GET /v2/NAME/referrers/DIGEST answers with a valid OCI image index (200, or 404 with an index)",
 	.run = run,
 	.causes = (const char *const[]){ "unsupported", "content-type", "false-200", "clients", "missing", "unknown", "connection", "unreachable", NULL },

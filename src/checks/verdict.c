@@ -186,6 +186,37 @@ const char *client_attach_name(enum client_attach a)
 	return a == CLIENT_ATTACH_API ? "api" : a == CLIENT_ATTACH_TAG ? "tag-fallback" : "unknown";
 }
 
+enum push_subject push_subject_of(const char *header, const char *subject)
+{
+	if (!header || !header[0])
+		return PUSH_NO_SUBJECT;
+	return subject && !strcmp(header, subject) ? PUSH_SUBJECT_MATCHES : PUSH_SUBJECT_OTHER;
+}
+
+static const char *const push_subject_names[] = {
+	[PUSH_NOT_MADE] = "not-made",
+	[PUSH_NO_SUBJECT] = "absent",
+	[PUSH_SUBJECT_MATCHES] = "exact",
+	[PUSH_SUBJECT_OTHER] = "other",
+	[PUSH_REFUSED] = "refused",
+	[PUSH_WITHHELD] = "withheld",
+};
+
+const char *push_subject_name(enum push_subject p)
+{
+	return (unsigned)p <= PUSH_WITHHELD ? push_subject_names[p] : "not-made";
+}
+
+enum push_subject push_subject_parse(const char *name)
+{
+	unsigned i;
+
+	for (i = 0; name && i <= PUSH_WITHHELD; i++)
+		if (!strcmp(name, push_subject_names[i]))
+			return (enum push_subject)i;
+	return PUSH_NOT_MADE;
+}
+
 /* What the clients' rules look at, worked out once from an answer. */
 struct answer_facts {
 	long status;
@@ -239,6 +270,8 @@ static int ggcr_rejects(const struct answer_facts *f)
 static int is_200(const struct answer_facts *f) { return f->status == 200; }
 static int is_404_or_400(const struct answer_facts *f) { return f->status == 404 || f->status == 400; }
 static int no_push(const struct answer_facts *f) { return f->push == PUSH_NOT_MADE; }
+static int push_refused(const struct answer_facts *f) { return f->push == PUSH_REFUSED; }
+static int push_withheld(const struct answer_facts *f) { return f->push == PUSH_WITHHELD; }
 static int subject_sent(const struct answer_facts *f)
 {
 	return f->push == PUSH_SUBJECT_MATCHES || f->push == PUSH_SUBJECT_OTHER;
@@ -264,8 +297,12 @@ static enum client_attach apply_attach(const struct attach_rule *rules,
 	return rules->attach;
 }
 
+static const char ATTACH_REFUSED[] =
+	"the registry refused the artifact manifest pushed by --writes verify (check.integration.oci.artifacts): attaching fails";
+static const char ATTACH_WITHHELD[] =
+	"decided from the OCI-Subject header of a manifest push, and --writes verify pushed nothing (check.integration.oci.artifacts says why)";
 static const char ATTACH_NEEDS_PUSH[] =
-	"decided from the OCI-Subject header of a manifest push, which this check does not make";
+	"decided from the OCI-Subject header of a manifest push, which only --writes verify makes (check.integration.oci.artifacts)";
 
 /*
  * oras-go v2 (oras, notation), registry/remote/repository.go:
@@ -287,6 +324,8 @@ static const struct list_rule oras_list[] = {
 };
 static const struct attach_rule oras_attach[] = {
 	{ no_push, CLIENT_ATTACH_UNKNOWN, ATTACH_NEEDS_PUSH },
+	{ push_refused, CLIENT_ATTACH_UNKNOWN, ATTACH_REFUSED },
+	{ push_withheld, CLIENT_ATTACH_UNKNOWN, ATTACH_WITHHELD },
 	{ subject_sent, CLIENT_ATTACH_API, "the push answered with OCI-Subject" },
 	{ always, CLIENT_ATTACH_TAG, "the push answered without OCI-Subject: oras writes the sha256-<hex> tag" },
 };
@@ -346,6 +385,8 @@ static const struct list_rule regclient_list[] = {
 };
 static const struct attach_rule regclient_attach[] = {
 	{ no_push, CLIENT_ATTACH_UNKNOWN, ATTACH_NEEDS_PUSH },
+	{ push_refused, CLIENT_ATTACH_UNKNOWN, ATTACH_REFUSED },
+	{ push_withheld, CLIENT_ATTACH_UNKNOWN, ATTACH_WITHHELD },
 	{ subject_matches, CLIENT_ATTACH_API, "the push answered with OCI-Subject equal to the subject" },
 	{ always, CLIENT_ATTACH_TAG, "the push's OCI-Subject is missing or names another digest: regclient writes the tag" },
 };

@@ -72,8 +72,20 @@ enum push_subject {
 	PUSH_NOT_MADE = 0,
 	PUSH_NO_SUBJECT,        /* no OCI-Subject header (or an empty one) */
 	PUSH_SUBJECT_MATCHES,   /* OCI-Subject is the subject's digest */
-	PUSH_SUBJECT_OTHER      /* OCI-Subject names another digest */
+	PUSH_SUBJECT_OTHER,     /* OCI-Subject names another digest */
+	PUSH_REFUSED,           /* the registry refused the push of an artifact manifest */
+	PUSH_WITHHELD           /* --writes verify pushed nothing (no proof deletes work, cut short) */
 };
+
+/*
+ * What the OCI-Subject header of a push with subject `subject` says: NULL
+ * or empty is PUSH_NO_SUBJECT, the subject's digest PUSH_SUBJECT_MATCHES,
+ * anything else PUSH_SUBJECT_OTHER.
+ */
+enum push_subject push_subject_of(const char *header, const char *subject);
+/* "not-made", "absent", "exact", "other", "refused", "withheld"; and back (unknown names: PUSH_NOT_MADE). */
+const char *push_subject_name(enum push_subject p);
+enum push_subject push_subject_parse(const char *name);
 
 /* What one referrers answer says about the API. */
 struct referrers_answer {

@@ -150,7 +150,8 @@ static int doctor(struct run_args *a, FILE *out, const int *selected, const stru
 	struct run_config cfg = {
 		.registry = a->registry, .repository = a->repository, .tag = a->tag,
 		.scratch_repository = a->scratch, .insecure = insecure, .creds = creds,
-		.no_writes = a->no_writes,
+		.no_writes = a->no_writes, .verify_writes = !strcmp(a->writes, "verify"),
+		.keep_artifacts = a->keep_artifacts,
 	};
 	struct registry_options ro = { .url = a->registry, .creds = creds };
 	struct engine *engine = NULL;

@@ -20,6 +20,7 @@
 #define ARG(field) offsetof(struct run_args, field)
 
 static const char *const platform_values[] = { "bare-metal", "docker", "kubernetes", NULL };
+static const char *const writes_values[] = { "none", "probe", "verify", NULL };
 static const char *const fail_on_values[] = { "warn", "fail", "never", NULL };
 
 const struct opt run_opts[] = {
@@ -84,11 +85,17 @@ const struct opt run_opts[] = {
 	  .help = "deadline for the whole run (default 30, at most 86400)",
 	  .key = "timeout", .env = "OCIDOCTOR_TIMEOUT", .max = TIMEOUT_MAX_SECONDS },
 	{ .long_name = "scratch-repository", .type = OPT_STRING, .offset = ARG(scratch),
-	  .arg = "NAME", .help = "repository for write probes (default: the test repository for push, NAMESPACE/ocidoctor-scratch-<run id> for the capability probes)",
+	  .arg = "NAME", .help = "repository for write probes (default: the test repository for push, NAMESPACE/ocidoctor-scratch-<run id> for the capability probes and --writes verify)",
 	  .key = "scratchRepository", .env = "OCIDOCTOR_SCRATCH_REPOSITORY" },
+	{ .long_name = "writes", .type = OPT_STRING, .offset = ARG(writes), .arg = "MODE",
+	  .help = "none (no probe writes), probe (default: upload sessions that are cancelled, the mount and delete probes) or verify (also push an artifact and its subject to the scratch repository, find them, and delete them)",
+	  .key = "writes", .env = "OCIDOCTOR_WRITES", .values = writes_values },
 	{ .long_name = "no-writes", .type = OPT_BOOL, .offset = ARG(no_writes),
-	  .help = "skip every probe that writes to the registry",
+	  .help = "the same as --writes none",
 	  .key = "noWrites", .env = "OCIDOCTOR_NO_WRITES" },
+	{ .long_name = "keep-artifacts", .type = OPT_BOOL, .offset = ARG(keep_artifacts),
+	  .help = "with --writes verify: push even when deletes are not shown to work, and leave what was pushed (listed with how to remove it)",
+	  .key = "keepArtifacts", .env = "OCIDOCTOR_KEEP_ARTIFACTS" },
 	{ .long_name = "no-color", .type = OPT_BOOL, .offset = ARG(no_color),
 	  .help = "no colours in the text report (also: NO_COLOR)" },
 	{ .long_name = "verbose", .short_name = 'v', .type = OPT_BOOL, .offset = ARG(verbose),
@@ -123,6 +130,48 @@ static void set_default(struct run_args *a, char **sources, const char *name, co
 	opt_store(o, a, value, &ignored);
 	free(ignored);
 	sources[i] = xstrdup("default");
+}
+
+/* How strong a source is: a flag, the environment, the file, a default. */
+static int source_rank(const char *source)
+{
+	if (!source || !strcmp(source, "default"))
+		return 0;
+	if (!strncmp(source, "flag ", 5))
+		return 3;
+	if (!strncmp(source, "environment ", 12))
+		return 2;
+	return 1;
+}
+
+/*
+ * --no-writes is --writes none: the stronger source of the two wins, and
+ * the same source giving both with different modes is refused. The
+ * default is probe; verify is only ever asked for.
+ */
+static int resolve_writes(struct run_args *a, char **sources, char **why)
+{
+	size_t iw = opt_index(run_opts, "writes"), in = opt_index(run_opts, "no-writes");
+	int rw = source_rank(sources[iw]), rn = a->no_writes ? source_rank(sources[in]) : 0;
+
+	if (a->writes && strcmp(a->writes, "none") && strcmp(a->writes, "probe") &&
+	    strcmp(a->writes, "verify")) {
+		*why = xstrfmt("unknown --writes '%s' (none, probe or verify)", a->writes);
+		return -1;
+	}
+	if (rn && rn == rw && strcmp(a->writes, "none")) {
+		*why = xstrfmt("--no-writes and --writes %s contradict each other; give one", a->writes);
+		return -1;
+	}
+	if (rn > rw) {
+		free(a->writes);
+		a->writes = xstrdup("none");
+		free(sources[iw]);
+		sources[iw] = xstrdup(sources[in]);
+	}
+	set_default(a, sources, "writes", "probe");
+	a->no_writes = !strcmp(a->writes, "none");
+	return 0;
 }
 
 /* Sets one of the settings an image reference names, marked as coming from it. */
@@ -204,6 +253,8 @@ int run_args_resolve(struct run_args *a, char **sources, int argc, char **argv, 
 	set_default(a, sources, "timeout", "30");
 	set_default(a, sources, "fail-on", "warn");
 	set_default(a, sources, "platform", "bare-metal");
+	if (resolve_writes(a, sources, why) < 0)
+		goto done;
 	ret = 0;
 done:
 	opt_list_release(&positional);

@@ -34,7 +34,9 @@ struct run_args {
 	char *platform;
 	long timeout;
 	char *scratch;
-	int no_writes;
+	char *writes;           /* none, probe or verify (--no-writes is none) */
+	int no_writes;          /* writes is none */
+	int keep_artifacts;
 	int no_color;
 	int verbose;
 	char *config;

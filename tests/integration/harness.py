@@ -59,7 +59,8 @@ MANIFEST_ACCEPT = ", ".join([OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, DOCKER_LI
 
 CHECK_PREFIX = "check.integration.oci."
 CHECK_IDS = [CHECK_PREFIX + name for name in
-             ("registry", "credentials", "pull", "push", "referrers", "capabilities")]
+             ("registry", "credentials", "pull", "push", "referrers", "capabilities",
+              "artifacts")]
 
 EXIT_OK, EXIT_WARN, EXIT_FAIL, EXIT_USAGE = 0, 1, 2, 3
 

@@ -50,6 +50,14 @@ MOUNT_MODES = ("ok", "always-202")
 PATCH_MODES = ("ok", "refused", "no-range", "201", "416")
 DELETE_MODES = ("ok", "405", "405-acr", "400-unsupported", "403-denied", "blobs-405")
 OPTIONS_MODES = ("allow-all", "unimplemented")
+# subject_header: the OCI-Subject a manifest push with a subject is answered with
+SUBJECT_HEADER_MODES = (None, "exact", "none", "other")
+# artifact_manifest: how a manifest with artifactType (or the empty config) is refused
+ARTIFACT_REFUSALS = (None, "405", "415", "400")
+MISSING_SUBJECT_MODES = ("accept", "refuse")
+# referrers modes whose registry has the API, so answers pushes with OCI-Subject by default
+API_REFERRERS = ("index", "index-wrong-type", "404-index")
+EMPTY_CONFIG_TYPE = "application/vnd.oci.empty.v1+json"
 
 # A status_override value that closes the connection without any answer.
 DROP = "drop-connection"
@@ -106,6 +114,13 @@ class _Server(http.server.ThreadingHTTPServer):
     request_queue_size = 512
     ssl_context = None   # set for tls=True: the handshake runs in the request's thread
 
+    def handle_error(self, request, client_address):
+        """A client that hung up (a deadline passed) is no error of the server."""
+        import sys
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
+
     def finish_request(self, request, client_address):
         if self.ssl_context is None:
             return super().finish_request(request, client_address)
@@ -139,6 +154,23 @@ class ScriptedRegistry(h.Service):
       patch            one of PATCH_MODES (default "ok")
       delete           one of DELETE_MODES (default "ok")
       options          one of OPTIONS_MODES (default "allow-all")
+      subject_header   OCI-Subject on a push of a manifest with a subject: "exact"
+                       (its digest), "none", "other" (another digest); default
+                       "exact" where the referrers mode is an API, else "none"
+      list_pushed      the referrers API lists the manifests pushed with a
+                       subject (default True; False: OCI-Subject but nothing
+                       listed, as ECR once did)
+      filter_artifact_type  ?artifactType= filters the pushed referrers and the
+                       answer says OCI-Filters-Applied: artifactType (default True)
+      artifact_manifest  one of ARTIFACT_REFUSALS: a manifest with artifactType
+                       or the empty config is refused with 405 "Invalid JSON
+                       syntax", 415 or 400 MANIFEST_INVALID (ECR, Quay, Docker
+                       Hub, Harbor at some point)
+      missing_subject  "accept" (default, as the spec says) or "refuse": a
+                       manifest whose subject is not in the repository answers
+                       400 MANIFEST_BLOB_UNKNOWN
+      stall_blob_deletes  ms: a DELETE of a blob the repository holds waits this
+                       long, then answers 503 without deleting it
       delay_ms         sleep this long before every answer
       slow             {(METHOD, path_regex): ms}: sleep this long before
                        answering matching requests (a registry that drips
@@ -166,13 +198,26 @@ class ScriptedRegistry(h.Service):
                  readonly=False, upload_status=None, chunk_min_length=None, mount="ok",
                  patch="ok", delete="ok", options="allow-all", delay_ms=0,
                  status_override=None, auth=None, users=None, token_realm=None,
-                 token_service=None, override_first=None, tls=False, slow=None):
+                 token_service=None, override_first=None, tls=False, slow=None,
+                 subject_header=None, list_pushed=True, filter_artifact_type=True,
+                 artifact_manifest=None, missing_subject="accept", stall_blob_deletes=0):
         _check_choice("referrers", referrers, REFERRERS_MODES)
         _check_choice("mount", mount, MOUNT_MODES)
         _check_choice("patch", patch, PATCH_MODES)
         _check_choice("delete", delete, DELETE_MODES)
         _check_choice("options", options, OPTIONS_MODES)
         _check_choice("upload_status", upload_status, (None, 401, 403))
+        _check_choice("subject_header", subject_header, SUBJECT_HEADER_MODES)
+        _check_choice("artifact_manifest", artifact_manifest, ARTIFACT_REFUSALS)
+        _check_choice("missing_subject", missing_subject, MISSING_SUBJECT_MODES)
+        if subject_header is None:
+            subject_header = "exact" if referrers in API_REFERRERS else "none"
+        self.subject_header = subject_header
+        self.list_pushed = list_pushed
+        self.filter_artifact_type = filter_artifact_type
+        self.artifact_manifest = artifact_manifest
+        self.missing_subject = missing_subject
+        self.stall_blob_deletes = stall_blob_deletes
         self.referrers = referrers
         self.referrers_count = referrers_count
         self.referrers_link = referrers_link
@@ -210,6 +255,7 @@ class ScriptedRegistry(h.Service):
         self._mounted = []        # [repo, digest] linked by a mount and still linked
         self._tag_deletes = []    # [repo, tag]
         self._blob_puts = []      # [repo, digest]
+        self.short_chunks = []    # [repo, length] of PATCHes under chunk_min_length (a last chunk may be)
         self._httpd = None
         self.port = None
         self._seed(fallback_tag)
@@ -331,6 +377,14 @@ class ScriptedRegistry(h.Service):
         with self._lock:
             return [list(p) for p in self._blob_puts]
 
+    def contents(self, repo):
+        """What a repository holds: {"manifests": [digest], "tags": [tag],
+        "blobs": [digest]} (empty lists for a repository never written)."""
+        with self._lock:
+            entry = self._repos.get(repo) or {"manifests": {}, "tags": {}, "blobs": set()}
+            return {"manifests": sorted(entry["manifests"]), "tags": sorted(entry["tags"]),
+                    "blobs": sorted(entry["blobs"])}
+
     def repository_exists(self, name):
         with self._lock:
             return name in self._repos
@@ -359,10 +413,11 @@ class ScriptedRegistry(h.Service):
             if m in ("*", method) and re.search(pattern, target):
                 time.sleep(ms / 1000.0)
                 break
+        stalled = self._stall(method, url.path)
         with self._lock:
             self._in_flight -= 1
         with self._lock:
-            result = self._override(method, target)
+            result = stalled or self._override(method, target)
             if result is None:
                 result = self._override_first(method, target)
             if result is None:
@@ -373,6 +428,19 @@ class ScriptedRegistry(h.Service):
         if result != DROP and self.version_header:
             result.headers.append(("Docker-Distribution-API-Version", "registry/2.0"))
         return result
+
+    def _stall(self, method, path):
+        """stall_blob_deletes: waits, then a 503 for a DELETE of a held blob; else None."""
+        m = re.match(r"^/v2/(?P<name>.+)/blobs/(?P<digest>sha256:[0-9a-f]{64})$", path)
+        if not self.stall_blob_deletes or method != "DELETE" or not m:
+            return None
+        with self._lock:
+            repo = self._repo(m.group("name"))
+            held = repo is not None and m.group("digest") in repo["blobs"]
+        if not held:
+            return None
+        time.sleep(self.stall_blob_deletes / 1000.0)
+        return Answer.error(503, "UNAVAILABLE", "the storage backend did not answer in time")
 
     def _challenge(self, headers):
         """The 401 an authenticating registry gives a request without valid credentials."""
@@ -461,9 +529,45 @@ class ScriptedRegistry(h.Service):
         if self.readonly:
             return _read_only()
         media_type = headers.get("Content-Type") or h.OCI_MANIFEST
+        try:
+            doc = json.loads(body)
+        except ValueError:
+            return Answer.error(400, "MANIFEST_INVALID", "manifest invalid")
+        if not isinstance(doc, dict):
+            return Answer.error(400, "MANIFEST_INVALID", "manifest invalid")
+        refused = self._refuse_manifest(name, doc)
+        if refused:
+            return refused
+        if ":" in ref and h.sha256_digest(body) != ref:
+            return Answer.error(400, "DIGEST_INVALID", "provided digest did not match uploaded content")
         digest = self._add_manifest(name, None if ":" in ref else ref, media_type, body)
+        extra = []
+        subject = (doc.get("subject") or {}).get("digest")
+        if subject and self.subject_header == "exact":
+            extra.append(("OCI-Subject", subject))
+        elif subject and self.subject_header == "other":
+            extra.append(("OCI-Subject", h.sha256_digest(b"another digest " + subject.encode())))
         return Answer(201, b"", None, [("Location", "/v2/%s/manifests/%s" % (name, digest)),
-                                       ("Docker-Content-Digest", digest)])
+                                       ("Docker-Content-Digest", digest)] + extra)
+
+    def _refuse_manifest(self, name, doc):
+        """Why a pushed manifest is refused (an Answer), or None."""
+        repo = self._repo(name) or {"blobs": set(), "manifests": {}}
+        config = doc.get("config") or {}
+        artifact = "artifactType" in doc or config.get("mediaType") == EMPTY_CONFIG_TYPE
+        if artifact and self.artifact_manifest == "405":
+            return Answer.error(405, "UNSUPPORTED", "Invalid JSON syntax")
+        if artifact and self.artifact_manifest == "415":
+            return Answer.plain(415, "unsupported media type\n")
+        if artifact and self.artifact_manifest == "400":
+            return Answer.error(400, "MANIFEST_INVALID", "manifest invalid")
+        wanted = [d.get("digest") for d in [config] + list(doc.get("layers") or []) if d]
+        if any(d not in repo["blobs"] for d in wanted if d):
+            return Answer.error(400, "MANIFEST_BLOB_UNKNOWN", "blob unknown to registry")
+        subject = (doc.get("subject") or {}).get("digest")
+        if subject and self.missing_subject == "refuse" and subject not in repo["manifests"]:
+            return Answer.error(400, "MANIFEST_BLOB_UNKNOWN", "subject manifest unknown")
+        return None
 
     def _delete_manifest(self, name, ref):
         if ":" not in ref:
@@ -561,10 +665,37 @@ class ScriptedRegistry(h.Service):
         extra = []
         if self.referrers_link and "last" not in query:
             extra.append(("Link", '</v2/%s/referrers/%s?last=x>; rel="next"' % (name, digest)))
+        wanted = query.get("artifactType", [None])[0]
         if self.filters_applied:
             extra.append(("OCI-Filters-Applied", self.filters_applied))
-        return Answer.json(status, empty_index(self._referrer_descriptors()),
-                           content_type, extra)
+        elif wanted and self.filter_artifact_type:
+            extra.append(("OCI-Filters-Applied", "artifactType"))
+        found = self._referrer_descriptors() + self._pushed_referrers(name, digest)
+        if wanted and self.filter_artifact_type:
+            found = [d for d in found if d.get("artifactType") == wanted]
+        return Answer.json(status, empty_index(found), content_type, extra)
+
+    def _pushed_referrers(self, name, digest):
+        """Descriptors of the manifests pushed to name with this subject."""
+        repo = self._repo(name)
+        if not self.list_pushed or repo is None:
+            return []
+        out = []
+        for d, (media_type, data) in sorted(repo["manifests"].items()):
+            try:
+                doc = json.loads(data)
+            except ValueError:
+                continue
+            if not isinstance(doc, dict) or (doc.get("subject") or {}).get("digest") != digest:
+                continue
+            entry = {"mediaType": doc.get("mediaType") or media_type, "digest": d,
+                     "size": len(data),
+                     "artifactType": doc.get("artifactType")
+                     or (doc.get("config") or {}).get("mediaType")}
+            if doc.get("annotations"):
+                entry["annotations"] = doc["annotations"]
+            out.append(entry)
+        return out
 
     def _referrer_descriptors(self):
         out = []
@@ -635,6 +766,9 @@ class ScriptedRegistry(h.Service):
     def _patch(self, session, name, sid, headers, body):
         if self.patch == "refused":
             return Answer.error(405, "UNSUPPORTED", "The operation is unsupported.")
+        if self.chunk_min_length and len(body) < self.chunk_min_length:
+            # allowed for the last chunk only, which the registry cannot tell yet
+            self.short_chunks.append([name, len(body)])
         if self.patch == "416" or not _range_fits(headers.get("Content-Range"),
                                                   len(session["data"]), len(body)):
             return Answer.error(416, "BLOB_UPLOAD_INVALID", "invalid content range",

@@ -23,6 +23,7 @@ import scripted_registry as sr
 SETTINGS_C = os.path.join(h.REPO_ROOT, "src", "cli", "settings.c")
 CHECKS_DIR = os.path.join(h.REPO_ROOT, "docs", "checks")
 PULL, PUSH, REFERRERS = (h.CHECK_PREFIX + n for n in ("pull", "push", "referrers"))
+ARTIFACTS = h.CHECK_PREFIX + "artifacts"
 
 
 def option_table():
@@ -111,8 +112,10 @@ class SelectionTest(h.DoctorTestCase):
 
     def test_tag_oci_1_1(self):
         code, ids, report = self.selected("--tags", "oci-1.1")
-        self.assertEqual(ids, [REFERRERS])
+        self.assertEqual(ids, [REFERRERS, ARTIFACTS])
         self.assertEqual(h.result_of(report, REFERRERS)["status"], "pass")
+        # without --writes verify the artifacts check skips, which fails nothing
+        self.assertEqual(h.result_of(report, ARTIFACTS)["status"], "skip")
         self.assertEqual(code, h.EXIT_OK)
 
     def test_tags_registry_and_oci_1_1(self):
@@ -122,12 +125,12 @@ class SelectionTest(h.DoctorTestCase):
         _, ids, _ = self.selected(env={"OCIDOCTOR_TAGS": "registry,oci-1.1"})
         self.assertEqual(ids, h.CHECK_IDS)
         _, ids, _ = self.selected("--tags", "pull", "--tags", "oci-1.1")
-        self.assertEqual(ids, [PULL, REFERRERS])
+        self.assertEqual(ids, [PULL, REFERRERS, ARTIFACTS])
         # A comma-separated list on the command line is split, as --help says.
         _, ids, _ = self.selected("--tags", "registry,oci-1.1")
         self.assertEqual(ids, h.CHECK_IDS)
         _, ids, _ = self.selected("--tags", "push,oci-1.1")
-        self.assertEqual(ids, [PUSH, REFERRERS])
+        self.assertEqual(ids, [PUSH, REFERRERS, ARTIFACTS])
         self.assertUsageError(["run", "--registry", self.scripted.url, "--tags",
                                "push,nope"], "'nope'")
 
@@ -139,7 +142,7 @@ class SelectionTest(h.DoctorTestCase):
 
     def test_check_and_tags_together_must_both_match(self):
         _, ids, _ = self.selected("--check", "*", "--tags", "oci-1.1")
-        self.assertEqual(ids, [REFERRERS])
+        self.assertEqual(ids, [REFERRERS, ARTIFACTS])
         _, ids, _ = self.selected("--check", "check.integration.oci.p*", "--tags", "push")
         self.assertEqual(ids, [PUSH])
 
@@ -173,7 +176,7 @@ class SelectionTest(h.DoctorTestCase):
                 result = h.result_of(report, entry["id"])
                 for key in ("severity", "tags", "title"):
                     self.assertEqual(entry[key], result[key], key)
-        self.assertEqual([c["id"] for c in checks if "oci-1.1" in c["tags"]], [REFERRERS])
+        self.assertEqual([c["id"] for c in checks if "oci-1.1" in c["tags"]], [REFERRERS, ARTIFACTS])
 
     def test_list_text_matches_json(self):
         _, out, _ = self.doctor(["list", "--format", "json"])

@@ -135,6 +135,92 @@ static void test_regclient_subject_must_match(void **state)
 	assert_int_equal(p.attach, CLIENT_ATTACH_API);
 }
 
+#define SUBJECT "sha256:1111111111111111111111111111111111111111111111111111111111111111"
+#define OTHER "sha256:2222222222222222222222222222222222222222222222222222222222222222"
+
+/* What --writes verify saw of OCI-Subject, as the push the attach rows read. */
+static void test_push_subject_observation(void **state)
+{
+	(void)state;
+	assert_int_equal(push_subject_of(NULL, SUBJECT), PUSH_NO_SUBJECT);
+	assert_int_equal(push_subject_of("", SUBJECT), PUSH_NO_SUBJECT);
+	assert_int_equal(push_subject_of(SUBJECT, SUBJECT), PUSH_SUBJECT_MATCHES);
+	assert_int_equal(push_subject_of(OTHER, SUBJECT), PUSH_SUBJECT_OTHER);
+	/* the names the artifacts check reports, and back */
+	assert_string_equal(push_subject_name(PUSH_NO_SUBJECT), "absent");
+	assert_string_equal(push_subject_name(PUSH_SUBJECT_MATCHES), "exact");
+	assert_string_equal(push_subject_name(PUSH_SUBJECT_OTHER), "other");
+	assert_string_equal(push_subject_name(PUSH_REFUSED), "refused");
+	assert_string_equal(push_subject_name(PUSH_NOT_MADE), "not-made");
+	assert_int_equal(push_subject_parse("absent"), PUSH_NO_SUBJECT);
+	assert_int_equal(push_subject_parse("exact"), PUSH_SUBJECT_MATCHES);
+	assert_int_equal(push_subject_parse("other"), PUSH_SUBJECT_OTHER);
+	assert_int_equal(push_subject_parse("refused"), PUSH_REFUSED);
+	assert_int_equal(push_subject_parse("not-made"), PUSH_NOT_MADE);
+	assert_int_equal(push_subject_parse(NULL), PUSH_NOT_MADE);
+	assert_int_equal(push_subject_parse("bogus"), PUSH_NOT_MADE);
+}
+
+/*
+ * The attach rows of oras and regclient, driven by each OCI-Subject
+ * observation, on a good API answer and on distribution's 404: the header
+ * alone decides, whatever the listing says.
+ */
+static void test_attach_rows_from_observation(void **state)
+{
+	static const struct {
+		const char *header;      /* NULL: no header */
+		int oras, regclient;
+	} rows[] = {
+		{ NULL, TAG, TAG },
+		{ "", TAG, TAG },
+		{ SUBJECT, API, API },
+		{ OTHER, API, TAG },
+	};
+	const size_t answers[] = { 0, 7 };   /* olareg-like index; distribution's 404 */
+	size_t i, j;
+
+	(void)state;
+	for (j = 0; j < 2; j++)
+		for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+			struct referrers_answer a = answer_of(&observed[answers[j]],
+							     push_subject_of(rows[i].header, SUBJECT));
+			struct client_prediction p;
+
+			client_oras(&a, &p);
+			assert_int_equal(attach_code(p.attach), rows[i].oras);
+			assert_null(strstr(p.attach_why, "only --writes verify"));
+			client_regclient(&a, &p);
+			assert_int_equal(attach_code(p.attach), rows[i].regclient);
+			assert_null(strstr(p.attach_why, "only --writes verify"));
+		}
+}
+
+/* A registry that refused the artifact push: attaching fails, and the reason says so. */
+static void test_attach_after_refused_push(void **state)
+{
+	struct referrers_answer a = answer_of(&observed[0], PUSH_REFUSED);
+	struct client_prediction p;
+
+	(void)state;
+	client_oras(&a, &p);
+	assert_int_equal(p.attach, CLIENT_ATTACH_UNKNOWN);
+	assert_non_null(strstr(p.attach_why, "refused"));
+	client_regclient(&a, &p);
+	assert_int_equal(p.attach, CLIENT_ATTACH_UNKNOWN);
+	assert_non_null(strstr(p.attach_why, "refused"));
+	/* without a push the reason names the way to make one */
+	a.push = PUSH_NOT_MADE;
+	client_oras(&a, &p);
+	assert_non_null(strstr(p.attach_why, "only --writes verify"));
+	/* verify asked for, nothing pushed: still unknown, and the reason says so */
+	a.push = PUSH_WITHHELD;
+	client_regclient(&a, &p);
+	assert_int_equal(p.attach, CLIENT_ATTACH_UNKNOWN);
+	assert_non_null(strstr(p.attach_why, "pushed nothing"));
+	assert_int_equal(push_subject_parse("withheld"), PUSH_WITHHELD);
+}
+
 static void test_other_statuses(void **state)
 {
 	const char *nu = "{\"errors\":[{\"code\":\"NAME_UNKNOWN\"}]}";
@@ -211,6 +297,9 @@ int main(void)
 		cmocka_unit_test(test_observed_table),
 		cmocka_unit_test(test_attach_without_push),
 		cmocka_unit_test(test_regclient_subject_must_match),
+		cmocka_unit_test(test_push_subject_observation),
+		cmocka_unit_test(test_attach_rows_from_observation),
+		cmocka_unit_test(test_attach_after_refused_push),
 		cmocka_unit_test(test_other_statuses),
 		cmocka_unit_test(test_consequences),
 	};
