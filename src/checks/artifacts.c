@@ -1270,8 +1270,12 @@ static const char *subject_processing(const struct verify *v)
 static const struct section_def steps_section_def = {
 	.id = "steps",
 	.title = "Steps",
-	.columns = { { "name", "Step" }, { "state", "Status" }, { "reason", "Verdict" },
-		     { "evidence", "Evidence", .long_text = 1 } },
+	.columns = {
+		{ .key = "name", .title = "Step" },
+		{ .key = "state", .title = "Status" },
+		{ .key = "reason", .title = "Verdict" },
+		{ .key = "evidence", .title = "Evidence", .long_text = 1 },
+	},
 	.bare = 1,
 };
 

@@ -484,7 +484,11 @@ static void wave4(struct probe *p)
 static const struct section_def capabilities_section = {
 	.id = "capabilities",
 	.title = "Capabilities",
-	.columns = { { "name", "Capability" }, { "state", "State" }, { "reason", "Reason" } },
+	.columns = {
+		{ .key = "name", .title = "Capability" },
+		{ .key = "state", .title = "State" },
+		{ .key = "reason", .title = "Reason" },
+	},
 	.summary = 1,
 	.bare = 1,
 	.metric_kind = SECTION_METRIC_STATE,

@@ -27,8 +27,12 @@ static const char *const tags[] = { "registry", "oci", "referrers", "compatibili
 static const struct section_def clients_section = {
 	.id = "clients",
 	.title = "Referrers: what each client does",
-	.columns = { { "name", "Client" }, { "list", "List" }, { "attach", "Attach" },
-		     { "why", "Why", .long_text = 1 } },
+	.columns = {
+		{ .key = "name", .title = "Client" },
+		{ .key = "list", .title = "List" },
+		{ .key = "attach", .title = "Attach" },
+		{ .key = "why", .title = "Why", .long_text = 1 },
+	},
 	.metric_kind = SECTION_METRIC_INFO,
 	.metric = "ocidoctor_referrers_client_info",
 	.metric_label = "client",

@@ -29,7 +29,11 @@
 static const struct section_def caps_def = {
 	.id = "capabilities",
 	.title = "Capabilities",
-	.columns = { { "name", "Capability" }, { "state", "State" }, { "reason", "Reason" } },
+	.columns = {
+		{ .key = "name", .title = "Capability" },
+		{ .key = "state", .title = "State" },
+		{ .key = "reason", .title = "Reason" },
+	},
 	.summary = 1,
 	.bare = 1,
 	.metric_kind = SECTION_METRIC_STATE,
@@ -44,8 +48,12 @@ static const struct section_def caps_def = {
 static const struct section_def clients_def = {
 	.id = "clients",
 	.title = "Referrers: what each client does",
-	.columns = { { "name", "Client" }, { "list", "List" }, { "attach", "Attach" },
-		     { "why", "Why", .long_text = 1 } },
+	.columns = {
+		{ .key = "name", .title = "Client" },
+		{ .key = "list", .title = "List" },
+		{ .key = "attach", .title = "Attach" },
+		{ .key = "why", .title = "Why", .long_text = 1 },
+	},
 	.metric_kind = SECTION_METRIC_INFO,
 	.metric = "ocidoctor_referrers_client_info",
 	.metric_label = "client",
@@ -56,7 +64,11 @@ static const struct section_def clients_def = {
 static const struct section_def other_def = {
 	.id = "other",
 	.title = "Other <table>",
-	.columns = { { "name", "Thing" }, { "state", "State" }, { "evidence", "Evidence" } },
+	.columns = {
+		{ .key = "name", .title = "Thing" },
+		{ .key = "state", .title = "State" },
+		{ .key = "evidence", .title = "Evidence" },
+	},
 };
 
 static void add_evidence(struct check_result *res, const char *method, const char *url,
