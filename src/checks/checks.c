@@ -50,13 +50,18 @@ const struct check *check_find(const char *id)
 void check_set(struct check_ctx *ctx, enum check_status status, const char *cause,
 	       const char *fmt, ...)
 {
+	const char *origin = ctx->registry ? registry_url(ctx->registry)->base : NULL;
 	va_list ap;
+	char *text;
 
 	assert(!cause || check_declares_cause(ctx->result->check, cause));
 	free(ctx->result->message);
 	va_start(ap, fmt);
-	ctx->result->message = text_vfmt(fmt, ap);
+	text = text_vfmt(fmt, ap);
 	va_end(ap);
+	/* a URL on another origin (blob storage, a token service) loses its query */
+	ctx->result->message = text_for_display(text, origin);
+	free(text);
 	ctx->result->status = status;
 	ctx->result->cause = cause;
 }

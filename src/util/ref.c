@@ -620,6 +620,35 @@ char *url_for_display(const char *url, const char *origin)
 	return xstrndup(url, n);
 }
 
+/* Where the next http:// or https:// URL in text starts, or NULL. */
+static const char *next_url(const char *text)
+{
+	const char *a = strstr(text, "http://"), *b = strstr(text, "https://");
+
+	return a && (!b || a < b) ? a : b;
+}
+
+char *text_for_display(const char *text, const char *origin)
+{
+	struct buf out;
+	const char *url;
+
+	buf_init(&out, BUF_TEXT_MAX);
+	while (text && (url = next_url(text))) {
+		size_t len = strcspn(url, " \t\r\n\"'<>()[]{},;");
+		char *copy = xstrndup(url, len), *shown = url_for_display(copy, origin);
+
+		buf_add(&out, text, (size_t)(url - text));
+		buf_adds(&out, shown);
+		free(shown);
+		free(copy);
+		text = url + len;
+	}
+	if (text)
+		buf_adds(&out, text);
+	return buf_detach(&out);
+}
+
 char *url_redact_userinfo(const char *text)
 {
 	const char *auth, *at;

@@ -107,6 +107,12 @@ int url_is_plain_loopback(const char *url);
 char *url_for_display(const char *url, const char *origin);
 
 /*
+ * text with every http:// or https:// URL in it passed through
+ * url_for_display, for messages that quote URLs. Newly allocated.
+ */
+char *text_for_display(const char *text, const char *origin);
+
+/*
  * text with the user information of a URL ("user:password@" after
  * "scheme://", or before the host of "user:password@host") replaced by
  * "<redacted>@", for echoing what a user typed. Newly allocated.

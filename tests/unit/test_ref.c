@@ -392,6 +392,30 @@ static void test_image_refs(void **state)
 	free(s);
 }
 
+/* URLs inside a message: another origin's query goes, the registry's own stays. */
+static void test_text_for_display(void **state)
+{
+	const char *origin = "https://reg.example:5000";
+	char *t;
+
+	(void)state;
+	t = text_for_display("token request to https://auth.example/token?scope=x&sig=abc failed (401)",
+			     origin);
+	assert_string_equal(t, "token request to https://auth.example/token?<redacted> failed (401)");
+	free(t);
+	t = text_for_display("see https://reg.example:5000/v2/a/blobs/uploads/u?_state=s; and "
+			     "'http://s3.example/b?X-Amz-Signature=1'", origin);
+	assert_string_equal(t, "see https://reg.example:5000/v2/a/blobs/uploads/u?_state=s; and "
+			       "'http://s3.example/b?<redacted>'");
+	free(t);
+	t = text_for_display("no URL here", origin);
+	assert_string_equal(t, "no URL here");
+	free(t);
+	t = text_for_display("", NULL);
+	assert_string_equal(t, "");
+	free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -405,6 +429,7 @@ int main(void)
 		cmocka_unit_test(test_resolve),
 		cmocka_unit_test(test_docker_hub_names),
 		cmocka_unit_test(test_image_refs),
+		cmocka_unit_test(test_text_for_display),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
