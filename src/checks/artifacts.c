@@ -1266,6 +1266,41 @@ static const char *subject_processing(const struct verify *v)
 	return "ignored";
 }
 
+/* The steps (--writes verify) as a result section: one line each in the text report. */
+static const struct section_def steps_section_def = {
+	.id = "steps",
+	.title = "Steps",
+	.columns = {
+		{ .key = "name", .title = "Step" },
+		{ .key = "state", .title = "Status" },
+		{ .key = "reason", .title = "Verdict" },
+		{ .key = "evidence", .title = "Evidence", .long_text = 1 },
+	},
+	.bare = 1,
+};
+
+static const char *step_str(const json_t *st, const char *key)
+{
+	const char *s = json_string_value(json_object_get(st, key));
+
+	return s ? s : "";
+}
+
+static void steps_section(struct check_ctx *ctx, json_t *steps)
+{
+	struct result_section *sec;
+	const char *name;
+	json_t *st;
+
+	if (!json_is_object(steps))
+		return;
+	sec = result_section(ctx->result, &steps_section_def);
+	json_object_foreach(steps, name, st)
+		section_row(sec, (const char *const[]){ name, step_str(st, "status"),
+							step_str(st, "verdict"),
+							step_str(st, "evidence") });
+}
+
 static void write_details(struct verify *v)
 {
 	struct check_ctx *ctx = v->ctx;
@@ -1279,6 +1314,7 @@ static void write_details(struct verify *v)
 	detail_str(ctx, "artifactType", ARTIFACT_TYPE);
 	json_object_set_new(d, "steps", v->steps);
 	v->steps = NULL;
+	steps_section(ctx, json_object_get(d, "steps"));
 	if (json_object_get(json_object_get(d, "steps"), "artifact")) {
 		detail_str(ctx, "ociSubject", v->accepted ? push_subject_name(v->subject_header)
 									 : "not-made");

@@ -480,13 +480,37 @@ static void wave4(struct probe *p)
 
 /* ---- the result -------------------------------------------------------- */
 
+/* The capability matrix: shown with the report's summary, and as Prometheus gauges. */
+static const struct section_def capabilities_section = {
+	.id = "capabilities",
+	.title = "Capabilities",
+	.columns = {
+		{ .key = "name", .title = "Capability" },
+		{ .key = "state", .title = "State" },
+		{ .key = "reason", .title = "Reason" },
+	},
+	.summary = 1,
+	.bare = 1,
+	.metric_kind = SECTION_METRIC_STATE,
+	.metric = "ocidoctor_capability_supported",
+	.metric_label = "capability",
+	.metric_help = "Registry capability: 1 supported, 0 unsupported, -1 unknown.",
+	.score_metric = "ocidoctor_capability_score",
+	.score_help = "Number of supported capabilities, out of 5.",
+};
+
 static void write_details(struct probe *p, int score, int probed)
 {
+	struct result_section *sec = result_section(p->ctx->result, &capabilities_section);
 	json_t *caps = json_object();
 	size_t i;
 
 	for (i = 0; i < CAP_N; i++) {
 		json_t *o = p->extra[i] ? p->extra[i] : json_object();
+
+		section_row(sec, (const char *const[]){ capability_names[i],
+							cap_state_name(p->caps[i].state),
+							p->caps[i].reason });
 
 		json_object_set_new(o, "state", json_string(cap_state_name(p->caps[i].state)));
 		if (p->caps[i].reason)

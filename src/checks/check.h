@@ -20,6 +20,9 @@
  * To add a check:
  *  1. write src/checks/<name>.c exporting `const struct check check_<name>`;
  *  2. declare it below and add it to check_table[] in checks.c;
+ *     A table the check returns (one row per thing it judged) is a result
+ *     section: a static section_def and section_row() calls; every writer
+ *     renders it, no writer changes;
  *  3. write docs/checks/<id>.md, with a "## Remediation" entry for every
  *     cause in `.causes` (tools/kbgen.c compiles it in; test_kb checks it);
  *  4. add integration tests under tests/integration/.
@@ -95,6 +98,53 @@ struct run_config {
 	int keep_artifacts;              /* push without proof that deletes work, and delete nothing */
 };
 
+/*
+ * Result sections: a table a check returns with its result, rows of
+ * (name, state, reason, evidence, ...), which every writer renders the
+ * same way (text under the check's line, HTML and Markdown tables, the
+ * JSON report's details.sections[], Prometheus series when the section
+ * names a metric). A check declares its sections as static section_defs
+ * and fills them with section_row(); no writer knows a check by name.
+ */
+#define SECTION_MAX_COLUMNS 6
+
+struct section_column {
+	const char *key;                 /* the row's member in JSON: "name", "state", "reason", ... */
+	const char *title;               /* the column's heading: "Capability" */
+	int long_text;                   /* too long for a terminal line: the text report leaves it out */
+};
+
+enum section_metric {
+	SECTION_METRIC_NONE = 0,
+	SECTION_METRIC_STATE,            /* <metric>{<label>=name}: 1 supported, 0 unsupported,
+					    -1 otherwise; no sample for "not-probed"; plus <score_metric> */
+	SECTION_METRIC_INFO              /* <metric>{<label>=name, <key>=cell...} 1, without "why"/"reason"/"evidence" */
+};
+
+struct section_def {
+	const char *id;                  /* unique in its check: "capabilities" */
+	const char *title;               /* the heading: "Capabilities" */
+	struct section_column columns[SECTION_MAX_COLUMNS]; /* [0] is the row's name; ended by key NULL */
+	int summary;                     /* shown with the report's summary (HTML: at the top) */
+	int bare;                        /* the text report lists the rows without a heading */
+	enum section_metric metric_kind; /* how the Prometheus writer shows it */
+	const char *metric;              /* e.g. "ocidoctor_capability_supported" */
+	const char *metric_label;        /* the label for the row's name: "capability" */
+	const char *metric_help;
+	const char *score_metric;        /* SECTION_METRIC_STATE: the count of supported rows, or NULL */
+	const char *score_help;
+};
+
+struct section_row {
+	char *cells[SECTION_MAX_COLUMNS]; /* one per column, owned, never NULL */
+};
+
+struct result_section {
+	const struct section_def *def;
+	struct section_row *rows;
+	size_t nr, alloc;
+};
+
 struct check_result {
 	const struct check *check;
 	enum check_status status;
@@ -106,7 +156,26 @@ struct check_result {
 	long depth;                      /* round trips on the longest chain up to its end */
 	int done;
 	int selected;                    /* asked for by the user (else run only as a dependency) */
+	struct result_section *sections; /* owned, in the order the check added them */
+	size_t sections_nr;
 };
+
+/* Frees what a result owns (message, details, evidence, sections). */
+void check_result_release(struct check_result *res);
+
+/* The section def of res, added empty the first time. */
+struct result_section *result_section(struct check_result *res, const struct section_def *def);
+/* Adds a row: one value per column of the section (NULL counts as ""); copied. */
+void section_row(struct result_section *s, const char *const *cells);
+/* The number of columns of a section def. */
+size_t section_columns(const struct section_def *def);
+/* The value of column `key` in row, or NULL when the section has no such column. */
+const char *section_cell(const struct result_section *s, const struct section_row *row,
+			 const char *key);
+/* The row called name, or NULL. */
+const struct section_row *section_find_row(const struct result_section *s, const char *name);
+/* The JSON form of a result's sections (an array, details.sections), new reference. */
+json_t *result_sections_json(const struct check_result *res);
 
 struct check_ctx {
 	const struct run_config *config;

@@ -23,9 +23,29 @@
 
 static const char *const tags[] = { "registry", "oci", "referrers", "compatibility", "oci-1.1", NULL };
 
-/* details.clients: what each client would do with this answer, as {list, attach, why}. */
+/* The client x list/attach table every writer shows under this check. */
+static const struct section_def clients_section = {
+	.id = "clients",
+	.title = "Referrers: what each client does",
+	.columns = {
+		{ .key = "name", .title = "Client" },
+		{ .key = "list", .title = "List" },
+		{ .key = "attach", .title = "Attach" },
+		{ .key = "why", .title = "Why", .long_text = 1 },
+	},
+	.metric_kind = SECTION_METRIC_INFO,
+	.metric = "ocidoctor_referrers_client_info",
+	.metric_label = "client",
+	.metric_help = "How each client will list and attach referrers (api, tag-fallback, ...), always 1.",
+};
+
+/*
+ * details.clients: what each client would do with this answer, as {list,
+ * attach, why}, and the same as the "clients" section.
+ */
 static void add_clients(struct check_ctx *ctx, const struct referrers_verdict *rv)
 {
+	struct result_section *sec = result_section(ctx->result, &clients_section);
 	json_t *clients = json_object();
 	size_t i;
 
@@ -36,6 +56,8 @@ static void add_clients(struct check_ctx *ctx, const struct referrers_verdict *r
 		json_object_set_new(clients, referrers_clients[i],
 				    json_pack("{s:s, s:s, s:s}", "list", client_list_name(p->list),
 					      "attach", client_attach_name(p->attach), "why", why));
+		section_row(sec, (const char *const[]){ referrers_clients[i], client_list_name(p->list),
+							client_attach_name(p->attach), why });
 		free(why);
 	}
 	json_object_set_new(ctx->result->details, "clients", clients);

@@ -4,6 +4,7 @@
  * drives the HTTP engine meanwhile.
  */
 #include "checks/run.h"
+#include "checks/results.h"
 #include "util/thread.h"
 #include "util/xalloc.h"
 
@@ -177,11 +178,8 @@ void run_release(struct run *run)
 {
 	size_t i;
 
-	for (i = 0; i < check_table_size; i++) {
-		free(run->results[i].message);
-		json_decref(run->results[i].details);
-		evidence_log_release(&run->results[i].evidence);
-	}
+	for (i = 0; run->results && i < check_table_size; i++)
+		check_result_release(&run->results[i]);
 	free(run->results);
 	json_decref(run->rate_limit);
 	if (run->facts.ping) {
@@ -196,27 +194,5 @@ void run_release(struct run *run)
 
 enum check_status run_worst(const struct run *run, int counts[STATUS_COUNT])
 {
-	enum check_status worst = STATUS_PASS;
-	int ran = 0, skipped = 0;
-	size_t i;
-
-	if (counts)
-		memset(counts, 0, sizeof(int) * STATUS_COUNT);
-	for (i = 0; i < check_table_size; i++) {
-		const struct check_result *res = &run->results[i];
-
-		if (!res->selected || !res->done)
-			continue;
-		if (counts)
-			counts[res->status]++;
-		if (res->status == STATUS_SKIP) {
-			skipped++;
-			continue;
-		}
-		ran++;
-		if (res->status > worst)
-			worst = res->status;
-	}
-	/* a skip (no credentials to check, --no-writes) says nothing against the registry */
-	return !ran && skipped ? STATUS_SKIP : worst;
+	return results_worst(run->results, check_table_size, counts);
 }

@@ -23,7 +23,7 @@
 static int write_report(struct run_args *a, FILE *out, const struct doctor_result *res)
 {
 	const struct report_writer *w = report_writer_find(a->format);
-	struct report rep = { .run = &res->run, .config = &res->config };
+	struct report rep = { .results = &res->results };
 
 	rep.out = out;
 	/* JUnit counts warnings as failures whenever they make the exit status non-zero */
@@ -69,7 +69,7 @@ static int doctor(struct run_args *a, FILE *out, const int *selected, const stru
 	}
 	ret = write_report(a, out, &res);
 	if (ret == EXIT_OK)
-		ret = cli_exit_status(run_worst(&res.run, NULL), a->fail_on);
+		ret = cli_exit_status(res.results.worst, a->fail_on);
 	doctor_result_release(&res);
 	engine_free(engine);
 	return ret;

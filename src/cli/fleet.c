@@ -78,8 +78,9 @@ static struct matrix_row *probe(struct fleet *f, const struct job *j)
 	s.drive_engine = 0;
 	if (doctor_run(&res, &s, f->de.engine, &why) < 0)
 		xdie("a validated target was refused");
-	matrix_row_from_run(&row, &res.run);
+	matrix_row_from_results(&row, &res.results);
 	copy = matrix_row_dup(&row);
+	matrix_row_release(&row);
 	doctor_result_release(&res);
 	return copy;
 }

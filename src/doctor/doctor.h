@@ -19,7 +19,7 @@
  *     engine_new(&e, &(struct engine_options){ .timeout_ms = 30000, .ca_file = ... });
  *     struct doctor_settings s = { .registry = url, ..., .creds = &creds,
  *                                  .writes = DOCTOR_WRITES_PROBE, .drive_engine = 1 };
- *     doctor_run(&res, &s, e, &why);    render res.run / res.config, then
+ *     doctor_run(&res, &s, e, &why);    render res.results, then
  *     doctor_result_release(&res); engine_free(e);
  *
  * A long-lived one (matrix, serve): doctor_engine_start(&de, &eo) once, then
@@ -31,6 +31,7 @@
 #ifndef OCIDOCTOR_DOCTOR_H
 #define OCIDOCTOR_DOCTOR_H
 
+#include "checks/results.h"
 #include "checks/run.h"
 #include "engine/http.h"
 
@@ -62,15 +63,17 @@ struct doctor_settings {
 	int drive_engine;                /* run the engine's loop in this thread while the checks run */
 };
 
-/* A finished run, as the writers see it. */
+/*
+ * A finished run. `results` is what the writers see (report.results):
+ * plain data, no executor state; the run itself is gone by the time
+ * doctor_run returns.
+ */
 struct doctor_result {
-	struct run run;                  /* results in table order */
-	struct run_config config;        /* what report.config points at */
-	struct registry *registry;
+	struct run_results results;      /* results in table order, owned */
+	struct run_config config;        /* the settings the run had */
 	char *strings[4];                /* owned copies behind config */
 	int worst;                       /* enum check_status over the selected checks */
 	int counts[STATUS_COUNT];
-	int ran;                         /* run holds results to release */
 };
 
 /*
@@ -82,6 +85,14 @@ struct doctor_result {
 int doctor_run(struct doctor_result *out, const struct doctor_settings *s, struct engine *e,
 	       const char **why);
 void doctor_result_release(struct doctor_result *r);
+
+/*
+ * Moves what a finished run found into out (initialised here): its
+ * results, timings, rate limit and config strings. The run keeps nothing
+ * a writer needs and is still released with run_release. For front ends
+ * that drive struct run themselves until they move onto doctor_run.
+ */
+void doctor_results_take(struct run_results *out, struct run *run);
 
 /*
  * An engine shared by many runs for as long as a front end lives, its

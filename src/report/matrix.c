@@ -24,22 +24,26 @@ const struct matrix_writer *matrix_writer_find(const char *name)
 	return NULL;
 }
 
-void matrix_row_from_run(struct matrix_row *row, const struct run *run)
+void matrix_row_from_results(struct matrix_row *row, const struct run_results *r)
 {
-	const json_t *caps = report_capabilities(run);
+	const struct result_section *caps = results_section(r, "capabilities");
 	enum check_status worst_seen = STATUS_PASS;
 	size_t i;
 
 	memset(row, 0, sizeof(*row));
-	row->registry = run->config->registry;
-	row->repository = run->config->repository;
-	row->tag = run->config->tag;
-	row->worst = run_worst(run, NULL);
-	row->duration_ms = run->duration_ms;
-	row->requests = run->requests;
+	row->registry = r->registry;
+	row->repository = r->repository;
+	row->tag = r->tag;
+	row->worst = r->worst;
+	row->duration_ms = r->duration_ms;
+	row->requests = r->requests;
 	row->score = -1;
-	for (i = 0; i < check_table_size && i < MATRIX_MAX_CHECKS; i++) {
-		const struct check_result *res = &run->results[i];
+	row->nchecks = r->nr;
+	row->status = xcalloc(r->nr ? r->nr : 1, sizeof(*row->status));
+	row->ran = xcalloc(r->nr ? r->nr : 1, sizeof(*row->ran));
+	row->messages = xcalloc(r->nr ? r->nr : 1, sizeof(*row->messages));
+	for (i = 0; i < r->nr; i++) {
+		const struct check_result *res = &r->results[i];
 
 		if (!res->selected || !res->done)
 			continue;
@@ -55,13 +59,23 @@ void matrix_row_from_run(struct matrix_row *row, const struct run *run)
 		return;
 	row->score = 0;
 	for (i = 0; i < CAPABILITY_COUNT; i++) {
-		const char *state = json_string_value(json_object_get(
-			json_object_get(caps, capability_names[i]), "state"));
+		const struct section_row *c = section_find_row(caps, capability_names[i]);
+		const char *state = c ? section_cell(caps, c, "state") : NULL;
 
 		row->caps[i] = state ? state : "unknown";
 		row->score += state && !strcmp(state, "supported");
 		row->probed += !state || strcmp(state, "not-probed");
 	}
+}
+
+void matrix_row_release(struct matrix_row *row)
+{
+	free(row->status);
+	free(row->ran);
+	free(row->messages);
+	row->status = NULL;
+	row->ran = NULL;
+	row->messages = NULL;
 }
 
 static const char *dup_or_null(const char *s)
@@ -79,9 +93,15 @@ struct matrix_row *matrix_row_dup(const struct matrix_row *row)
 	copy->repository = dup_or_null(row->repository);
 	copy->tag = dup_or_null(row->tag);
 	copy->message = dup_or_null(row->message);
-	for (i = 0; i < MATRIX_MAX_CHECKS; i++)
+	copy->status = xcalloc(row->nchecks ? row->nchecks : 1, sizeof(*copy->status));
+	copy->ran = xcalloc(row->nchecks ? row->nchecks : 1, sizeof(*copy->ran));
+	copy->messages = xcalloc(row->nchecks ? row->nchecks : 1, sizeof(*copy->messages));
+	for (i = 0; i < row->nchecks; i++) {
+		copy->status[i] = row->status[i];
+		copy->ran[i] = row->ran[i];
 		copy->messages[i] = dup_or_null(row->messages[i]);
-	/* caps[] point at static state words or at the run's JSON: copy them too */
+	}
+	/* caps[] point at static state words or at the results' sections: copy them too */
 	for (i = 0; i < CAPABILITY_COUNT; i++)
 		copy->caps[i] = dup_or_null(row->caps[i]);
 	return copy;
@@ -97,8 +117,11 @@ void matrix_row_free(struct matrix_row *row)
 	free((char *)row->repository);
 	free((char *)row->tag);
 	free((char *)row->message);
-	for (i = 0; i < MATRIX_MAX_CHECKS; i++)
+	for (i = 0; i < row->nchecks; i++)
 		free((char *)row->messages[i]);
+	free(row->messages);
+	free(row->status);
+	free(row->ran);
 	for (i = 0; i < CAPABILITY_COUNT; i++)
 		free((char *)row->caps[i]);
 	free(row);

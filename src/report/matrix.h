@@ -9,11 +9,9 @@
 #ifndef OCIDOCTOR_MATRIX_H
 #define OCIDOCTOR_MATRIX_H
 
-#include "checks/run.h"
+#include "checks/results.h"
 
 #include <stdio.h>
-
-#define MATRIX_MAX_CHECKS 8   /* room per row; the check table is smaller */
 
 /* What one finished target contributes to the table. */
 struct matrix_row {
@@ -24,10 +22,11 @@ struct matrix_row {
 	int score;                           /* supported capabilities, -1 when not probed */
 	int probed;                          /* capabilities probed (not "not-probed") */
 	const char *caps[CAPABILITY_COUNT];       /* state words, in capability_names order */
-	enum check_status status[MATRIX_MAX_CHECKS]; /* per check, in table order */
-	int ran[MATRIX_MAX_CHECKS];          /* whether that check was reported */
+	size_t nchecks;                      /* entries below: the check table's size */
+	enum check_status *status;           /* per check, in table order (owned) */
+	int *ran;                            /* whether that check was reported (owned) */
 	const char *message;                 /* the worst result's message */
-	const char *messages[MATRIX_MAX_CHECKS]; /* per check, in table order */
+	const char **messages;               /* per check, in table order (owned array) */
 	long duration_ms;
 	long requests;
 };
@@ -59,8 +58,14 @@ extern const struct matrix_writer matrix_prometheus;
 extern const struct matrix_writer *const matrix_writers[];
 const struct matrix_writer *matrix_writer_find(const char *name);
 
-/* Fills row from a finished run; the strings stay owned by the run. */
-void matrix_row_from_run(struct matrix_row *row, const struct run *run);
+/*
+ * Fills row from a finished run's results; the strings stay owned by the
+ * results, the per-check arrays by the row (matrix_row_release). The
+ * capability columns come from the results' "capabilities" section.
+ */
+void matrix_row_from_results(struct matrix_row *row, const struct run_results *r);
+/* Frees the per-check arrays of a row filled by matrix_row_from_results. */
+void matrix_row_release(struct matrix_row *row);
 
 /* A copy of row that owns its strings (free it with matrix_row_free). */
 struct matrix_row *matrix_row_dup(const struct matrix_row *row);

@@ -17,7 +17,7 @@ static void json_row(struct matrix_out *m, const struct matrix_row *row)
 	json_t *checks = json_object(), *caps;
 	size_t i;
 
-	for (i = 0; i < check_table_size && i < MATRIX_MAX_CHECKS; i++)
+	for (i = 0; i < row->nchecks; i++)
 		if (row->ran[i])
 			json_object_set_new(checks, check_table[i]->id,
 					    json_string(check_status_name(row->status[i])));

@@ -25,7 +25,7 @@ static void junit_row(struct matrix_out *m, const struct matrix_row *row)
 	int tests = 0, failures = 0, skipped = 0;
 	size_t i;
 
-	for (i = 0; i < check_table_size && i < MATRIX_MAX_CHECKS; i++) {
+	for (i = 0; i < row->nchecks; i++) {
 		if (!row->ran[i])
 			continue;
 		tests++;
@@ -39,7 +39,7 @@ static void junit_row(struct matrix_out *m, const struct matrix_row *row)
 	fprintf(out, "\" tests=\"%d\" failures=\"%d\" errors=\"0\" skipped=\"%d\" timestamp=\"%s\" time=\"%ld.%03ld\">\n",
 		tests, failures, skipped, m->started_at ? m->started_at : "",
 		row->duration_ms / 1000, row->duration_ms % 1000);
-	for (i = 0; i < check_table_size && i < MATRIX_MAX_CHECKS; i++) {
+	for (i = 0; i < row->nchecks; i++) {
 		const char *status = check_status_name(row->status[i]);
 
 		if (!row->ran[i])

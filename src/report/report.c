@@ -36,8 +36,8 @@ int report_write(const struct report_writer *w, struct report *rep)
 
 	if (w->begin && w->begin(rep) < 0)
 		return -1;
-	for (i = 0; i < check_table_size; i++) {
-		const struct check_result *res = &rep->run->results[i];
+	for (i = 0; i < rep->results->nr; i++) {
+		const struct check_result *res = &rep->results->results[i];
 
 		if (res->selected && w->result && w->result(rep, res) < 0)
 			return -1;
@@ -97,10 +97,9 @@ static int word_at(const char *start, const char *s, const char *word)
 	       (s == start || !word_char((unsigned char)s[-1]));
 }
 
-char *report_fill(const struct run *run, const char *text)
+char *report_fill(const struct run_results *c, const char *text)
 {
-	const struct run_config *c = run->config;
-	const char *digest = run->facts.manifest_digest;
+	const char *digest = c->manifest_digest;
 	struct registry_url u;
 	char *hostport = NULL, *base = NULL, *host = NULL;
 	const char *s;
@@ -169,7 +168,7 @@ static const struct remediation_step *step_for(const struct remediation *r, cons
 	return r->steps && r->steps->platform ? r->steps : NULL;
 }
 
-static char **fill_commands(const struct run *run, const char *const *cmds)
+static char **fill_commands(const struct run_results *run, const char *const *cmds)
 {
 	size_t n = 0, i;
 	char **out;
@@ -191,8 +190,8 @@ int report_fix_get(const struct report *rep, const struct check_result *res, str
 	if (!fix->remediation)
 		return -1;
 	fix->step = step_for(fix->remediation, report_platform(rep ? rep->platform : NULL));
-	fix->text = report_fill(rep->run, fix->step ? fix->step->text : fix->remediation->summary);
-	fix->commands = fill_commands(rep->run, fix->step ? fix->step->commands : NULL);
+	fix->text = report_fill(rep->results, fix->step ? fix->step->text : fix->remediation->summary);
+	fix->commands = fill_commands(rep->results, fix->step ? fix->step->commands : NULL);
 	return 0;
 }
 
@@ -207,7 +206,7 @@ void report_fix_release(struct report_fix *fix)
 	memset(fix, 0, sizeof(*fix));
 }
 
-static json_t *filled_string(const struct run *run, const char *text)
+static json_t *filled_string(const struct run_results *run, const char *text)
 {
 	char *filled = report_fill(run, text);
 	json_t *j = json_string(filled);
@@ -216,7 +215,7 @@ static json_t *filled_string(const struct run *run, const char *text)
 	return j;
 }
 
-static json_t *filled_array(const struct run *run, const char *const *items)
+static json_t *filled_array(const struct run_results *run, const char *const *items)
 {
 	json_t *a = json_array();
 
@@ -238,11 +237,11 @@ static json_t *remediation_json(const struct report *rep, const struct check_res
 		return NULL;
 	}
 	for (s = fix.remediation->steps; s && s->platform; s++) {
-		char *text = report_fill(rep->run, s->text);
+		char *text = report_fill(rep->results, s->text);
 
 		json_array_append_new(steps, json_pack("{s:s, s:s, s:o}", "platform", s->platform,
 						       "text", text,
-						       "commands", filled_array(rep->run, s->commands)));
+						       "commands", filled_array(rep->results, s->commands)));
 		free(text);
 	}
 	for (c = fix.commands; *c; c++)
@@ -257,6 +256,18 @@ static json_t *remediation_json(const struct report *rep, const struct check_res
 	return o;
 }
 
+/* details, with the result's sections as details.sections when it has any. */
+static json_t *details_json(const struct check_result *res)
+{
+	json_t *d;
+
+	if (!res->sections_nr)
+		return res->details ? json_incref(res->details) : json_object();
+	d = res->details ? json_copy(res->details) : json_object();
+	json_object_set_new(d, "sections", result_sections_json(res));
+	return d;
+}
+
 json_t *report_result_json(const struct report *rep, const struct check_result *res)
 {
 	const struct check *c = res->check;
@@ -267,7 +278,7 @@ json_t *report_result_json(const struct report *rep, const struct check_result *
 			      "tags", string_array(c->tags),
 			      "message", res->message ? res->message : "",
 			      "durationMs", (json_int_t)res->duration_ms,
-			      "details", res->details ? json_incref(res->details) : json_object(),
+			      "details", details_json(res),
 			      "evidence", evidence_json(&res->evidence));
 
 	if (res->status != STATUS_PASS) {
@@ -279,10 +290,10 @@ json_t *report_result_json(const struct report *rep, const struct check_result *
 	return o;
 }
 
-json_t *report_run_json(const struct run *run)
+json_t *report_run_json(const struct run_results *run)
 {
-	int counts[STATUS_COUNT];
-	enum check_status worst = run_worst(run, counts);
+	const int *counts = run->counts;
+	enum check_status worst = run->worst;
 	json_t *summary = json_pack("{s:i, s:i, s:i, s:i, s:i, s:s}",
 				    "pass", counts[STATUS_PASS], "info", counts[STATUS_INFO],
 				    "warn", counts[STATUS_WARN], "fail", counts[STATUS_FAIL],
@@ -292,14 +303,14 @@ json_t *report_run_json(const struct run *run)
 	o = json_pack("{s:i, s:{s:s, s:s}, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:b, s:o, s:[]}",
 			 "schemaVersion", 1,
 			 "tool", "name", "ocidoctor", "version", OCIDOCTOR_VERSION,
-			 "registry", run->config->registry,
-			 "repository", run->config->repository,
-			 "tag", run->config->tag,
+			 "registry", run->registry,
+			 "repository", run->repository,
+			 "tag", run->tag,
 			 "startedAt", run->started_at,
 			 "durationMs", (json_int_t)run->duration_ms,
 			 "requests", (json_int_t)run->requests,
 			 "roundTrips", (json_int_t)run->round_trips,
-			 "insecure", run->config->insecure,
+			 "insecure", run->insecure,
 			 "summary", summary,
 			 "results");
 	if (run->rate_limit)
@@ -341,30 +352,9 @@ void report_put_xml(FILE *out, const char *s)
 	}
 }
 
-const json_t *report_capabilities(const struct run *run)
+int report_column_is_text(const char *key)
 {
-	size_t i;
-
-	for (i = 0; i < check_table_size; i++) {
-		const struct check_result *res = &run->results[i];
-
-		if (res->check == &check_capabilities && res->selected && res->done)
-			return json_object_get(res->details, "capabilities");
-	}
-	return NULL;
-}
-
-const json_t *report_referrers_clients(const struct run *run)
-{
-	size_t i;
-
-	for (i = 0; i < check_table_size; i++) {
-		const struct check_result *res = &run->results[i];
-
-		if (res->check == &check_referrers && res->selected && res->done)
-			return json_object_get(res->details, "clients");
-	}
-	return NULL;
+	return !strcmp(key, "reason") || !strcmp(key, "why") || !strcmp(key, "evidence");
 }
 
 const json_t *report_leftovers(const struct check_result *res)

@@ -5,7 +5,9 @@
  * report_json.c, ...), listed in report_writers[]. The run calls begin
  * once, result once per selected check in table order, and end once.
  * Writers never make requests and never decide verdicts; they render
- * what the checks returned.
+ * what the checks returned, from a struct run_results (checks/results.h):
+ * plain data, no executor. A check's tables come as result sections
+ * (check.h), which each writer renders generically, never by check name.
  *
  * To add a format: write src/report/report_<name>.c exporting one
  * `const struct report_writer`, add it to report_writers[] in report.c,
@@ -14,7 +16,7 @@
 #ifndef OCIDOCTOR_REPORT_H
 #define OCIDOCTOR_REPORT_H
 
-#include "checks/run.h"
+#include "checks/results.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -39,8 +41,7 @@ struct report {
 	int warn_fails;             /* --fail-on warn: junit reports warnings as failures */
 	int nothing_fails;          /* --fail-on never: junit reports no failure at all */
 	const char *platform;       /* whose remediation step is the fix: a KB platform; NULL: bare-metal */
-	const struct run *run;
-	const struct run_config *config;
+	const struct run_results *results; /* the finished run: plain data, no executor */
 	const struct report_probe *probe; /* NULL outside the exporter */
 	void *priv;                 /* the writer's own state */
 };
@@ -85,22 +86,22 @@ void report_fix_release(struct report_fix *fix);
  * DIGEST once the pull check found it. A placeholder counts only as a whole
  * word (REGISTRY_AUTH_FILE stays). Newly allocated.
  */
-char *report_fill(const struct run *run, const char *text);
+char *report_fill(const struct run_results *r, const char *text);
 
 /* A KB platform name for a --platform value ("docker" is docker-compose). */
 const char *report_platform(const char *name);
 
 /* The JSON form of one result and of the whole run (shared by writers). */
 json_t *report_result_json(const struct report *rep, const struct check_result *res);
-json_t *report_run_json(const struct run *run);
+json_t *report_run_json(const struct run_results *r);
 
 /* Writes s with &, <, >, " and ' escaped, for XML and HTML. */
 void report_put_xml(FILE *out, const char *s);
-/* The capabilities check's details.capabilities object, or NULL when it did not run. */
-const json_t *report_capabilities(const struct run *run);
-
-/* The referrers check's details.clients, or NULL when it did not run. */
-const json_t *report_referrers_clients(const struct run *run);
+/*
+ * Whether a section column holds free text (reason, why, evidence) rather
+ * than a short word: Prometheus keeps it out of labels.
+ */
+int report_column_is_text(const char *key);
 /* A result's details.leftovers when it has any, else NULL. */
 const json_t *report_leftovers(const struct check_result *res);
 /* The string `key` of a leftover or client object, "" when absent. */

@@ -50,31 +50,63 @@ static void put(FILE *out, const char *s)
 	report_put_xml(out, s);
 }
 
-static void html_capabilities(struct report *rep)
+/* A class name from a state word: letters, digits and '-' only, else none. */
+static void state_class(FILE *out, const char *state)
 {
-	const json_t *caps = report_capabilities(rep->run);
-	size_t i;
+	const char *p;
 
-	if (!caps)
-		return;
-	fputs("<h2>Capabilities</h2>\n<table><tr><th>Capability</th><th>State</th><th>Reason</th></tr>\n", rep->out);
-	for (i = 0; capability_names[i]; i++) {
-		const json_t *c = json_object_get(caps, capability_names[i]);
-		const char *state = json_string_value(json_object_get(c, "state"));
+	for (p = state; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
+			return;
+	fprintf(out, " class=\"%s\"", state);
+}
 
-		fprintf(rep->out, "<tr><td>%s</td><td class=\"%s\">%s</td><td>", capability_names[i],
-			state ? state : "unknown", state ? state : "unknown");
-		put(rep->out, json_string_value(json_object_get(c, "reason")));
-		fputs("</td></tr>\n", rep->out);
+/* One section as a table; the "state" column is coloured by its word. */
+static void html_section(FILE *out, const struct result_section *s)
+{
+	size_t n = section_columns(s->def), j, k;
+
+	fputs("<table><tr>", out);
+	for (k = 0; k < n; k++) {
+		fputs("<th>", out);
+		put(out, s->def->columns[k].title);
+		fputs("</th>", out);
 	}
-	fputs("</table>\n", rep->out);
+	fputs("</tr>\n", out);
+	for (j = 0; j < s->nr; j++) {
+		fputs("<tr>", out);
+		for (k = 0; k < n; k++) {
+			fputs("<td", out);
+			if (!strcmp(s->def->columns[k].key, "state"))
+				state_class(out, s->rows[j].cells[k]);
+			fputc('>', out);
+			put(out, s->rows[j].cells[k]);
+			fputs("</td>", out);
+		}
+		fputs("</tr>\n", out);
+	}
+	fputs("</table>\n", out);
+}
+
+/* The summary sections (a capability matrix), under the cards with a heading. */
+static void summary_section(void *arg, const struct check_result *res, const struct result_section *s)
+{
+	FILE *out = arg;
+
+	(void)res;
+	if (!s->def->summary)
+		return;
+	fputs("<h2>", out);
+	put(out, s->def->title);
+	fputs("</h2>\n", out);
+	html_section(out, s);
 }
 
 static int html_begin(struct report *rep)
 {
-	const struct run *run = rep->run;
-	int counts[STATUS_COUNT];
-	enum check_status worst = run_worst(run, counts);
+	const struct run_results *run = rep->results;
+	const int *counts = run->counts;
+	enum check_status worst = run->worst;
 	size_t i;
 
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -82,23 +114,23 @@ static int html_begin(struct report *rep)
 	      "<title>ocidoctor report</title><style>", rep->out);
 	fputs(style, rep->out);
 	fputs("</style></head><body>\n<h1>ocidoctor: ", rep->out);
-	put(rep->out, run->config->registry);
+	put(rep->out, run->registry);
 	fputs("</h1>\n", rep->out);
 	verdict(rep->out, worst, counts);
 	fputs("<p class=\"sub\">Test image <code>", rep->out);
-	put(rep->out, run->config->repository);
-	fputc(strchr(run->config->tag, ':') ? '@' : ':', rep->out);
-	put(rep->out, run->config->tag);
+	put(rep->out, run->repository);
+	fputc(strchr(run->tag, ':') ? '@' : ':', rep->out);
+	put(rep->out, run->tag);
 	fprintf(rep->out, "</code> · started %s · %ld requests in %ld ms · worst status <b>%s</b>%s</p>\n",
 		run->started_at, run->requests, run->duration_ms, check_status_name(worst),
-		run->config->insecure ? " · <b>TLS verification skipped</b>" : "");
+		run->insecure ? " · <b>TLS verification skipped</b>" : "");
 	fputs("<div class=\"cards\">", rep->out);
 	for (i = 0; i < STATUS_COUNT; i++)
 		fprintf(rep->out, "<div class=\"card %s\"><span>%d</span>%s</div>",
 			check_status_name(card_order[i]), counts[card_order[i]],
 			check_status_name(card_order[i]));
 	fputs("</div>\n", rep->out);
-	html_capabilities(rep);
+	results_foreach_section(run, summary_section, rep->out);
 	fputs("<h2>Checks</h2>\n", rep->out);
 	return 0;
 }
@@ -126,7 +158,7 @@ static void html_evidence(FILE *out, const struct evidence_log *log)
 }
 
 /* Writes text with the run's values filled in. */
-static void put_filled(FILE *out, const struct run *run, const char *text)
+static void put_filled(FILE *out, const struct run_results *run, const char *text)
 {
 	char *filled = report_fill(run, text);
 
@@ -159,10 +191,10 @@ static void html_remediation(struct report *rep, const struct check_result *res)
 		fputs("<li><b>", out);
 		put(out, s->platform);
 		fputs(":</b> ", out);
-		put_filled(out, rep->run, s->text);
+		put_filled(out, rep->results, s->text);
 		for (cmd = s->commands; cmd && *cmd; cmd++) {
 			fputs("<pre>", out);
-			put_filled(out, rep->run, *cmd);
+			put_filled(out, rep->results, *cmd);
 			fputs("</pre>", out);
 		}
 		fputs("</li>\n", out);
@@ -171,26 +203,14 @@ static void html_remediation(struct report *rep, const struct check_result *res)
 	fprintf(out, "</ul></details>\n<p>More: <code>ocidoctor explain %s</code></p>\n", res->check->id);
 }
 
-static void html_clients(FILE *out, const struct check_result *res)
+/* The result's own sections (not the summary's), inside its box. */
+static void html_sections(FILE *out, const struct check_result *res)
 {
-	const json_t *clients = json_object_get(res->details, "clients");
 	size_t i;
 
-	if (res->check != &check_referrers || !clients)
-		return;
-	fputs("<table><tr><th>Client</th><th>List</th><th>Attach</th><th>Why</th></tr>\n", out);
-	for (i = 0; i < CLIENT_COUNT; i++) {
-		const json_t *c = json_object_get(clients, referrers_clients[i]);
-
-		fprintf(out, "<tr><td>%s</td><td>", referrers_clients[i]);
-		put(out, report_str(c, "list"));
-		fputs("</td><td>", out);
-		put(out, report_str(c, "attach"));
-		fputs("</td><td>", out);
-		put(out, report_str(c, "why"));
-		fputs("</td></tr>\n", out);
-	}
-	fputs("</table>\n", out);
+	for (i = 0; i < res->sections_nr; i++)
+		if (!res->sections[i].def->summary)
+			html_section(out, &res->sections[i]);
 }
 
 static void html_leftovers(FILE *out, const struct check_result *res)
@@ -230,7 +250,7 @@ static int html_result(struct report *rep, const struct check_result *res)
 	fputs("</h3>\n<p>", out);
 	put(out, res->message);
 	fputs("</p>\n", out);
-	html_clients(out, res);
+	html_sections(out, res);
 	html_leftovers(out, res);
 	html_remediation(rep, res);
 	html_evidence(out, &res->evidence);

@@ -6,7 +6,7 @@
 
 static int json_begin(struct report *rep)
 {
-	rep->priv = report_run_json(rep->run);
+	rep->priv = report_run_json(rep->results);
 	return rep->priv ? 0 : -1;
 }
 

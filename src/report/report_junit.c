@@ -22,11 +22,11 @@ static int is_failure(const struct report *rep, enum check_status s)
 
 static int junit_begin(struct report *rep)
 {
-	int counts[STATUS_COUNT], failures = 0, tests = 0;
-	const struct run *run = rep->run;
+	const struct run_results *run = rep->results;
+	const int *counts = run->counts;
+	int failures = 0, tests = 0;
 	size_t i;
 
-	run_worst(run, counts);
 	for (i = 0; i < STATUS_COUNT; i++) {
 		tests += counts[i];
 		if (is_failure(rep, (enum check_status)i))
@@ -37,7 +37,7 @@ static int junit_begin(struct report *rep)
 		counts[STATUS_SKIP]);
 	put_seconds(rep->out, run->duration_ms);
 	fputs("\">\n  <testsuite name=\"ocidoctor ", rep->out);
-	report_put_xml(rep->out, run->config->registry);
+	report_put_xml(rep->out, run->registry);
 	fprintf(rep->out, "\" tests=\"%d\" failures=\"%d\" errors=\"0\" skipped=\"%d\" timestamp=\"%s\" time=\"",
 		tests, failures, counts[STATUS_SKIP], run->started_at);
 	put_seconds(rep->out, run->duration_ms);
@@ -62,6 +62,32 @@ static void junit_leftovers(FILE *out, const struct check_result *res)
 		report_put_xml(out, report_str(l, "why"));
 		fputs("); remove with: ", out);
 		report_put_xml(out, report_str(l, "command"));
+	}
+}
+
+/*
+ * The result's sections in its system-out, after the message: the title,
+ * then a line per row, "name: key value, key value".
+ */
+static void junit_sections(FILE *out, const struct check_result *res)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < res->sections_nr; i++) {
+		const struct result_section *s = &res->sections[i];
+		size_t n = section_columns(s->def);
+
+		fputs("\n", out);
+		report_put_xml(out, s->def->title);
+		fputc(':', out);
+		for (j = 0; j < s->nr; j++) {
+			fputs("\n  ", out);
+			report_put_xml(out, s->rows[j].cells[0]);
+			for (k = 1; k < n; k++) {
+				fprintf(out, "%s%s ", k == 1 ? ": " : ", ", s->def->columns[k].key);
+				report_put_xml(out, s->rows[j].cells[k]);
+			}
+		}
 	}
 }
 
@@ -108,6 +134,7 @@ static int junit_result(struct report *rep, const struct check_result *res)
 	}
 	fprintf(out, "      <system-out>%s: ", check_status_name(res->status));
 	report_put_xml(out, res->message);
+	junit_sections(out, res);
 	junit_leftovers(out, res);
 	fputs("</system-out>\n    </testcase>\n", out);
 	return 0;

@@ -62,14 +62,14 @@ static void put_cell(FILE *out, const char *s)
 
 static int md_begin(struct report *rep)
 {
-	const struct run *run = rep->run;
-	int counts[STATUS_COUNT];
-	enum check_status worst = run_worst(run, counts);
+	const struct run_results *run = rep->results;
+	const int *counts = run->counts;
+	enum check_status worst = run->worst;
 
-	fprintf(rep->out, "## ocidoctor: `%s`\n\n", run->config->registry);
+	fprintf(rep->out, "## ocidoctor: `%s`\n\n", run->registry);
 	fprintf(rep->out, "Test image `%s%s%s` · worst status **%s** · %d pass, %d info, %d warn, %d fail, %d skip · %ld requests in %ld ms\n\n",
-		run->config->repository, strchr(run->config->tag, ':') ? "@" : ":",
-		run->config->tag, check_status_name(worst),
+		run->repository, strchr(run->tag, ':') ? "@" : ":",
+		run->tag, check_status_name(worst),
 		counts[STATUS_PASS], counts[STATUS_INFO], counts[STATUS_WARN],
 		counts[STATUS_FAIL], counts[STATUS_SKIP], run->requests, run->duration_ms);
 	fputs("| Status | Check | Result |\n|---|---|---|\n", rep->out);
@@ -84,54 +84,44 @@ static int md_result(struct report *rep, const struct check_result *res)
 	return 0;
 }
 
-static void md_capabilities(struct report *rep)
+/* Every check's sections, in table order: a heading and a table each. */
+static void md_section(void *arg, const struct check_result *res, const struct result_section *s)
 {
-	const json_t *caps = report_capabilities(rep->run);
-	size_t i;
+	FILE *out = arg;
+	size_t n = section_columns(s->def), j, k;
 
-	if (!caps)
-		return;
-	fputs("\n### Capabilities\n\n| Capability | State | Reason |\n|---|---|---|\n", rep->out);
-	for (i = 0; capability_names[i]; i++) {
-		const json_t *c = json_object_get(caps, capability_names[i]);
-
-		fprintf(rep->out, "| %s | %s | ", capability_names[i],
-			json_string_value(json_object_get(c, "state")));
-		put_cell(rep->out, json_string_value(json_object_get(c, "reason")));
-		fputs(" |\n", rep->out);
+	(void)res;
+	fputs("\n### ", out);
+	put_text(out, s->def->title);
+	fputs("\n\n|", out);
+	for (k = 0; k < n; k++) {
+		fputc(' ', out);
+		put_cell(out, s->def->columns[k].title);
+		fputs(" |", out);
 	}
-}
-
-static void md_clients(struct report *rep)
-{
-	const json_t *clients = report_referrers_clients(rep->run);
-	size_t i;
-
-	if (!clients)
-		return;
-	fputs("\n### Referrers: what each client does\n\n| Client | List | Attach | Why |\n|---|---|---|---|\n",
-	      rep->out);
-	for (i = 0; i < CLIENT_COUNT; i++) {
-		const json_t *c = json_object_get(clients, referrers_clients[i]);
-
-		fprintf(rep->out, "| %s | ", referrers_clients[i]);
-		put_cell(rep->out, report_str(c, "list"));
-		fputs(" | ", rep->out);
-		put_cell(rep->out, report_str(c, "attach"));
-		fputs(" | ", rep->out);
-		put_cell(rep->out, report_str(c, "why"));
-		fputs(" |\n", rep->out);
+	fputs("\n|", out);
+	for (k = 0; k < n; k++)
+		fputs("---|", out);
+	fputc('\n', out);
+	for (j = 0; j < s->nr; j++) {
+		fputc('|', out);
+		for (k = 0; k < n; k++) {
+			fputc(' ', out);
+			put_cell(out, s->rows[j].cells[k]);
+			fputs(" |", out);
+		}
+		fputc('\n', out);
 	}
 }
 
 /* Everything the run could not clean up, from every check. */
 static void md_leftovers(struct report *rep)
 {
-	const struct run *run = rep->run;
+	const struct run_results *run = rep->results;
 	int heading = 0;
 	size_t i, j;
 
-	for (i = 0; i < check_table_size; i++) {
+	for (i = 0; i < run->nr; i++) {
 		const struct check_result *res = &run->results[i];
 		const json_t *l;
 
@@ -158,14 +148,13 @@ static void md_leftovers(struct report *rep)
 
 static int md_end(struct report *rep)
 {
-	const struct run *run = rep->run;
+	const struct run_results *run = rep->results;
 	int heading = 0;
 	size_t i;
 
-	md_capabilities(rep);
-	md_clients(rep);
+	results_foreach_section(rep->results, md_section, rep->out);
 	md_leftovers(rep);
-	for (i = 0; i < check_table_size; i++) {
+	for (i = 0; i < run->nr; i++) {
 		const struct check_result *res = &run->results[i];
 		struct report_fix fix;
 		char **c;

@@ -66,9 +66,9 @@ static void sample(struct report *rep, const char *name, const char *const *labe
 	}
 	if (!rep->probe) {
 		fprintf(rep->out, "%sregistry=\"", sep);
-		put_label(rep->out, rep->run->config->registry);
+		put_label(rep->out, rep->results->registry);
 		fputs("\",repository=\"", rep->out);
-		put_label(rep->out, rep->run->config->repository);
+		put_label(rep->out, rep->results->repository);
 		fputc('"', rep->out);
 		sep = ",";
 	}
@@ -176,8 +176,8 @@ static void prom_durations(struct report *rep)
 	size_t i;
 
 	family(rep->out, "ocidoctor_check_duration_seconds", "Wall time of each check.");
-	for (i = 0; i < check_table_size; i++) {
-		const struct check_result *res = &rep->run->results[i];
+	for (i = 0; i < rep->results->nr; i++) {
+		const struct check_result *res = &rep->results->results[i];
 		const char *labels[] = { "check", res->check->id, NULL };
 
 		if (!res->selected)
@@ -196,99 +196,83 @@ static int capability_value(const char *state)
 	return -1;
 }
 
-static void prom_capabilities(struct report *rep)
+/*
+ * A state section (the capabilities): a gauge per row from its state,
+ * 1 supported, 0 unsupported, -1 otherwise, with no sample for a row that
+ * was not probed (--no-writes: no sample rather than a false "unknown"),
+ * and the count of supported rows.
+ */
+static void prom_state_section(struct report *rep, const struct result_section *s)
 {
-	const json_t *caps = report_capabilities(rep->run);
+	const struct section_def *d = s->def;
 	int score = 0;
 	size_t i;
 
-	if (!caps)
-		return;
-	family(rep->out, "ocidoctor_capability_supported",
-	       "Registry capability: 1 supported, 0 unsupported, -1 unknown.");
-	for (i = 0; capability_names[i]; i++) {
-		const char *state = json_string_value(json_object_get(
-			json_object_get(caps, capability_names[i]), "state"));
-		const char *labels[] = { "capability", capability_names[i], NULL };
+	family(rep->out, d->metric, d->metric_help);
+	for (i = 0; i < s->nr; i++) {
+		const char *state = section_cell(s, &s->rows[i], "state");
+		const char *labels[] = { d->metric_label, s->rows[i].cells[0], NULL };
 		int v = capability_value(state);
 
 		if (state && !strcmp(state, "not-probed"))
-			continue; /* --no-writes: no sample rather than a false "unknown" */
+			continue;
 		score += v == 1;
-		sample(rep, "ocidoctor_capability_supported", labels);
+		sample(rep, d->metric, labels);
 		fprintf(rep->out, " %d\n", v);
 	}
-	family(rep->out, "ocidoctor_capability_score", "Number of supported capabilities, out of 5.");
-	sample(rep, "ocidoctor_capability_score", NULL);
+	if (!d->score_metric)
+		return;
+	family(rep->out, d->score_metric, d->score_help);
+	sample(rep, d->score_metric, NULL);
 	fprintf(rep->out, " %d\n", score);
 }
 
 /*
- * The referrers check's prediction for each client: how it lists referrers
- * (api, tag-fallback or error) and how it attaches them (api, tag-fallback
- * or unknown).
+ * An info section (the referrers check's clients): one series per row,
+ * always 1, labelled with its name and its short columns (free text such
+ * as a reason stays out of the labels).
  */
-static void prom_clients(struct report *rep)
+static void prom_info_section(struct report *rep, const struct result_section *s)
 {
-	const json_t *clients = report_referrers_clients(rep->run);
-	size_t i, n = sizeof(referrers_clients) / sizeof(referrers_clients[0]);
-	int any = 0;
+	const struct section_def *d = s->def;
+	size_t n = section_columns(d), i, k;
 
-	for (i = 0; clients && i < n; i++) {
-		const json_t *c = json_object_get(clients, referrers_clients[i]);
-		const char *labels[] = { "client", referrers_clients[i], "list", report_str(c, "list"),
-					 "attach", report_str(c, "attach"), NULL };
+	for (i = 0; i < s->nr; i++) {
+		const char *labels[2 * SECTION_MAX_COLUMNS + 1];
+		size_t l = 0;
 
-		if (!c)
-			continue;
-		if (!any++)
-			family(rep->out, "ocidoctor_referrers_client_info",
-			       "How each client will list and attach referrers (api, tag-fallback, ...), always 1.");
-		sample(rep, "ocidoctor_referrers_client_info", labels);
+		labels[l++] = d->metric_label;
+		labels[l++] = s->rows[i].cells[0];
+		for (k = 1; k < n; k++) {
+			if (report_column_is_text(d->columns[k].key))
+				continue;
+			labels[l++] = d->columns[k].key;
+			labels[l++] = s->rows[i].cells[k];
+		}
+		labels[l] = NULL;
+		if (!i)
+			family(rep->out, d->metric, d->metric_help);
+		sample(rep, d->metric, labels);
 		fputs(" 1\n", rep->out);
 	}
 }
 
-/* The leading number of a RateLimit-Remaining value ("76;w=21600"), or -1. */
-static long remaining_value(const char *v)
+static void prom_section(void *arg, const struct check_result *res, const struct result_section *s)
 {
-	char *end;
-	long n;
-
-	if (!v || !isdigit((unsigned char)*v))
-		return -1;
-	n = strtol(v, &end, 10);
-	return n >= 0 ? n : -1;
+	(void)res;
+	if (!s->def->metric || !s->def->metric_label)
+		return;
+	if (s->def->metric_kind == SECTION_METRIC_STATE)
+		prom_state_section(arg, s);
+	else if (s->def->metric_kind == SECTION_METRIC_INFO)
+		prom_info_section(arg, s);
 }
 
-static long header_remaining(const struct http_response *r)
-{
-	const char *names[] = { "RateLimit-Remaining", "X-RateLimit-Remaining" };
-	size_t i;
-
-	for (i = 0; r && i < 2; i++) {
-		long n = remaining_value(http_header_get(r, names[i]));
-
-		if (n >= 0)
-			return n;
-	}
-	return -1;
-}
-
-/* From the first rate-limiting answer, else from the answer to GET /v2/. */
+/* What the registry said is left of its rate-limit window, when it did. */
 static void prom_rate_limit(struct report *rep)
 {
-	const json_t *headers = json_object_get(rep->run->rate_limit, "headers");
-	const char *key;
-	json_t *v;
-	long n = -1;
+	long n = rep->results->rate_limit_remaining;
 
-	json_object_foreach((json_t *)headers, key, v)
-		if (n < 0 && (!strcasecmp(key, "ratelimit-remaining") ||
-			      !strcasecmp(key, "x-ratelimit-remaining")))
-			n = remaining_value(json_string_value(v));
-	if (n < 0)
-		n = header_remaining(rep->run->facts.ping);
 	if (n < 0)
 		return;
 	family(rep->out, "ocidoctor_rate_limit_remaining",
@@ -299,12 +283,12 @@ static void prom_rate_limit(struct report *rep)
 
 static void prom_run(struct report *rep)
 {
-	long long started = started_epoch(rep->run->started_at);
+	long long started = started_epoch(rep->results->started_at);
 
 	if (!rep->probe) {
 		family(rep->out, "ocidoctor_run_duration_seconds", "Wall time of the doctor run.");
 		sample(rep, "ocidoctor_run_duration_seconds", NULL);
-		seconds(rep->out, rep->run->duration_ms);
+		seconds(rep->out, rep->results->duration_ms);
 	}
 	if (!rep->probe && started >= 0) {
 		/* a scrape is its own timestamp: only a textfile or a Pushgateway needs this */
@@ -315,17 +299,16 @@ static void prom_run(struct report *rep)
 	}
 	family(rep->out, "ocidoctor_run_requests", "HTTP requests the run made.");
 	sample(rep, "ocidoctor_run_requests", NULL);
-	fprintf(rep->out, " %ld\n", rep->run->requests);
+	fprintf(rep->out, " %ld\n", rep->results->requests);
 	family(rep->out, "ocidoctor_run_round_trips", "Longest chain of dependent requests of the run.");
 	sample(rep, "ocidoctor_run_round_trips", NULL);
-	fprintf(rep->out, " %ld\n", rep->run->round_trips);
+	fprintf(rep->out, " %ld\n", rep->results->round_trips);
 }
 
 static int prom_end(struct report *rep)
 {
 	prom_durations(rep);
-	prom_capabilities(rep);
-	prom_clients(rep);
+	results_foreach_section(rep->results, prom_section, rep);
 	prom_rate_limit(rep);
 	prom_run(rep);
 	build_info(rep->out);

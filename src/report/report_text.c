@@ -40,30 +40,12 @@ static void label(struct report *rep, enum check_status s)
 
 static int text_begin(struct report *rep)
 {
-	const struct run_config *c = rep->run->config;
+	const struct run_results *c = rep->results;
 
 	fprintf(rep->out, "ocidoctor %s: %s (test image %s%s%s)%s\n\n", OCIDOCTOR_VERSION,
 		c->registry, c->repository, strchr(c->tag, ':') ? "@" : ":", c->tag,
 		c->insecure ? " [TLS verification skipped]" : "");
 	return 0;
-}
-
-/* The capability matrix under the capabilities check's line. */
-static void capability_table(struct report *rep, const struct check_result *res)
-{
-	const json_t *caps = json_object_get(res->details, "capabilities");
-	size_t i;
-
-	if (res->check != &check_capabilities || !caps)
-		return;
-	for (i = 0; capability_names[i]; i++) {
-		const json_t *c = json_object_get(caps, capability_names[i]);
-		const char *state = json_string_value(json_object_get(c, "state"));
-		const char *reason = json_string_value(json_object_get(c, "reason"));
-
-		fprintf(rep->out, "        %-20s %-12s %s\n", capability_names[i],
-			state ? state : "unknown", reason ? reason : "");
-	}
 }
 
 /* The remediation step for the platform, with its commands, the run's values filled in. */
@@ -90,36 +72,47 @@ static void put_clean(FILE *out, const char *s)
 	free(copy);
 }
 
-/* The client x list/attach table under the referrers check's line. */
-static void client_table(struct report *rep, const struct check_result *res)
+/* A column title in lower case, as the text report's headings are. */
+static void put_lower(FILE *out, const char *s)
 {
-	const json_t *clients = json_object_get(res->details, "clients");
-	size_t i;
-
-	if (res->check != &check_referrers || !clients)
-		return;
-	fprintf(rep->out, "        %-20s %-12s %s\n", "client", "list", "attach");
-	for (i = 0; i < CLIENT_COUNT; i++) {
-		const json_t *c = json_object_get(clients, referrers_clients[i]);
-
-		fprintf(rep->out, "        %-20s %-12s %s\n", referrers_clients[i],
-			report_str(c, "list"), report_str(c, "attach"));
-	}
+	for (; *s; s++)
+		fputc(*s >= 'A' && *s <= 'Z' ? *s - 'A' + 'a' : *s, out);
 }
 
-/* The artifacts check's steps (--writes verify), one line each: name, status, verdict. */
-static void step_table(struct report *rep, const struct check_result *res)
+/*
+ * A result's sections under its line: a heading of column titles (none when
+ * the section is bare), then one line per row (the first column 20 wide,
+ * the others 12, the last as is), without the long_text columns.
+ */
+static void section_tables(struct report *rep, const struct check_result *res)
 {
-	const json_t *steps = json_object_get(res->details, "steps");
-	const char *name;
-	const json_t *st;
+	size_t i, j, k;
 
-	if (res->check != &check_artifacts || !json_is_object(steps))
-		return;
-	json_object_foreach((json_t *)steps, name, st) {
-		fprintf(rep->out, "        %-20s %-12s ", name, report_str(st, "status"));
-		put_clean(rep->out, report_str(st, "verdict"));
-		fputc('\n', rep->out);
+	for (i = 0; i < res->sections_nr; i++) {
+		const struct result_section *s = &res->sections[i];
+		size_t n = section_columns(s->def), last = 0;
+
+		for (k = 0; k < n; k++)
+			if (!s->def->columns[k].long_text)
+				last = k;
+		for (j = s->def->bare ? 1 : 0; j <= s->nr; j++) {
+			fputs("        ", rep->out);
+			for (k = 0; k <= last; k++) {
+				const char *cell = j ? s->rows[j - 1].cells[k] : s->def->columns[k].title;
+				int width = k == last ? 0 : k ? 12 : 20;
+				size_t len = strlen(cell);
+
+				if (s->def->columns[k].long_text)
+					continue;
+				if (j)
+					put_clean(rep->out, cell);
+				else
+					put_lower(rep->out, cell);
+				if (width)
+					fprintf(rep->out, "%*s", (int)(len < (size_t)width ? width - len : 0) + 1, "");
+			}
+			fputc('\n', rep->out);
+		}
 	}
 }
 
@@ -150,9 +143,7 @@ static int text_result(struct report *rep, const struct check_result *res)
 	fputs("  ", rep->out);
 	label(rep, res->status);
 	fprintf(rep->out, "  %-34s %s\n", res->check->id, res->message);
-	capability_table(rep, res);
-	client_table(rep, res);
-	step_table(rep, res);
+	section_tables(rep, res);
 	leftover_lines(rep, res);
 	if (res->status == STATUS_PASS)
 		return 0;
@@ -166,7 +157,7 @@ static int text_result(struct report *rep, const struct check_result *res)
 /* Says so when the registry rate-limited the run, with the headers it sent. */
 static void rate_limit_note(struct report *rep)
 {
-	const json_t *rl = rep->run->rate_limit;
+	const json_t *rl = rep->results->rate_limit;
 	const char *name;
 	json_t *value;
 
@@ -187,15 +178,15 @@ static void rate_limit_note(struct report *rep)
 
 static int text_end(struct report *rep)
 {
-	int counts[STATUS_COUNT];
-	enum check_status worst = run_worst(rep->run, counts);
+	const int *counts = rep->results->counts;
+	enum check_status worst = rep->results->worst;
 
 	fprintf(rep->out, "\nSummary: %d pass, %d info, %d warn, %d fail, %d skip; worst: ",
 		counts[STATUS_PASS], counts[STATUS_INFO], counts[STATUS_WARN],
 		counts[STATUS_FAIL], counts[STATUS_SKIP]);
 	label(rep, worst);
-	fprintf(rep->out, " (%ld requests in %ld ms)\n", rep->run->requests,
-		rep->run->duration_ms);
+	fprintf(rep->out, " (%ld requests in %ld ms)\n", rep->results->requests,
+		rep->results->duration_ms);
 	rate_limit_note(rep);
 	return 0;
 }

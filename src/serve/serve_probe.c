@@ -160,8 +160,7 @@ void serve_write_metrics(FILE *out, struct probe_rec *r, int openmetrics, int ca
 		report_prometheus_probe_only(out, &p);
 		return;
 	}
-	rep.run = &r->res.run;
-	rep.config = &r->res.config;
+	rep.results = &r->res.results;
 	report_write(&report_prometheus, &rep);
 }
 
@@ -180,7 +179,7 @@ void serve_write_debug(FILE *out, struct probe_rec *r, int cached, long age_ms)
 		put_redacted_text(out, r->notes);
 	fputs("\nLog:\n", out);
 	for (i = 0; r->ran && i < check_table_size; i++) {
-		const struct check_result *res = &r->res.run.results[i];
+		const struct check_result *res = &r->res.results.results[i];
 
 		if (!res->done)
 			continue;
@@ -213,7 +212,7 @@ void serve_write_debug(FILE *out, struct probe_rec *r, int cached, long age_ms)
 
 int serve_write_report(FILE *out, struct probe_rec *r, const struct report_writer *w)
 {
-	struct report rep = { .out = out, .run = &r->res.run, .config = &r->res.config };
+	struct report rep = { .out = out, .results = &r->res.results };
 
 	return report_write(w, &rep);
 }

@@ -53,8 +53,8 @@ static const struct check_result *result(const struct doctor_result *r, const st
 	size_t i;
 
 	for (i = 0; i < check_table_size; i++)
-		if (r->run.results[i].check == c)
-			return &r->run.results[i];
+		if (r->results.results[i].check == c)
+			return &r->results.results[i];
 	fail_msg("no result for %s", c->id);
 	return NULL;
 }
@@ -69,7 +69,7 @@ static void expect_refused(const struct doctor_result *r)
 	assert_string_equal(r->config.repository, "library/alpine");
 	assert_string_equal(r->config.tag, "latest");
 	assert_true(r->config.no_writes);
-	assert_true(r->run.requests >= 1);
+	assert_true(r->results.requests >= 1);
 }
 
 static void test_drive_engine_in_this_thread(void **state)

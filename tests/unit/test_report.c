@@ -15,7 +15,7 @@
 
 #define DIGEST "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
-static void expect_fill(const struct run *run, const char *text, const char *want)
+static void expect_fill(const struct run_results *run, const char *text, const char *want)
 {
 	char *got = report_fill(run, text);
 
@@ -25,9 +25,8 @@ static void expect_fill(const struct run *run, const char *text, const char *wan
 
 static void test_fill(void **state)
 {
-	struct run_config cfg = { .registry = "http://127.0.0.1:5000", .repository = "team/app",
-				  .tag = "1.0" };
-	struct run run = { .config = &cfg };
+	struct run_results run = { .registry = (char *)"http://127.0.0.1:5000",
+				   .repository = (char *)"team/app", .tag = (char *)"1.0" };
 
 	(void)state;
 	expect_fill(&run, "curl -sI https://REGISTRY/v2/", "curl -sI http://127.0.0.1:5000/v2/");
@@ -41,12 +40,12 @@ static void test_fill(void **state)
 		    "REGISTRY_AUTH_FILE and XREGISTRY and TAGS");
 	expect_fill(&run, "oras discover REGISTRY/REPOSITORY@DIGEST",
 		    "oras discover 127.0.0.1:5000/team/app@DIGEST");
-	run.facts.manifest_digest = (char *)DIGEST;
+	run.manifest_digest = (char *)DIGEST;
 	expect_fill(&run, "referrers/DIGEST", "referrers/" DIGEST);
 	expect_fill(&run, "curl https://HOST:PORT/v2/ on PORTS", "curl https://127.0.0.1:5000/v2/ on PORTS");
-	cfg.registry = "http://[::1]";
+	run.registry = (char *)"http://[::1]";
 	expect_fill(&run, "https://HOST:PORT and getent hosts HOST", "https://[::1]:80 and getent hosts ::1");
-	cfg.registry = "https://registry-1.docker.io";
+	run.registry = (char *)"https://registry-1.docker.io";
 	expect_fill(&run, "curl -v http://REGISTRY/v2/ and REGISTRY",
 		    "curl -v https://registry-1.docker.io/v2/ and registry-1.docker.io");
 }
@@ -61,10 +60,10 @@ static void test_platform_names(void **state)
 
 static void test_fix_by_platform(void **state)
 {
-	struct run_config cfg = { .registry = "https://r.example", .repository = "a/b", .tag = "t" };
-	struct run run = { .config = &cfg };
+	struct run_results run = { .registry = (char *)"https://r.example", .repository = (char *)"a/b",
+				   .tag = (char *)"t" };
 	struct check_result res = { .check = &check_pull, .status = STATUS_WARN, .cause = "missing" };
-	struct report rep = { .run = &run, .config = &cfg };
+	struct report rep = { .results = &run };
 	struct report_fix fix;
 
 	(void)state;
@@ -94,8 +93,11 @@ static void test_fix_by_platform(void **state)
 static char *write_with(const struct report_writer *w, struct run_config *cfg)
 {
 	struct check_result *results = calloc(check_table_size, sizeof(*results));
-	struct run run = { .config = cfg, .results = results, .started_at = "2026-01-02T03:04:05Z" };
-	struct report rep = { .run = &run, .config = cfg };
+	struct run_results run = { .registry = (char *)cfg->registry,
+				   .repository = (char *)cfg->repository, .tag = (char *)cfg->tag,
+				   .results = results, .nr = check_table_size,
+				   .started_at = "2026-01-02T03:04:05Z", .rate_limit_remaining = -1 };
+	struct report rep = { .results = &run };
 	char *text = NULL;
 	size_t len = 0, i;
 
@@ -109,6 +111,7 @@ static char *write_with(const struct report_writer *w, struct run_config *cfg)
 			results[i].cause = "missing";
 			results[i].message = (char *)"the test image does not exist";
 		}
+	run_results_tally(&run);
 	rep.out = open_memstream(&text, &len);
 	assert_non_null(rep.out);
 	assert_int_equal(report_write(w, &rep), 0);

@@ -61,7 +61,7 @@ static char *render(const struct report_probe *probe)
 	char *text = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&text, &len);
-	struct report rep = { .out = out, .run = &res.run, .config = &res.config, .probe = probe };
+	struct report rep = { .out = out, .results = &res.results, .probe = probe };
 
 	assert_non_null(out);
 	assert_int_equal(report_write(&report_prometheus, &rep), 0);
