@@ -12,6 +12,7 @@
 #define _GNU_SOURCE /* close_range */
 #include "auth/creds.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/xalloc.h"
 
 #include <errno.h>
@@ -39,30 +40,6 @@
 #define AUTH_B64_MAX ((size_t)64 << 10)
 #define DOCKER_INDEX_KEY "https://index.docker.io/v1/"
 
-/* Zeroes n bytes in a way the compiler may not drop. */
-static void wipe(void *p, size_t n)
-{
-	volatile unsigned char *v = p;
-
-	while (n--)
-		*v++ = 0;
-}
-
-static void free_secret(char *s)
-{
-	if (!s)
-		return;
-	wipe(s, strlen(s));
-	free(s);
-}
-
-static void buf_release_secret(struct buf *b)
-{
-	if (b->alloc)
-		wipe(b->data, b->alloc);
-	buf_release(b);
-}
-
 /* Sets *why (when why is not NULL) to a formatted message; returns -1. */
 __attribute__((format(printf, 2, 3)))
 static int fail(char **why, const char *fmt, ...)
@@ -85,9 +62,9 @@ void creds_release(struct creds *c)
 {
 	if (!c)
 		return;
-	free_secret(c->username);
-	free_secret(c->password);
-	free_secret(c->identity_token);
+	secret_free(c->username);
+	secret_free(c->password);
+	secret_free(c->identity_token);
 	free(c->origin);
 	free(c->looked);
 	memset(c, 0, sizeof(*c));
@@ -237,7 +214,7 @@ static int decode_auth(const char *b64, char **user, char **pass)
 	*pass = xstrndup((const char *)colon + 1, (size_t)n - (size_t)(colon - raw) - 1);
 	ret = 0;
 done:
-	wipe(raw, len / 4 * 3 + 1);
+	secret_wipe(raw, len / 4 * 3 + 1);
 	free(raw);
 	return ret;
 }
@@ -525,13 +502,10 @@ done:
 	_exit(127);
 }
 
-static long ms_until(const struct timespec *deadline)
+/* Milliseconds left before deadline, a clock_now_ms() point; negative once it passed. */
+static long ms_until(long deadline)
 {
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long)(deadline->tv_sec - now.tv_sec) * 1000 +
-	       (deadline->tv_nsec - now.tv_nsec) / 1000000;
+	return deadline - clock_now_ms();
 }
 
 /* Reads what fd holds right now (it is non-blocking) into out. */
@@ -554,7 +528,7 @@ static enum helper_end drain(int fd, struct buf *out)
 			break;
 		}
 	}
-	wipe(chunk, sizeof(chunk));
+	secret_wipe(chunk, sizeof(chunk));
 	return end;
 }
 
@@ -563,7 +537,7 @@ static enum helper_end drain(int fd, struct buf *out)
  * size limit. The helper's exit ends the read even when a process it left
  * behind still holds its stdout: then *reaped is set with *status.
  */
-static enum helper_end read_until(int fd, struct buf *out, const struct timespec *deadline,
+static enum helper_end read_until(int fd, struct buf *out, long deadline,
 				  pid_t pid, int *status, int *reaped)
 {
 	char chunk[4096];
@@ -596,7 +570,7 @@ static enum helper_end read_until(int fd, struct buf *out, const struct timespec
 		if (n == 0)
 			return HELPER_DONE;
 		end = buf_add(out, chunk, (size_t)n) < 0 ? HELPER_OVERFLOW : HELPER_DONE;
-		wipe(chunk, (size_t)n);
+		secret_wipe(chunk, (size_t)n);
 		if (end != HELPER_DONE)
 			return end;
 	}
@@ -611,7 +585,7 @@ static void kill_and_reap(pid_t pid, int *status)
 }
 
 /* Waits for the child until the deadline, then kills it. */
-static enum helper_end wait_until(pid_t pid, int *status, const struct timespec *deadline)
+static enum helper_end wait_until(pid_t pid, int *status, long deadline)
 {
 	const struct timespec tick = { 0, 10 * 1000 * 1000 };
 
@@ -660,7 +634,7 @@ static int read_exec_errno(int fd)
  */
 static int spawn_and_collect(struct helper_run *h, const char *server)
 {
-	struct timespec deadline;
+	long deadline;
 	struct buf line;
 	long max_fd = sysconf(_SC_OPEN_MAX);
 	int ret = -1, reaped = 0;
@@ -683,13 +657,12 @@ static int spawn_and_collect(struct helper_run *h, const char *server)
 	close_fd(&h->out[1]);
 	close_fd(&h->st[1]);
 	h->exec_errno = read_exec_errno(h->st[0]);
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += HELPER_TIMEOUT_MS / 1000;
+	deadline = clock_now_ms() + HELPER_TIMEOUT_MS;
 	h->end = h->exec_errno ? HELPER_DONE
-			       : read_until(h->out[0], &h->output, &deadline, h->pid, &h->status,
+			       : read_until(h->out[0], &h->output, deadline, h->pid, &h->status,
 					    &reaped);
 	if (!reaped && h->end == HELPER_DONE)
-		h->end = wait_until(h->pid, &h->status, &deadline);
+		h->end = wait_until(h->pid, &h->status, deadline);
 	else if (!reaped)
 		kill_and_reap(h->pid, &h->status);
 	ret = 0;
@@ -707,7 +680,7 @@ static void helper_run_release(struct helper_run *h)
 		close_fd(&h->out[i]);
 		close_fd(&h->st[i]);
 	}
-	buf_release_secret(&h->output);
+	buf_release(&h->output);
 	free(h->prog);
 }
 
@@ -900,7 +873,7 @@ static int read_config(const char *path, struct buf *text, char **why)
 	}
 	ret = 1;
 done:
-	wipe(chunk, sizeof(chunk));
+	secret_wipe(chunk, sizeof(chunk));
 	close(fd);
 	return ret;
 }
@@ -959,7 +932,7 @@ static int from_file(struct resolve *r, const char *path, enum cred_source sourc
 done:
 	free(inner);
 	free(helper);
-	buf_release_secret(&text);
+	buf_release(&text);
 	return ret;
 }
 

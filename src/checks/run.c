@@ -4,6 +4,7 @@
  * drives the HTTP engine meanwhile.
  */
 #include "checks/run.h"
+#include "util/clock.h"
 #include "util/thread.h"
 #include "util/xalloc.h"
 
@@ -17,14 +18,6 @@ struct run_worker {
 	pthread_t tid;
 };
 
-static long mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static size_t table_index(const struct check *c)
 {
 	size_t i;
@@ -32,7 +25,7 @@ static size_t table_index(const struct check *c)
 	for (i = 0; i < check_table_size; i++)
 		if (check_table[i] == c)
 			return i;
-	xdie("a check depends on a check that is not in the table");
+	xbug("a check depends on a check that is not in the table");
 }
 
 /* Marks c and everything it depends on as needed. */
@@ -99,13 +92,13 @@ static void *worker_main(void *arg)
 	long start;
 
 	wait_for_deps(run, res->check);
-	start = mono_ms();
+	start = clock_now_ms();
 	res->details = json_object();
 	res->status = STATUS_PASS;
 	res->check->run(&ctx);
 	if (!res->message)
 		res->message = xstrdup("");
-	res->duration_ms = mono_ms() - start;
+	res->duration_ms = clock_now_ms() - start;
 	res->depth = engine_chain_get();
 
 	pthread_mutex_lock(&run->lock);
@@ -131,7 +124,7 @@ void run_start(struct run *run)
 
 	run->workers = xcalloc(check_table_size, sizeof(*run->workers));
 	run->needed = xcalloc(check_table_size, sizeof(*run->needed));
-	run->started_ms = mono_ms();
+	run->started_ms = clock_now_ms();
 	stamp_start(run);
 	for (i = 0; i < check_table_size; i++)
 		if (run->results[i].selected)
@@ -153,7 +146,7 @@ void run_finish(struct run *run)
 	for (i = 0; i < check_table_size; i++)
 		if (run->needed[i])
 			pthread_join(run->workers[i].tid, NULL);
-	run->duration_ms = mono_ms() - run->started_ms;
+	run->duration_ms = clock_now_ms() - run->started_ms;
 	run->rate_limit = registry_rate_limit(run->registry);
 	for (i = 0; i < check_table_size; i++) {
 		run->requests += (long)run->results[i].evidence.nr;

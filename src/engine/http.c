@@ -8,6 +8,7 @@
  * marks its transfers done.
  */
 #include "engine/http.h"
+#include "util/clock.h"
 #include "util/ref.h"
 #include "util/xalloc.h"
 
@@ -66,14 +67,6 @@ void engine_chain_join(long depth)
 		chain_depth = depth;
 }
 
-long engine_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int engine_new(struct engine **out, const struct engine_options *opts)
 {
 	struct engine *e = xcalloc(1, sizeof(*e));
@@ -89,7 +82,7 @@ int engine_new(struct engine **out, const struct engine_options *opts)
 	e->opts = *opts;
 	if (!e->opts.max_body)
 		e->opts.max_body = HTTP_DEFAULT_MAX_BODY;
-	e->deadline_ms = engine_now_ms() + opts->timeout_ms;
+	e->deadline_ms = clock_now_ms() + opts->timeout_ms;
 	*out = e;
 	return 0;
 }
@@ -106,7 +99,7 @@ void engine_free(struct engine *e)
 
 long engine_remaining_ms(const struct engine *e, long deadline)
 {
-	long left = (deadline ? deadline : e->deadline_ms) - engine_now_ms();
+	long left = (deadline ? deadline : e->deadline_ms) - clock_now_ms();
 
 	return left > 0 ? left : 0;
 }

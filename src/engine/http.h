@@ -105,7 +105,7 @@ void engine_unhold(struct engine *e);
 
 /*
  * Performs the n requests concurrently and waits for all of them, each
- * limited by `deadline` (a point on engine_now_ms's clock; 0 means the
+ * limited by `deadline` (a point on clock_now_ms's clock (util/clock.h); 0 means the
  * engine's own deadline). resps[i] must be zeroed or released; each is
  * filled in (and must be released with http_response_release). Safe to
  * call from any thread that holds the engine.
@@ -113,8 +113,6 @@ void engine_unhold(struct engine *e);
 void engine_send(struct engine *e, const struct http_request *const *reqs,
 		 struct http_response *const *resps, size_t n, long deadline);
 
-/* The monotonic clock deadlines are measured on, in milliseconds. */
-long engine_now_ms(void);
 /* Milliseconds left before `deadline` (0: the engine's deadline); never negative. */
 long engine_remaining_ms(const struct engine *e, long deadline);
 const struct engine_options *engine_opts(const struct engine *e);

@@ -2,6 +2,7 @@
  * registry: the registry client described in registry.h.
  */
 #include "engine/registry.h"
+#include "util/clock.h"
 #include "util/thread.h"
 #include "util/xalloc.h"
 
@@ -37,7 +38,7 @@ struct registry {
 	struct challenge challenge; /* learned; scheme AUTH_NONE until then */
 	struct token_entry *tokens;
 	json_t *rate_limit;         /* first rate-limiting answer, or NULL */
-	long deadline;              /* engine_now_ms() point, or 0 for the engine's */
+	long deadline;              /* clock_now_ms() point, or 0 for the engine's */
 };
 
 /*
@@ -122,7 +123,7 @@ int registry_new(struct registry **out, struct engine *engine, const struct regi
 	}
 	r->engine = engine;
 	r->creds = opts->creds;
-	r->deadline = opts->timeout_ms ? engine_now_ms() + opts->timeout_ms : 0;
+	r->deadline = opts->timeout_ms ? clock_now_ms() + opts->timeout_ms : 0;
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->cond, NULL);
 	*out = r;
@@ -237,16 +238,9 @@ static char *basic_header(const struct creds *c)
 
 	EVP_EncodeBlock(enc, (const unsigned char *)plain, (int)len);
 	header = xstrfmt("Authorization: Basic %s", (char *)enc);
-	OPENSSL_cleanse(plain, len);
-	OPENSSL_cleanse(enc, strlen((char *)enc));
-	free(plain);
-	free(enc);
+	secret_free(plain);
+	secret_free((char *)enc);
 	return header;
-}
-
-static void free_secret(char *s)
-{
-	secret_free(s);
 }
 
 /* "repository:NAME:pull,push[,delete]" plus " repository:FROM:pull". */
@@ -332,7 +326,7 @@ static char *oauth_body(const struct creds *c, const char *service, const char *
 
 	free(svc);
 	free(scp);
-	free_secret(tok);
+	secret_free(tok);
 	return body;
 }
 
@@ -445,8 +439,8 @@ static void fetch_token(struct registry *r, struct evidence_log *log, const stru
 	describe_token_answer(a, c->realm, &resp);
 done:
 	if (body)
-		free_secret(body);
-	free_secret(auth);
+		secret_free(body);
+	secret_free(auth);
 	free(url);
 	http_headers_free(headers);
 	http_response_release_secret(&resp); /* the token answer */
@@ -514,7 +508,7 @@ long registry_token_probe(struct registry *r, struct evidence_log *log,
 
 	if (!token)
 		return status == 200 ? 0 : status;
-	free_secret(token);
+	secret_free(token);
 	return 200;
 }
 
@@ -547,11 +541,11 @@ static int use_token(struct registry *r, struct evidence_log *log, struct regist
 		set_error(call, REG_ERR_TOKEN, why);
 		return -1;
 	}
-	free_secret(st->auth);
+	secret_free(st->auth);
 	st->auth = xstrfmt("Authorization: Bearer %s", token);
 	free(st->token_scope);
 	st->token_scope = xstrdup(scope);
-	free_secret(token);
+	secret_free(token);
 	return 0;
 }
 
@@ -566,7 +560,7 @@ static int use_basic(struct registry *r, struct registry_call *call, struct call
 				  r->url.host));
 		return -1;
 	}
-	free_secret(st->auth);
+	secret_free(st->auth);
 	st->auth = basic_header(r->creds);
 	return 0;
 }
@@ -660,7 +654,7 @@ static int handle_redirect(struct registry *r, struct registry_call *call, struc
 	st->url = next;
 	if (!url_same_origin(st->url, r->url.base)) {
 		st->foreign = 1;
-		free_secret(st->auth);
+		secret_free(st->auth);
 		st->auth = NULL;
 	}
 	return 1;
@@ -786,7 +780,7 @@ static long grace_deadline(const struct registry *r)
 {
 	long left = engine_remaining_ms(r->engine, r->deadline);
 
-	return engine_now_ms() + (left > REGISTRY_CLEANUP_GRACE_MS ? left : REGISTRY_CLEANUP_GRACE_MS);
+	return clock_now_ms() + (left > REGISTRY_CLEANUP_GRACE_MS ? left : REGISTRY_CLEANUP_GRACE_MS);
 }
 
 int registry_call(struct registry *r, struct evidence_log *log, struct registry_call *call)
@@ -829,7 +823,7 @@ done:
 	call->redirects = hops;
 	call->retries = retries;
 	call->url = st.url;
-	free_secret(st.auth);
+	secret_free(st.auth);
 	free(st.token_scope);
 	cleanup_deadline = outer;
 	return call->resp.status ? 0 : -1;
