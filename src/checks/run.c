@@ -62,22 +62,25 @@ void run_init(struct run *run, const struct run_config *config, struct engine *e
 }
 
 /* Waits for another check; the caller's round-trip chain continues after its. */
-const struct check_result *run_wait(struct run *run, const struct check *c)
+const struct check_result *run_wait(struct run *run, const struct check *c,
+				    struct check_result *waiter)
 {
 	const struct check_result *res = &run->results[table_index(c)];
+	long depth;
 
 	pthread_mutex_lock(&run->lock);
 	while (!res->done)
 		pthread_cond_wait(&run->cond, &run->lock);
-	engine_chain_join(res->depth);
+	depth = res->depth;
 	pthread_mutex_unlock(&run->lock);
+	evidence_log_join(&waiter->evidence, depth);
 	return res;
 }
 
-static void wait_for_deps(struct run *run, const struct check *c)
+static void wait_for_deps(struct run *run, struct check_result *res)
 {
-	for (const struct check *const *d = c->deps; d && *d; d++)
-		run_wait(run, *d);
+	for (const struct check *const *d = res->check->deps; d && *d; d++)
+		run_wait(run, *d, res);
 }
 
 static void *worker_main(void *arg)
@@ -91,7 +94,7 @@ static void *worker_main(void *arg)
 	};
 	long start;
 
-	wait_for_deps(run, res->check);
+	wait_for_deps(run, res);
 	start = clock_now_ms();
 	res->details = json_object();
 	res->status = STATUS_PASS;
@@ -99,7 +102,7 @@ static void *worker_main(void *arg)
 	if (!res->message)
 		res->message = xstrdup("");
 	res->duration_ms = clock_now_ms() - start;
-	res->depth = engine_chain_get();
+	res->depth = evidence_log_depth(&res->evidence);
 
 	pthread_mutex_lock(&run->lock);
 	res->done = 1;

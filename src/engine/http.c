@@ -49,24 +49,6 @@ struct engine {
 	pthread_mutex_t trace_lock;
 };
 
-static _Thread_local long chain_depth;
-
-long engine_chain_get(void)
-{
-	return chain_depth;
-}
-
-void engine_chain_set(long depth)
-{
-	chain_depth = depth;
-}
-
-void engine_chain_join(long depth)
-{
-	if (depth > chain_depth)
-		chain_depth = depth;
-}
-
 int engine_new(struct engine **out, const struct engine_options *opts)
 {
 	struct engine *e = xcalloc(1, sizeof(*e));
@@ -651,7 +633,7 @@ void engine_trace(struct engine *e, const struct http_request *req,
 }
 
 void engine_send(struct engine *e, const struct http_request *const *reqs,
-		 struct http_response *const *resps, size_t n, long deadline)
+		 struct http_response *const *resps, size_t n, long deadline, long *depth)
 {
 	struct xfer *xs = xcalloc(n ? n : 1, sizeof(*xs));
 	long remaining = engine_remaining_ms(e, deadline);
@@ -692,8 +674,8 @@ void engine_send(struct engine *e, const struct http_request *const *reqs,
 	pthread_mutex_unlock(&e->lock);
 	pthread_cond_destroy(&batch.cond);
 
-	if (remaining > 0 && n)
-		chain_depth++;
+	if (remaining > 0 && n && depth)
+		(*depth)++;
 	for (i = 0; i < n; i++)
 		engine_trace(e, reqs[i], resps[i]);
 	free(xs);

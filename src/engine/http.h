@@ -105,28 +105,23 @@ void engine_unhold(struct engine *e);
 
 /*
  * Performs the n requests concurrently and waits for all of them, each
- * limited by `deadline` (a point on clock_now_ms's clock (util/clock.h); 0 means the
- * engine's own deadline). resps[i] must be zeroed or released; each is
- * filled in (and must be released with http_response_release). Safe to
- * call from any thread that holds the engine.
+ * limited by `deadline` (a clock_now_ms() point, util/clock.h; 0 means
+ * the engine's own deadline). resps[i] must be zeroed or released; each
+ * is filled in (and must be released with http_response_release).
+ *
+ * Round trips: *depth (when depth is not NULL) is the length of the
+ * caller's chain of dependent requests; a call that sent something adds
+ * one to it (its requests run at the same time, so they cost one round
+ * trip together). The caller owns the counter and passes it along its
+ * own call context (engine/registry.h: the evidence log); the engine
+ * keeps nothing per thread.
  */
 void engine_send(struct engine *e, const struct http_request *const *reqs,
-		 struct http_response *const *resps, size_t n, long deadline);
+		 struct http_response *const *resps, size_t n, long deadline, long *depth);
 
 /* Milliseconds left before `deadline` (0: the engine's deadline); never negative. */
 long engine_remaining_ms(const struct engine *e, long deadline);
 const struct engine_options *engine_opts(const struct engine *e);
-
-/*
- * Round trips: every thread carries the length of the chain of dependent
- * requests behind it. engine_send adds one per call (its requests run at
- * the same time); a thread that starts work which depends on others sets
- * its chain to the longest of theirs first. The longest chain of a run
- * is the number of round trips a network's latency is paid for.
- */
-long engine_chain_get(void);
-void engine_chain_set(long depth);
-void engine_chain_join(long depth);   /* chain = max(chain, depth) */
 
 /* Writes one exchange to the trace, if tracing is on. */
 void engine_trace(struct engine *e, const struct http_request *req,
