@@ -14,6 +14,30 @@
  * followed here: the registry layer follows them itself, so that it can
  * decide per hop whether credentials may go along.
  *
+ * Threading contract:
+ *  - one thread runs engine_loop, from before the first engine_send until
+ *    the last holder lets go; it is the only thread that touches libcurl
+ *    handles. engine_loop returns once no thread holds the engine and no
+ *    transfer is left;
+ *  - any other thread may call engine_send, but only between its own
+ *    engine_hold and engine_unhold (or while a thread that started it
+ *    holds the engine on its behalf, as the check runner does): a hold is
+ *    the promise that more requests may come, so the loop keeps running;
+ *  - engine_send blocks its caller until every request it handed over has
+ *    finished (answered, failed, or cut off by its deadline); it never
+ *    blocks the loop, and calls from different threads run side by side
+ *    on one multi handle. The loop thread itself must never call it;
+ *  - requests and their headers and bodies are the caller's and only
+ *    borrowed until engine_send returns; responses are filled in by the
+ *    loop thread and belong to the caller once engine_send returns (the
+ *    caller releases them, from any thread);
+ *  - engine_opts, engine_remaining_ms, engine_trace, http_proxy_for and
+ *    the http_response_* and http_header* functions may be called from
+ *    any thread; engine_new and engine_free from one thread, with no
+ *    loop running;
+ *  - nothing here is per thread: the round-trip depth is the caller's
+ *    counter, passed to engine_send.
+ *
  * Proxies are libcurl's, from the environment (http_proxy, https_proxy or
  * HTTPS_PROXY, all_proxy or ALL_PROXY, no_proxy or NO_PROXY), with one
  * exception: a request that carries a credential over plain HTTP (which

@@ -628,6 +628,8 @@ void registry_call_many(struct registry *r, struct evidence_log *log,
 	long start = evidence_log_depth(log);
 	size_t i;
 
+	if (n > REGISTRY_MAX_PARALLEL_CALLS)
+		xbug("registry_call_many: more calls than REGISTRY_MAX_PARALLEL_CALLS");
 	for (i = 0; i < n; i++) {
 		ts[i].r = r;
 		ts[i].log = log;

@@ -38,6 +38,8 @@
 #include <pthread.h>
 
 #define REGISTRY_MAX_REDIRECTS 5
+/* The most calls one registry_call_many runs side by side (one thread each). */
+#define REGISTRY_MAX_PARALLEL_CALLS 8
 /* Retries of an idempotent request answered 429 or 503, and the longest wait. */
 #define REGISTRY_MAX_RETRIES 2
 #define REGISTRY_MAX_RETRY_WAIT_MS 5000
@@ -168,7 +170,10 @@ json_t *registry_rate_limit(struct registry *r);
 
 /* Performs the call; returns 0 when a response arrived (any status), -1 otherwise. */
 int registry_call(struct registry *r, struct evidence_log *log, struct registry_call *call);
-/* Performs n independent calls at the same time. */
+/*
+ * Performs n independent calls at the same time, each in a thread of its
+ * own, joined before this returns; n is at most REGISTRY_MAX_PARALLEL_CALLS.
+ */
 void registry_call_many(struct registry *r, struct evidence_log *log,
 			struct registry_call *const *calls, size_t n);
 void registry_call_release(struct registry_call *call);
