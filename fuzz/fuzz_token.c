@@ -1,9 +1,9 @@
 /* Fuzzes the token endpoint's answer (engine/registry.c). */
-#include "engine/registry.h"
+#include "auth/token.h"
 #include "fuzz/fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	free(registry_parse_token((const char *)data, size));
+	free(token_parse((const char *)data, size));
 	return 0;
 }

@@ -25,6 +25,14 @@
  * first; an entry without auth or identitytoken is skipped. A helper that
  * answers "credentials not found" yields nothing and the search goes on.
  *
+ * A helper's answer (or failure) is cached per process for each
+ * (helper, server) pair, for five minutes: `matrix` and `serve` probing
+ * many targets on one host run the helper once for it, not once per
+ * target (auth/creds_internal.h, cred_helper_get).
+ *
+ * The sources live in one file each: docker_config.c, cred_helper.c,
+ * auth_json.c; creds.c is the resolver and keeps the order above.
+ *
  * A credential helper is run with a 10 second limit, its stdout capped at
  * 64 KiB; its error text is never copied into messages (it may echo
  * secrets), only its exit status. It inherits no descriptor but its

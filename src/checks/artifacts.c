@@ -29,6 +29,7 @@
  */
 #include "checks/check.h"
 #include "checks/verdict.h"
+#include "util/clock.h"
 #include "util/xalloc.h"
 
 #include <openssl/evp.h>
@@ -906,7 +907,7 @@ static void set_head(struct verify *v, struct item *it, const struct curl_slist 
 static int grace_over(struct verify *v, long started)
 {
 	return engine_remaining_ms(registry_engine(v->ctx->registry), 0) == 0 &&
-	       engine_now_ms() - started >= REGISTRY_CLEANUP_GRACE_MS;
+	       clock_now_ms() - started >= REGISTRY_CLEANUP_GRACE_MS;
 }
 
 static void run_calls(struct verify *v, struct registry_call **calls, size_t n, struct buf *ev,
@@ -975,7 +976,7 @@ static void cleanup(struct verify *v)
 	struct buf ev;
 	size_t n = 0, k, i;
 	int all_gone = 1, index_item = -1;
-	long started = engine_now_ms();
+	long started = clock_now_ms();
 
 	if (v->ctx->config->keep_artifacts) {
 		keep_all(v);

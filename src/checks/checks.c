@@ -76,7 +76,7 @@ void check_call(struct check_ctx *ctx, struct registry_call *call)
 
 const struct check_result *check_dep(struct check_ctx *ctx, const struct check *dep)
 {
-	return run_wait(ctx->run, dep);
+	return run_wait(ctx->run, dep, ctx->result);
 }
 
 const struct remediation *check_remediation(const struct check_result *res)
@@ -125,7 +125,7 @@ void detail_bool(struct check_ctx *ctx, const char *key, int value)
 
 void check_unreachable(struct check_ctx *ctx)
 {
-	const struct check_result *reg = run_wait(ctx->run, &check_registry);
+	const struct check_result *reg = run_wait(ctx->run, &check_registry, ctx->result);
 
 	check_set(ctx, STATUS_FAIL, "unreachable", "cannot check: there is no registry to talk to (%s)",
 		  reg->message && reg->message[0] ? reg->message : "the registry check failed");

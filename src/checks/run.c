@@ -5,6 +5,7 @@
  */
 #include "checks/run.h"
 #include "checks/results.h"
+#include "util/clock.h"
 #include "util/thread.h"
 #include "util/xalloc.h"
 
@@ -18,14 +19,6 @@ struct run_worker {
 	pthread_t tid;
 };
 
-static long mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static size_t table_index(const struct check *c)
 {
 	size_t i;
@@ -33,7 +26,7 @@ static size_t table_index(const struct check *c)
 	for (i = 0; i < check_table_size; i++)
 		if (check_table[i] == c)
 			return i;
-	xdie("a check depends on a check that is not in the table");
+	xbug("a check depends on a check that is not in the table");
 }
 
 /* Marks c and everything it depends on as needed. */
@@ -70,22 +63,25 @@ void run_init(struct run *run, const struct run_config *config, struct engine *e
 }
 
 /* Waits for another check; the caller's round-trip chain continues after its. */
-const struct check_result *run_wait(struct run *run, const struct check *c)
+const struct check_result *run_wait(struct run *run, const struct check *c,
+				    struct check_result *waiter)
 {
 	const struct check_result *res = &run->results[table_index(c)];
+	long depth;
 
 	pthread_mutex_lock(&run->lock);
 	while (!res->done)
 		pthread_cond_wait(&run->cond, &run->lock);
-	engine_chain_join(res->depth);
+	depth = res->depth;
 	pthread_mutex_unlock(&run->lock);
+	evidence_log_join(&waiter->evidence, depth);
 	return res;
 }
 
-static void wait_for_deps(struct run *run, const struct check *c)
+static void wait_for_deps(struct run *run, struct check_result *res)
 {
-	for (const struct check *const *d = c->deps; d && *d; d++)
-		run_wait(run, *d);
+	for (const struct check *const *d = res->check->deps; d && *d; d++)
+		run_wait(run, *d, res);
 }
 
 static void *worker_main(void *arg)
@@ -99,15 +95,15 @@ static void *worker_main(void *arg)
 	};
 	long start;
 
-	wait_for_deps(run, res->check);
-	start = mono_ms();
+	wait_for_deps(run, res);
+	start = clock_now_ms();
 	res->details = json_object();
 	res->status = STATUS_PASS;
 	res->check->run(&ctx);
 	if (!res->message)
 		res->message = xstrdup("");
-	res->duration_ms = mono_ms() - start;
-	res->depth = engine_chain_get();
+	res->duration_ms = clock_now_ms() - start;
+	res->depth = evidence_log_depth(&res->evidence);
 
 	pthread_mutex_lock(&run->lock);
 	res->done = 1;
@@ -132,7 +128,7 @@ void run_start(struct run *run)
 
 	run->workers = xcalloc(check_table_size, sizeof(*run->workers));
 	run->needed = xcalloc(check_table_size, sizeof(*run->needed));
-	run->started_ms = mono_ms();
+	run->started_ms = clock_now_ms();
 	stamp_start(run);
 	for (i = 0; i < check_table_size; i++)
 		if (run->results[i].selected)
@@ -154,7 +150,7 @@ void run_finish(struct run *run)
 	for (i = 0; i < check_table_size; i++)
 		if (run->needed[i])
 			pthread_join(run->workers[i].tid, NULL);
-	run->duration_ms = mono_ms() - run->started_ms;
+	run->duration_ms = clock_now_ms() - run->started_ms;
 	run->rate_limit = registry_rate_limit(run->registry);
 	for (i = 0; i < check_table_size; i++) {
 		run->requests += (long)run->results[i].evidence.nr;

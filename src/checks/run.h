@@ -43,8 +43,12 @@ void run_start(struct run *run);
 void run_finish(struct run *run);
 void run_release(struct run *run);
 
-/* Waits until check c has finished and returns its result. */
-const struct check_result *run_wait(struct run *run, const struct check *c);
+/*
+ * Waits until check c has finished and returns its result. The waiter's
+ * round-trip chain (its evidence log's depth) continues after c's.
+ */
+const struct check_result *run_wait(struct run *run, const struct check *c,
+				    struct check_result *waiter);
 
 /*
  * The worst status over the selected results that ran: a skipped check

@@ -7,8 +7,9 @@
  * memory follows `parallel`, not the number of targets.
  *
  * Threads: the engine's loop (1), a dispatcher (1) and at most `parallel`
- * job threads, each of which starts up to check_table_size check threads
- * inside doctor_run: at most 2 + parallel * (1 + check_table_size). Job
+ * job threads, each of which runs one doctor_run of at most T threads
+ * (its checks and their parallel calls: 17, 32 with --writes verify;
+ * docs/architecture.md): at most 2 + parallel * (1 + T). Job
  * threads are joined, never detached: a job that is done hands its own
  * handle to the dispatcher, which joins it, so none outlives fleet_run.
  * A job owns its target; the credentials and settings it reads are the

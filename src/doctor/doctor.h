@@ -8,7 +8,10 @@
  * the registry client or the check runner itself.
  *
  * Threading: a doctor run starts one thread per needed check (at most
- * check_table_size) and joins them all before doctor_run returns. The
+ * check_table_size) and the checks' parallel calls (registry_call_many,
+ * at most REGISTRY_MAX_PARALLEL_CALLS each): at most 17 threads today,
+ * 32 with --writes verify (docs/architecture.md counts them), all joined before doctor_run
+ * returns. The
  * engine's loop must run while doctor_run does: either in the calling
  * thread (settings.drive_engine, a one-shot run) or in a thread of its own
  * (struct doctor_engine below, for matrix and serve, where many runs share

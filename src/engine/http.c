@@ -8,6 +8,7 @@
  * marks its transfers done.
  */
 #include "engine/http.h"
+#include "util/clock.h"
 #include "util/ref.h"
 #include "util/xalloc.h"
 
@@ -48,32 +49,6 @@ struct engine {
 	pthread_mutex_t trace_lock;
 };
 
-static _Thread_local long chain_depth;
-
-long engine_chain_get(void)
-{
-	return chain_depth;
-}
-
-void engine_chain_set(long depth)
-{
-	chain_depth = depth;
-}
-
-void engine_chain_join(long depth)
-{
-	if (depth > chain_depth)
-		chain_depth = depth;
-}
-
-long engine_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int engine_new(struct engine **out, const struct engine_options *opts)
 {
 	struct engine *e = xcalloc(1, sizeof(*e));
@@ -89,7 +64,7 @@ int engine_new(struct engine **out, const struct engine_options *opts)
 	e->opts = *opts;
 	if (!e->opts.max_body)
 		e->opts.max_body = HTTP_DEFAULT_MAX_BODY;
-	e->deadline_ms = engine_now_ms() + opts->timeout_ms;
+	e->deadline_ms = clock_now_ms() + opts->timeout_ms;
 	*out = e;
 	return 0;
 }
@@ -106,7 +81,7 @@ void engine_free(struct engine *e)
 
 long engine_remaining_ms(const struct engine *e, long deadline)
 {
-	long left = (deadline ? deadline : e->deadline_ms) - engine_now_ms();
+	long left = (deadline ? deadline : e->deadline_ms) - clock_now_ms();
 
 	return left > 0 ? left : 0;
 }
@@ -658,7 +633,7 @@ void engine_trace(struct engine *e, const struct http_request *req,
 }
 
 void engine_send(struct engine *e, const struct http_request *const *reqs,
-		 struct http_response *const *resps, size_t n, long deadline)
+		 struct http_response *const *resps, size_t n, long deadline, long *depth)
 {
 	struct xfer *xs = xcalloc(n ? n : 1, sizeof(*xs));
 	long remaining = engine_remaining_ms(e, deadline);
@@ -699,8 +674,8 @@ void engine_send(struct engine *e, const struct http_request *const *reqs,
 	pthread_mutex_unlock(&e->lock);
 	pthread_cond_destroy(&batch.cond);
 
-	if (remaining > 0 && n)
-		chain_depth++;
+	if (remaining > 0 && n && depth)
+		(*depth)++;
 	for (i = 0; i < n; i++)
 		engine_trace(e, reqs[i], resps[i]);
 	free(xs);

@@ -14,6 +14,30 @@
  * followed here: the registry layer follows them itself, so that it can
  * decide per hop whether credentials may go along.
  *
+ * Threading contract:
+ *  - one thread runs engine_loop, from before the first engine_send until
+ *    the last holder lets go; it is the only thread that touches libcurl
+ *    handles. engine_loop returns once no thread holds the engine and no
+ *    transfer is left;
+ *  - any other thread may call engine_send, but only between its own
+ *    engine_hold and engine_unhold (or while a thread that started it
+ *    holds the engine on its behalf, as the check runner does): a hold is
+ *    the promise that more requests may come, so the loop keeps running;
+ *  - engine_send blocks its caller until every request it handed over has
+ *    finished (answered, failed, or cut off by its deadline); it never
+ *    blocks the loop, and calls from different threads run side by side
+ *    on one multi handle. The loop thread itself must never call it;
+ *  - requests and their headers and bodies are the caller's and only
+ *    borrowed until engine_send returns; responses are filled in by the
+ *    loop thread and belong to the caller once engine_send returns (the
+ *    caller releases them, from any thread);
+ *  - engine_opts, engine_remaining_ms, engine_trace, http_proxy_for and
+ *    the http_response_* and http_header* functions may be called from
+ *    any thread; engine_new and engine_free from one thread, with no
+ *    loop running;
+ *  - nothing here is per thread: the round-trip depth is the caller's
+ *    counter, passed to engine_send.
+ *
  * Proxies are libcurl's, from the environment (http_proxy, https_proxy or
  * HTTPS_PROXY, all_proxy or ALL_PROXY, no_proxy or NO_PROXY), with one
  * exception: a request that carries a credential over plain HTTP (which
@@ -105,30 +129,23 @@ void engine_unhold(struct engine *e);
 
 /*
  * Performs the n requests concurrently and waits for all of them, each
- * limited by `deadline` (a point on engine_now_ms's clock; 0 means the
- * engine's own deadline). resps[i] must be zeroed or released; each is
- * filled in (and must be released with http_response_release). Safe to
- * call from any thread that holds the engine.
+ * limited by `deadline` (a clock_now_ms() point, util/clock.h; 0 means
+ * the engine's own deadline). resps[i] must be zeroed or released; each
+ * is filled in (and must be released with http_response_release).
+ *
+ * Round trips: *depth (when depth is not NULL) is the length of the
+ * caller's chain of dependent requests; a call that sent something adds
+ * one to it (its requests run at the same time, so they cost one round
+ * trip together). The caller owns the counter and passes it along its
+ * own call context (engine/registry.h: the evidence log); the engine
+ * keeps nothing per thread.
  */
 void engine_send(struct engine *e, const struct http_request *const *reqs,
-		 struct http_response *const *resps, size_t n, long deadline);
+		 struct http_response *const *resps, size_t n, long deadline, long *depth);
 
-/* The monotonic clock deadlines are measured on, in milliseconds. */
-long engine_now_ms(void);
 /* Milliseconds left before `deadline` (0: the engine's deadline); never negative. */
 long engine_remaining_ms(const struct engine *e, long deadline);
 const struct engine_options *engine_opts(const struct engine *e);
-
-/*
- * Round trips: every thread carries the length of the chain of dependent
- * requests behind it. engine_send adds one per call (its requests run at
- * the same time); a thread that starts work which depends on others sets
- * its chain to the longest of theirs first. The longest chain of a run
- * is the number of round trips a network's latency is paid for.
- */
-long engine_chain_get(void);
-void engine_chain_set(long depth);
-void engine_chain_join(long depth);   /* chain = max(chain, depth) */
 
 /* Writes one exchange to the trace, if tracing is on. */
 void engine_trace(struct engine *e, const struct http_request *req,

@@ -2,30 +2,21 @@
  * registry: the registry client described in registry.h.
  */
 #include "engine/registry.h"
+#include "auth/token.h"
+#include "util/clock.h"
 #include "util/thread.h"
 #include "util/xalloc.h"
 
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
-enum token_state {
-	TOKEN_FETCHING,
-	TOKEN_OK,
-	TOKEN_FAILED
-};
-
-struct token_entry {
-	char *key;
-	enum token_state state;
-	long depth;          /* round-trip chain when the token arrived */
-	char *token;
-	long status;
-	char *error;
-	struct token_entry *next;
+/* Where the token layer's exchanges go as evidence. */
+struct token_log {
+	struct registry *r;
+	struct evidence_log *log;
 };
 
 struct registry {
@@ -33,23 +24,11 @@ struct registry {
 	struct registry_url url;
 	const struct creds *creds;
 	pthread_mutex_t lock;
-	pthread_cond_t cond;
 	struct challenge challenge; /* learned; scheme AUTH_NONE until then */
-	struct token_entry *tokens;
+	struct token_cache *tokens; /* shared by every check of the run */
 	json_t *rate_limit;         /* first rate-limiting answer, or NULL */
-	long deadline;              /* engine_now_ms() point, or 0 for the engine's */
+	long deadline;              /* clock_now_ms() point, or 0 for the engine's */
 };
-
-/*
- * The deadline of what this thread sends: a clean-up call sets its own
- * while it runs (registry_call), so that its token requests get it too.
- */
-static _Thread_local long cleanup_deadline;
-
-static long deadline_of(const struct registry *r)
-{
-	return cleanup_deadline ? cleanup_deadline : r->deadline;
-}
 
 /* ---- evidence ---------------------------------------------------------- */
 
@@ -91,6 +70,28 @@ void evidence_log_add(struct evidence_log *log, const char *method, const char *
 	pthread_mutex_unlock(&log->lock);
 }
 
+long evidence_log_depth(struct evidence_log *log)
+{
+	long depth;
+
+	if (!log)
+		return 0;
+	pthread_mutex_lock(&log->lock);
+	depth = log->depth;
+	pthread_mutex_unlock(&log->lock);
+	return depth;
+}
+
+void evidence_log_join(struct evidence_log *log, long depth)
+{
+	if (!log)
+		return;
+	pthread_mutex_lock(&log->lock);
+	if (depth > log->depth)
+		log->depth = depth;
+	pthread_mutex_unlock(&log->lock);
+}
+
 /* ---- set-up ------------------------------------------------------------ */
 
 char *registry_display_url(const struct registry *r, const char *url)
@@ -122,31 +123,22 @@ int registry_new(struct registry **out, struct engine *engine, const struct regi
 	}
 	r->engine = engine;
 	r->creds = opts->creds;
-	r->deadline = opts->timeout_ms ? engine_now_ms() + opts->timeout_ms : 0;
+	r->deadline = opts->timeout_ms ? clock_now_ms() + opts->timeout_ms : 0;
 	pthread_mutex_init(&r->lock, NULL);
-	pthread_cond_init(&r->cond, NULL);
+	r->tokens = token_cache_new();
 	*out = r;
 	return 0;
 }
 
 void registry_free(struct registry *r)
 {
-	struct token_entry *t, *next;
-
 	if (!r)
 		return;
-	for (t = r->tokens; t; t = next) {
-		next = t->next;
-		free(t->key);
-		secret_free(t->token);
-		free(t->error);
-		free(t);
-	}
+	token_cache_free(r->tokens);
 	challenge_release(&r->challenge);
 	json_decref(r->rate_limit);
 	registry_url_release(&r->url);
 	pthread_mutex_destroy(&r->lock);
-	pthread_cond_destroy(&r->cond);
 	free(r);
 }
 
@@ -220,35 +212,6 @@ enum auth_scheme registry_scheme(struct registry *r)
 
 /* ---- small helpers ----------------------------------------------------- */
 
-/* Whether Basic credentials may travel to this URL: https, or plain http to a loopback host. */
-static int safe_for_basic(const char *url)
-{
-	if (!url_is_http(url))
-		return 0;
-	return !strncasecmp(url, "https://", 8) || url_is_plain_loopback(url);
-}
-
-static char *basic_header(const struct creds *c)
-{
-	char *plain = xstrfmt("%s:%s", c->username, c->password);
-	size_t len = strlen(plain);
-	unsigned char *enc = xmalloc(4 * ((len + 2) / 3) + 1);
-	char *header;
-
-	EVP_EncodeBlock(enc, (const unsigned char *)plain, (int)len);
-	header = xstrfmt("Authorization: Basic %s", (char *)enc);
-	OPENSSL_cleanse(plain, len);
-	OPENSSL_cleanse(enc, strlen((char *)enc));
-	free(plain);
-	free(enc);
-	return header;
-}
-
-static void free_secret(char *s)
-{
-	secret_free(s);
-}
-
 /* "repository:NAME:pull,push[,delete]" plus " repository:FROM:pull". */
 static char *scope_for(const char *repository, unsigned actions, const char *mount_from)
 {
@@ -275,246 +238,42 @@ static char *absolute_url(const struct registry *r, const char *path)
 
 /* ---- tokens ------------------------------------------------------------ */
 
-static char *token_url(const char *realm, const char *service, const char *scope)
+static void log_token_exchange(void *arg, const char *method, const char *url,
+			       const struct http_response *resp)
 {
-	CURLU *h = curl_url();
-	char *out = NULL, *url = NULL, *part;
-	const char *s = scope;
+	struct token_log *tl = arg;
 
-	if (!h || curl_url_set(h, CURLUPART_URL, realm, 0) != CURLUE_OK)
-		goto done;
-	if (service) {
-		part = xstrfmt("service=%s", service);
-		curl_url_set(h, CURLUPART_QUERY, part, CURLU_APPENDQUERY | CURLU_URLENCODE);
-		free(part);
-	}
-	while (s && *s) {
-		size_t n = strcspn(s, " ");
-
-		if (n) {
-			part = xstrfmt("scope=%.*s", (int)n, s);
-			curl_url_set(h, CURLUPART_QUERY, part, CURLU_APPENDQUERY | CURLU_URLENCODE);
-			free(part);
-		}
-		s += n;
-		while (*s == ' ')
-			s++;
-	}
-	if (curl_url_get(h, CURLUPART_URL, &url, 0) == CURLUE_OK)
-		out = xstrdup(url);
-done:
-	curl_free(url);
-	curl_url_cleanup(h);
-	return out;
-}
-
-static char *form_escape(const char *s)
-{
-	char *e = curl_easy_escape(NULL, s, 0);
-	char *out;
-
-	if (!e)
-		xdie("out of memory");
-	out = xstrdup(e);
-	secret_wipe(e, strlen(e)); /* it may be the escaped identity token */
-	curl_free(e);
-	return out;
-}
-
-/* OAuth2 refresh-token grant, for identity tokens. */
-static char *oauth_body(const struct creds *c, const char *service, const char *scope)
-{
-	char *svc = form_escape(service ? service : "");
-	char *scp = form_escape(scope ? scope : "");
-	char *tok = form_escape(c->identity_token);
-	char *body = xstrfmt("grant_type=refresh_token&client_id=ocidoctor&service=%s&scope=%s&refresh_token=%s",
-			     svc, scp, tok);
-
-	free(svc);
-	free(scp);
-	free_secret(tok);
-	return body;
-}
-
-char *registry_parse_token(const char *body, size_t len)
-{
-	json_t *root = json_loadb(body, len, 0, NULL);
-	const char *t = NULL;
-	char *out = NULL;
-
-	if (!root)
-		return NULL;
-	if (json_is_object(root)) {
-		t = json_string_value(json_object_get(root, "token"));
-		if (!t || !*t)
-			t = json_string_value(json_object_get(root, "access_token"));
-	}
-	if (t && *t && strlen(t) < 64 * 1024 && !strpbrk(t, "\r\n"))
-		out = xstrdup(t);
-	json_decref(root);
-	return out;
-}
-
-struct token_answer {
-	long status;
-	char *token;
-	char *error;
-};
-
-static void send_token_request(struct registry *r, struct evidence_log *log, const char *method,
-			       const char *url, struct curl_slist *headers, const char *body,
-			       struct http_response *resp)
-{
-	struct http_request req = {
-		.method = method, .url = url, .headers = headers,
-		.body = body, .body_len = body ? strlen(body) : 0,
-		.credentials = body != NULL, /* the form holds the identity token */
-		.secret_answer = 1,          /* the token */
-		.origin = r->url.base,
-	};
-	const struct http_request *reqs[] = { &req };
-	struct http_response *resps[] = { resp };
-
-	engine_send(r->engine, reqs, resps, 1, deadline_of(r));
-	log_exchange(r, log, method, url, resp);
-}
-
-static void describe_token_answer(struct token_answer *a, const char *realm,
-				  struct http_response *resp)
-{
-	a->status = resp->status;
-	if (resp->failure != HTTP_OK) {
-		a->error = xstrfmt("token request to %s failed: %s", realm, resp->error);
-		return;
-	}
-	if (resp->status != 200) {
-		a->error = xstrfmt("token endpoint %s answered %ld%s", realm, resp->status,
-				   resp->status == 401 || resp->status == 403 ?
-				   " (credentials rejected)" : "");
-		return;
-	}
-	a->token = registry_parse_token(resp->body.data, resp->body.len);
-	if (!a->token)
-		a->error = xstrfmt("token endpoint %s answered 200 without a usable token", realm);
-}
-
-/* One round with the token endpoint; no caching here. */
-static void fetch_token(struct registry *r, struct evidence_log *log, const struct challenge *c,
-			const char *scope, struct token_answer *a)
-{
-	struct curl_slist *headers = NULL;
-	struct http_response resp;
-	char *url = NULL, *auth = NULL, *body = NULL;
-
-	memset(a, 0, sizeof(*a));
-	http_response_init(&resp, 0);
-	if (!challenge_realm_usable(c) || !url_is_http(c->realm)) {
-		a->error = xstrfmt("the registry's WWW-Authenticate realm '%s' is not an HTTP(S) URL",
-				   c->realm);
-		goto done;
-	}
-	if (registry_has_creds(r) && (r->creds->identity_token || r->creds->password) &&
-	    !safe_for_basic(c->realm)) {
-		a->error = xstrfmt("refusing to send credentials to the token realm %s over plain HTTP",
-				   c->realm);
-		goto done;
-	}
-	if (registry_has_creds(r) && r->creds->identity_token) {
-		body = oauth_body(r->creds, c->service, scope);
-		headers = curl_slist_append(headers, "Content-Type: application/x-www-form-urlencoded");
-		send_token_request(r, log, "POST", c->realm, headers, body, &resp);
-		if (resp.failure != HTTP_OK || (resp.status != 404 && resp.status != 405) ||
-		    !has_password(r)) {
-			describe_token_answer(a, c->realm, &resp);
-			goto done;
-		}
-		http_response_release_secret(&resp);
-		http_headers_free(headers);
-		headers = NULL;
-	}
-	url = token_url(c->realm, c->service, scope);
-	if (!url) {
-		a->error = xstrfmt("the token realm %s is not a usable URL", c->realm);
-		goto done;
-	}
-	if (has_password(r)) {
-		auth = basic_header(r->creds);
-		headers = curl_slist_append(headers, auth);
-	}
-	send_token_request(r, log, "GET", url, headers, NULL, &resp);
-	describe_token_answer(a, c->realm, &resp);
-done:
-	if (body)
-		free_secret(body);
-	free_secret(auth);
-	free(url);
-	http_headers_free(headers);
-	http_response_release_secret(&resp); /* the token answer */
-}
-
-static struct token_entry *find_token(struct registry *r, const char *key)
-{
-	struct token_entry *t;
-
-	for (t = r->tokens; t; t = t->next)
-		if (!strcmp(t->key, key))
-			return t;
-	return NULL;
+	log_exchange(tl->r, tl->log, method, url, resp);
 }
 
 /*
- * Returns the token for (challenge, scope), fetching it once per run.
- * Concurrent callers for the same key wait for the first one. On failure
- * returns NULL and sets *status / *why (newly allocated).
+ * The token for (challenge, scope) from the run's cache, its requests
+ * logged as evidence and limited by `deadline`; the caller's round-trip
+ * chain (*depth) grows by what the token cost it.
  */
-static char *get_token(struct registry *r, struct evidence_log *log, const struct challenge *c,
-		       const char *scope, long *status, char **why)
+static char *get_token(struct registry *r, struct evidence_log *log, long deadline, long *depth,
+		       const struct challenge *c, const char *scope, long *status, char **why)
 {
-	char *key = xstrfmt("%s|%s|%s", c->realm, c->service ? c->service : "", scope);
-	struct token_entry *t;
-	struct token_answer a;
-	char *out = NULL;
+	struct token_log tl = { r, log };
+	struct token_fetch f = {
+		.engine = r->engine, .origin = r->url.base, .creds = r->creds,
+		.deadline = deadline, .depth = depth,
+		.log = log_token_exchange, .log_arg = &tl,
+	};
 
-	pthread_mutex_lock(&r->lock);
-	while ((t = find_token(r, key)) && t->state == TOKEN_FETCHING)
-		pthread_cond_wait(&r->cond, &r->lock);
-	if (!t) {
-		t = xcalloc(1, sizeof(*t));
-		t->key = key;
-		key = NULL;
-		t->state = TOKEN_FETCHING;
-		t->next = r->tokens;
-		r->tokens = t;
-		pthread_mutex_unlock(&r->lock);
-		fetch_token(r, log, c, scope, &a);
-		pthread_mutex_lock(&r->lock);
-		t->state = a.token ? TOKEN_OK : TOKEN_FAILED;
-		t->depth = engine_chain_get();
-		t->token = a.token;
-		t->status = a.status;
-		t->error = a.error;
-		pthread_cond_broadcast(&r->cond);
-	}
-	*status = t->status;
-	engine_chain_join(t->depth);
-	if (t->state == TOKEN_OK)
-		out = xstrdup(t->token);
-	else if (why)
-		*why = xstrdup(t->error);
-	pthread_mutex_unlock(&r->lock);
-	free(key);
-	return out;
+	return token_get(r->tokens, &f, c, scope, status, why);
 }
 
 long registry_token_probe(struct registry *r, struct evidence_log *log,
 			  const struct challenge *c, const char *scope, char **why)
 {
-	long status = 0;
-	char *token = get_token(r, log, c, scope, &status, why);
+	long status = 0, depth = evidence_log_depth(log);
+	char *token = get_token(r, log, r->deadline, &depth, c, scope, &status, why);
 
+	evidence_log_join(log, depth);
 	if (!token)
 		return status == 200 ? 0 : status;
-	free_secret(token);
+	secret_free(token);
 	return 200;
 }
 
@@ -527,6 +286,8 @@ struct call_state {
 	int tried_basic;
 	int retried;
 	int foreign;         /* a redirect left the registry's origin */
+	long deadline;       /* of everything this call sends, its token requests too */
+	long *depth;         /* the caller's round-trip chain */
 };
 
 static void set_error(struct registry_call *call, enum reg_error err, char *text)
@@ -542,16 +303,16 @@ static int use_token(struct registry *r, struct evidence_log *log, struct regist
 {
 	char *why = NULL, *token;
 
-	token = get_token(r, log, c, scope, &call->token_status, &why);
+	token = get_token(r, log, st->deadline, st->depth, c, scope, &call->token_status, &why);
 	if (!token) {
 		set_error(call, REG_ERR_TOKEN, why);
 		return -1;
 	}
-	free_secret(st->auth);
+	secret_free(st->auth);
 	st->auth = xstrfmt("Authorization: Bearer %s", token);
 	free(st->token_scope);
 	st->token_scope = xstrdup(scope);
-	free_secret(token);
+	secret_free(token);
 	return 0;
 }
 
@@ -560,14 +321,14 @@ static int use_basic(struct registry *r, struct registry_call *call, struct call
 	st->tried_basic = 1;
 	if (!has_password(r))
 		return -1;
-	if (!safe_for_basic(st->url)) {
+	if (!auth_url_safe(st->url)) {
 		set_error(call, REG_ERR_INSECURE_CREDS,
 			  xstrfmt("refusing to send credentials over plain HTTP to %s; use https",
 				  r->url.host));
 		return -1;
 	}
-	free_secret(st->auth);
-	st->auth = basic_header(r->creds);
+	secret_free(st->auth);
+	st->auth = auth_basic_header(r->creds);
 	return 0;
 }
 
@@ -660,7 +421,7 @@ static int handle_redirect(struct registry *r, struct registry_call *call, struc
 	st->url = next;
 	if (!url_same_origin(st->url, r->url.base)) {
 		st->foreign = 1;
-		free_secret(st->auth);
+		secret_free(st->auth);
 		st->auth = NULL;
 	}
 	return 1;
@@ -685,7 +446,7 @@ static void send_once(struct registry *r, struct evidence_log *log, struct regis
 		headers = curl_slist_append(headers, st->auth);
 	req.headers = headers;
 	http_response_release(&call->resp);
-	engine_send(r->engine, reqs, resps, 1, deadline_of(r));
+	engine_send(r->engine, reqs, resps, 1, st->deadline, st->depth);
 	log_exchange(r, log, call->method, st->url, &call->resp);
 	call->authenticated = st->auth != NULL;
 	http_headers_free(headers); /* holds a copy of the Authorization header */
@@ -752,15 +513,15 @@ static long retry_after_ms(const struct http_response *resp)
  * methods, a bounded number of times, and only when the wait fits
  * before the deadline. Sleeps the wait; returns 1 to retry.
  */
-static int handle_rate_limit(struct registry *r, struct registry_call *call, const char *url,
-			     int *retries)
+static int handle_rate_limit(struct registry *r, struct registry_call *call,
+			     const struct call_state *st, int *retries)
 {
 	long status = call->resp.status, wait = retry_after_ms(&call->resp);
 	struct timespec ts;
 
 	if (status != 429 && !(status == 503 && wait >= 0))
 		return 0;
-	note_rate_limit(r, url, &call->resp);
+	note_rate_limit(r, st->url, &call->resp);
 	if (strcmp(call->method, "GET") && strcmp(call->method, "HEAD") &&
 	    strcmp(call->method, "OPTIONS"))
 		return 0;
@@ -769,7 +530,7 @@ static int handle_rate_limit(struct registry *r, struct registry_call *call, con
 	if (wait < 0)
 		wait = 1000;
 	if (wait > REGISTRY_MAX_RETRY_WAIT_MS ||
-	    wait + 1000 > engine_remaining_ms(r->engine, deadline_of(r)))
+	    wait + 1000 > engine_remaining_ms(r->engine, st->deadline))
 		return 0;
 	ts.tv_sec = wait / 1000;
 	ts.tv_nsec = (wait % 1000) * 1000000L;
@@ -786,17 +547,18 @@ static long grace_deadline(const struct registry *r)
 {
 	long left = engine_remaining_ms(r->engine, r->deadline);
 
-	return engine_now_ms() + (left > REGISTRY_CLEANUP_GRACE_MS ? left : REGISTRY_CLEANUP_GRACE_MS);
+	return clock_now_ms() + (left > REGISTRY_CLEANUP_GRACE_MS ? left : REGISTRY_CLEANUP_GRACE_MS);
 }
 
-int registry_call(struct registry *r, struct evidence_log *log, struct registry_call *call)
+/* registry_call with the caller's round-trip chain in *depth. */
+static int call_at(struct registry *r, struct evidence_log *log, struct registry_call *call,
+		   long *depth)
 {
 	struct call_state st = { 0 };
 	int hops = 0, retries = 0;
-	long outer = cleanup_deadline;
 
-	if (call->cleanup && !cleanup_deadline)
-		cleanup_deadline = grace_deadline(r);
+	st.deadline = call->cleanup ? grace_deadline(r) : r->deadline;
+	st.depth = depth;
 	http_response_init(&call->resp, engine_opts(r->engine)->max_body);
 	call->error = REG_ERR_NONE;
 	call->error_text = NULL;
@@ -818,7 +580,7 @@ int registry_call(struct registry *r, struct evidence_log *log, struct registry_
 		}
 		if (call->resp.status == 401 && handle_401(r, log, call, &st))
 			continue;
-		if (handle_rate_limit(r, call, st.url, &retries))
+		if (handle_rate_limit(r, call, &st, &retries))
 			continue;
 		if (call->resp.status >= 300 && call->resp.status < 400 &&
 		    handle_redirect(r, call, &st, &hops))
@@ -829,47 +591,72 @@ done:
 	call->redirects = hops;
 	call->retries = retries;
 	call->url = st.url;
-	free_secret(st.auth);
+	secret_free(st.auth);
 	free(st.token_scope);
-	cleanup_deadline = outer;
 	return call->resp.status ? 0 : -1;
 }
 
-struct call_thread {
+int registry_call(struct registry *r, struct evidence_log *log, struct registry_call *call)
+{
+	long depth = evidence_log_depth(log);
+	int ret = call_at(r, log, call, &depth);
+
+	evidence_log_join(log, depth);
+	return ret;
+}
+
+/* The calls of one registry_call_many, taken one at a time by its workers. */
+struct call_pool {
 	struct registry *r;
 	struct evidence_log *log;
-	struct registry_call *call;
-	long depth;
+	struct registry_call *const *calls;
+	size_t n, next;
+	pthread_mutex_t lock;
+};
+
+struct call_thread {
+	struct call_pool *pool;
+	long depth;              /* this worker's chain: its calls run one after another */
 	pthread_t tid;
 };
 
 static void *call_main(void *arg)
 {
 	struct call_thread *t = arg;
+	struct call_pool *p = t->pool;
 
-	engine_chain_set(t->depth);
-	registry_call(t->r, t->log, t->call);
-	t->depth = engine_chain_get();
-	return NULL;
+	for (;;) {
+		struct registry_call *call;
+
+		pthread_mutex_lock(&p->lock);
+		call = p->next < p->n ? p->calls[p->next++] : NULL;
+		pthread_mutex_unlock(&p->lock);
+		if (!call)
+			return NULL;
+		call_at(p->r, p->log, call, &t->depth);
+	}
 }
 
 void registry_call_many(struct registry *r, struct evidence_log *log,
 			struct registry_call *const *calls, size_t n)
 {
-	struct call_thread *ts = xcalloc(n ? n : 1, sizeof(*ts));
+	struct call_pool pool = { .r = r, .log = log, .calls = calls, .n = n };
+	size_t workers = n < REGISTRY_MAX_PARALLEL_CALLS ? n : REGISTRY_MAX_PARALLEL_CALLS;
+	struct call_thread *ts = xcalloc(workers ? workers : 1, sizeof(*ts));
+	long start = evidence_log_depth(log);
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		ts[i].r = r;
-		ts[i].log = log;
-		ts[i].call = calls[i];
-		ts[i].depth = engine_chain_get();
+	pthread_mutex_init(&pool.lock, NULL);
+	for (i = 0; i < workers; i++) {
+		ts[i].pool = &pool;
+		ts[i].depth = start; /* they run side by side: each chain starts here */
 		thread_start(&ts[i].tid, call_main, &ts[i]);
 	}
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < workers; i++) {
 		pthread_join(ts[i].tid, NULL);
-		engine_chain_join(ts[i].depth);
+		evidence_log_join(log, ts[i].depth);
 	}
+	pthread_mutex_destroy(&pool.lock);
 	free(ts);
 }
 

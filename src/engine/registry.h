@@ -7,7 +7,9 @@
  *  - authentication: it learns the registry's scheme from the first
  *    challenge it sees (normally the registry check's GET /v2/) and from
  *    then on authenticates up front: Basic credentials, or a Bearer token
- *    fetched once per set of scopes and shared by every check in the run;
+ *    fetched once per set of scopes and shared by every check in the run
+ *    (the token requests, OAuth2 and the cache are auth/token.h's; this
+ *    layer decides when a token is needed and where it may go);
  *    a 401 it did not expect makes it fetch a token for the scopes the
  *    challenge names and try once more;
  *  - redirects of GET and HEAD, at most REGISTRY_MAX_REDIRECTS hops, with
@@ -36,6 +38,8 @@
 #include <pthread.h>
 
 #define REGISTRY_MAX_REDIRECTS 5
+/* The most calls one registry_call_many runs side by side (one thread each). */
+#define REGISTRY_MAX_PARALLEL_CALLS 16
 /* Retries of an idempotent request answered 429 or 503, and the longest wait. */
 #define REGISTRY_MAX_RETRIES 2
 #define REGISTRY_MAX_RETRY_WAIT_MS 5000
@@ -56,9 +60,20 @@ struct evidence {
 	char *error;       /* transport error, or NULL */
 };
 
+/*
+ * A check's evidence log is also its call context: every registry call
+ * takes it, and besides the exchanges it carries the round-trip depth of
+ * the calls made with it (the length of the chain of dependent requests
+ * behind the next one). registry_call continues that chain and extends
+ * it; the calls of registry_call_many run side by side, so each starts
+ * from the same depth and the log keeps the longest. Nothing about the
+ * depth lives in the thread: a thread started for a call gets it from
+ * the log, explicitly.
+ */
 struct evidence_log {
 	struct evidence *items;
 	size_t nr, alloc;
+	long depth;          /* round trips on the longest chain of this log's calls */
 	pthread_mutex_t lock;
 };
 
@@ -66,6 +81,9 @@ void evidence_log_init(struct evidence_log *log);
 void evidence_log_release(struct evidence_log *log);
 void evidence_log_add(struct evidence_log *log, const char *method, const char *url,
 		      const struct http_response *resp);
+/* The log's round-trip depth (0 for a NULL log), and depth = max(depth, d). */
+long evidence_log_depth(struct evidence_log *log);
+void evidence_log_join(struct evidence_log *log, long depth);
 
 /* Token actions, combinable. */
 enum reg_action {
@@ -152,17 +170,15 @@ json_t *registry_rate_limit(struct registry *r);
 
 /* Performs the call; returns 0 when a response arrived (any status), -1 otherwise. */
 int registry_call(struct registry *r, struct evidence_log *log, struct registry_call *call);
-/* Performs n independent calls at the same time. */
+/*
+ * Performs n independent calls side by side and returns when all are done:
+ * at most REGISTRY_MAX_PARALLEL_CALLS threads, joined before this returns,
+ * each taking the next call when its last is done (so past that many calls
+ * a chain grows by one round trip per call a thread takes).
+ */
 void registry_call_many(struct registry *r, struct evidence_log *log,
 			struct registry_call *const *calls, size_t n);
 void registry_call_release(struct registry_call *call);
-
-/*
- * Pulls the token ("token", else "access_token") out of a token
- * endpoint's JSON answer; NULL when there is none or it is unusable
- * (over 64 KiB, or holding a line break). Newly allocated.
- */
-char *registry_parse_token(const char *body, size_t len);
 
 /*
  * Asks the token realm for a token for `scope` with the configured

@@ -10,9 +10,10 @@
  * per connection, at most SERVE_CONNECTIONS(--max-concurrent) connections
  * (idle keep-alive ones included; beyond that a connection is closed at
  * once, so the 503 of a probe over the limit has room); each of the at most
- * --max-concurrent probes running at once starts one thread per needed
- * check (at most check_table_size); one engine loop thread per module.
- * So at most 1 + (4N + 64) + N * check_table_size + modules threads.
+ * --max-concurrent probes running at once takes at most T threads (17, 32 with a writing module: one
+ * per needed check, and their parallel calls: docs/architecture.md); one
+ * engine loop thread per module. So at most 1 + (4N + 64) + T*N + modules
+ * threads.
  *
  * Memory is bounded by --max-concurrent, --history-limit and
  * SERVE_CACHE_MAX, never by the number of targets ever seen.

@@ -478,13 +478,7 @@ static void module_release(struct serve_module *m)
 	free(m->docker_config);
 	free(m->username);
 	free(m->password_file);
-	if (m->password) {
-		volatile char *p = m->password;
-
-		while (*p)
-			*p++ = 0;
-		free(m->password);
-	}
+	secret_free(m->password);
 	opt_list_release(&m->registries);
 	free(m->ca_file);
 	free(m->cert);

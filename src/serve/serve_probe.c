@@ -6,6 +6,7 @@
  */
 #include "serve/serve_internal.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/xalloc.h"
 
 #include <ctype.h>
@@ -288,7 +289,7 @@ static int creds_from_docker_dir(struct creds *out, const struct serve_module *m
 	FILE *f = fopen(path, "rb");
 	int ret = -1;
 
-	buf_init(&b, DOCKER_CONFIG_MAX);
+	buf_init_secret(&b, DOCKER_CONFIG_MAX); /* auth values and identity tokens */
 	if (!f) {
 		*why = xstrfmt("cannot read %s", path);
 		goto done;
@@ -313,9 +314,7 @@ static int creds_from_docker_dir(struct creds *out, const struct serve_module *m
 done:
 	if (f)
 		fclose(f);
-	if (b.data)
-		memset(b.data, 0, b.len);
-	buf_release(&b);
+	buf_release(&b); /* wipes it */
 	free(helper);
 	free(path);
 	return ret;
@@ -357,7 +356,7 @@ static struct probe_rec *run_probe(struct server *s, struct serve_module *m,
 		.scratch_repository = m->scratch, .selected = m->selected, .writes = m->writes,
 		.creds = &r->creds, .insecure = m->insecure, .timeout_ms = q->timeout_ms,
 	};
-	long start = engine_now_ms();
+	long start = clock_now_ms();
 	const char *why = NULL;
 
 	r->refs = 1;
@@ -375,7 +374,7 @@ static struct probe_rec *run_probe(struct server *s, struct serve_module *m,
 		else
 			add_note(r, "The probe could not start: %s", why);
 	}
-	r->duration_ms = engine_now_ms() - start;
+	r->duration_ms = clock_now_ms() - start;
 	r->success = r->ran && r->res.worst != STATUS_FAIL;
 	pthread_mutex_lock(&s->lock);
 	r->id = ++s->next_id;
@@ -483,7 +482,7 @@ struct probe_rec *serve_probe_cached(struct server *s, struct serve_module *m,
 	pthread_mutex_lock(&m->lock);
 	for (;;) {
 		e = cache_find(m, key);
-		now = engine_now_ms();
+		now = clock_now_ms();
 		if (e && !e->running && e->rec && now - e->at_ms < m->min_interval_ms) {
 			r = serve_rec_ref(e->rec);
 			*age_ms = now - e->at_ms;
@@ -507,7 +506,7 @@ struct probe_rec *serve_probe_cached(struct server *s, struct serve_module *m,
 		if (r) {
 			serve_rec_unref(e->rec);
 			e->rec = serve_rec_ref(r);
-			e->at_ms = engine_now_ms();
+			e->at_ms = clock_now_ms();
 		}
 		pthread_cond_broadcast(&m->cond);
 	}

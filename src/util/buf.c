@@ -204,7 +204,7 @@ char *xstrfmt(const char *fmt, ...)
 	buf_init(&b, BUF_TEXT_MAX);
 	va_start(ap, fmt);
 	if (buf_vaddf(&b, fmt, ap) < 0)
-		xdie("formatted text is too long");
+		xbug("formatted text is too long");
 	va_end(ap);
 	return buf_detach(&b);
 }

@@ -68,7 +68,13 @@ int buf_read_stream(struct buf *b, FILE *f);
  */
 void text_sanitize(char *s);
 
-/* Overwrites n bytes at p in a way the compiler may not drop. */
+/*
+ * The one way ocidoctor wipes a secret (a password, a token, a credential
+ * file, an Authorization header): OPENSSL_cleanse, which the compiler may
+ * not drop. Nothing else hand-rolls a wipe (no memset, no volatile loop);
+ * a buffer that will hold a secret is made with buf_init_secret.
+ * Overwrites n bytes at p; NULL or 0 is fine.
+ */
 void secret_wipe(void *p, size_t n);
 /* secret_wipe(s, strlen(s)), then free(s); NULL is fine. */
 void secret_free(char *s);

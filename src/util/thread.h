@@ -11,7 +11,8 @@
 #define THREAD_STACK_SIZE ((size_t)512 * 1024)
 
 /*
- * Starts fn(arg) in a new joinable thread; exits the program when it
+ * Starts fn(arg) in a new joinable thread; exits the program (xdie: a
+ * thread is a resource like memory, see xalloc.h) when it
  * cannot. fn may run, and free arg, before this returns. Every thread is
  * joined by whoever started it: none outlives what it touches.
  */

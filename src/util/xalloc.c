@@ -13,6 +13,12 @@ void xdie(const char *msg)
 	exit(4);
 }
 
+void xbug(const char *msg)
+{
+	fprintf(stderr, "ocidoctor: internal error (a bug, please report it): %s\n", msg);
+	abort();
+}
+
 void *xmalloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);

@@ -365,7 +365,10 @@ class CredentialHelperTest(h.DoctorTestCase):
                   "printf '%s\\n' '{{\"ServerURL\":\"\",\"Username\":\"u\",\"Secret\":\"helper-s3cret\"}}'\n"
                   "exit 0\n").format(d=cls.dir)
         h._write(os.path.join(cls.dir, "docker-credential-lingering"), script, 0o755)
-        h.write_docker_config(cls.dir, {"credHelpers": {cls.server.host: "lingering"}})
+        # three hosts for one server: a helper runs once per host (and process)
+        cls.hosts = [cls.server.host, "localhost:%d" % cls.server.port,
+                     "127.0.0.2:%d" % cls.server.port]
+        h.write_docker_config(cls.dir, {"credHelpers": {host: "lingering" for host in cls.hosts}})
         cls.addClassCleanup(cls.kill_background)
 
     @classmethod
@@ -409,7 +412,7 @@ class CredentialHelperTest(h.DoctorTestCase):
         self.fd_listings()
         targets = os.path.join(self.dir, "targets.txt")
         with open(targets, "w") as f:
-            f.write("%s team/a\n%s team/b\n%s team/c\n" % ((self.server.url,) * 3))
+            f.write("http://%s team/a\nhttp://%s team/b\nhttp://%s team/c\n" % tuple(self.hosts))
         table = os.path.join(self.dir, "table.csv")
         code, out, err = self.doctor(["matrix", "--no-progress", "--targets", targets,
                                       "--parallel", "1", "--format", "csv", "-o", table,
@@ -422,6 +425,18 @@ class CredentialHelperTest(h.DoctorTestCase):
             self.assertNotIn("socket:", text)
             self.assertNotIn("table.csv", text)
             self.assertNotIn("targets.txt", text)
+
+    def test_the_helper_runs_once_per_host(self):
+        self.fd_listings()
+        targets = os.path.join(self.dir, "targets.txt")
+        with open(targets, "w") as f:
+            f.write("%s team/a\n%s team/b\n%s team/c\n" % ((self.server.url,) * 3))
+        table = os.path.join(self.dir, "table.csv")
+        code, out, err = self.doctor(["matrix", "--no-progress", "--targets", targets,
+                                      "--parallel", "3", "--format", "csv", "-o", table,
+                                      "--docker-config", self.dir], env=self.env())
+        self.assertNotEqual(code, h.EXIT_USAGE, err)
+        self.assertEqual(len(self.fd_listings()), 1, err)
 
 
 INJECTION = ("<script>alert(1)</script><img src=http://evil.invalid/p.png>"

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "auth/creds.h"
+#include "auth/creds_internal.h"
 
 /* base64 of "user:pass", "user:pa:ss", "user", "a\0b:c", "secret:s3cr3t" */
 #define B64_USER_PASS "dXNlcjpwYXNz"
@@ -42,6 +43,7 @@ static void remove_tree(const char *path)
 	DIR *d;
 	struct dirent *e;
 
+	cred_helper_cache_clear(); /* maybe a helper gone: its answers are stale */
 	if (lstat(path, &st) < 0)
 		return;
 	if (!S_ISDIR(st.st_mode)) {
@@ -89,6 +91,7 @@ static void write_file(struct fixture *f, const char *rel, const char *text, mod
 	assert_true(fputs(text, fp) >= 0);
 	assert_int_equal(fclose(fp), 0);
 	assert_int_equal(chmod(p, mode), 0);
+	cred_helper_cache_clear(); /* maybe a new helper: the old one's answers are stale */
 }
 
 /* Installs dir/bin/docker-credential-fake running `body`. */

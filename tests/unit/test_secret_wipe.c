@@ -21,6 +21,7 @@
 
 #include "auth/creds.h"
 #include "engine/http.h"
+#include "auth/token.h"
 #include "engine/registry.h"
 #include "util/buf.h"
 
@@ -95,13 +96,13 @@ static void test_token_answers_are_wiped(void **state)
 	(void)state;
 	json_set_alloc_funcs(malloc, plain_free);
 	leaks = 0;
-	token = registry_parse_token(body, strlen(body));
+	token = token_parse(body, strlen(body));
 	assert_non_null(token);
 	secret_free(token);
 	assert_true(leaks > 0); /* jansson's own copy */
 	secret_json_allocator();
 	leaks = 0;
-	token = registry_parse_token(body, strlen(body));
+	token = token_parse(body, strlen(body));
 	assert_string_equal(token, MARKER);
 	secret_free(token);
 	assert_int_equal(leaks, 0);
