@@ -13,20 +13,20 @@
 
 static const struct opt serve_opts[] = {
 	{ .long_name = "listen", .type = OPT_STRING, .offset = SARG(listen), .arg = "ADDR:PORT",
-	  .help = "where to listen: IPv4:PORT, [IPv6]:PORT or :PORT (default " SERVE_DEFAULT_LISTEN ")" },
+	  .help = "where to listen: IPv4:PORT, [IPv6]:PORT or :PORT", .def = "127.0.0.1:10071" },
 	{ .long_name = "config", .type = OPT_STRING, .offset = SARG(config), .arg = "FILE",
 	  .help = "YAML file with the modules: map (default: one module 'default' that never writes)" },
 	{ .long_name = "max-concurrent", .type = OPT_LONG, .offset = SARG(max_concurrent), .arg = "N",
-	  .help = "probes run at once; beyond it a probe is answered 503 (default 16, at most 1024)",
+	  .help = "probes run at once; beyond it a probe is answered 503", .def = "16",
 	  .max = SERVE_MAX_CONCURRENT },
 	{ .long_name = "timeout-offset", .type = OPT_STRING, .offset = SARG(timeout_offset),
 	  .arg = "SECONDS",
-	  .help = "taken off Prometheus' scrape timeout for the probe's deadline (default 0.5)" },
+	  .help = "taken off Prometheus' scrape timeout for the probe's deadline", .def = "0.5" },
 	{ .long_name = "history-limit", .type = OPT_LONG, .offset = SARG(history_limit), .arg = "N",
-	  .help = "recent probes kept for the / page and their reports (default 100, at most 10000)",
+	  .help = "recent probes kept for the / page and their reports", .def = "100",
 	  .max = SERVE_MAX_HISTORY },
 	{ .long_name = "log-format", .type = OPT_STRING, .offset = SARG(log_format), .arg = "FMT",
-	  .help = "text (default) or json: one line per probe on stderr",
+	  .help = "one line per probe on stderr", .def = "text",
 	  .values = (const char *const[]){ "text", "json", NULL } },
 	{ .long_name = "allow-target", .type = OPT_LIST, .offset = SARG(allow_targets), .arg = "GLOB",
 	  .help = "probe only targets whose host[:port] matches (repeatable; default any)" },
@@ -38,19 +38,25 @@ static int serve_cmd(int argc, char **argv)
 {
 	struct serve_args a = { 0 };
 	struct opt_list positional = { 0 };
+	char *sources[SOURCE_MAX] = { 0 };
 	char *why = NULL;
+	size_t i;
 	int ret;
 
-	if (opt_parse(serve_opts, argc, argv, &a, &positional, NULL, &why) < 0)
+	if (opt_parse(serve_opts, argc, argv, &a, &positional, sources, &why) < 0)
 		ret = cli_usage_error("%s", why);
 	else if (a.help)
 		ret = (opt_usage(stdout, cmd_serve.usage, cmd_serve.about, serve_opts), EXIT_OK);
 	else if (positional.nr)
 		ret = cli_usage_error("unexpected argument '%s'", positional.items[0]);
-	else
+	else {
+		opt_apply_defaults(serve_opts, &a, sources);
 		ret = serve_main(&a);
+	}
 	opt_release(serve_opts, &a);
 	opt_list_release(&positional);
+	for (i = 0; i < SOURCE_MAX; i++)
+		free(sources[i]);
 	free(why);
 	return ret;
 }

@@ -351,3 +351,19 @@ size_t opt_index(const struct opt *opts, const char *long_name)
 			return i;
 	xdie("an option the code names is missing from its table");
 }
+
+void opt_apply_defaults(const struct opt *opts, void *target, char **sources)
+{
+	const struct opt *o;
+
+	for (o = opts; o->long_name; o++) {
+		size_t i = (size_t)(o - opts);
+		char *ignored = NULL;
+
+		if (!o->def || sources[i])
+			continue;
+		opt_store(o, target, o->def, &ignored);
+		free(ignored);
+		sources[i] = xstrdup("default");
+	}
+}

@@ -46,6 +46,12 @@ struct opt {
 #define OPT_END { 0 }
 
 /*
+ * Stores the table's default (.def) of every option that sources says
+ * nothing set, and marks it "default" there.
+ */
+void opt_apply_defaults(const struct opt *opts, void *target, char **sources);
+
+/*
  * Parses argv[0..argc) into target. Positional arguments are collected
  * into *positional (newly allocated array, NULL-terminated). Returns 0,
  * or -1 with *why set to a newly allocated one-line message.

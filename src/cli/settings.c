@@ -121,18 +121,7 @@ static int has_opt(const struct opt *opts, const char *name)
 /* Sets the table's default of every setting nothing else set. */
 static void set_defaults(struct run_args *a, char **sources)
 {
-	const struct opt *o;
-
-	for (o = a->opts; o->long_name; o++) {
-		size_t i = (size_t)(o - a->opts);
-		char *ignored = NULL;
-
-		if (!o->def || sources[i])
-			continue;
-		opt_store(o, a, o->def, &ignored);
-		free(ignored);
-		sources[i] = xstrdup("default");
-	}
+	opt_apply_defaults(a->opts, a, sources);
 }
 
 /* How strong a source is: a flag, the environment, the file, a default. */

@@ -729,23 +729,14 @@ static int validate(struct serve_args *a, struct server *s)
 {
 	size_t i;
 
-	if (!a->listen)
-		a->listen = xstrdup(SERVE_DEFAULT_LISTEN);
-	if (!a->max_concurrent)
-		a->max_concurrent = SERVE_DEFAULT_MAX_CONCURRENT;
+	/* the option table's defaults are in place (cmd_serve.c), and its maxima checked */
 	if (a->max_concurrent > SERVE_MAX_CONCURRENT)
 		return cli_usage_error("--max-concurrent is at most %d", SERVE_MAX_CONCURRENT);
-	if (!a->history_limit)
-		a->history_limit = SERVE_DEFAULT_HISTORY;
 	if (a->history_limit > SERVE_MAX_HISTORY)
 		return cli_usage_error("--history-limit is at most %d", SERVE_MAX_HISTORY);
-	if (!a->timeout_offset)
-		a->timeout_offset = xstrdup("0.5");
 	if (parse_offset(a->timeout_offset, &s->offset_ms) < 0)
 		return cli_usage_error("--timeout-offset '%s' is a number of seconds from 0 to 60",
 				       a->timeout_offset);
-	if (!a->log_format)
-		a->log_format = xstrdup("text");
 	if (strcmp(a->log_format, "text") && strcmp(a->log_format, "json"))
 		return cli_usage_error("unknown --log-format '%s' (text or json)", a->log_format);
 	s->log_json = !strcmp(a->log_format, "json");

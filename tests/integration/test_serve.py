@@ -441,6 +441,8 @@ class ServeTest(h.DoctorTestCase):
                              (["--listen", "localhost"], "ADDR:PORT"),
                              (["--listen", "example.com:80"], "IPv4"),
                              (["--max-concurrent", "5000"], "at most 1024"),
+                             (["--max-concurrent", "0"], "positive whole number"),
+                             (["--history-limit", "0"], "positive whole number"),
                              (["--timeout-offset", "soon"], "--timeout-offset"),
                              (["--config", "/nonexistent/serve.yaml"], "cannot read"),
                              (["extra"], "unexpected argument")):
