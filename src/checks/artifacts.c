@@ -236,7 +236,7 @@ static void step(struct verify *v, const char *name, const char *status,
 
 static void call_wave(struct verify *v, struct registry_call **calls, size_t n)
 {
-	registry_call_many(v->ctx->registry, &v->ctx->result->evidence,
+	registry_call_many(v->ctx->registry, v->ctx->log,
 			   (struct registry_call *const *)calls, n);
 }
 
@@ -799,7 +799,7 @@ static void fallback(struct verify *v, struct registry_call *get, struct registr
 	v->mans[M_INDEX].stored = 1;
 	back = (struct registry_call){ .method = "GET", .path = tag_path, .repository = v->scratch,
 		.actions = REG_PULL | REG_PUSH, .headers = accept };
-	registry_call(v->ctx->registry, &v->ctx->result->evidence, &back);
+	registry_call(v->ctx->registry, v->ctx->log, &back);
 	ev[2] = &back;
 	lost(v, &back);
 	root = back.resp.status == 200 ? json_loadb(back.resp.body.data, back.resp.body.len, 0, NULL) : NULL;
@@ -1113,7 +1113,7 @@ static void finish_chunked(struct verify *v, struct chunked *c, struct registry_
 			   char **cp, struct buf *ev)
 {
 	while (chunked_next(v, c)) {
-		registry_call(v->ctx->registry, &v->ctx->result->evidence, &c->call);
+		registry_call(v->ctx->registry, v->ctx->log, &c->call);
 		chunked_done(v, c, ev);
 	}
 	if (!head->method && v->blobs[B_CHUNKED].stored) {
@@ -1122,7 +1122,7 @@ static void finish_chunked(struct verify *v, struct chunked *c, struct registry_
 			.repository = v->scratch, .actions = REG_PULL | REG_PUSH };
 	}
 	if (head->method && !head->resp.status && !head->error)
-		registry_call(v->ctx->registry, &v->ctx->result->evidence, head);
+		registry_call(v->ctx->registry, v->ctx->log, head);
 	judge_chunked(v, c, head, ev);
 }
 

@@ -369,7 +369,7 @@ static void wave2(struct probe *p)
 			.repository = p->scratch, .actions = REG_PULL | REG_PUSH };
 		calls[n++] = &p->exists;
 	}
-	registry_call_many(ctx->registry, &ctx->result->evidence, calls, n);
+	registry_call_many(ctx->registry, ctx->log, calls, n);
 	if (p->patch.method)
 		judge_patch(p);
 	curl_slist_free_all(patch_headers);
@@ -423,7 +423,7 @@ static void wave3(struct probe *p)
 			.repository = p->scratch, .actions = REG_PULL | REG_PUSH, .cleanup = 1 };
 		calls[n++] = &cancel;
 	}
-	registry_call_many(p->ctx->registry, &p->ctx->result->evidence, calls, n);
+	registry_call_many(p->ctx->registry, p->ctx->log, calls, n);
 	if (p->mount.method)
 		judge_mount(p);
 	if (cancel.method && !success(cancel.resp.status)) {
@@ -464,7 +464,7 @@ static void wave4(struct probe *p)
 			     "blob deletes are not shown to work, so the mounted link was not removed");
 	}
 	if (undo.method) {
-		registry_call(p->ctx->registry, &p->ctx->result->evidence, &undo);
+		registry_call(p->ctx->registry, p->ctx->log, &undo);
 		if (!success(undo.resp.status)) {
 			char *why = undo.resp.status
 				? xstrfmt("removing it answered %ld", undo.resp.status)
@@ -638,7 +638,7 @@ static void probe_registry(struct probe *p)
 		calls[n++] = &mount_token;
 		calls[n++] = &unlink_token;
 	}
-	registry_call_many(ctx->registry, &ctx->result->evidence, calls, n);
+	registry_call_many(ctx->registry, ctx->log, calls, n);
 	registry_call_release(&mount_token);
 	registry_call_release(&unlink_token);
 	pick_blob(p);

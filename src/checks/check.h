@@ -151,7 +151,7 @@ struct check_result {
 	char *message;
 	const char *cause;               /* remediation key, or NULL for the first */
 	json_t *details;                 /* object, owned */
-	struct evidence_log evidence;
+	struct evidence_list evidence;   /* the check's exchanges, once it has finished */
 	long duration_ms;
 	long depth;                      /* round trips on the longest chain up to its end */
 	int done;
@@ -182,6 +182,7 @@ struct check_ctx {
 	struct registry *registry;
 	struct run_facts *facts;
 	struct check_result *result;
+	struct evidence_log *log;        /* where the check's calls go: its evidence and round trips */
 	struct run *run;
 };
 

@@ -68,7 +68,7 @@ void check_set(struct check_ctx *ctx, enum check_status status, const char *caus
 
 void check_call(struct check_ctx *ctx, struct registry_call *call)
 {
-	registry_call(ctx->registry, &ctx->result->evidence, call);
+	registry_call(ctx->registry, ctx->log, call);
 	if (call->resp.status)
 		detail_int(ctx, "httpStatus", call->resp.status);
 	detail_bool(ctx, "authenticated", call->authenticated);
@@ -76,7 +76,7 @@ void check_call(struct check_ctx *ctx, struct registry_call *call)
 
 const struct check_result *check_dep(struct check_ctx *ctx, const struct check *dep)
 {
-	return run_wait(ctx->run, dep, ctx->result);
+	return run_wait(ctx->run, dep, ctx->log);
 }
 
 const struct remediation *check_remediation(const struct check_result *res)
@@ -125,7 +125,7 @@ void detail_bool(struct check_ctx *ctx, const char *key, int value)
 
 void check_unreachable(struct check_ctx *ctx)
 {
-	const struct check_result *reg = run_wait(ctx->run, &check_registry, ctx->result);
+	const struct check_result *reg = run_wait(ctx->run, &check_registry, ctx->log);
 
 	check_set(ctx, STATUS_FAIL, "unreachable", "cannot check: there is no registry to talk to (%s)",
 		  reg->message && reg->message[0] ? reg->message : "the registry check failed");
@@ -182,7 +182,7 @@ long upload_cancel(struct check_ctx *ctx, const char *repository, const char *ur
 	};
 	long status;
 
-	registry_call(ctx->registry, &ctx->result->evidence, &call);
+	registry_call(ctx->registry, ctx->log, &call);
 	status = call.resp.status;
 	registry_call_release(&call);
 	return status;

@@ -29,7 +29,7 @@ static void check_basic(struct check_ctx *ctx, const char *origin)
 		return;
 	}
 
-	registry_call(ctx->registry, &ctx->result->evidence, &call);
+	registry_call(ctx->registry, ctx->log, &call);
 	if (call.error == REG_ERR_INSECURE_CREDS)
 		check_set(ctx, STATUS_FAIL, "insecure", "%s", call.error_text);
 	else if (call.error != REG_ERR_NONE && !call.resp.status)
@@ -52,7 +52,7 @@ static void check_token(struct check_ctx *ctx, const struct challenge *c, const 
 	long status;
 
 	scope = xstrfmt("repository:%s:pull", ctx->config->repository);
-	status = registry_token_probe(ctx->registry, &ctx->result->evidence, c, scope, &why);
+	status = registry_token_probe(ctx->registry, ctx->log, c, scope, &why);
 	detail_int(ctx, "tokenStatus", status);
 	if (status == 200)
 		check_set(ctx, STATUS_PASS, NULL,

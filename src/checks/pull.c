@@ -57,7 +57,7 @@ static long get_and_hash(struct check_ctx *ctx, struct curl_slist *accept, const
 	};
 	long status;
 
-	registry_call(ctx->registry, &ctx->result->evidence, &call);
+	registry_call(ctx->registry, ctx->log, &call);
 	status = call.resp.failure == HTTP_OK ? call.resp.status : 0;
 	*digest = NULL;
 	*not_manifest = NULL;

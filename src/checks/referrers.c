@@ -314,7 +314,7 @@ static void run(struct check_ctx *ctx)
 		fallback = (struct registry_call){ .method = "HEAD", .path = tag_path,
 			.repository = ctx->config->repository, .actions = REG_PULL,
 			.headers = manifest_accept, .follow = 1 };
-	registry_call_many(ctx->registry, &ctx->result->evidence, calls, probed ? 1 : 2);
+	registry_call_many(ctx->registry, ctx->log, calls, probed ? 1 : 2);
 	if (!call.resp.status || call.error == REG_ERR_TRANSPORT) {
 		detail_str(ctx, "state", "unknown");
 		detail_str(ctx, "reason", call_failure_text(&call));

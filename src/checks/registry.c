@@ -316,7 +316,7 @@ static void run(struct check_ctx *ctx)
 	struct buf msg;
 	const char *cause;
 
-	registry_call(ctx->registry, &ctx->result->evidence, &call);
+	registry_call(ctx->registry, ctx->log, &call);
 	add_details(ctx, &call);
 	if (call.error == REG_ERR_TRANSPORT || !call.resp.status) {
 		buf_init(&msg, BUF_TEXT_MAX);

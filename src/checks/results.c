@@ -109,7 +109,7 @@ void check_result_release(struct check_result *res)
 	res->message = NULL;
 	json_decref(res->details);
 	res->details = NULL;
-	evidence_log_release(&res->evidence);
+	evidence_list_release(&res->evidence);
 	for (i = 0; i < res->sections_nr; i++)
 		section_release(&res->sections[i]);
 	free(res->sections);

@@ -53,18 +53,19 @@ void run_init(struct run *run, const struct run_config *config, struct engine *e
 	run->engine = engine;
 	run->registry = registry;
 	run->results = xcalloc(check_table_size, sizeof(*run->results));
+	run->logs = xcalloc(check_table_size, sizeof(*run->logs));
 	pthread_mutex_init(&run->lock, NULL);
 	pthread_cond_init(&run->cond, NULL);
 	for (i = 0; i < check_table_size; i++) {
 		run->results[i].check = check_table[i];
 		run->results[i].selected = !selected || selected[i];
-		evidence_log_init(&run->results[i].evidence);
+		evidence_log_init(&run->logs[i]);
 	}
 }
 
 /* Waits for another check; the caller's round-trip chain continues after its. */
 const struct check_result *run_wait(struct run *run, const struct check *c,
-				    struct check_result *waiter)
+				    struct evidence_log *waiter)
 {
 	const struct check_result *res = &run->results[table_index(c)];
 	long depth;
@@ -74,14 +75,14 @@ const struct check_result *run_wait(struct run *run, const struct check *c,
 		pthread_cond_wait(&run->cond, &run->lock);
 	depth = res->depth;
 	pthread_mutex_unlock(&run->lock);
-	evidence_log_join(&waiter->evidence, depth);
+	evidence_log_join(waiter, depth);
 	return res;
 }
 
-static void wait_for_deps(struct run *run, struct check_result *res)
+static void wait_for_deps(struct run *run, const struct check *c, struct evidence_log *log)
 {
-	for (const struct check *const *d = res->check->deps; d && *d; d++)
-		run_wait(run, *d, res);
+	for (const struct check *const *d = c->deps; d && *d; d++)
+		run_wait(run, *d, log);
 }
 
 static void *worker_main(void *arg)
@@ -89,13 +90,14 @@ static void *worker_main(void *arg)
 	struct run_worker *w = arg;
 	struct run *run = w->run;
 	struct check_result *res = &run->results[w->index];
+	struct evidence_log *log = &run->logs[w->index];
 	struct check_ctx ctx = {
 		.config = run->config, .registry = run->registry,
-		.facts = &run->facts, .result = res, .run = run,
+		.facts = &run->facts, .result = res, .log = log, .run = run,
 	};
 	long start;
 
-	wait_for_deps(run, res);
+	wait_for_deps(run, res->check, log);
 	start = clock_now_ms();
 	res->details = json_object();
 	res->status = STATUS_PASS;
@@ -103,7 +105,8 @@ static void *worker_main(void *arg)
 	if (!res->message)
 		res->message = xstrdup("");
 	res->duration_ms = clock_now_ms() - start;
-	res->depth = evidence_log_depth(&res->evidence);
+	res->depth = evidence_log_depth(log);
+	evidence_log_take(log, &res->evidence); /* the result keeps plain data */
 
 	pthread_mutex_lock(&run->lock);
 	res->done = 1;
@@ -176,7 +179,10 @@ void run_release(struct run *run)
 
 	for (i = 0; run->results && i < check_table_size; i++)
 		check_result_release(&run->results[i]);
+	for (i = 0; run->logs && i < check_table_size; i++)
+		evidence_log_release(&run->logs[i]);
 	free(run->results);
+	free(run->logs);
 	json_decref(run->rate_limit);
 	if (run->facts.ping) {
 		http_response_release(run->facts.ping);

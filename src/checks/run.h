@@ -13,6 +13,7 @@ struct run {
 	struct registry *registry;
 	struct run_facts facts;
 	struct check_result *results;    /* check_table_size entries, in table order */
+	struct evidence_log *logs;       /* each check's call context while it runs (run.c) */
 	char started_at[32];             /* RFC 3339, UTC */
 	long duration_ms;
 	long requests;
@@ -48,7 +49,7 @@ void run_release(struct run *run);
  * round-trip chain (its evidence log's depth) continues after c's.
  */
 const struct check_result *run_wait(struct run *run, const struct check *c,
-				    struct check_result *waiter);
+				    struct evidence_log *waiter);
 
 /*
  * The worst status over the selected results that ran: a skipped check

@@ -38,18 +38,41 @@ void evidence_log_init(struct evidence_log *log)
 	pthread_mutex_init(&log->lock, NULL);
 }
 
-void evidence_log_release(struct evidence_log *log)
+static void evidence_free_items(struct evidence *items, size_t nr)
 {
 	size_t i;
 
-	for (i = 0; i < log->nr; i++) {
-		free(log->items[i].method);
-		free(log->items[i].url);
-		free(log->items[i].error);
+	for (i = 0; i < nr; i++) {
+		free(items[i].method);
+		free(items[i].url);
+		free(items[i].error);
 	}
-	free(log->items);
+	free(items);
+}
+
+void evidence_list_release(struct evidence_list *list)
+{
+	evidence_free_items(list->items, list->nr);
+	list->items = NULL;
+	list->nr = 0;
+}
+
+void evidence_log_release(struct evidence_log *log)
+{
+	evidence_free_items(log->items, log->nr);
 	pthread_mutex_destroy(&log->lock);
 	memset(log, 0, sizeof(*log));
+}
+
+void evidence_log_take(struct evidence_log *log, struct evidence_list *out)
+{
+	evidence_list_release(out);
+	pthread_mutex_lock(&log->lock);
+	out->items = log->items;
+	out->nr = log->nr;
+	log->items = NULL;
+	log->nr = log->alloc = 0;
+	pthread_mutex_unlock(&log->lock);
 }
 
 void evidence_log_add(struct evidence_log *log, const char *method, const char *url,
@@ -605,58 +628,47 @@ int registry_call(struct registry *r, struct evidence_log *log, struct registry_
 	return ret;
 }
 
-/* The calls of one registry_call_many, taken one at a time by its workers. */
-struct call_pool {
+/*
+ * One worker of a registry_call_many: calls first, first + stride, ...,
+ * one after another. With no more calls than workers, each makes one.
+ */
+struct call_thread {
 	struct registry *r;
 	struct evidence_log *log;
 	struct registry_call *const *calls;
-	size_t n, next;
-	pthread_mutex_t lock;
-};
-
-struct call_thread {
-	struct call_pool *pool;
-	long depth;              /* this worker's chain: its calls run one after another */
+	size_t n, first, stride;
+	long depth;              /* this worker's chain */
 	pthread_t tid;
 };
 
 static void *call_main(void *arg)
 {
 	struct call_thread *t = arg;
-	struct call_pool *p = t->pool;
+	size_t i;
 
-	for (;;) {
-		struct registry_call *call;
-
-		pthread_mutex_lock(&p->lock);
-		call = p->next < p->n ? p->calls[p->next++] : NULL;
-		pthread_mutex_unlock(&p->lock);
-		if (!call)
-			return NULL;
-		call_at(p->r, p->log, call, &t->depth);
-	}
+	for (i = t->first; i < t->n; i += t->stride)
+		call_at(t->r, t->log, t->calls[i], &t->depth);
+	return NULL;
 }
 
 void registry_call_many(struct registry *r, struct evidence_log *log,
 			struct registry_call *const *calls, size_t n)
 {
-	struct call_pool pool = { .r = r, .log = log, .calls = calls, .n = n };
 	size_t workers = n < REGISTRY_MAX_PARALLEL_CALLS ? n : REGISTRY_MAX_PARALLEL_CALLS;
 	struct call_thread *ts = xcalloc(workers ? workers : 1, sizeof(*ts));
 	long start = evidence_log_depth(log);
 	size_t i;
 
-	pthread_mutex_init(&pool.lock, NULL);
 	for (i = 0; i < workers; i++) {
-		ts[i].pool = &pool;
-		ts[i].depth = start; /* they run side by side: each chain starts here */
+		ts[i] = (struct call_thread){ .r = r, .log = log, .calls = calls, .n = n,
+					      .first = i, .stride = workers,
+					      .depth = start }; /* side by side: each chain starts here */
 		thread_start(&ts[i].tid, call_main, &ts[i]);
 	}
 	for (i = 0; i < workers; i++) {
 		pthread_join(ts[i].tid, NULL);
 		evidence_log_join(log, ts[i].depth);
 	}
-	pthread_mutex_destroy(&pool.lock);
 	free(ts);
 }
 

@@ -60,6 +60,14 @@ struct evidence {
 	char *error;       /* transport error, or NULL */
 };
 
+/* Exchanges as a finished result keeps them: plain data, no lock. */
+struct evidence_list {
+	struct evidence *items;
+	size_t nr;
+};
+
+void evidence_list_release(struct evidence_list *list);
+
 /*
  * A check's evidence log is also its call context: every registry call
  * takes it, and besides the exchanges it carries the round-trip depth of
@@ -79,6 +87,8 @@ struct evidence_log {
 
 void evidence_log_init(struct evidence_log *log);
 void evidence_log_release(struct evidence_log *log);
+/* Moves the log's exchanges into *out (released first) and empties the log. */
+void evidence_log_take(struct evidence_log *log, struct evidence_list *out);
 void evidence_log_add(struct evidence_log *log, const char *method, const char *url,
 		      const struct http_response *resp);
 /* The log's round-trip depth (0 for a NULL log), and depth = max(depth, d). */
@@ -173,8 +183,8 @@ int registry_call(struct registry *r, struct evidence_log *log, struct registry_
 /*
  * Performs n independent calls side by side and returns when all are done:
  * at most REGISTRY_MAX_PARALLEL_CALLS threads, joined before this returns,
- * each taking the next call when its last is done (so past that many calls
- * a chain grows by one round trip per call a thread takes).
+ * each making every REGISTRY_MAX_PARALLEL_CALLS-th call in turn (so past
+ * that many calls a chain grows by one round trip per call a thread makes).
  */
 void registry_call_many(struct registry *r, struct evidence_log *log,
 			struct registry_call *const *calls, size_t n);

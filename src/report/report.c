@@ -56,7 +56,7 @@ static json_t *string_array(const char *const *items)
 	return a;
 }
 
-static json_t *evidence_json(const struct evidence_log *log)
+static json_t *evidence_json(const struct evidence_list *log)
 {
 	json_t *a = json_array();
 	size_t i;

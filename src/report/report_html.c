@@ -135,7 +135,7 @@ static int html_begin(struct report *rep)
 	return 0;
 }
 
-static void html_evidence(FILE *out, const struct evidence_log *log)
+static void html_evidence(FILE *out, const struct evidence_list *log)
 {
 	size_t i;
 
