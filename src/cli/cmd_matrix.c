@@ -136,22 +136,8 @@ static int matrix_main(int argc, char **argv)
 	char *why = NULL;
 	int ret;
 
-	if (settings_resolve(matrix_opts, &a, sources, argc, argv, &why) < 0) {
-		ret = cli_usage_error("%s", why);
+	if (settings_prepare(&cmd_matrix, &a, sources, argc, argv, selected, &ret) < 0)
 		goto done;
-	}
-	if (a.help) {
-		opt_usage(stdout, cmd_matrix.usage, cmd_matrix.about, matrix_opts);
-		ret = EXIT_OK;
-		goto done;
-	}
-	ret = settings_validate(&a, sources, selected);
-	if (ret != EXIT_OK)
-		goto done;
-	if (a.cert && http_check_client_pair(a.cert, a.key, &why) < 0) {
-		ret = cli_usage_error("%s", why);
-		goto done;
-	}
 	def = (struct target_defaults){ .repository = a.repository, .tag = a.tag,
 					.plain_http = a.plain_http };
 	if (source_load(&src, a.targets, &def, &why) < 0) {

@@ -86,22 +86,8 @@ static int run_main(int argc, char **argv)
 	char *why = NULL;
 	int ret;
 
-	if (settings_resolve(run_opts, &a, sources, argc, argv, &why) < 0) {
-		ret = cli_usage_error("%s", why);
+	if (settings_prepare(&cmd_run, &a, sources, argc, argv, selected, &ret) < 0)
 		goto done;
-	}
-	if (a.help) {
-		opt_usage(stdout, cmd_run.usage, cmd_run.about, run_opts);
-		ret = EXIT_OK;
-		goto done;
-	}
-	ret = settings_validate(&a, sources, selected);
-	if (ret != EXIT_OK)
-		goto done;
-	if (a.cert && http_check_client_pair(a.cert, a.key, &why) < 0) {
-		ret = cli_usage_error("%s", why);
-		goto done;
-	}
 	ret = cli_creds_open(&cc, &a, sources);
 	if (ret == EXIT_OK)
 		ret = cli_creds_resolve(&cc, a.registry, a.repository, &creds);

@@ -528,3 +528,30 @@ int run_args_validate(struct run_args *a, char **sources, int *selected)
 {
 	return settings_validate(a, sources, selected);
 }
+
+int settings_prepare(const struct command *cmd, struct run_args *a, char **sources, int argc,
+		     char **argv, int *selected, int *status)
+{
+	char *why = NULL;
+
+	if (settings_resolve(cmd->opts, a, sources, argc, argv, &why) < 0) {
+		*status = cli_usage_error("%s", why);
+		goto stop;
+	}
+	if (a->help) {
+		opt_usage(stdout, cmd->usage, cmd->about, cmd->opts);
+		*status = EXIT_OK;
+		goto stop;
+	}
+	*status = settings_validate(a, sources, selected);
+	if (*status != EXIT_OK)
+		goto stop;
+	if (a->cert && http_check_client_pair(a->cert, a->key, &why) < 0) {
+		*status = cli_usage_error("%s", why);
+		goto stop;
+	}
+	return 0;
+stop:
+	free(why);
+	return -1;
+}

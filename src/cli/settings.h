@@ -75,6 +75,15 @@ int settings_resolve(const struct opt *opts, struct run_args *a, char **sources,
 		     char **argv, char **why);
 /* run_args_validate for either table; for matrix_opts the registry comes from --targets. */
 int settings_validate(struct run_args *a, char **sources, int *selected);
+/*
+ * The start every front end with flags shares: settings_resolve, --help
+ * (the command's usage from its table), settings_validate and the client
+ * certificate pair, all before any request. Returns 0 to go on, or -1
+ * with *status the exit status to end with (EXIT_OK after --help).
+ */
+struct command;
+int settings_prepare(const struct command *cmd, struct run_args *a, char **sources, int argc,
+		     char **argv, int *selected, int *status);
 /* run_setting_name for either table. */
 char *settings_name(const struct opt *opts, char **sources, const char *long_name);
 

@@ -131,3 +131,17 @@ char *matrix_row_image(const struct matrix_row *row)
 {
 	return image_ref_format(row->repository, row->tag);
 }
+
+const char *const matrix_cap_short[CAPABILITY_COUNT] = { "version", "referrers", "chunked", "mount",
+							  "delete" };
+
+const char *matrix_cap_mark(const char *state)
+{
+	if (!state || !strcmp(state, "not-probed"))
+		return "-";
+	if (!strcmp(state, "supported"))
+		return "yes";
+	if (!strcmp(state, "unsupported"))
+		return "no";
+	return "?";
+}

@@ -58,6 +58,11 @@ extern const struct matrix_writer matrix_prometheus;
 extern const struct matrix_writer *const matrix_writers[];
 const struct matrix_writer *matrix_writer_find(const char *name);
 
+/* The capability columns' short headings, in capability_names order. */
+extern const char *const matrix_cap_short[CAPABILITY_COUNT];
+/* A capability's cell: "yes", "no", "?" (unknown) or "-" (not probed). */
+const char *matrix_cap_mark(const char *state);
+
 /*
  * Fills row from a finished run's results; the strings stay owned by the
  * results, the per-check arrays by the row (matrix_row_release). The

@@ -11,18 +11,6 @@
 #include <string.h>
 #include "report/report.h"
 
-static const char *const short_caps[CAPABILITY_COUNT] = { "version", "referrers", "chunked", "mount", "delete" };
-
-static const char *mark(const char *state)
-{
-	if (!state)
-		return "-";
-	if (state[0] == 's')
-		return "yes";
-	if (state[2] == 's')
-		return "no";
-	return "?";
-}
 
 static void html_begin(struct matrix_out *m)
 {
@@ -48,7 +36,7 @@ static void html_begin(struct matrix_out *m)
 	fputs("<p class=\"legend\">Capabilities: <b>yes</b> supported, <b>no</b> unsupported, "
 	      "<b>?</b> unknown (the answers did not settle it), <b>-</b> not probed. ", out);
 	for (i = 0; i < CAPABILITY_COUNT; i++)
-		fprintf(out, "%s<b>%s</b> = %s", i ? ", " : "", short_caps[i], capability_names[i]);
+		fprintf(out, "%s<b>%s</b> = %s", i ? ", " : "", matrix_cap_short[i], capability_names[i]);
 	fputs(". Score: supported capabilities out of 5. Reason: the message of the worst check of "
 	      "a target that did not pass.</p>\n"
 	      "<table><colgroup><col class=\"registry\"><col class=\"image\"><col class=\"worst\">"
@@ -58,7 +46,7 @@ static void html_begin(struct matrix_out *m)
 	fputs("<col class=\"reason\"></colgroup>\n<tr><th>Registry</th><th>Image</th><th>Worst</th>"
 	      "<th class=\"c\">Score</th>", out);
 	for (i = 0; i < CAPABILITY_COUNT; i++)
-		fprintf(out, "<th class=\"c\" title=\"%s\">%s</th>", capability_names[i], short_caps[i]);
+		fprintf(out, "<th class=\"c\" title=\"%s\">%s</th>", capability_names[i], matrix_cap_short[i]);
 	fputs("<th>Reason</th></tr>\n", out);
 }
 
@@ -82,7 +70,7 @@ static void html_row(struct matrix_out *m, const struct matrix_row *row)
 	for (i = 0; i < CAPABILITY_COUNT; i++)
 		fprintf(out, "<td class=\"c %s\" title=\"%s: %s\">%s</td>", row->caps[i] ? row->caps[i] : "",
 			capability_names[i], row->caps[i] ? row->caps[i] : "not probed",
-			mark(row->caps[i]));
+			matrix_cap_mark(row->caps[i]));
 	fputs("<td class=\"reason\">", out);
 	if (row->worst != STATUS_PASS)
 		report_put_xml(out, row->message);

@@ -11,18 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const short_caps[CAPABILITY_COUNT] = { "version", "referrers", "chunked", "mount", "delete" };
-
-static const char *mark(const char *state)
-{
-	if (!state)
-		return "-";
-	if (state[0] == 's')
-		return "yes";
-	if (state[2] == 's')
-		return "no";
-	return "?";
-}
 
 /* Plain text in a table cell: markup characters escaped, line breaks made spaces. */
 static void put_text(FILE *out, const char *s)
@@ -45,7 +33,7 @@ static void md_begin(struct matrix_out *m)
 		"| Registry | Image | Worst | Score |", m->total, m->started_at ? m->started_at : "",
 		OCIDOCTOR_VERSION);
 	for (i = 0; i < CAPABILITY_COUNT; i++)
-		fprintf(m->out, " %s |", short_caps[i]);
+		fprintf(m->out, " %s |", matrix_cap_short[i]);
 	fputs(" Reason |\n|---|---|---|---|", m->out);
 	for (i = 0; i < CAPABILITY_COUNT; i++)
 		fputs("---|", m->out);
@@ -68,7 +56,7 @@ static void md_row(struct matrix_out *m, const struct matrix_row *row)
 		fputc('-', m->out);
 	fputs(" |", m->out);
 	for (i = 0; i < CAPABILITY_COUNT; i++)
-		fprintf(m->out, " %s |", strcmp(mark(row->caps[i]), "-") ? mark(row->caps[i]) : "\\-");
+		fprintf(m->out, " %s |", strcmp(matrix_cap_mark(row->caps[i]), "-") ? matrix_cap_mark(row->caps[i]) : "\\-");
 	fputc(' ', m->out);
 	if (row->worst != STATUS_PASS)
 		put_text(m->out, row->message);

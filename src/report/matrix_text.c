@@ -11,26 +11,13 @@
 
 #include <string.h>
 
-static const char *const short_caps[CAPABILITY_COUNT] = { "version", "referrers", "chunked", "mount", "delete" };
-
-static const char *mark(const char *state)
-{
-	if (!state || !strcmp(state, "not-probed"))
-		return "-";
-	if (!strcmp(state, "supported"))
-		return "yes";
-	if (!strcmp(state, "unsupported"))
-		return "no";
-	return "?";
-}
-
 static void text_begin(struct matrix_out *m)
 {
 	size_t i;
 
 	fprintf(m->out, "%-56s %-5s %-5s", "TARGET", "WORST", "SCORE");
 	for (i = 0; i < CAPABILITY_COUNT; i++)
-		fprintf(m->out, " %-9s", short_caps[i]);
+		fprintf(m->out, " %-9s", matrix_cap_short[i]);
 	fputs(" REASON\n", m->out);
 }
 
@@ -47,7 +34,7 @@ static void text_row(struct matrix_out *m, const struct matrix_row *row)
 	else
 		fputs("-     ", m->out);
 	for (i = 0; i < CAPABILITY_COUNT; i++)
-		fprintf(m->out, " %-9s", mark(row->caps[i]));
+		fprintf(m->out, " %-9s", matrix_cap_mark(row->caps[i]));
 	if (row->worst != STATUS_PASS && row->message) {
 		reason = xstrfmt("%s", row->message);
 		text_sanitize(reason);
