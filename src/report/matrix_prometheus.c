@@ -23,26 +23,15 @@ struct prom_rows {
 	size_t nr, alloc;
 };
 
-static void put_label(FILE *out, const char *s)
-{
-	for (; s && *s; s++) {
-		if (*s == '\\' || *s == '"')
-			fprintf(out, "\\%c", *s);
-		else if (*s == '\n')
-			fputs("\\n", out);
-		else
-			fputc(*s, out);
-	}
-}
 
 static void put_target(FILE *out, const struct matrix_row *row)
 {
 	fputs("registry=\"", out);
-	put_label(out, row->registry);
+	report_put_label(out, row->registry);
 	fputs("\",repository=\"", out);
-	put_label(out, row->repository);
+	report_put_label(out, row->repository);
 	fputs("\",tag=\"", out);
-	put_label(out, row->tag);
+	report_put_label(out, row->tag);
 	fputc('"', out);
 }
 

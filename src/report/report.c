@@ -318,6 +318,18 @@ json_t *report_run_json(const struct run_results *run)
 	return o;
 }
 
+void report_put_label(FILE *out, const char *s)
+{
+	for (; s && *s; s++) {
+		if (*s == '\\' || *s == '"')
+			fprintf(out, "\\%c", *s);
+		else if (*s == '\n')
+			fputs("\\n", out);
+		else
+			fputc(*s, out);
+	}
+}
+
 void report_put_xml(FILE *out, const char *s)
 {
 	for (; s && *s; s++) {

@@ -97,6 +97,8 @@ json_t *report_run_json(const struct run_results *r);
 
 /* Writes s with &, <, >, " and ' escaped, for XML and HTML. */
 void report_put_xml(FILE *out, const char *s);
+/* Writes s as a Prometheus label value: backslash, double quote and newline escaped. */
+void report_put_label(FILE *out, const char *s);
 /*
  * Whether a section column holds free text (reason, why, evidence) rather
  * than a short word: Prometheus keeps it out of labels.

@@ -31,18 +31,6 @@
 #include <string.h>
 #include <strings.h>
 
-/* Label values escape backslash, double quote and newline. */
-static void put_label(FILE *out, const char *s)
-{
-	for (; s && *s; s++) {
-		if (*s == '\\' || *s == '"')
-			fprintf(out, "\\%c", *s);
-		else if (*s == '\n')
-			fputs("\\n", out);
-		else
-			fputc(*s, out);
-	}
-}
 
 static void family(FILE *out, const char *name, const char *help)
 {
@@ -60,15 +48,15 @@ static void sample(struct report *rep, const char *name, const char *const *labe
 	fputs(name, rep->out);
 	for (; labels && labels[0]; labels += 2) {
 		fprintf(rep->out, "%s%s=\"", sep, labels[0]);
-		put_label(rep->out, labels[1]);
+		report_put_label(rep->out, labels[1]);
 		fputc('"', rep->out);
 		sep = ",";
 	}
 	if (!rep->probe) {
 		fprintf(rep->out, "%sregistry=\"", sep);
-		put_label(rep->out, rep->results->registry);
+		report_put_label(rep->out, rep->results->registry);
 		fputs("\",repository=\"", rep->out);
-		put_label(rep->out, rep->results->repository);
+		report_put_label(rep->out, rep->results->repository);
 		fputc('"', rep->out);
 		sep = ",";
 	}
