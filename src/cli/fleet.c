@@ -77,7 +77,7 @@ static struct matrix_row *probe(struct fleet *f, const struct job *j)
 	s.insecure = f->o->insecure && !strncasecmp(j->target.registry, "https:", 6);
 	s.drive_engine = 0;
 	if (doctor_run(&res, &s, f->de.engine, &why) < 0)
-		xdie("a validated target was refused");
+		xbug("a validated target was refused");
 	matrix_row_from_results(&row, &res.results);
 	copy = matrix_row_dup(&row);
 	matrix_row_release(&row);

@@ -349,7 +349,7 @@ size_t opt_index(const struct opt *opts, const char *long_name)
 	for (i = 0; opts[i].long_name; i++)
 		if (!strcmp(opts[i].long_name, long_name))
 			return i;
-	xdie("an option the code names is missing from its table");
+	xbug("an option the code names is missing from its table");
 }
 
 void opt_apply_defaults(const struct opt *opts, void *target, char **sources)
