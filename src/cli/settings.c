@@ -149,8 +149,11 @@ static int resolve_writes(struct run_args *a, char **sources, char **why)
 	if (a->writes && strcmp(a->writes, "none") && strcmp(a->writes, "probe") &&
 	    strcmp(a->writes, "verify")) {
 		char *values = opt_values_text(&a->opts[iw]);
+		char *n = settings_name(a->opts, sources, "writes"); /* named by its source */
 
-		*why = xstrfmt("unknown --writes '%s' (%s)", a->writes, values);
+		*why = n[0] == '-' ? xstrfmt("invalid %s '%s': not %s", n, a->writes, values)
+				   : xstrfmt("%s: invalid value '%s': not %s", n, a->writes, values);
+		free(n);
 		free(values);
 		return -1;
 	}

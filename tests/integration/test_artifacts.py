@@ -145,6 +145,15 @@ class WritesSettingTest(h.DoctorTestCase):
         code, out, err = self.doctor(["config", "--registry", "http://127.0.0.1:9"],
                                      env={"OCIDOCTOR_WRITES": "sometimes"})
         self.assertEqual(code, h.EXIT_USAGE)
+        # a bad value is named by where it came from, not by the flag
+        self.assertIn("OCIDOCTOR_WRITES: invalid value 'sometimes'", err)
+        path = os.path.join(h.scratch_dir("writes-"), "c.yaml")
+        with open(path, "w") as f:
+            f.write("oci:\n  writes: sometimes\n")
+        code, out, err = self.doctor(["config", "--registry", "http://127.0.0.1:9",
+                                      "--config", path])
+        self.assertEqual(code, h.EXIT_USAGE)
+        self.assertIn("%s:2: oci.writes: invalid value 'sometimes'" % path, err)
 
 
 class FullApiTest(ArtifactsTestCase):
