@@ -1422,11 +1422,17 @@ static void verify_release(struct verify *v)
 	free(v->fallback_tag);
 }
 
+/* Without --writes verify the check skips at once. */
+static int offline(const struct run_config *config)
+{
+	return !config->verify_writes;
+}
+
 static void run(struct check_ctx *ctx)
 {
 	struct verify v = { .ctx = ctx, .chunk = CHUNK_DEFAULT, .listed_count = -1 };
 
-	if (!ctx->config->verify_writes) {
+	if (offline(ctx->config)) {
 		check_set(ctx, STATUS_SKIP, "no-verify",
 			  "not verified: pushing an artifact needs --writes verify (it pushes to the scratch repository and deletes what it pushed)");
 		return;
@@ -1459,6 +1465,7 @@ const struct check check_artifacts = {
 	.deps = (const struct check *const[]){ &check_registry, NULL },
 	.summary = "with --writes verify: an artifact with a subject is pushed to the scratch repository, found through the referrers API or the tag-schema fallback, and deleted",
 	.run = run,
+	.offline = offline,
 	.causes = (const char *const[]){ "no-verify", "deletes", "rejected", "not-found",
 		"header-without-listing", "clients", "fallback-only", "filter", "missing-subject",
 		"chunked", "cleanup", "upload", "denied", "connection", "unreachable", NULL },

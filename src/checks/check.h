@@ -63,6 +63,7 @@ struct remediation {
 };
 
 struct check_ctx;
+struct run_config;
 
 struct check {
 	const char *id;
@@ -75,6 +76,13 @@ struct check {
 	const char *summary;            /* one line: what it checks */
 	void (*run)(struct check_ctx *ctx);
 	const char *const *causes;      /* every cause run may set; each has advice in the KB */
+	/*
+	 * Optional: whether, under this configuration, run decides at once,
+	 * with no request and without waiting for another check (it skips).
+	 * The runner then runs it in the thread that made it ready instead of
+	 * a thread of its own (run.h). run must use the same test.
+	 */
+	int (*offline)(const struct run_config *config);
 };
 
 /* What the checks share with their dependents. Written by one check each. */

@@ -69,6 +69,12 @@ static void check_token(struct check_ctx *ctx, const struct challenge *c, const 
 	free(scope);
 }
 
+/* Without credentials the check skips at once. */
+static int offline(const struct run_config *config)
+{
+	return !config->creds || config->creds->source == CRED_NONE;
+}
+
 static void run(struct check_ctx *ctx)
 {
 	const struct creds *creds = ctx->config->creds;
@@ -76,7 +82,7 @@ static void run(struct check_ctx *ctx)
 	const char *h;
 	struct challenge c;
 
-	if (!creds || creds->source == CRED_NONE) {
+	if (offline(ctx->config)) {
 		check_set(ctx, STATUS_SKIP, "none", "no credentials configured (looked at: %s)",
 			  creds && creds->looked ? creds->looked : "nothing");
 		return;
@@ -116,5 +122,6 @@ const struct check check_credentials = {
 	.deps = (const struct check *const[]){ &check_registry, NULL },
 	.summary = "the configured credentials are accepted by the registry or its token service",
 	.run = run,
+	.offline = offline,
 	.causes = (const char *const[]){ "rejected", "none", "insecure", "error", "not-needed", "scheme", "unreachable", NULL },
 };

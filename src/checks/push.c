@@ -83,6 +83,12 @@ static void judge(struct check_ctx *ctx, const struct registry_call *call)
 			  repo, r->status);
 }
 
+/* Without writes the check skips at once. */
+static int offline(const struct run_config *config)
+{
+	return config->no_writes;
+}
+
 static void run(struct check_ctx *ctx)
 {
 	const char *repo = target_repository(ctx);
@@ -93,7 +99,7 @@ static void run(struct check_ctx *ctx)
 	};
 
 	detail_str(ctx, "repository", repo);
-	if (ctx->config->no_writes) {
+	if (offline(ctx->config)) {
 		check_set(ctx, STATUS_SKIP, "no-writes", "not probed (--no-writes)");
 		goto done;
 	}
@@ -117,5 +123,6 @@ const struct check check_push = {
 	.deps = (const struct check *const[]){ &check_registry, NULL },
 	.summary = "an upload session opens (202) in the test or scratch repository and is cancelled",
 	.run = run,
+	.offline = offline,
 	.causes = (const char *const[]){ "denied", "readonly", "status", "no-writes", "error", "unreachable", NULL },
 };

@@ -1,7 +1,7 @@
 /*
- * run: see run.h. Each check gets a thread; the thread waits for the
- * check's dependencies, runs it and wakes the others. The calling thread
- * drives the HTTP engine meanwhile.
+ * run: see run.h. A check is handed to a thread once its dependencies
+ * are done; the thread runs it, wakes the checks waiting for it, and
+ * goes on with one of the checks it made ready.
  */
 #include "checks/run.h"
 #include "checks/results.h"
@@ -16,7 +16,9 @@
 struct run_worker {
 	struct run *run;
 	size_t index;
-	pthread_t tid;
+	int started;             /* handed to a thread (under run->lock) */
+	int in_task;             /* ... as the first check of a pool task of its own */
+	struct thread_task task;
 };
 
 static size_t table_index(const struct check *c)
@@ -56,6 +58,7 @@ void run_init(struct run *run, const struct run_config *config, struct engine *e
 	run->logs = xcalloc(check_table_size, sizeof(*run->logs));
 	pthread_mutex_init(&run->lock, NULL);
 	pthread_cond_init(&run->cond, NULL);
+	pthread_cond_init(&run->finished, NULL);
 	for (i = 0; i < check_table_size; i++) {
 		run->results[i].check = check_table[i];
 		run->results[i].selected = !selected || selected[i];
@@ -85,19 +88,19 @@ static void wait_for_deps(struct run *run, const struct check *c, struct evidenc
 		run_wait(run, *d, log);
 }
 
-static void *worker_main(void *arg)
+/* Runs check i in the calling thread, once its dependencies are done, and wakes its waiters. */
+static void run_check(struct run *run, size_t i)
 {
-	struct run_worker *w = arg;
-	struct run *run = w->run;
-	struct check_result *res = &run->results[w->index];
-	struct evidence_log *log = &run->logs[w->index];
+	struct check_result *res = &run->results[i];
+	struct evidence_log *log = &run->logs[i];
 	struct check_ctx ctx = {
 		.config = run->config, .registry = run->registry,
 		.facts = &run->facts, .result = res, .log = log, .run = run,
 	};
 	long start;
+	int last;
 
-	wait_for_deps(run, res->check, log);
+	wait_for_deps(run, res->check, log); /* done already: this continues their chains */
 	start = clock_now_ms();
 	res->details = json_object();
 	res->status = STATUS_PASS;
@@ -110,10 +113,104 @@ static void *worker_main(void *arg)
 
 	pthread_mutex_lock(&run->lock);
 	res->done = 1;
-	pthread_cond_broadcast(&run->cond);
+	last = --run->left == 0;
 	pthread_mutex_unlock(&run->lock);
-	engine_unhold(run->engine);
-	return NULL;
+	/*
+	 * Woken after the lock is let go, so that a waiter does not wake only
+	 * to wait for the lock. The run outlives this: it is released only
+	 * after every task that runs its checks has been joined.
+	 */
+	pthread_cond_broadcast(&run->cond);
+	if (last)
+		pthread_cond_signal(&run->finished);
+}
+
+static int deps_done(const struct run *run, const struct check *c)
+{
+	for (const struct check *const *d = c->deps; d && *d; d++)
+		if (!run->results[table_index(*d)].done)
+			return 0;
+	return 1;
+}
+
+static void worker_task(void *arg);
+
+static int is_offline(const struct run *run, size_t i)
+{
+	return check_table[i]->offline && check_table[i]->offline(run->config);
+}
+
+/* What a thread runs next: checks that decide offline, then at most one that needs the network. */
+struct chain {
+	size_t *offline;         /* a stack, check_table_size long */
+	size_t nr_offline;
+	long net;                /* -1 for none */
+};
+
+/*
+ * Hands out the needed checks that are ready (their dependencies are
+ * done) and not handed out yet. The calling thread takes those that
+ * decide offline (they take no time) and one that needs the network, if
+ * it has none yet; every other ready check gets a pool task of its own.
+ * So no check waits for its dependencies in a thread of its own, a chain
+ * of checks runs in one thread, and a skip costs no thread.
+ */
+static void start_ready(struct run *run, struct chain *ch)
+{
+	size_t i;
+
+	pthread_mutex_lock(&run->lock);
+	for (i = 0; i < check_table_size; i++) {
+		struct run_worker *w = &run->workers[i];
+
+		if (!run->needed[i] || w->started || !deps_done(run, check_table[i]))
+			continue;
+		w->started = 1;
+		if (is_offline(run, i)) {
+			ch->offline[ch->nr_offline++] = i;
+		} else if (ch->net < 0) {
+			ch->net = (long)i;
+		} else {
+			w->in_task = 1;
+			thread_task_start(&w->task, worker_task, w);
+		}
+	}
+	pthread_mutex_unlock(&run->lock);
+}
+
+/*
+ * Runs a thread's checks, each followed by what it made ready. The
+ * offline ones go first: they never wait, so the check that needs the
+ * network (which may wait for another in check_dep) runs only when this
+ * thread holds no check back that someone could be waiting for.
+ */
+static void run_chain(struct run *run, long net)
+{
+	struct chain ch = { .offline = xcalloc(check_table_size, sizeof(size_t)), .net = net };
+	size_t i;
+
+	if (net < 0)
+		start_ready(run, &ch);
+	for (;;) {
+		if (ch.nr_offline) {
+			i = ch.offline[--ch.nr_offline];
+		} else if (ch.net >= 0) {
+			i = (size_t)ch.net;
+			ch.net = -1;
+		} else {
+			break;
+		}
+		run_check(run, i);
+		start_ready(run, &ch);
+	}
+	free(ch.offline);
+}
+
+static void worker_task(void *arg)
+{
+	struct run_worker *w = arg;
+
+	run_chain(w->run, (long)w->index);
 }
 
 static void stamp_start(struct run *run)
@@ -125,7 +222,8 @@ static void stamp_start(struct run *run)
 	strftime(run->started_at, sizeof(run->started_at), "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-void run_start(struct run *run)
+/* Marks what must run. */
+static void prepare(struct run *run)
 {
 	size_t i;
 
@@ -137,22 +235,24 @@ void run_start(struct run *run)
 		if (run->results[i].selected)
 			mark_needed(run, check_table[i], run->needed);
 	for (i = 0; i < check_table_size; i++) {
-		if (!run->needed[i])
-			continue;
 		run->workers[i].run = run;
 		run->workers[i].index = i;
-		engine_hold(run->engine);
-		thread_start(&run->workers[i].tid, worker_main, &run->workers[i]);
+		run->left += run->needed[i];
 	}
 }
 
-void run_finish(struct run *run)
+/* Waits for every check, joins the tasks that ran them and sums the run up. */
+static void finish(struct run *run)
 {
 	size_t i;
 
+	pthread_mutex_lock(&run->lock);
+	while (run->left)
+		pthread_cond_wait(&run->finished, &run->lock);
+	pthread_mutex_unlock(&run->lock);
 	for (i = 0; i < check_table_size; i++)
-		if (run->needed[i])
-			pthread_join(run->workers[i].tid, NULL);
+		if (run->workers[i].in_task)
+			thread_task_join(&run->workers[i].task);
 	run->duration_ms = clock_now_ms() - run->started_ms;
 	run->rate_limit = registry_rate_limit(run->registry);
 	for (i = 0; i < check_table_size; i++) {
@@ -168,9 +268,9 @@ void run_finish(struct run *run)
 
 void run_execute(struct run *run)
 {
-	run_start(run);
-	engine_loop(run->engine);
-	run_finish(run);
+	prepare(run);
+	run_chain(run, -1);
+	finish(run);
 }
 
 void run_release(struct run *run)
@@ -191,6 +291,7 @@ void run_release(struct run *run)
 	free(run->facts.manifest_digest);
 	pthread_mutex_destroy(&run->lock);
 	pthread_cond_destroy(&run->cond);
+	pthread_cond_destroy(&run->finished);
 	memset(run, 0, sizeof(*run));
 }
 

@@ -20,8 +20,10 @@ struct run {
 	long round_trips;                /* longest chain of dependent requests */
 	json_t *rate_limit;              /* the first rate-limiting answer, or NULL */
 	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	struct run_worker *workers;      /* one per check, for the threads run_start starts */
+	pthread_cond_t cond;             /* a check finished (run_wait) */
+	pthread_cond_t finished;         /* the last one did (left is 0) */
+	size_t left;                     /* needed checks not finished */
+	struct run_worker *workers;      /* one per check: how it was handed to a thread */
 	int *needed;
 	long started_ms;
 };
@@ -32,16 +34,16 @@ struct run {
  */
 void run_init(struct run *run, const struct run_config *config, struct engine *engine,
 	      struct registry *registry, const int *selected);
-/* Runs the checks, driving the engine in this thread; returns when every one has finished. */
-void run_execute(struct run *run);
-
 /*
- * The two halves of run_execute, for callers that drive the engine
- * themselves (a fleet run keeps many runs on one engine): run_start
- * starts the checks' threads and returns; run_finish waits for them.
+ * Runs the checks and returns when every one has finished. A check is
+ * handed to a thread only once its dependencies are done: the calling
+ * thread runs the first, and the thread that finishes a check runs one
+ * of the checks that made ready and hands the others to pool tasks
+ * (util/thread.h). Every check that is ready has a thread, so a check
+ * that waits for one it uses (check_dep) never waits for a check that
+ * has none.
  */
-void run_start(struct run *run);
-void run_finish(struct run *run);
+void run_execute(struct run *run);
 void run_release(struct run *run);
 
 /*

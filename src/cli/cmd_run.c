@@ -50,7 +50,6 @@ static int doctor(struct run_args *a, FILE *out, const int *selected, const stru
 		.scratch_repository = a->scratch, .selected = selected,
 		.writes = doctor_writes_mode(a->writes), .keep_artifacts = a->keep_artifacts,
 		.creds = creds, .insecure = insecure, /* the deadline: the engine's */
-		.drive_engine = 1,
 	};
 	struct doctor_result res;
 	struct engine *engine = NULL;

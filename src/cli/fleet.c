@@ -24,13 +24,15 @@ struct fleet {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	/*
-	 * Job threads are joined, never detached, so none of them can still be
-	 * touching the fleet when fleet_run returns: a job that is done puts its
-	 * own handle here, and the dispatcher joins it.
+	 * Jobs run as pool tasks (util/thread.h), one per slot, and are joined,
+	 * never left running: the dispatcher joins a slot's last job before it
+	 * gives the slot a new one, and all of them before fleet_run returns.
+	 * A slot is free once its row is written (at most `parallel` jobs are
+	 * started and not yet written, with consecutive indexes), so a job's
+	 * slot is its index modulo `parallel`, like its place in `ring`.
 	 */
-	int threads;              /* job threads started and not yet joined */
-	pthread_t *exited;        /* handles of jobs that are done, to join */
-	size_t nr_exited, alloc_exited;
+	struct thread_task *tasks;
+	int *task_used;
 };
 
 struct job {
@@ -75,7 +77,6 @@ static struct matrix_row *probe(struct fleet *f, const struct job *j)
 	s.creds = f->o->creds[j->index];
 	/* --insecure means nothing without TLS, and is not reported then */
 	s.insecure = f->o->insecure && !strncasecmp(j->target.registry, "https:", 6);
-	s.drive_engine = 0;
 	if (doctor_run(&res, &s, f->de.engine, &why) < 0)
 		xbug("a validated target was refused");
 	matrix_row_from_results(&row, &res.results);
@@ -86,7 +87,7 @@ static struct matrix_row *probe(struct fleet *f, const struct job *j)
 }
 
 /* Runs one target, frees everything it had, writes its row, then gives its slot back. */
-static void *job_main(void *arg)
+static void job_main(void *arg)
 {
 	struct job *j = arg;
 	struct fleet *f = j->fleet;
@@ -99,71 +100,49 @@ static void *job_main(void *arg)
 	pthread_mutex_lock(&f->lock);
 	f->ring[index % (int)f->o->parallel] = copy;
 	flush_rows(f);
-	ALLOC_GROW(f->exited, f->nr_exited + 1, f->alloc_exited);
-	f->exited[f->nr_exited++] = pthread_self();
-	pthread_cond_broadcast(&f->cond);
 	pthread_mutex_unlock(&f->lock);
-	return NULL;
 }
 
-/* Joins the jobs that are done. Called and returns with f->lock held. */
-static void reap_jobs(struct fleet *f)
+/* Joins the last job of a slot, if it had one. */
+static void join_slot(struct fleet *f, int slot)
 {
-	while (f->nr_exited) {
-		pthread_t t = f->exited[--f->nr_exited];
-
-		pthread_mutex_unlock(&f->lock);
-		pthread_join(t, NULL);
-		pthread_mutex_lock(&f->lock);
-		f->threads--;
-	}
+	if (f->task_used[slot])
+		thread_task_join(&f->tasks[slot]);
+	f->task_used[slot] = 0;
 }
-
-struct dispatcher {
-	struct fleet *fleet;
-	struct target_source *src;
-	pthread_t tid;
-};
 
 /* Starts a job whenever fewer than parallel run, then waits for the last. */
-static void *dispatch_main(void *arg)
+static void dispatch(struct fleet *f, struct target_source *src)
 {
-	struct dispatcher *d = arg;
-	struct fleet *f = d->fleet;
+	int slots = (int)f->o->parallel, slot;
 
 	for (;;) {
 		struct job *j = xcalloc(1, sizeof(*j));
-		pthread_t tid;
 
-		if (!source_next(d->src, &j->target)) {
+		if (!source_next(src, &j->target)) {
 			free(j);
 			break;
 		}
 		j->fleet = f;
 		pthread_mutex_lock(&f->lock);
-		reap_jobs(f);
-		while (f->active >= f->o->parallel) {
+		while (f->active >= f->o->parallel)
 			pthread_cond_wait(&f->cond, &f->lock);
-			reap_jobs(f);
-		}
 		f->active++;
-		f->threads++;
 		j->index = f->started++;
 		pthread_mutex_unlock(&f->lock);
-		thread_start(&tid, job_main, j); /* j may be gone once this returns */
+		slot = j->index % slots;
+		join_slot(f, slot);
+		f->task_used[slot] = 1;
+		thread_task_start(&f->tasks[slot], job_main, j); /* j may be gone once this returns */
 	}
-	pthread_mutex_lock(&f->lock);
-	for (reap_jobs(f); f->threads; reap_jobs(f))
-		pthread_cond_wait(&f->cond, &f->lock);
-	pthread_mutex_unlock(&f->lock);
-	return NULL;
+	for (slot = 0; slot < slots; slot++)
+		join_slot(f, slot);
 }
 
 int fleet_run(const struct fleet_options *o, struct target_source *src,
 	      enum check_status *worst)
 {
 	struct fleet f = { .o = o, .total = (int)src->nr };
-	struct dispatcher d = { .fleet = &f, .src = src };
 	struct tm tm;
 	time_t now = time(NULL);
 
@@ -174,19 +153,21 @@ int fleet_run(const struct fleet_options *o, struct target_source *src,
 	if (doctor_engine_start(&f.de, &o->engine) < 0)
 		return -1;
 	f.ring = xcalloc((size_t)o->parallel, sizeof(*f.ring));
+	f.tasks = xcalloc((size_t)o->parallel, sizeof(*f.tasks));
+	f.task_used = xcalloc((size_t)o->parallel, sizeof(*f.task_used));
 	pthread_mutex_init(&f.lock, NULL);
 	pthread_cond_init(&f.cond, NULL);
 	if (o->writer->begin)
 		o->writer->begin(&f.mo);
 	progress_draw(&f.bar, 0, 0);
-	thread_start(&d.tid, dispatch_main, &d);
-	pthread_join(d.tid, NULL);
+	dispatch(&f, src);
 	doctor_engine_stop(&f.de);
 	progress_clear(&f.bar);
 	if (o->writer->end)
 		o->writer->end(&f.mo, f.done, f.worst);
 	free(f.ring);
-	free(f.exited);
+	free(f.tasks);
+	free(f.task_used);
 	pthread_mutex_destroy(&f.lock);
 	pthread_cond_destroy(&f.cond);
 	*worst = f.worst;

@@ -6,12 +6,13 @@
  * targets file's order; a target's run is freed once its row is out, so
  * memory follows `parallel`, not the number of targets.
  *
- * Threads: the engine's loop (1), a dispatcher (1) and at most `parallel`
- * job threads, each of which runs one doctor_run of at most T threads
- * (its checks and their parallel calls: 17, 32 with --writes verify;
- * docs/architecture.md): at most 2 + parallel * (1 + T). Job
- * threads are joined, never detached: a job that is done hands its own
- * handle to the dispatcher, which joins it, so none outlives fleet_run.
+ * Threads: the calling thread hands the targets out, and at most
+ * `parallel` jobs run as pool tasks (util/thread.h), each one doctor_run
+ * of at most T threads at a time, its own included (its checks and their
+ * parallel calls: 15, 29 with --writes verify; docs/architecture.md):
+ * at most 1 + parallel * T. Jobs are joined, never left running: the
+ * dispatcher joins a slot's last job before it reuses the slot, and
+ * every slot before fleet_run returns.
  * A job owns its target; the credentials and settings it reads are the
  * fleet's and outlive every job.
  */

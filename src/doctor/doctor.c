@@ -2,7 +2,6 @@
  * doctor: see doctor.h.
  */
 #include "doctor/doctor.h"
-#include "util/thread.h"
 #include "util/xalloc.h"
 
 #include <ctype.h>
@@ -53,12 +52,7 @@ int doctor_run(struct doctor_result *out, const struct doctor_settings *s, struc
 	if (registry_new(&registry, e, &ro, why) < 0)
 		return -1;
 	run_init(&run, &out->config, e, registry, s->selected);
-	if (s->drive_engine) {
-		run_execute(&run);
-	} else {
-		run_start(&run);
-		run_finish(&run);
-	}
+	run_execute(&run);
 	doctor_results_take(&out->results, &run);
 	run_release(&run);
 	registry_free(registry);
@@ -130,12 +124,6 @@ void doctor_result_release(struct doctor_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static void *loop_main(void *arg)
-{
-	engine_loop(arg);
-	return NULL;
-}
-
 int doctor_engine_start(struct doctor_engine *de, const struct engine_options *opts)
 {
 	struct engine_options eo = *opts;
@@ -144,8 +132,6 @@ int doctor_engine_start(struct doctor_engine *de, const struct engine_options *o
 	eo.timeout_ms = DOCTOR_ENGINE_LIFETIME_MS;
 	if (engine_new(&de->engine, &eo) < 0)
 		return -1;
-	engine_hold(de->engine);   /* the loop runs until doctor_engine_stop drops this */
-	thread_start(&de->loop, loop_main, de->engine);
 	de->started = 1;
 	return 0;
 }
@@ -154,8 +140,6 @@ void doctor_engine_stop(struct doctor_engine *de)
 {
 	if (!de->started)
 		return;
-	engine_unhold(de->engine);
-	pthread_join(de->loop, NULL);
 	engine_free(de->engine);
 	memset(de, 0, sizeof(*de));
 }

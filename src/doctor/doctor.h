@@ -7,21 +7,22 @@
  * a struct doctor_result that the report writers render. It never wires
  * the registry client or the check runner itself.
  *
- * Threading: a doctor run starts one thread per needed check (at most
- * check_table_size) and the checks' parallel calls (registry_call_many,
- * at most REGISTRY_MAX_PARALLEL_CALLS each): at most 17 threads today,
- * 32 with --writes verify (docs/architecture.md counts them), all joined before doctor_run
- * returns. The
- * engine's loop must run while doctor_run does: either in the calling
- * thread (settings.drive_engine, a one-shot run) or in a thread of its own
- * (struct doctor_engine below, for matrix and serve, where many runs share
- * one engine, one connection pool and one DNS cache).
+ * Threading: doctor_run runs the first check in the calling thread and
+ * hands the others to the process's thread pool (util/thread.h) as they
+ * become ready; the checks' parallel calls (registry_call_many) take at
+ * most REGISTRY_MAX_PARALLEL_CALLS - 1 more threads each: at most 15
+ * threads at a time today, the caller's included, 29 with --writes verify
+ * (docs/architecture.md counts them), all joined before doctor_run
+ * returns; the pool keeps them for the next run. No thread exists to run
+ * the engine: the threads that send drive it (engine/http.h), so doctor_run may be called
+ * from any number of threads on one engine at once, and matrix and serve
+ * share one engine (one connection pool, one DNS cache) across their runs.
  *
  * A one-shot front end (run):
  *
  *     engine_new(&e, &(struct engine_options){ .timeout_ms = 30000, .ca_file = ... });
  *     struct doctor_settings s = { .registry = url, ..., .creds = &creds,
- *                                  .writes = DOCTOR_WRITES_PROBE, .drive_engine = 1 };
+ *                                  .writes = DOCTOR_WRITES_PROBE };
  *     doctor_run(&res, &s, e, &why);    render res.results, then
  *     doctor_result_release(&res); engine_free(e);
  *
@@ -37,8 +38,6 @@
 #include "checks/results.h"
 #include "checks/run.h"
 #include "engine/http.h"
-
-#include <pthread.h>
 
 /* What a run may write to the registry. */
 enum doctor_writes {
@@ -63,7 +62,6 @@ struct doctor_settings {
 	                                    Borrowed: must outlive the result */
 	int insecure;                    /* TLS verification is off in the engine (for the report) */
 	long timeout_ms;                 /* the run's deadline, from doctor_run; 0: the engine's */
-	int drive_engine;                /* run the engine's loop in this thread while the checks run */
 };
 
 /*
@@ -97,19 +95,15 @@ void doctor_result_release(struct doctor_result *r);
  */
 void doctor_results_take(struct run_results *out, struct run *run);
 
-/*
- * An engine shared by many runs for as long as a front end lives, its
- * loop in a thread of its own: 1 thread, plus what the runs start.
- */
+/* An engine shared by many runs for as long as a front end lives. */
 struct doctor_engine {
 	struct engine *engine;
-	pthread_t loop;
 	int started;
 };
 
-/* Starts it (timeout_ms of opts is ignored: each run brings its deadline). */
+/* Creates it (timeout_ms of opts is ignored: each run brings its deadline). */
 int doctor_engine_start(struct doctor_engine *de, const struct engine_options *opts);
-/* Waits for the runs still going, stops the loop and frees the engine. */
+/* Frees the engine; no run may be going. */
 void doctor_engine_stop(struct doctor_engine *de);
 
 #endif

@@ -1,11 +1,23 @@
 /*
  * http: the engine described in http.h.
  *
- * Threads hand transfers over through a small queue guarded by
- * `lock`; only the loop thread touches the multi handle (libcurl's multi
- * interface is not thread-safe, except curl_multi_wakeup, which is how a
- * sender pokes the loop). A sender then sleeps on `cond` until the loop
- * marks its transfers done.
+ * Senders hand transfers over through a small queue guarded by `lock`.
+ * The multi handle has one driver at a time (libcurl's multi interface
+ * is not thread-safe): a sender whose transfers are not done, and who
+ * finds nobody driving, takes the wheel and runs libcurl for everyone's
+ * transfers until its own are done, then hands the wheel to a sender
+ * that is still waiting. The others sleep on their batch's `cond` until
+ * the driver marks their transfers done or hands them the wheel; a
+ * sender with new work wakes a driver asleep in epoll_wait through an
+ * eventfd. So no thread exists only to run the loop, and a sender alone
+ * on the engine runs its requests with no other thread involved.
+ *
+ * The driver uses libcurl's event interface (curl_multi_socket_action):
+ * libcurl says which sockets it waits on (on_socket) and when it next
+ * needs the time (on_timer), the driver waits on them with epoll, and
+ * libcurl then works only on the transfer whose socket is ready. With
+ * many transfers in flight (a fleet, an exporter) that is what keeps
+ * each wake-up cheap: curl_multi_perform would look at every transfer.
  */
 #include "engine/http.h"
 #include "util/clock.h"
@@ -16,16 +28,32 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
-/* One engine_send call: its sender sleeps on `cond` until `left` is 0. */
+/*
+ * Easy handles kept for reuse: a handle set up again (curl_easy_reset)
+ * costs less than a new one, and a busy engine has about this many
+ * transfers at once.
+ */
+#define ENGINE_SPARE_HANDLES 64
+/* Socket events the driver takes from one epoll_wait. */
+#define ENGINE_EVENTS 64
+
+/* One engine_send call: its sender sleeps on `cond` until `left` is 0 or it gets the wheel. */
 struct batch {
 	pthread_cond_t cond;
-	size_t left;
+	size_t left;            /* transfers not finished yet */
+	int wheel;              /* handed the wheel: this sender drives next */
+	struct batch *next;     /* in the engine's `waiting` list while its sender sleeps */
 };
 
 struct xfer {
@@ -41,13 +69,88 @@ struct xfer {
 
 struct engine {
 	CURLM *multi;
-	pthread_mutex_t lock;
+	pthread_mutex_t lock;   /* guards everything below but opts and trace_lock */
 	struct xfer *pending;   /* handed over, not yet in the multi handle */
-	int holders;
+	int driving;            /* a sender has the wheel (or is being handed it) */
+	int polling;            /* the driver is in (or about to enter) epoll_wait and
+	                           must be woken for new work; 0 while it runs */
+	int epfd;               /* the sockets libcurl waits on, and wake_fd */
+	int wake_fd;            /* an eventfd: a sender's new work */
+	long timer_at;          /* when libcurl wants the time (clock_now_ms), -1 for never:
+	                           like the sockets, only the driver touches it */
+	struct batch *waiting;  /* senders asleep until their transfers finish */
+	CURL *spare[ENGINE_SPARE_HANDLES]; /* finished easy handles, to reuse */
+	size_t nr_spare;
 	long deadline_ms;       /* monotonic clock */
 	struct engine_options opts;
 	pthread_mutex_t trace_lock;
 };
+
+/* libcurl's socket callback: which events it waits for on s, or that it is done with s. */
+static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+{
+	struct engine *e = userp;
+	struct epoll_event ev = { .data.fd = s };
+
+	(void)easy;
+	if (what == CURL_POLL_REMOVE) {
+		epoll_ctl(e->epfd, EPOLL_CTL_DEL, s, NULL); /* may be closed and gone already */
+		curl_multi_assign(e->multi, s, NULL);
+		return 0;
+	}
+	ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0) | (what & CURL_POLL_OUT ? EPOLLOUT : 0);
+	if (!socketp) {
+		if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, s, &ev) < 0 && errno == EEXIST)
+			epoll_ctl(e->epfd, EPOLL_CTL_MOD, s, &ev);
+		curl_multi_assign(e->multi, s, e); /* any non-NULL: watched */
+	} else if (epoll_ctl(e->epfd, EPOLL_CTL_MOD, s, &ev) < 0 && errno == ENOENT) {
+		epoll_ctl(e->epfd, EPOLL_CTL_ADD, s, &ev);
+	}
+	return 0;
+}
+
+/* libcurl's timer callback: when it next wants curl_multi_socket_action with the time. */
+static int on_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+	struct engine *e = userp;
+
+	(void)multi;
+	e->timer_at = timeout_ms < 0 ? -1 : clock_now_ms() + timeout_ms;
+	return 0;
+}
+
+/* The epoll set, the eventfd that wakes the driver, and libcurl's callbacks. */
+static int watch_init(struct engine *e)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	e->timer_at = -1;
+	e->epfd = epoll_create1(EPOLL_CLOEXEC);
+	e->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	ev.data.fd = e->wake_fd;
+	if (e->epfd < 0 || e->wake_fd < 0 || epoll_ctl(e->epfd, EPOLL_CTL_ADD, e->wake_fd, &ev) < 0) {
+		if (e->epfd >= 0)
+			close(e->epfd);
+		if (e->wake_fd >= 0)
+			close(e->wake_fd);
+		return -1;
+	}
+	curl_multi_setopt(e->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+	curl_multi_setopt(e->multi, CURLMOPT_SOCKETDATA, e);
+	curl_multi_setopt(e->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+	curl_multi_setopt(e->multi, CURLMOPT_TIMERDATA, e);
+	return 0;
+}
+
+/* Wakes a driver asleep in epoll_wait (from any thread). */
+static void wake_driver(struct engine *e)
+{
+	uint64_t one = 1;
+
+	if (write(e->wake_fd, &one, sizeof(one)) < 0) {
+		/* EAGAIN: the counter is full, so a wake-up is pending anyway */
+	}
+}
 
 int engine_new(struct engine **out, const struct engine_options *opts)
 {
@@ -55,6 +158,11 @@ int engine_new(struct engine **out, const struct engine_options *opts)
 
 	e->multi = curl_multi_init();
 	if (!e->multi) {
+		free(e);
+		return -1;
+	}
+	if (watch_init(e) < 0) {
+		curl_multi_cleanup(e->multi);
 		free(e);
 		return -1;
 	}
@@ -73,7 +181,11 @@ void engine_free(struct engine *e)
 {
 	if (!e)
 		return;
+	while (e->nr_spare)
+		curl_easy_cleanup(e->spare[--e->nr_spare]);
 	curl_multi_cleanup(e->multi);
+	close(e->epfd);
+	close(e->wake_fd);
 	pthread_mutex_destroy(&e->lock);
 	pthread_mutex_destroy(&e->trace_lock);
 	free(e);
@@ -89,21 +201,6 @@ long engine_remaining_ms(const struct engine *e, long deadline)
 const struct engine_options *engine_opts(const struct engine *e)
 {
 	return &e->opts;
-}
-
-void engine_hold(struct engine *e)
-{
-	pthread_mutex_lock(&e->lock);
-	e->holders++;
-	pthread_mutex_unlock(&e->lock);
-}
-
-void engine_unhold(struct engine *e)
-{
-	pthread_mutex_lock(&e->lock);
-	e->holders--;
-	pthread_mutex_unlock(&e->lock);
-	curl_multi_wakeup(e->multi);
 }
 
 void http_response_init(struct http_response *r, size_t max_body)
@@ -387,7 +484,25 @@ fail:
 	return -1;
 }
 
-/* A new easy handle for x, or NULL with *why (newly allocated). */
+/* A spare easy handle, reset to libcurl's defaults, or a new one. */
+static CURL *easy_handle(struct engine *e)
+{
+	CURL *c = NULL;
+
+	pthread_mutex_lock(&e->lock);
+	if (e->nr_spare)
+		c = e->spare[--e->nr_spare];
+	pthread_mutex_unlock(&e->lock);
+	if (c)
+		curl_easy_reset(c);
+	else
+		c = curl_easy_init();
+	if (!c)
+		xdie("cannot create a libcurl handle");
+	return c;
+}
+
+/* An easy handle set up for x, or NULL with *why (newly allocated). */
 static CURL *make_easy(struct engine *e, struct xfer *x, long remaining, char **why)
 {
 	const struct engine_options *o = &e->opts;
@@ -398,9 +513,7 @@ static CURL *make_easy(struct engine *e, struct xfer *x, long remaining, char **
 		*why = xstrdup("not an http or https URL; not sent");
 		return NULL;
 	}
-	c = curl_easy_init();
-	if (!c)
-		xdie("cannot create a libcurl handle");
+	c = easy_handle(e);
 	SETOPT(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	SETOPT(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	SETOPT(c, CURLOPT_FOLLOWLOCATION, 0L);
@@ -413,9 +526,12 @@ static CURL *make_easy(struct engine *e, struct xfer *x, long remaining, char **
 		SETOPT(c, CURLOPT_NOPROXY, "*");
 	else
 		x->resp->proxy = http_proxy_for(x->req->url, &x->resp->proxy_var);
-	SETOPT(c, CURLOPT_DEBUGFUNCTION, on_debug);
-	SETOPT(c, CURLOPT_DEBUGDATA, x);
-	SETOPT(c, CURLOPT_VERBOSE, 1L);
+	/* the TLS handshake is all on_debug looks at: over plain HTTP, verbose costs for nothing */
+	if (!strncasecmp(x->req->url, "https:", 6)) {
+		SETOPT(c, CURLOPT_DEBUGFUNCTION, on_debug);
+		SETOPT(c, CURLOPT_DEBUGDATA, x);
+		SETOPT(c, CURLOPT_VERBOSE, 1L);
+	}
 	SETOPT(c, CURLOPT_NOSIGNAL, 1L);
 	SETOPT(c, CURLOPT_TIMEOUT_MS, remaining);
 	SETOPT(c, CURLOPT_CONNECTTIMEOUT_MS, remaining < 10000 ? remaining : 10000L);
@@ -474,7 +590,7 @@ static void describe_failure(struct xfer *x, CURLcode code)
 	}
 }
 
-/* Called in the loop thread when libcurl reports a transfer finished. */
+/* Called by the driver when libcurl reports a transfer finished. */
 static void finish(struct engine *e, CURL *c, CURLcode code)
 {
 	struct xfer *x = NULL;
@@ -498,61 +614,180 @@ static void finish(struct engine *e, CURL *c, CURLcode code)
 	if (code != CURLE_OK)
 		describe_failure(x, code);
 	curl_multi_remove_handle(e->multi, c);
-	curl_easy_cleanup(c);
 	x->easy = NULL;
 
 	pthread_mutex_lock(&e->lock);
+	if (e->nr_spare < ENGINE_SPARE_HANDLES) {
+		e->spare[e->nr_spare++] = c; /* kept for reuse */
+		c = NULL;
+	}
 	if (--x->batch->left == 0)
 		pthread_cond_signal(&x->batch->cond);
 	pthread_mutex_unlock(&e->lock);
+	curl_easy_cleanup(c);
 }
 
-static int take_pending(struct engine *e, struct xfer **list)
+static struct xfer *take_pending(struct engine *e)
 {
-	int holders;
+	struct xfer *list;
 
 	pthread_mutex_lock(&e->lock);
-	*list = e->pending;
+	list = e->pending;
 	e->pending = NULL;
-	holders = e->holders;
+	e->polling = 0;
 	pthread_mutex_unlock(&e->lock);
-	return holders;
+	return list;
 }
 
-/* How long the loop may sleep: libcurl's own timer, else until woken. */
-static int poll_ms(struct engine *e)
+/* How long the driver may sleep: until libcurl's timer, at most a second, else until woken. */
+static int wait_ms(const struct engine *e)
 {
-	long t = -1;
+	long left;
 
-	curl_multi_timeout(e->multi, &t);
-	return t >= 0 && t < 1000 ? (int)t : 1000;
+	if (e->timer_at < 0)
+		return 1000;
+	left = e->timer_at - clock_now_ms();
+	return left <= 0 ? 0 : left < 1000 ? (int)left : 1000;
 }
 
 /*
- * Moves handed-over transfers into the multi handle, drives them, and
- * hands finished ones back, until no holder is left and nothing runs.
- * Finished transfers are reaped right after curl_multi_perform, before
- * sleeping, so no sender waits on a poll timeout.
+ * Whether the driver is done (its own transfers have finished) and, when
+ * not, whether it may sleep: not when work was handed over since it
+ * looked. Before sleeping it marks itself polling, so that the next
+ * sender wakes it; a sender that hands work over while the driver runs
+ * need not, because the driver looks again before it sleeps.
  */
-void engine_loop(struct engine *e)
+static int driver_done(struct engine *e, const struct batch *mine, int *may_sleep)
 {
-	int running = 0;
+	int done;
+
+	pthread_mutex_lock(&e->lock);
+	done = !mine->left;
+	*may_sleep = !done && !e->pending;
+	e->polling = *may_sleep;
+	pthread_mutex_unlock(&e->lock);
+	return done;
+}
+
+static void reap(struct engine *e)
+{
+	CURLMsg *msg;
+	int queued;
+
+	while ((msg = curl_multi_info_read(e->multi, &queued)))
+		if (msg->msg == CURLMSG_DONE)
+			finish(e, msg->easy_handle, msg->data.result);
+}
+
+/* Tells libcurl what epoll saw. */
+static void dispatch(struct engine *e, const struct epoll_event *evs, int n)
+{
+	int i, running;
+
+	for (i = 0; i < n; i++) {
+		int fd = evs[i].data.fd, mask = 0;
+		uint64_t count;
+
+		if (fd == e->wake_fd) {
+			if (read(e->wake_fd, &count, sizeof(count)) < 0) {
+				/* EAGAIN: another read took it */
+			}
+			continue;
+		}
+		if (evs[i].events & EPOLLIN)
+			mask |= CURL_CSELECT_IN;
+		if (evs[i].events & EPOLLOUT)
+			mask |= CURL_CSELECT_OUT;
+		if (evs[i].events & (EPOLLERR | EPOLLHUP))
+			mask |= CURL_CSELECT_ERR;
+		curl_multi_socket_action(e->multi, fd, mask, &running);
+	}
+}
+
+/*
+ * Runs libcurl for every transfer handed over, anyone's, until the
+ * driver's own are done. Finished transfers are reaped after every
+ * action, before sleeping, so no sender waits on a timeout.
+ */
+static void drive(struct engine *e, const struct batch *mine)
+{
+	struct epoll_event evs[ENGINE_EVENTS];
+	int running, may_sleep, n;
 
 	for (;;) {
-		struct xfer *list, *x;
-		CURLMsg *msg;
-		int queued;
-		int holders = take_pending(e, &list);
+		struct xfer *x = take_pending(e);
 
-		for (x = list; x; x = x->next)
-			curl_multi_add_handle(e->multi, x->easy);
-		if (!holders && !running && !list)
-			break;
-		curl_multi_perform(e->multi, &running);
-		while ((msg = curl_multi_info_read(e->multi, &queued)))
-			if (msg->msg == CURLMSG_DONE)
-				finish(e, msg->easy_handle, msg->data.result);
-		curl_multi_poll(e->multi, NULL, 0, poll_ms(e), NULL);
+		for (; x; x = x->next)
+			curl_multi_add_handle(e->multi, x->easy); /* sets the timer to now */
+		if (e->timer_at >= 0 && e->timer_at <= clock_now_ms()) {
+			e->timer_at = -1;
+			curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+		}
+		reap(e);
+		if (driver_done(e, mine, &may_sleep))
+			return;
+		n = epoll_wait(e->epfd, evs, ENGINE_EVENTS, may_sleep ? wait_ms(e) : 0);
+		if (n > 0) {
+			dispatch(e, evs, n);
+			reap(e);
+		}
+	}
+}
+
+/*
+ * Called with the lock held by a driver whose transfers are done: the
+ * first sleeping sender whose transfers still run takes the wheel. With
+ * none, nothing runs, and the next sender drives.
+ */
+static void hand_over(struct engine *e)
+{
+	struct batch *b;
+
+	e->driving = 0;
+	for (b = e->waiting; b; b = b->next)
+		if (b->left) {
+			b->wheel = 1;
+			e->driving = 1;
+			pthread_cond_signal(&b->cond);
+			return;
+		}
+}
+
+/* Called with the lock held: sleeps until woken (done, handed the wheel, or spuriously). */
+static void wait_turn(struct engine *e, struct batch *b)
+{
+	struct batch **p;
+
+	b->next = e->waiting;
+	e->waiting = b;
+	pthread_cond_wait(&b->cond, &e->lock);
+	for (p = &e->waiting; *p != b; p = &(*p)->next)
+		;
+	*p = b->next;
+}
+
+/*
+ * Called with the lock held, the batch's transfers handed over: returns
+ * with them done, having driven, poked the driver or slept meanwhile.
+ */
+static void await(struct engine *e, struct batch *b)
+{
+	while (b->left) {
+		if (b->wheel || !e->driving) {
+			b->wheel = 0;
+			e->driving = 1;
+			pthread_mutex_unlock(&e->lock);
+			drive(e, b);
+			pthread_mutex_lock(&e->lock);
+			hand_over(e);
+		} else if (e->polling) {
+			e->polling = 0; /* one wake-up serves every sender until the driver looks again */
+			pthread_mutex_unlock(&e->lock);
+			wake_driver(e);
+			pthread_mutex_lock(&e->lock);
+		} else {
+			wait_turn(e, b);
+		}
 	}
 }
 
@@ -667,10 +902,7 @@ void engine_send(struct engine *e, const struct http_request *const *reqs,
 		xs[i].next = e->pending;
 		e->pending = &xs[i];
 	}
-	if (batch.left)
-		curl_multi_wakeup(e->multi);
-	while (batch.left)
-		pthread_cond_wait(&batch.cond, &e->lock);
+	await(e, &batch);
 	pthread_mutex_unlock(&e->lock);
 	pthread_cond_destroy(&batch.cond);
 

@@ -1,12 +1,14 @@
 /*
  * http: the transport under every request ocidoctor makes.
  *
- * One engine owns one libcurl multi handle. The engine's loop runs in one
- * thread (engine_loop); any other thread may hand it requests with
- * engine_send(), which blocks that thread until every request it handed
+ * One engine owns one libcurl multi handle. Any thread may hand it
+ * requests with engine_send(), which returns once every request it handed
  * over has finished. So checks are written as straight-line code while
  * all their requests share one multi handle: one connection pool, one DNS
- * cache, HTTP/2 multiplexing where the server offers it.
+ * cache, HTTP/2 multiplexing where the server offers it. There is no loop
+ * thread: while a sender waits, either it drives the multi handle for
+ * everyone (one sender at a time), or it sleeps until the driver has
+ * finished its requests or hands it the wheel.
  *
  * Every response body is capped (engine_options.max_body) and so is the
  * header block (HTTP_MAX_HEADER_BYTES); going over either ends that
@@ -15,26 +17,19 @@
  * decide per hop whether credentials may go along.
  *
  * Threading contract:
- *  - one thread runs engine_loop, from before the first engine_send until
- *    the last holder lets go; it is the only thread that touches libcurl
- *    handles. engine_loop returns once no thread holds the engine and no
- *    transfer is left;
- *  - any other thread may call engine_send, but only between its own
- *    engine_hold and engine_unhold (or while a thread that started it
- *    holds the engine on its behalf, as the check runner does): a hold is
- *    the promise that more requests may come, so the loop keeps running;
+ *  - any thread may call engine_send at any time, and calls from
+ *    different threads run side by side on one multi handle; libcurl
+ *    handles are touched only by the sender that drives at the time;
  *  - engine_send blocks its caller until every request it handed over has
- *    finished (answered, failed, or cut off by its deadline); it never
- *    blocks the loop, and calls from different threads run side by side
- *    on one multi handle. The loop thread itself must never call it;
+ *    finished (answered, failed, or cut off by its deadline);
  *  - requests and their headers and bodies are the caller's and only
  *    borrowed until engine_send returns; responses are filled in by the
- *    loop thread and belong to the caller once engine_send returns (the
- *    caller releases them, from any thread);
+ *    driver and belong to the caller once engine_send returns (the caller
+ *    releases them, from any thread);
  *  - engine_opts, engine_remaining_ms, engine_trace, http_proxy_for and
  *    the http_response_* and http_header* functions may be called from
  *    any thread; engine_new and engine_free from one thread, with no
- *    loop running;
+ *    engine_send running;
  *  - nothing here is per thread: the round-trip depth is the caller's
  *    counter, passed to engine_send.
  *
@@ -117,15 +112,6 @@ struct http_response {
 
 int engine_new(struct engine **out, const struct engine_options *opts);
 void engine_free(struct engine *e);
-
-/*
- * Runs the transfer loop in the calling thread until the number of
- * holders drops to zero and no transfer is left. Threads that will call
- * engine_send take a hold first (engine_hold) and drop it when done.
- */
-void engine_loop(struct engine *e);
-void engine_hold(struct engine *e);
-void engine_unhold(struct engine *e);
 
 /*
  * Performs the n requests concurrently and waits for all of them, each

@@ -309,6 +309,8 @@ struct call_state {
 	int tried_basic;
 	int retried;
 	int foreign;         /* a redirect left the registry's origin */
+	int hops;            /* redirects followed */
+	int retries;         /* retries after 429 or 503 */
 	long deadline;       /* of everything this call sends, its token requests too */
 	long *depth;         /* the caller's round-trip chain */
 };
@@ -450,29 +452,49 @@ static int handle_redirect(struct registry *r, struct registry_call *call, struc
 	return 1;
 }
 
+/* One request of a call, ready for the engine; its headers hold a copy of the Authorization. */
+struct call_send {
+	struct http_request req;
+	struct curl_slist *headers;
+};
+
+static void send_prepare(struct registry *r, struct registry_call *call,
+			 const struct call_state *st, struct call_send *cs)
+{
+	const struct curl_slist *h;
+
+	cs->headers = NULL;
+	for (h = call->headers; h; h = h->next)
+		cs->headers = curl_slist_append(cs->headers, h->data);
+	if (st->auth)
+		cs->headers = curl_slist_append(cs->headers, st->auth);
+	cs->req = (struct http_request){
+		.method = call->method, .url = st->url, .headers = cs->headers,
+		.body = call->body, .body_len = call->body_len, .origin = r->url.base,
+	};
+	http_response_release(&call->resp);
+}
+
+static void send_done(struct registry *r, struct evidence_log *log, struct registry_call *call,
+		      const struct call_state *st, struct call_send *cs)
+{
+	log_exchange(r, log, call->method, st->url, &call->resp);
+	call->authenticated = st->auth != NULL;
+	http_headers_free(cs->headers);
+	cs->headers = NULL;
+}
+
 static void send_once(struct registry *r, struct evidence_log *log, struct registry_call *call,
 		      struct call_state *st)
 {
-	struct curl_slist *headers = NULL;
-	const struct curl_slist *h;
-	struct http_request req = {
-		.method = call->method, .url = st->url,
-		.body = call->body, .body_len = call->body_len,
-		.origin = r->url.base,
-	};
-	const struct http_request *reqs[] = { &req };
+	struct call_send cs;
+	const struct http_request *reqs[1];
 	struct http_response *resps[] = { &call->resp };
 
-	for (h = call->headers; h; h = h->next)
-		headers = curl_slist_append(headers, h->data);
-	if (st->auth)
-		headers = curl_slist_append(headers, st->auth);
-	req.headers = headers;
-	http_response_release(&call->resp);
+	send_prepare(r, call, st, &cs);
+	reqs[0] = &cs.req;
 	engine_send(r->engine, reqs, resps, 1, st->deadline, st->depth);
-	log_exchange(r, log, call->method, st->url, &call->resp);
-	call->authenticated = st->auth != NULL;
-	http_headers_free(headers); /* holds a copy of the Authorization header */
+	send_done(r, log, call, st, &cs);
 }
 
 json_t *registry_rate_limit(struct registry *r)
@@ -573,50 +595,77 @@ static long grace_deadline(const struct registry *r)
 	return clock_now_ms() + (left > REGISTRY_CLEANUP_GRACE_MS ? left : REGISTRY_CLEANUP_GRACE_MS);
 }
 
-/* registry_call with the caller's round-trip chain in *depth. */
-static int call_at(struct registry *r, struct evidence_log *log, struct registry_call *call,
-		   long *depth)
+/*
+ * Sets a call up: its URL, and the authentication the run has learned
+ * (which may fetch a token). Returns 1 when it has a request to send.
+ */
+static int call_begin(struct registry *r, struct evidence_log *log, struct registry_call *call,
+		      struct call_state *st, long *depth)
 {
-	struct call_state st = { 0 };
-	int hops = 0, retries = 0;
-
-	st.deadline = call->cleanup ? grace_deadline(r) : r->deadline;
-	st.depth = depth;
+	memset(st, 0, sizeof(*st));
+	st->deadline = call->cleanup ? grace_deadline(r) : r->deadline;
+	st->depth = depth;
 	http_response_init(&call->resp, engine_opts(r->engine)->max_body);
 	call->error = REG_ERR_NONE;
 	call->error_text = NULL;
 	call->token_status = 0;
-	st.url = absolute_url(r, call->path);
-	st.foreign = !url_same_origin(st.url, r->url.base);
-	if (!st.foreign)
-		authenticate_up_front(r, log, call, &st);
-	if (call->token_only)
-		goto done;
-	if (call->error == REG_ERR_INSECURE_CREDS)
-		goto done;
+	st->url = absolute_url(r, call->path);
+	st->foreign = !url_same_origin(st->url, r->url.base);
+	if (!st->foreign)
+		authenticate_up_front(r, log, call, st);
+	if (call->token_only || call->error == REG_ERR_INSECURE_CREDS)
+		return 0;
 	call->error = REG_ERR_NONE;
-	for (;;) {
-		send_once(r, log, call, &st);
-		if (call->resp.failure != HTTP_OK) {
-			set_error(call, REG_ERR_TRANSPORT, xstrdup(call->resp.error));
-			break;
-		}
-		if (call->resp.status == 401 && handle_401(r, log, call, &st))
-			continue;
-		if (handle_rate_limit(r, call, &st, &retries))
-			continue;
-		if (call->resp.status >= 300 && call->resp.status < 400 &&
-		    handle_redirect(r, call, &st, &hops))
-			continue;
-		break;
+	return 1;
+}
+
+/* After an answer: returns 1 when the call is to be sent again (new credentials, a retry, a redirect). */
+static int call_again(struct registry *r, struct evidence_log *log, struct registry_call *call,
+		      struct call_state *st)
+{
+	if (call->resp.failure != HTTP_OK) {
+		set_error(call, REG_ERR_TRANSPORT, xstrdup(call->resp.error));
+		return 0;
 	}
-done:
-	call->redirects = hops;
-	call->retries = retries;
-	call->url = st.url;
-	secret_free(st.auth);
-	free(st.token_scope);
+	if (call->resp.status == 401 && handle_401(r, log, call, st))
+		return 1;
+	if (handle_rate_limit(r, call, st, &st->retries))
+		return 1;
+	return call->resp.status >= 300 && call->resp.status < 400 &&
+	       handle_redirect(r, call, st, &st->hops);
+}
+
+/* Whether an answer may make call_again talk to the network (a token, a wait, a redirect). */
+static int may_go_again(const struct registry_call *call)
+{
+	long s = call->resp.status;
+
+	return call->resp.failure == HTTP_OK && (s == 401 || s == 429 || s == 503 ||
+						 (s >= 300 && s < 400));
+}
+
+static int call_end(struct registry_call *call, struct call_state *st)
+{
+	call->redirects = st->hops;
+	call->retries = st->retries;
+	call->url = st->url;
+	secret_free(st->auth);
+	free(st->token_scope);
+	memset(st, 0, sizeof(*st));
 	return call->resp.status ? 0 : -1;
+}
+
+/* registry_call with the caller's round-trip chain in *depth. */
+static int call_at(struct registry *r, struct evidence_log *log, struct registry_call *call,
+		   long *depth)
+{
+	struct call_state st;
+
+	if (call_begin(r, log, call, &st, depth))
+		do
+			send_once(r, log, call, &st);
+		while (call_again(r, log, call, &st));
+	return call_end(call, &st);
 }
 
 int registry_call(struct registry *r, struct evidence_log *log, struct registry_call *call)
@@ -629,47 +678,156 @@ int registry_call(struct registry *r, struct evidence_log *log, struct registry_
 }
 
 /*
- * One worker of a registry_call_many: calls first, first + stride, ...,
- * one after another. With no more calls than workers, each makes one.
+ * One worker of a registry_call_many on threads: calls first, first +
+ * stride, ..., one after another. With no more calls than workers, each
+ * makes one.
  */
-struct call_thread {
+struct call_worker {
 	struct registry *r;
 	struct evidence_log *log;
 	struct registry_call *const *calls;
 	size_t n, first, stride;
 	long depth;              /* this worker's chain */
-	pthread_t tid;
+	struct thread_task task;
 };
 
-static void *call_main(void *arg)
+static void call_main(void *arg)
 {
-	struct call_thread *t = arg;
+	struct call_worker *w = arg;
 	size_t i;
 
-	for (i = t->first; i < t->n; i += t->stride)
-		call_at(t->r, t->log, t->calls[i], &t->depth);
-	return NULL;
+	for (i = w->first; i < w->n; i += w->stride)
+		call_at(w->r, w->log, w->calls[i], &w->depth);
+}
+
+/* The caller's own thread makes the first worker's calls while pool threads make the others'. */
+static void call_many_on_threads(struct registry *r, struct evidence_log *log,
+				 struct registry_call *const *calls, size_t n)
+{
+	size_t workers = n < REGISTRY_MAX_PARALLEL_CALLS ? n : REGISTRY_MAX_PARALLEL_CALLS;
+	struct call_worker *ws = xcalloc(workers ? workers : 1, sizeof(*ws));
+	long start = evidence_log_depth(log);
+	size_t i;
+
+	for (i = 0; i < workers; i++) {
+		ws[i] = (struct call_worker){ .r = r, .log = log, .calls = calls, .n = n,
+					      .first = i, .stride = workers,
+					      .depth = start }; /* side by side: each chain starts here */
+		if (i > 0)
+			thread_task_start(&ws[i].task, call_main, &ws[i]);
+	}
+	if (workers)
+		call_main(&ws[0]);
+	for (i = 0; i < workers; i++) {
+		if (i > 0)
+			thread_task_join(&ws[i].task);
+		evidence_log_join(log, ws[i].depth);
+	}
+	free(ws);
+}
+
+/* One call of a batch, from its first answer on. */
+struct call_rest {
+	struct registry *r;
+	struct evidence_log *log;
+	struct registry_call *call;
+	struct call_state st;
+	long depth;
+	int sending;             /* its first request went in the batch */
+	int task;                /* it goes on in a pool task */
+	struct thread_task t;
+};
+
+static void call_rest_main(void *arg)
+{
+	struct call_rest *c = arg;
+
+	while (call_again(c->r, c->log, c->call, &c->st))
+		send_once(c->r, c->log, c->call, &c->st);
+}
+
+/*
+ * The calls' first requests go to the engine together, in one
+ * engine_send from the caller's thread: one round trip, no thread. A call
+ * whose answer asks for more (a 401, a rate limit, a redirect) goes on in
+ * a pool task of its own when there are several, so their follow-ups
+ * still run side by side.
+ */
+static void call_many_batched(struct registry *r, struct evidence_log *log,
+			      struct registry_call *const *calls, size_t n)
+{
+	struct call_rest *cs = xcalloc(n, sizeof(*cs));
+	struct call_send *sends = xcalloc(n, sizeof(*sends));
+	const struct http_request **reqs = xcalloc(n, sizeof(*reqs));
+	struct http_response **resps = xcalloc(n, sizeof(*resps));
+	long start = evidence_log_depth(log), depth = start;
+	size_t i, m = 0, later = 0;
+	long deadline = 0;
+
+	for (i = 0; i < n; i++) {
+		cs[i] = (struct call_rest){ .r = r, .log = log, .call = calls[i], .depth = start };
+		cs[i].sending = call_begin(r, log, calls[i], &cs[i].st, &cs[i].depth);
+		if (!cs[i].sending)
+			continue;
+		send_prepare(r, calls[i], &cs[i].st, &sends[m]);
+		reqs[m] = &sends[m].req;
+		resps[m] = &calls[i]->resp;
+		deadline = cs[i].st.deadline;
+		m++;
+	}
+	if (m)
+		engine_send(r->engine, reqs, resps, m, deadline, &depth);
+	for (i = 0, m = 0; i < n; i++) {
+		if (!cs[i].sending)
+			continue;
+		send_done(r, log, calls[i], &cs[i].st, &sends[m++]);
+		if (depth > cs[i].depth)
+			cs[i].depth = depth;
+		cs[i].task = may_go_again(calls[i]) && later++ > 0;
+		if (cs[i].task)
+			thread_task_start(&cs[i].t, call_rest_main, &cs[i]);
+	}
+	for (i = 0; i < n; i++)
+		if (cs[i].sending && !cs[i].task)
+			call_rest_main(&cs[i]);
+	for (i = 0; i < n; i++) {
+		if (cs[i].task)
+			thread_task_join(&cs[i].t);
+		call_end(calls[i], &cs[i].st);
+		evidence_log_join(log, cs[i].depth);
+	}
+	free(cs);
+	free(sends);
+	free(reqs);
+	free(resps);
+}
+
+/*
+ * Whether the calls can go out as one batch: no token to fetch first (the
+ * registry has not asked for Bearer tokens, so authenticating up front
+ * sends nothing) and one deadline for them all (no clean-up mixed with
+ * probes). Otherwise each call gets a thread, so that token fetches run
+ * side by side too.
+ */
+static int can_batch(struct registry *r, struct registry_call *const *calls, size_t n)
+{
+	size_t i;
+
+	if (n < 2 || n > REGISTRY_MAX_PARALLEL_CALLS || registry_scheme(r) == AUTH_BEARER)
+		return 0;
+	for (i = 1; i < n; i++)
+		if (calls[i]->cleanup != calls[0]->cleanup)
+			return 0;
+	return 1;
 }
 
 void registry_call_many(struct registry *r, struct evidence_log *log,
 			struct registry_call *const *calls, size_t n)
 {
-	size_t workers = n < REGISTRY_MAX_PARALLEL_CALLS ? n : REGISTRY_MAX_PARALLEL_CALLS;
-	struct call_thread *ts = xcalloc(workers ? workers : 1, sizeof(*ts));
-	long start = evidence_log_depth(log);
-	size_t i;
-
-	for (i = 0; i < workers; i++) {
-		ts[i] = (struct call_thread){ .r = r, .log = log, .calls = calls, .n = n,
-					      .first = i, .stride = workers,
-					      .depth = start }; /* side by side: each chain starts here */
-		thread_start(&ts[i].tid, call_main, &ts[i]);
-	}
-	for (i = 0; i < workers; i++) {
-		pthread_join(ts[i].tid, NULL);
-		evidence_log_join(log, ts[i].depth);
-	}
-	free(ts);
+	if (can_batch(r, calls, n))
+		call_many_batched(r, log, calls, n);
+	else
+		call_many_on_threads(r, log, calls, n);
 }
 
 void registry_call_release(struct registry_call *call)

@@ -38,7 +38,7 @@
 #include <pthread.h>
 
 #define REGISTRY_MAX_REDIRECTS 5
-/* The most calls one registry_call_many runs side by side (one thread each). */
+/* The most calls one registry_call_many runs side by side (the caller's thread and pool threads). */
 #define REGISTRY_MAX_PARALLEL_CALLS 16
 /* Retries of an idempotent request answered 429 or 503, and the longest wait. */
 #define REGISTRY_MAX_RETRIES 2
@@ -182,9 +182,10 @@ json_t *registry_rate_limit(struct registry *r);
 int registry_call(struct registry *r, struct evidence_log *log, struct registry_call *call);
 /*
  * Performs n independent calls side by side and returns when all are done:
- * at most REGISTRY_MAX_PARALLEL_CALLS threads, joined before this returns,
- * each making every REGISTRY_MAX_PARALLEL_CALLS-th call in turn (so past
- * that many calls a chain grows by one round trip per call a thread makes).
+ * at most REGISTRY_MAX_PARALLEL_CALLS threads (the caller's own and pool
+ * threads, util/thread.h, joined before this returns), each making every
+ * REGISTRY_MAX_PARALLEL_CALLS-th call in turn (so past that many calls a
+ * chain grows by one round trip per call a thread makes).
  */
 void registry_call_many(struct registry *r, struct evidence_log *log,
 			struct registry_call *const *calls, size_t n);

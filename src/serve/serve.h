@@ -4,16 +4,16 @@
  * GET /probe?target=REGISTRY&module=NAME runs the doctor (doctor.h)
  * against the target with the module's settings and answers the run's
  * metrics; the modules come from a YAML file (serve_config.c). Probes
- * share one engine per module, its loop in its own thread.
+ * share one engine (one connection pool) per module.
  *
  * Threads, all bounded: libmicrohttpd's listener thread plus one thread
  * per connection, at most SERVE_CONNECTIONS(--max-concurrent) connections
  * (idle keep-alive ones included; beyond that a connection is closed at
  * once, so the 503 of a probe over the limit has room); each of the at most
- * --max-concurrent probes running at once takes at most T threads (17, 32 with a writing module: one
- * per needed check, and their parallel calls: docs/architecture.md); one
- * engine loop thread per module. So at most 1 + (4N + 64) + T*N + modules
- * threads.
+ * --max-concurrent probes running at once runs in its connection's thread
+ * and takes at most T - 1 more from the thread pool (T is 15, 29 with a
+ * writing module: its checks and their parallel calls,
+ * docs/architecture.md). So at most 1 + (4N + 64) + (T - 1)*N threads.
  *
  * Memory is bounded by --max-concurrent, --history-limit and
  * SERVE_CACHE_MAX, never by the number of targets ever seen.

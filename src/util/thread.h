@@ -1,7 +1,23 @@
 /*
- * thread: starting the threads ocidoctor runs checks and parallel calls
- * in. They only wait on the network, so a small stack is plenty, which
- * keeps a fleet run with hundreds of them small.
+ * thread: the threads ocidoctor runs checks, parallel calls and fleet
+ * jobs in.
+ *
+ * They come from one pool for the whole process. A task goes to a worker
+ * that is waiting for work if there is one, else to a new thread: it is
+ * never queued behind another task, because tasks wait for each other (a
+ * check for the checks it depends on, a call for its parallel calls) and
+ * a queue could make them wait forever. A worker that finishes a task
+ * waits for the next one; at most THREAD_MAX_IDLE wait, the rest end. So
+ * a run's threads are started once and woken many times: waking a thread
+ * costs the kernel a fraction of what creating and ending one does, and
+ * a fleet or an exporter runs thousands of tasks.
+ *
+ * The workers only wait on the network, so a small stack is plenty,
+ * which keeps hundreds of them small.
+ *
+ * Every task is joined by whoever started it (thread_task_join): none
+ * outlives what it touches. The workers still waiting at exit are ended
+ * and joined then (atexit), so that none is left running.
  */
 #ifndef OCIDOCTOR_THREAD_H
 #define OCIDOCTOR_THREAD_H
@@ -9,13 +25,33 @@
 #include <pthread.h>
 
 #define THREAD_STACK_SIZE ((size_t)512 * 1024)
+#define THREAD_MAX_IDLE 128
+
+/* One unit of work. The caller owns it; it must live until joined. */
+struct thread_task {
+	void (*fn)(void *);
+	void *arg;
+	int done;
+	pthread_mutex_t lock;         /* guards done */
+	pthread_cond_t cond;          /* its joiner waits here */
+	struct thread_task *next;     /* in the pool's queue */
+};
 
 /*
- * Starts fn(arg) in a new joinable thread; exits the program (xdie: a
- * thread is a resource like memory, see xalloc.h) when it
- * cannot. fn may run, and free arg, before this returns. Every thread is
- * joined by whoever started it: none outlives what it touches.
+ * Runs fn(arg) in a pool thread. Exits the program (xdie: a thread is a
+ * resource like memory, see xalloc.h) when no thread can be started. fn
+ * may run before this returns.
  */
-void thread_start(pthread_t *t, void *(*fn)(void *), void *arg);
+void thread_task_start(struct thread_task *t, void (*fn)(void *), void *arg);
+
+/* Waits until t's fn has returned; t may then be reused or freed. */
+void thread_task_join(struct thread_task *t);
+
+/*
+ * Ends and joins the workers that are waiting for work. Registered with
+ * atexit when the first worker starts; a worker still busy (the program
+ * exits from inside a task) is left alone.
+ */
+void thread_pool_shutdown(void);
 
 #endif

@@ -72,10 +72,10 @@ static void expect_refused(const struct doctor_result *r)
 	assert_true(r->results.requests >= 1);
 }
 
-static void test_drive_engine_in_this_thread(void **state)
+static void test_one_run_on_its_own_engine(void **state)
 {
 	struct engine_options eo = { .timeout_ms = 10000 };
-	struct doctor_settings s = { .registry = refused_url, .drive_engine = 1 };
+	struct doctor_settings s = { .registry = refused_url };
 	struct doctor_result r;
 	struct engine *e = NULL;
 	const char *why = NULL;
@@ -135,8 +135,7 @@ static void test_selection_and_copies(void **state)
 	int *selected = calloc(check_table_size, sizeof(*selected));
 	char repo[] = "team/app", tag[] = "v1";
 	struct doctor_settings s = { .registry = refused_url, .repository = repo, .tag = tag,
-				     .selected = selected, .writes = DOCTOR_WRITES_PROBE,
-				     .drive_engine = 1 };
+				     .selected = selected, .writes = DOCTOR_WRITES_PROBE };
 	struct doctor_result r;
 	struct engine *e = NULL;
 	const char *why = NULL;
@@ -163,7 +162,7 @@ static void test_selection_and_copies(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_drive_engine_in_this_thread),
+		cmocka_unit_test(test_one_run_on_its_own_engine),
 		cmocka_unit_test(test_shared_engine_many_runs),
 		cmocka_unit_test(test_selection_and_copies),
 	};

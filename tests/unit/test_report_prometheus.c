@@ -30,7 +30,7 @@ static int setup(void **state)
 	struct sockaddr_in a = { .sin_family = AF_INET };
 	socklen_t len = sizeof(a);
 	struct engine_options eo = { .timeout_ms = 10000 };
-	struct doctor_settings s = { .registry = url, .drive_engine = 1 };
+	struct doctor_settings s = { .registry = url };
 	const char *why = NULL;
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 

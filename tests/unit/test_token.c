@@ -23,7 +23,6 @@
 
 #include "auth/token.h"
 #include "util/buf.h"
-#include "util/thread.h"
 
 /* ---- a token server: "/ok" answers a token after 200 ms, anything else 401 ---- */
 
@@ -110,20 +109,13 @@ static int server_requests(void)
 	return n;
 }
 
-/* ---- an engine whose loop runs in its own thread ---- */
+/* ---- an engine its senders drive ---- */
 
 struct fixture {
 	struct engine *engine;
-	pthread_t loop;
 	struct token_cache *cache;
 	char realm_ok[64], realm_fail[64];
 };
-
-static void *loop_main(void *arg)
-{
-	engine_loop(arg);
-	return NULL;
-}
 
 static int setup(void **state)
 {
@@ -146,8 +138,6 @@ static int setup(void **state)
 	snprintf(fx->realm_fail, sizeof(fx->realm_fail), "http://127.0.0.1:%d/fail", srv.port);
 	if (engine_new(&fx->engine, &eo) < 0)
 		return -1;
-	engine_hold(fx->engine);
-	pthread_create(&fx->loop, NULL, loop_main, fx->engine);
 	fx->cache = token_cache_new();
 	*state = fx;
 	return 0;
@@ -158,8 +148,6 @@ static int teardown(void **state)
 	struct fixture *fx = *state;
 
 	token_cache_free(fx->cache);
-	engine_unhold(fx->engine);
-	pthread_join(fx->loop, NULL);
 	engine_free(fx->engine);
 	pthread_mutex_lock(&srv.lock);
 	srv.stop = 1;
