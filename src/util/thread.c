@@ -4,7 +4,8 @@
  * One lock guards the pool: the queue of tasks handed to waiting
  * workers, the counts, and the list of workers that ended and are still
  * to be joined. Each task has a lock of its own for its done flag, so
- * that a joiner and a worker meet without the pool's. The queue never holds more
+ * that a joiner waits without the pool's. A worker takes a task's lock
+ * only while it holds the pool's, never the other way round. The queue never holds more
  * tasks than there are waiting workers, so every queued task has a
  * worker on its way.
  */
@@ -59,12 +60,16 @@ static void *worker_main(void *arg)
 
 	for (;;) {
 		t->fn(t->arg);
+		/*
+		 * Not busy before done: a joiner that sees done and then exits
+		 * finds this worker counted idle-to-be, and waits for it.
+		 */
+		pthread_mutex_lock(&pool.lock);
+		pool.busy--;
 		pthread_mutex_lock(&t->lock);
 		t->done = 1;
 		pthread_cond_signal(&t->cond);
 		pthread_mutex_unlock(&t->lock); /* t may be gone from here on */
-		pthread_mutex_lock(&pool.lock);
-		pool.busy--;
 		t = next_task();
 		if (!t)
 			break;
