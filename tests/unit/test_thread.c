@@ -21,51 +21,6 @@ static long tid(void)
 	return (long)gettid();
 }
 
-/* Threads of this process, from /proc. */
-static int thread_count(void)
-{
-	DIR *d = opendir("/proc/self/task");
-	struct dirent *e;
-	int n = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
-
-struct counted {
-	int runs;
-	long tid;
-};
-
-static void count_run(void *arg)
-{
-	struct counted *c = arg;
-
-	c->runs++;
-	c->tid = tid();
-}
-
-static void test_every_task_runs_once_and_is_joined(void **state)
-{
-	struct thread_task tasks[40];
-	struct counted counts[40];
-	int i;
-
-	(void)state;
-	memset(counts, 0, sizeof(counts));
-	for (i = 0; i < 40; i++)
-		thread_task_start(&tasks[i], count_run, &counts[i]);
-	for (i = 0; i < 40; i++) {
-		thread_task_join(&tasks[i]);
-		assert_int_equal(counts[i].runs, 1);
-		assert_int_not_equal(counts[i].tid, tid());
-	}
-}
-
 /* Whether tid is one of this process's threads listed in /proc before. */
 static int listed(const long *tids, int n, long t)
 {
@@ -89,6 +44,48 @@ static int list_threads(long *tids, int max)
 			tids[n++] = atol(e->d_name);
 	closedir(d);
 	return n;
+}
+
+struct counted {
+	int runs;
+	long tid;
+};
+
+/* Every worker thread a test saw, for the shutdown test. */
+static long workers_seen[512];
+static int nr_workers_seen;
+static pthread_mutex_t seen_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void count_run(void *arg)
+{
+	struct counted *c = arg;
+	int i;
+
+	c->runs++;
+	c->tid = tid();
+	pthread_mutex_lock(&seen_lock);
+	for (i = 0; i < nr_workers_seen && workers_seen[i] != c->tid; i++)
+		;
+	if (i == nr_workers_seen && nr_workers_seen < 512)
+		workers_seen[nr_workers_seen++] = c->tid;
+	pthread_mutex_unlock(&seen_lock);
+}
+
+static void test_every_task_runs_once_and_is_joined(void **state)
+{
+	struct thread_task tasks[40];
+	struct counted counts[40];
+	int i;
+
+	(void)state;
+	memset(counts, 0, sizeof(counts));
+	for (i = 0; i < 40; i++)
+		thread_task_start(&tasks[i], count_run, &counts[i]);
+	for (i = 0; i < 40; i++) {
+		thread_task_join(&tasks[i]);
+		assert_int_equal(counts[i].runs, 1);
+		assert_int_not_equal(counts[i].tid, tid());
+	}
 }
 
 /*
@@ -167,16 +164,20 @@ static void test_tasks_that_wait_for_each_other_all_run(void **state)
 	pthread_cond_destroy(&r.cond);
 }
 
-/* Threads before the pool started any (a sanitizer may have one of its own). */
-static int threads_at_start;
-
 /* Last: the pool does not start workers again once it is shut down. */
 static void test_shutdown_ends_the_waiting_workers(void **state)
 {
+	long now[256];
+	int n, i;
+
 	(void)state;
-	assert_true(thread_count() > threads_at_start);
+	assert_true(nr_workers_seen > 0);
+	n = list_threads(now, 256);
+	assert_true(listed(now, n, workers_seen[0]));
 	thread_pool_shutdown();
-	assert_int_equal(thread_count(), threads_at_start);
+	n = list_threads(now, 256);
+	for (i = 0; i < nr_workers_seen; i++)
+		assert_false(listed(now, n, workers_seen[i]));
 }
 
 int main(void)
@@ -187,6 +188,5 @@ int main(void)
 		cmocka_unit_test(test_tasks_that_wait_for_each_other_all_run),
 		cmocka_unit_test(test_shutdown_ends_the_waiting_workers),
 	};
-	threads_at_start = thread_count();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
