@@ -5,12 +5,14 @@
  * The multi handle has one driver at a time (libcurl's multi interface
  * is not thread-safe): a sender whose transfers are not done, and who
  * finds nobody driving, takes the wheel and runs libcurl for everyone's
- * transfers until its own are done, then hands the wheel to a sender
- * that is still waiting. The others sleep on their batch's `cond` until
- * the driver marks their transfers done or hands them the wheel; a
- * sender with new work wakes a driver asleep in epoll_wait through an
- * eventfd. So no thread exists only to run the loop, and a sender alone
- * on the engine runs its requests with no other thread involved.
+ * transfers until its own are done, then offers the wheel to a sender
+ * whose transfers still run. The others sleep on their batch's own lock
+ * and condition until the driver marks their transfers done or hands
+ * them the wheel, so finishing a transfer never waits for the engine's
+ * lock; a sender with new work wakes a driver asleep in epoll_wait
+ * through an eventfd. So no thread exists only to run the loop, and a
+ * sender alone on the engine runs its requests with no other thread
+ * involved.
  *
  * The driver uses libcurl's event interface (curl_multi_socket_action):
  * libcurl says which sockets it waits on (on_socket) and when it next
@@ -48,12 +50,16 @@
 /* Socket events the driver takes from one epoll_wait. */
 #define ENGINE_EVENTS 64
 
-/* One engine_send call: its sender sleeps on `cond` until `left` is 0 or it gets the wheel. */
+/*
+ * One engine_send call. Its sender sleeps on `cond` until `left` is 0 or
+ * it gets the wheel. `left` is written only by the driver (who finishes
+ * transfers) and read by others under `lock`.
+ */
 struct batch {
+	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	size_t left;            /* transfers not finished yet */
 	int wheel;              /* handed the wheel: this sender drives next */
-	struct batch *next;     /* in the engine's `waiting` list while its sender sleeps */
 };
 
 struct xfer {
@@ -64,7 +70,8 @@ struct xfer {
 	char errbuf[CURL_ERROR_SIZE];
 	int cert_requested;     /* the TLS handshake carried a CertificateRequest */
 	int req_has_cert;       /* a client certificate was configured */
-	struct xfer *next;
+	struct xfer *next;      /* in the engine's pending list */
+	struct xfer *live_prev, *live_next; /* in the driver's list of transfers in libcurl */
 };
 
 struct engine {
@@ -78,8 +85,9 @@ struct engine {
 	int wake_fd;            /* an eventfd: a sender's new work */
 	long timer_at;          /* when libcurl wants the time (clock_now_ms), -1 for never:
 	                           like the sockets, only the driver touches it */
-	struct batch *waiting;  /* senders asleep until their transfers finish */
-	CURL *spare[ENGINE_SPARE_HANDLES]; /* finished easy handles, to reuse */
+	struct xfer *live;      /* in the multi handle: the driver's alone */
+	pthread_mutex_t spare_lock;
+	CURL *spare[ENGINE_SPARE_HANDLES]; /* finished easy handles, to reuse (spare_lock) */
 	size_t nr_spare;
 	long deadline_ms;       /* monotonic clock */
 	struct engine_options opts;
@@ -168,6 +176,7 @@ int engine_new(struct engine **out, const struct engine_options *opts)
 	}
 	curl_multi_setopt(e->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
 	pthread_mutex_init(&e->lock, NULL);
+	pthread_mutex_init(&e->spare_lock, NULL);
 	pthread_mutex_init(&e->trace_lock, NULL);
 	e->opts = *opts;
 	if (!e->opts.max_body)
@@ -187,6 +196,7 @@ void engine_free(struct engine *e)
 	close(e->epfd);
 	close(e->wake_fd);
 	pthread_mutex_destroy(&e->lock);
+	pthread_mutex_destroy(&e->spare_lock);
 	pthread_mutex_destroy(&e->trace_lock);
 	free(e);
 }
@@ -375,18 +385,31 @@ static int no_proxy_entry_matches(const char *entry, size_t n, const char *host)
 	return hl > n && host[hl - n - 1] == '.' && !strncasecmp(entry, host + hl - n, n);
 }
 
+/* The first of names set in the environment, or NULL: the proxy libcurl would take. */
+static const char *proxy_var(const char *const *names)
+{
+	size_t i;
+
+	for (i = 0; names[i]; i++)
+		if (env_nonempty(names[i]))
+			return names[i];
+	return NULL;
+}
+
 char *http_proxy_for(const char *url, const char **var)
 {
 	static const char *const http_vars[] = { "http_proxy", "all_proxy", "ALL_PROXY", NULL };
 	static const char *const https_vars[] = { "https_proxy", "HTTPS_PROXY", "all_proxy",
 						  "ALL_PROXY", NULL };
-	const char *const *names = !strncasecmp(url, "https://", 8) ? https_vars : http_vars;
+	const char *name = proxy_var(!strncasecmp(url, "https://", 8) ? https_vars : http_vars);
 	const char *no = env_nonempty("no_proxy");
-	CURLU *h = curl_url();
+	CURLU *h = NULL;
 	char *host = NULL, *out = NULL;
-	size_t i;
 
 	*var = NULL;
+	if (!name)
+		return NULL; /* no proxy: no_proxy does not matter */
+	h = curl_url();
 	if (!h || curl_url_set(h, CURLUPART_URL, url, 0) != CURLUE_OK ||
 	    curl_url_get(h, CURLUPART_HOST, &host, 0) != CURLUE_OK)
 		goto done;
@@ -405,15 +428,8 @@ char *http_proxy_for(const char *url, const char **var)
 		if (*no == ',')
 			no++;
 	}
-	for (i = 0; names[i]; i++) {
-		const char *v = env_nonempty(names[i]);
-
-		if (v) {
-			*var = names[i];
-			out = url_redact_userinfo(v);
-			break;
-		}
-	}
+	*var = name;
+	out = url_redact_userinfo(getenv(name));
 done:
 	curl_free(host);
 	curl_url_cleanup(h);
@@ -489,10 +505,10 @@ static CURL *easy_handle(struct engine *e)
 {
 	CURL *c = NULL;
 
-	pthread_mutex_lock(&e->lock);
+	pthread_mutex_lock(&e->spare_lock);
 	if (e->nr_spare)
 		c = e->spare[--e->nr_spare];
-	pthread_mutex_unlock(&e->lock);
+	pthread_mutex_unlock(&e->spare_lock);
 	if (c)
 		curl_easy_reset(c);
 	else
@@ -590,9 +606,29 @@ static void describe_failure(struct xfer *x, CURLcode code)
 	}
 }
 
+static void live_add(struct engine *e, struct xfer *x)
+{
+	x->live_prev = NULL;
+	x->live_next = e->live;
+	if (e->live)
+		e->live->live_prev = x;
+	e->live = x;
+}
+
+static void live_remove(struct engine *e, struct xfer *x)
+{
+	if (x->live_prev)
+		x->live_prev->live_next = x->live_next;
+	else
+		e->live = x->live_next;
+	if (x->live_next)
+		x->live_next->live_prev = x->live_prev;
+}
+
 /* Called by the driver when libcurl reports a transfer finished. */
 static void finish(struct engine *e, CURL *c, CURLcode code)
 {
+	struct batch *b;
 	struct xfer *x = NULL;
 	struct http_response *r;
 	curl_off_t total_us = 0;
@@ -615,18 +651,29 @@ static void finish(struct engine *e, CURL *c, CURLcode code)
 		describe_failure(x, code);
 	curl_multi_remove_handle(e->multi, c);
 	x->easy = NULL;
+	live_remove(e, x);
 
-	pthread_mutex_lock(&e->lock);
+	pthread_mutex_lock(&e->spare_lock);
 	if (e->nr_spare < ENGINE_SPARE_HANDLES) {
 		e->spare[e->nr_spare++] = c; /* kept for reuse */
 		c = NULL;
 	}
-	if (--x->batch->left == 0)
-		pthread_cond_signal(&x->batch->cond);
-	pthread_mutex_unlock(&e->lock);
+	pthread_mutex_unlock(&e->spare_lock);
 	curl_easy_cleanup(c);
+
+	b = x->batch; /* x is the sender's, and may be gone once b is unlocked */
+	pthread_mutex_lock(&b->lock);
+	if (--b->left == 0)
+		pthread_cond_signal(&b->cond);
+	pthread_mutex_unlock(&b->lock);
 }
 
+/*
+ * Takes the transfers handed over since the driver last looked. With
+ * none, the driver will sleep: it marks itself polling, so that the next
+ * sender wakes it; a sender that hands work over while the driver runs
+ * need not, because the driver looks again before it sleeps.
+ */
 static struct xfer *take_pending(struct engine *e)
 {
 	struct xfer *list;
@@ -634,7 +681,7 @@ static struct xfer *take_pending(struct engine *e)
 	pthread_mutex_lock(&e->lock);
 	list = e->pending;
 	e->pending = NULL;
-	e->polling = 0;
+	e->polling = !list;
 	pthread_mutex_unlock(&e->lock);
 	return list;
 }
@@ -648,25 +695,6 @@ static int wait_ms(const struct engine *e)
 		return 1000;
 	left = e->timer_at - clock_now_ms();
 	return left <= 0 ? 0 : left < 1000 ? (int)left : 1000;
-}
-
-/*
- * Whether the driver is done (its own transfers have finished) and, when
- * not, whether it may sleep: not when work was handed over since it
- * looked. Before sleeping it marks itself polling, so that the next
- * sender wakes it; a sender that hands work over while the driver runs
- * need not, because the driver looks again before it sleeps.
- */
-static int driver_done(struct engine *e, const struct batch *mine, int *may_sleep)
-{
-	int done;
-
-	pthread_mutex_lock(&e->lock);
-	done = !mine->left;
-	*may_sleep = !done && !e->pending;
-	e->polling = *may_sleep;
-	pthread_mutex_unlock(&e->lock);
-	return done;
 }
 
 static void reap(struct engine *e)
@@ -706,27 +734,34 @@ static void dispatch(struct engine *e, const struct epoll_event *evs, int n)
 
 /*
  * Runs libcurl for every transfer handed over, anyone's, until the
- * driver's own are done. Finished transfers are reaped after every
- * action, before sleeping, so no sender waits on a timeout.
+ * driver's own are done (it alone writes `left`, so it reads its own
+ * without a lock). Finished transfers are reaped after every action,
+ * before sleeping, so no sender waits on a timeout.
  */
 static void drive(struct engine *e, const struct batch *mine)
 {
 	struct epoll_event evs[ENGINE_EVENTS];
-	int running, may_sleep, n;
+	int running, n;
 
 	for (;;) {
-		struct xfer *x = take_pending(e);
+		struct xfer *x;
 
-		for (; x; x = x->next)
-			curl_multi_add_handle(e->multi, x->easy); /* sets the timer to now */
 		if (e->timer_at >= 0 && e->timer_at <= clock_now_ms()) {
 			e->timer_at = -1;
 			curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 		}
 		reap(e);
-		if (driver_done(e, mine, &may_sleep))
+		if (!mine->left)
 			return;
-		n = epoll_wait(e->epfd, evs, ENGINE_EVENTS, may_sleep ? wait_ms(e) : 0);
+		x = take_pending(e);
+		if (x) {
+			for (; x; x = x->next) {
+				live_add(e, x);
+				curl_multi_add_handle(e->multi, x->easy); /* sets the timer to now */
+			}
+			continue;
+		}
+		n = epoll_wait(e->epfd, evs, ENGINE_EVENTS, wait_ms(e));
 		if (n > 0) {
 			dispatch(e, evs, n);
 			reap(e);
@@ -734,61 +769,79 @@ static void drive(struct engine *e, const struct batch *mine)
 	}
 }
 
+/* Offers the wheel to b's sender; returns whether it took it (its transfers still run). */
+static int offer_wheel(struct batch *b)
+{
+	int taken;
+
+	pthread_mutex_lock(&b->lock);
+	taken = b->left > 0;
+	if (taken) {
+		b->wheel = 1;
+		pthread_cond_signal(&b->cond);
+	}
+	pthread_mutex_unlock(&b->lock);
+	return taken;
+}
+
 /*
  * Called with the lock held by a driver whose transfers are done: the
- * first sleeping sender whose transfers still run takes the wheel. With
- * none, nothing runs, and the next sender drives.
+ * sender of a transfer still in libcurl, or still pending, takes the
+ * wheel (every such sender waits in engine_send). With none, nothing
+ * runs, and the next sender drives.
  */
 static void hand_over(struct engine *e)
 {
-	struct batch *b;
+	struct xfer *x;
 
-	e->driving = 0;
-	for (b = e->waiting; b; b = b->next)
-		if (b->left) {
-			b->wheel = 1;
-			e->driving = 1;
-			pthread_cond_signal(&b->cond);
+	e->polling = 0;
+	for (x = e->live; x; x = x->live_next)
+		if (offer_wheel(x->batch))
 			return;
-		}
+	for (x = e->pending; x; x = x->next)
+		if (offer_wheel(x->batch))
+			return;
+	e->driving = 0;
 }
 
-/* Called with the lock held: sleeps until woken (done, handed the wheel, or spuriously). */
-static void wait_turn(struct engine *e, struct batch *b)
+/* Drives until b's transfers are done, then lets the wheel go. */
+static void drive_and_hand_over(struct engine *e, struct batch *b)
 {
-	struct batch **p;
-
-	b->next = e->waiting;
-	e->waiting = b;
-	pthread_cond_wait(&b->cond, &e->lock);
-	for (p = &e->waiting; *p != b; p = &(*p)->next)
-		;
-	*p = b->next;
+	drive(e, b);
+	pthread_mutex_lock(&e->lock);
+	hand_over(e);
+	pthread_mutex_unlock(&e->lock);
 }
 
 /*
- * Called with the lock held, the batch's transfers handed over: returns
- * with them done, having driven, poked the driver or slept meanwhile.
+ * Called with the engine's lock held, the batch's transfers handed over;
+ * returns with the lock let go and the transfers done, having driven,
+ * poked the driver or slept meanwhile.
  */
 static void await(struct engine *e, struct batch *b)
 {
-	while (b->left) {
-		if (b->wheel || !e->driving) {
-			b->wheel = 0;
-			e->driving = 1;
-			pthread_mutex_unlock(&e->lock);
-			drive(e, b);
-			pthread_mutex_lock(&e->lock);
-			hand_over(e);
-		} else if (e->polling) {
-			e->polling = 0; /* one wake-up serves every sender until the driver looks again */
-			pthread_mutex_unlock(&e->lock);
-			wake_driver(e);
-			pthread_mutex_lock(&e->lock);
-		} else {
-			wait_turn(e, b);
-		}
+	int wheel;
+
+	if (!e->driving) {
+		e->driving = 1;
+		pthread_mutex_unlock(&e->lock);
+		drive_and_hand_over(e, b);
+		return;
 	}
+	if (e->polling) {
+		e->polling = 0; /* one wake-up serves every sender until the driver looks again */
+		pthread_mutex_unlock(&e->lock);
+		wake_driver(e);
+	} else {
+		pthread_mutex_unlock(&e->lock);
+	}
+	pthread_mutex_lock(&b->lock);
+	while (b->left && !b->wheel)
+		pthread_cond_wait(&b->cond, &b->lock);
+	wheel = b->wheel;
+	pthread_mutex_unlock(&b->lock);
+	if (wheel)
+		drive_and_hand_over(e, b); /* the driver set `driving` for us */
 }
 
 static const char *const redacted_headers[] = {
@@ -875,6 +928,7 @@ void engine_send(struct engine *e, const struct http_request *const *reqs,
 	struct batch batch = { .left = 0 };
 	size_t i;
 
+	pthread_mutex_init(&batch.lock, NULL);
 	pthread_cond_init(&batch.cond, NULL);
 	for (i = 0; i < n; i++) {
 		xs[i].req = reqs[i];
@@ -902,9 +956,12 @@ void engine_send(struct engine *e, const struct http_request *const *reqs,
 		xs[i].next = e->pending;
 		e->pending = &xs[i];
 	}
-	await(e, &batch);
-	pthread_mutex_unlock(&e->lock);
+	if (batch.left)
+		await(e, &batch);
+	else
+		pthread_mutex_unlock(&e->lock);
 	pthread_cond_destroy(&batch.cond);
+	pthread_mutex_destroy(&batch.lock);
 
 	if (remaining > 0 && n && depth)
 		(*depth)++;

@@ -122,17 +122,27 @@ char *registry_display_url(const struct registry *r, const char *url)
 	return url_for_display(url, r->url.base);
 }
 
-/* Adds an exchange to the log under its display URL. */
-static void log_exchange(struct registry *r, struct evidence_log *log, const char *method,
-			 const char *url, const struct http_response *resp)
+/*
+ * Adds an exchange to the log under its display URL; `own` says the URL
+ * is the registry's base and a path of ours, so on its origin and shown
+ * whole (what registry_display_url would find, without parsing it).
+ */
+static void log_exchange_url(struct registry *r, struct evidence_log *log, const char *method,
+			     const char *url, int own, const struct http_response *resp)
 {
 	char *shown;
 
 	if (!log)
 		return;
-	shown = registry_display_url(r, url);
+	shown = own ? xstrdup(url) : registry_display_url(r, url);
 	evidence_log_add(log, method, shown, resp);
 	free(shown);
+}
+
+static void log_exchange(struct registry *r, struct evidence_log *log, const char *method,
+			 const char *url, const struct http_response *resp)
+{
+	log_exchange_url(r, log, method, url, 0, resp);
 }
 
 int registry_new(struct registry **out, struct engine *engine, const struct registry_options *opts,
@@ -309,6 +319,7 @@ struct call_state {
 	int tried_basic;
 	int retried;
 	int foreign;         /* a redirect left the registry's origin */
+	int own;             /* url is the registry's base and a path of ours: its origin */
 	int hops;            /* redirects followed */
 	int retries;         /* retries after 429 or 503 */
 	long deadline;       /* of everything this call sends, its token requests too */
@@ -444,6 +455,7 @@ static int handle_redirect(struct registry *r, struct registry_call *call, struc
 	}
 	free(st->url);
 	st->url = next;
+	st->own = 0;
 	if (!url_same_origin(st->url, r->url.base)) {
 		st->foreign = 1;
 		secret_free(st->auth);
@@ -478,7 +490,7 @@ static void send_prepare(struct registry *r, struct registry_call *call,
 static void send_done(struct registry *r, struct evidence_log *log, struct registry_call *call,
 		      const struct call_state *st, struct call_send *cs)
 {
-	log_exchange(r, log, call->method, st->url, &call->resp);
+	log_exchange_url(r, log, call->method, st->url, st->own, &call->resp);
 	call->authenticated = st->auth != NULL;
 	http_headers_free(cs->headers);
 	cs->headers = NULL;
@@ -610,7 +622,8 @@ static int call_begin(struct registry *r, struct evidence_log *log, struct regis
 	call->error_text = NULL;
 	call->token_status = 0;
 	st->url = absolute_url(r, call->path);
-	st->foreign = !url_same_origin(st->url, r->url.base);
+	st->own = call->path[0] == '/'; /* base + "/...": built here, so on the registry's origin */
+	st->foreign = !st->own && !url_same_origin(st->url, r->url.base);
 	if (!st->foreign)
 		authenticate_up_front(r, log, call, st);
 	if (call->token_only || call->error == REG_ERR_INSECURE_CREDS)
