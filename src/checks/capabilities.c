@@ -30,7 +30,6 @@
 #include "checks/verdict.h"
 #include "util/xalloc.h"
 
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,17 +74,10 @@ struct probe {
 
 static char *random_digest(void)
 {
-	unsigned char raw[32];
-	struct buf b;
-	size_t i;
+	char hex[65];
 
-	if (RAND_bytes(raw, sizeof(raw)) != 1)
-		xdie("cannot get random bytes");
-	buf_init(&b, 128);
-	buf_adds(&b, "sha256:");
-	for (i = 0; i < sizeof(raw); i++)
-		buf_addf(&b, "%02x", raw[i]);
-	return buf_detach(&b);
+	random_hex(hex, 32);
+	return xstrfmt("sha256:%s", hex);
 }
 
 /* Notes a transport failure; returns 1 when the call got no answer. */

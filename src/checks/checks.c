@@ -234,8 +234,11 @@ void random_hex(char *out, size_t bytes)
 	assert(bytes <= sizeof(raw));
 	if (RAND_bytes(raw, (int)bytes) != 1)
 		xdie("cannot get random bytes");
-	for (i = 0; i < bytes; i++)
-		snprintf(out + 2 * i, 3, "%02x", raw[i]);
+	for (i = 0; i < bytes; i++) {
+		out[2 * i] = "0123456789abcdef"[raw[i] >> 4];
+		out[2 * i + 1] = "0123456789abcdef"[raw[i] & 15];
+	}
+	out[2 * bytes] = '\0';
 }
 
 char *scratch_repository_name(const struct run_config *c)
