@@ -30,6 +30,7 @@
 #include "checks/verdict.h"
 #include "util/xalloc.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,12 +73,16 @@ struct probe {
 	long chunk;
 };
 
-static char *random_digest(void)
+/* n digests of random bytes ("sha256:<64 hex>"), which no registry holds; one draw for all. */
+static void random_digests(char *out[], size_t n)
 {
-	char hex[65];
+	char hex[3 * 64 + 1];
+	size_t i;
 
-	random_hex(hex, 32);
-	return xstrfmt("sha256:%s", hex);
+	assert(n <= 3);
+	random_hex(hex, 32 * n);
+	for (i = 0; i < n; i++)
+		out[i] = xstrfmt("sha256:%.64s", hex + 64 * i);
 }
 
 /* Notes a transport failure; returns 1 when the call got no answer. */
@@ -142,12 +147,13 @@ static void judge_referrers(struct probe *p)
 static void setup_wave1(struct probe *p, char *paths[6], struct curl_slist *accept)
 {
 	const struct run_config *c = p->ctx->config;
-	char *d1 = random_digest(), *d2 = random_digest(), *d3 = random_digest();
+	char *d[3];
 
-	paths[0] = xstrfmt("/v2/%s/manifests/%s", p->repo, d1);
-	paths[1] = xstrfmt("/v2/%s/blobs/%s", p->repo, d2);
+	random_digests(d, 3);
+	paths[0] = xstrfmt("/v2/%s/manifests/%s", p->repo, d[0]);
+	paths[1] = xstrfmt("/v2/%s/blobs/%s", p->repo, d[1]);
 	paths[2] = xstrfmt("/v2/%s/manifests/%s", p->repo, c->tag);
-	paths[3] = xstrfmt("/v2/%s/blobs/%s", p->repo, d3);
+	paths[3] = xstrfmt("/v2/%s/blobs/%s", p->repo, d[2]);
 	paths[4] = xstrfmt("/v2/%s/manifests/%s", p->repo, c->tag);
 	paths[5] = xstrfmt("/v2/%s/blobs/uploads/", p->scratch);
 	p->del_manifest = (struct registry_call){ .method = "DELETE", .path = paths[0],
@@ -162,9 +168,9 @@ static void setup_wave1(struct probe *p, char *paths[6], struct curl_slist *acce
 		.repository = p->repo, .actions = REG_PULL, .headers = accept, .follow = 1 };
 	p->post = (struct registry_call){ .method = "POST", .path = paths[5],
 		.repository = p->scratch, .actions = REG_PULL | REG_PUSH, .body = "" };
-	free(d1);
-	free(d2);
-	free(d3);
+	free(d[0]);
+	free(d[1]);
+	free(d[2]);
 }
 
 static void judge_delete(struct probe *p)

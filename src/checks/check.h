@@ -255,7 +255,7 @@ void leftover_add(struct check_ctx *ctx, const char *kind, const char *repositor
  * allocated.
  */
 char *scratch_repository_name(const struct run_config *c);
-/* Writes 2 * bytes random lower-case hex digits and a NUL to out (bytes <= 64). */
+/* Writes 2 * bytes random lower-case hex digits and a NUL to out (bytes <= 128). */
 void random_hex(char *out, size_t bytes);
 
 /* The media types a manifest request should accept. */

@@ -228,7 +228,7 @@ void leftover_add(struct check_ctx *ctx, const char *kind, const char *repositor
 
 void random_hex(char *out, size_t bytes)
 {
-	unsigned char raw[64];
+	unsigned char raw[128];
 	size_t i;
 
 	assert(bytes <= sizeof(raw));
