@@ -35,21 +35,6 @@ static void put_target(FILE *out, const struct matrix_row *row)
 	fputc('"', out);
 }
 
-static int status_value(enum check_status s)
-{
-	return s == STATUS_PASS ? 0 : s == STATUS_INFO ? 1 : s == STATUS_WARN ? 2 :
-	       s == STATUS_FAIL ? 3 : -1;
-}
-
-static int capability_value(const char *state)
-{
-	if (state && !strcmp(state, "supported"))
-		return 1;
-	if (state && !strcmp(state, "unsupported"))
-		return 0;
-	return -1;
-}
-
 static void prom_begin(struct matrix_out *m)
 {
 	m->priv = xcalloc(1, sizeof(struct prom_rows));
@@ -90,7 +75,7 @@ static void prom_end(struct matrix_out *m, int targets, enum check_status worst)
 	for (i = 0; i < p->nr; i++) {
 		fputs("ocidoctor_target_status{", out);
 		put_target(out, p->rows[i]);
-		fprintf(out, "} %d\n", status_value(p->rows[i]->worst));
+		fprintf(out, "} %d\n", report_status_value(p->rows[i]->worst));
 		any_caps |= p->rows[i]->score >= 0;
 	}
 	if (any_caps) {
@@ -109,7 +94,7 @@ static void prom_end(struct matrix_out *m, int targets, enum check_status worst)
 				fprintf(out, "ocidoctor_target_capability_supported{capability=\"%s\",",
 					capability_names[c]);
 				put_target(out, p->rows[i]);
-				fprintf(out, "} %d\n", capability_value(p->rows[i]->caps[c]));
+				fprintf(out, "} %d\n", report_capability_value(p->rows[i]->caps[c]));
 			}
 	}
 	fputs("# HELP ocidoctor_target_duration_seconds Wall time of each target's run.\n"

@@ -330,6 +330,31 @@ void report_put_label(FILE *out, const char *s)
 	}
 }
 
+int report_status_value(enum check_status s)
+{
+	switch (s) {
+	case STATUS_PASS:
+		return 0;
+	case STATUS_INFO:
+		return 1;
+	case STATUS_WARN:
+		return 2;
+	case STATUS_FAIL:
+		return 3;
+	default:
+		return -1;
+	}
+}
+
+int report_capability_value(const char *state)
+{
+	if (state && !strcmp(state, "supported"))
+		return 1;
+	if (state && !strcmp(state, "unsupported"))
+		return 0;
+	return -1;
+}
+
 void report_put_xml(FILE *out, const char *s)
 {
 	for (; s && *s; s++) {

@@ -99,6 +99,10 @@ json_t *report_run_json(const struct run_results *r);
 void report_put_xml(FILE *out, const char *s);
 /* Writes s as a Prometheus label value: backslash, double quote and newline escaped. */
 void report_put_label(FILE *out, const char *s);
+/* A status as the Prometheus writers give it: pass 0, info 1, warn 2, fail 3, else (skip) -1. */
+int report_status_value(enum check_status s);
+/* A capability state as a Prometheus value: supported 1, unsupported 0, anything else -1. */
+int report_capability_value(const char *state);
 /*
  * Whether a section column holds free text (reason, why, evidence) rather
  * than a short word: Prometheus keeps it out of labels.

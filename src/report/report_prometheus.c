@@ -94,22 +94,6 @@ static void seconds(FILE *out, long ms)
 	fprintf(out, " %ld.%03ld\n", ms / 1000, ms % 1000);
 }
 
-static int status_value(enum check_status s)
-{
-	switch (s) {
-	case STATUS_PASS:
-		return 0;
-	case STATUS_INFO:
-		return 1;
-	case STATUS_WARN:
-		return 2;
-	case STATUS_FAIL:
-		return 3;
-	default:
-		return -1;
-	}
-}
-
 static void probe_metrics(FILE *out, const struct report_probe *p)
 {
 	family(out, "ocidoctor_probe_success", "1 when the probe completed and no check failed.");
@@ -155,7 +139,7 @@ static int prom_result(struct report *rep, const struct check_result *res)
 	const char *labels[] = { "check", res->check->id, NULL };
 
 	sample(rep, "ocidoctor_check_status", labels);
-	fprintf(rep->out, " %d\n", status_value(res->status));
+	fprintf(rep->out, " %d\n", report_status_value(res->status));
 	return 0;
 }
 
@@ -175,15 +159,6 @@ static void prom_durations(struct report *rep)
 	}
 }
 
-static int capability_value(const char *state)
-{
-	if (state && !strcmp(state, "supported"))
-		return 1;
-	if (state && !strcmp(state, "unsupported"))
-		return 0;
-	return -1;
-}
-
 /*
  * A state section (the capabilities): a gauge per row from its state,
  * 1 supported, 0 unsupported, -1 otherwise, with no sample for a row that
@@ -200,7 +175,7 @@ static void prom_state_section(struct report *rep, const struct result_section *
 	for (i = 0; i < s->nr; i++) {
 		const char *state = section_cell(s, &s->rows[i], "state");
 		const char *labels[] = { d->metric_label, s->rows[i].cells[0], NULL };
-		int v = capability_value(state);
+		int v = report_capability_value(state);
 
 		if (state && !strcmp(state, "not-probed"))
 			continue;

@@ -11,31 +11,25 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "doctor/doctor.h"
+#include "loopback.h"
 
 static char refused_url[64];
 
 /* A loopback port that was free a moment ago: bind, read the port, close. */
 static int setup(void **state)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	int port, fd = loopback_socket(0, &port);
 
 	(void)state;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&a, &len) < 0)
+	if (fd < 0)
 		return -1;
-	snprintf(refused_url, sizeof(refused_url), "http://127.0.0.1:%d", ntohs(a.sin_port));
+	snprintf(refused_url, sizeof(refused_url), "http://127.0.0.1:%d", port);
 	close(fd);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	return 0;

@@ -12,8 +12,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -23,6 +21,7 @@
 #include <unistd.h>
 
 #include "engine/http.h"
+#include "loopback.h"
 #include "util/clock.h"
 
 /* ---- the server: one thread, poll over every connection ---- */
@@ -128,20 +127,15 @@ static void *server_main(void *arg)
 
 static int setup(void **state)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof(a);
 	struct engine *e = NULL;
 	struct engine_options eo = { .timeout_ms = 60000 };
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	memset(&srv, 0, sizeof(srv));
 	pthread_mutex_init(&srv.lock, NULL);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	srv.fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (srv.fd < 0 || bind(srv.fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-	    listen(srv.fd, 128) < 0 || getsockname(srv.fd, (struct sockaddr *)&a, &len) < 0)
+	srv.fd = loopback_socket(128, &srv.port);
+	if (srv.fd < 0)
 		return -1;
-	srv.port = ntohs(a.sin_port);
 	pthread_create(&srv.tid, NULL, server_main, NULL);
 	if (engine_new(&e, &eo) < 0)
 		return -1;

@@ -10,16 +10,14 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "doctor/doctor.h"
 #include "report/report.h"
+#include "loopback.h"
 
 static struct doctor_result res;
 static struct engine *engine;
@@ -27,19 +25,15 @@ static char url[64];
 
 static int setup(void **state)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof(a);
 	struct engine_options eo = { .timeout_ms = 10000 };
 	struct doctor_settings s = { .registry = url };
 	const char *why = NULL;
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	int port, fd = loopback_socket(0, &port);
 
 	(void)state;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&a, &len) < 0)
+	if (fd < 0)
 		return -1;
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d", ntohs(a.sin_port));
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
 	close(fd);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (engine_new(&engine, &eo) < 0)

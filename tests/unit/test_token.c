@@ -11,8 +11,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -22,6 +20,7 @@
 #include <unistd.h>
 
 #include "auth/token.h"
+#include "loopback.h"
 #include "util/buf.h"
 
 /* ---- a token server: "/ok" answers a token after 200 ms, anything else 401 ---- */
@@ -120,19 +119,14 @@ struct fixture {
 static int setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof(a);
 	struct engine_options eo = { .timeout_ms = 20000 };
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	memset(&srv, 0, sizeof(srv));
 	pthread_mutex_init(&srv.lock, NULL);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	srv.fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (!fx || srv.fd < 0 || bind(srv.fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-	    listen(srv.fd, 64) < 0 || getsockname(srv.fd, (struct sockaddr *)&a, &len) < 0)
+	srv.fd = loopback_socket(64, &srv.port);
+	if (!fx || srv.fd < 0)
 		return -1;
-	srv.port = ntohs(a.sin_port);
 	pthread_create(&srv.tid, NULL, server_main, NULL);
 	snprintf(fx->realm_ok, sizeof(fx->realm_ok), "http://127.0.0.1:%d/ok", srv.port);
 	snprintf(fx->realm_fail, sizeof(fx->realm_fail), "http://127.0.0.1:%d/fail", srv.port);
