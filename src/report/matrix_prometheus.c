@@ -16,7 +16,6 @@
 #include "util/xalloc.h"
 
 #include <stdlib.h>
-#include <string.h>
 
 struct prom_rows {
 	struct matrix_row **rows;
