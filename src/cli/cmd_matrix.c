@@ -14,6 +14,7 @@
 #include "cli/fleet.h"
 #include "cli/settings.h"
 #include "engine/registry.h"
+#include "util/thread.h"
 #include "util/xalloc.h"
 
 #include <errno.h>
@@ -115,6 +116,7 @@ static int matrix(struct run_args *a, char **sources, const int *selected,
 		return ret;
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
+	thread_prefer_batch(); /* before fleet_run starts a thread: they inherit it */
 	if (fleet_run(&fo, src, &worst) < 0)
 		xdie("cannot start the fleet run");
 	curl_global_cleanup();

@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "cli/optgroups.h"
 #include "serve/serve.h"
+#include "util/thread.h"
 
 #include <stdlib.h>
 
@@ -51,6 +52,7 @@ static int serve_cmd(int argc, char **argv)
 		ret = cli_usage_error("unexpected argument '%s'", positional.items[0]);
 	else {
 		opt_apply_defaults(serve_opts, &a, sources);
+		thread_prefer_batch(); /* before serve_main starts a thread: they inherit it */
 		ret = serve_main(&a);
 	}
 	opt_release(serve_opts, &a);

@@ -9,9 +9,11 @@
  * tasks than there are waiting workers, so every queued task has a
  * worker on its way.
  */
+#define _GNU_SOURCE /* SCHED_BATCH */
 #include "util/thread.h"
 #include "util/xalloc.h"
 
+#include <sched.h>
 #include <stdlib.h>
 
 static struct {
@@ -178,4 +180,13 @@ void thread_pool_shutdown(void)
 	ended = take_ended(&nr);
 	pthread_mutex_unlock(&pool.lock);
 	join_all(ended, nr);
+}
+
+void thread_prefer_batch(void)
+{
+	struct sched_param param = { .sched_priority = 0 };
+
+	if (pthread_setschedparam(pthread_self(), SCHED_BATCH, &param)) {
+		/* refused (a sandbox, an old kernel): the default policy is only slower */
+	}
 }

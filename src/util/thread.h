@@ -60,4 +60,16 @@ void thread_task_join(struct thread_task *t);
  */
 void thread_pool_shutdown(void);
 
+/*
+ * Asks the kernel to schedule the calling thread, and every thread it
+ * starts from then on, as batch work (Linux's SCHED_BATCH), for the
+ * front ends that run probes by the hundred (serve, matrix). Their
+ * threads hand work to each other all the time; as batch work, a thread
+ * that wakes another goes on running instead of being preempted by it,
+ * which saves a pair of context switches per hand-over (a sixth of a
+ * probe's CPU, docs/performance.md). Nothing else changes: no priority,
+ * no privilege. Where the kernel refuses, the threads run as before.
+ */
+void thread_prefer_batch(void);
+
 #endif

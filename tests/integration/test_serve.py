@@ -166,6 +166,18 @@ class ServeTest(h.DoctorTestCase):
         # writes: none is the default: nothing was uploaded
         self.assertEqual(self.good.requests(method="POST"), [])
 
+    def test_threads_run_as_batch_work(self):
+        """serve asks for SCHED_BATCH before its first thread, so every thread has it"""
+        self.assertEqual(self.plain.probe(self.good.url).status, 200)
+        policies = []
+        for tid in os.listdir("/proc/%d/task" % self.plain.proc.pid):
+            try:
+                policies.append(os.sched_getscheduler(int(tid)))
+            except ProcessLookupError:
+                pass  # a connection's thread that ended meanwhile
+        self.assertGreaterEqual(len(policies), 2, "the main thread and the listener at least")
+        self.assertEqual(set(policies), {os.SCHED_BATCH})
+
     def test_probe_down_registry_is_200_with_success_0(self):
         a = self.plain.probe(self.down)
         self.assertEqual(a.status, 200, a)

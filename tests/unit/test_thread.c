@@ -10,6 +10,7 @@
 
 #include <dirent.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -180,9 +181,30 @@ static void test_shutdown_ends_the_waiting_workers(void **state)
 		assert_false(listed(now, n, workers_seen[i]));
 }
 
+static void note_policy(void *arg)
+{
+	*(int *)arg = sched_getscheduler(0);
+}
+
+/* First: the pool has no worker yet, so the task's thread is a new one. */
+static void test_batch_policy_is_inherited_by_new_threads(void **state)
+{
+	struct thread_task t;
+	int policy = -1;
+
+	(void)state;
+	assert_int_equal(sched_getscheduler(0), SCHED_OTHER);
+	thread_prefer_batch();
+	assert_int_equal(sched_getscheduler(0), SCHED_BATCH);
+	thread_task_start(&t, note_policy, &policy);
+	thread_task_join(&t);
+	assert_int_equal(policy, SCHED_BATCH);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_batch_policy_is_inherited_by_new_threads),
 		cmocka_unit_test(test_every_task_runs_once_and_is_joined),
 		cmocka_unit_test(test_workers_are_reused),
 		cmocka_unit_test(test_tasks_that_wait_for_each_other_all_run),
