@@ -32,7 +32,6 @@
 #include "util/clock.h"
 #include "util/xalloc.h"
 
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,20 +108,6 @@ struct verify {
 };
 
 /* ---- small helpers ----------------------------------------------------- */
-
-static char *sha256_of(const char *data, size_t len)
-{
-	unsigned char md[32];
-	unsigned int n = 0;
-	char hex[65];
-	size_t i;
-
-	if (EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) != 1 || n != 32)
-		xdie("cannot compute a sha256 digest");
-	for (i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	return xstrfmt("sha256:%s", hex);
-}
 
 static int ok2xx(long status)
 {
@@ -286,14 +271,14 @@ static void set_blob(struct blob *b, char *data, size_t len)
 {
 	b->data = data;
 	b->len = len;
-	b->digest = sha256_of(data, len);
+	b->digest = sha256_digest_of(data, len);
 	b->upload = 1;
 }
 
 static void set_manifest(struct manifest *m, json_t *doc, const char *type)
 {
 	m->body = dump(doc, &m->len);
-	m->digest = sha256_of(m->body, m->len);
+	m->digest = sha256_digest_of(m->body, m->len);
 	m->type = type;
 	json_decref(doc);
 }
@@ -1100,7 +1085,7 @@ static void fit_chunked_blob(struct verify *v)
 	for (i = 0; i < len; i++)
 		b->data[i] = v->run_id[i % 16];
 	b->len = len;
-	b->digest = sha256_of(b->data, len);
+	b->digest = sha256_digest_of(b->data, len);
 	v->chunked_tried = 1;
 }
 

@@ -257,6 +257,8 @@ void leftover_add(struct check_ctx *ctx, const char *kind, const char *repositor
 char *scratch_repository_name(const struct run_config *c);
 /* Writes 2 * bytes random lower-case hex digits and a NUL to out (bytes <= 128). */
 void random_hex(char *out, size_t bytes);
+/* "sha256:" and the hex SHA-256 of data (newly allocated). */
+char *sha256_digest_of(const void *data, size_t len);
 
 /* The media types a manifest request should accept. */
 struct curl_slist *manifest_accept_headers(void);

@@ -13,27 +13,10 @@
 #include "checks/verdict.h"
 #include "util/xalloc.h"
 
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const char *const tags[] = { "registry", "oci", "pull", "auth", NULL };
-
-static char *sha256_digest(const struct buf *body)
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int len = 0;
-	struct buf hex;
-	unsigned int i;
-
-	if (!EVP_Digest(body->data, body->len, md, &len, EVP_sha256(), NULL))
-		return NULL;
-	buf_init(&hex, 128);
-	buf_adds(&hex, "sha256:");
-	for (i = 0; i < len; i++)
-		buf_addf(&hex, "%02x", md[i]);
-	return buf_detach(&hex);
-}
 
 static char *manifest_path(struct check_ctx *ctx, const char *ref)
 {
@@ -64,7 +47,7 @@ static long get_and_hash(struct check_ctx *ctx, struct curl_slist *accept, const
 	http_content_type(&call.resp, type, sizeof(type));
 	if (status == 200 && manifest_body_valid(type, call.resp.body.data, call.resp.body.len,
 						 not_manifest) == 0)
-		*digest = sha256_digest(&call.resp.body);
+		*digest = sha256_digest_of(call.resp.body.data, call.resp.body.len);
 	registry_call_release(&call);
 	free(path);
 	return status;

@@ -70,8 +70,15 @@ struct xfer {
 	char errbuf[CURL_ERROR_SIZE];
 	int cert_requested;     /* the TLS handshake carried a CertificateRequest */
 	int req_has_cert;       /* a client certificate was configured */
+	int plain;              /* see is_plain */
 	struct xfer *next;      /* in the engine's pending list */
 	struct xfer *live_prev, *live_next; /* in the driver's list of transfers in libcurl */
+};
+
+/* A finished easy handle kept for reuse. */
+struct spare {
+	CURL *easy;
+	int plain;              /* its last request was plain (is_plain) */
 };
 
 struct engine {
@@ -87,7 +94,7 @@ struct engine {
 	                           like the sockets, only the driver touches it */
 	struct xfer *live;      /* in the multi handle: the driver's alone */
 	pthread_mutex_t spare_lock;
-	CURL *spare[ENGINE_SPARE_HANDLES]; /* finished easy handles, to reuse (spare_lock) */
+	struct spare spare[ENGINE_SPARE_HANDLES]; /* finished easy handles, to reuse (spare_lock) */
 	size_t nr_spare;
 	long deadline_ms;       /* monotonic clock */
 	struct engine_options opts;
@@ -191,7 +198,7 @@ void engine_free(struct engine *e)
 	if (!e)
 		return;
 	while (e->nr_spare)
-		curl_easy_cleanup(e->spare[--e->nr_spare]);
+		curl_easy_cleanup(e->spare[--e->nr_spare].easy);
 	curl_multi_cleanup(e->multi);
 	close(e->epfd);
 	close(e->wake_fd);
@@ -223,10 +230,8 @@ static void clear_headers(struct http_response *r)
 {
 	size_t i;
 
-	for (i = 0; i < r->nr_headers; i++) {
-		free(r->headers[i].name);
-		free(r->headers[i].value);
-	}
+	for (i = 0; i < r->nr_headers; i++)
+		free(r->headers[i].name); /* and the value in its block */
 	r->nr_headers = 0;
 }
 
@@ -316,6 +321,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
 	size_t len = size * nmemb;
 	const char *colon, *value;
 	size_t name_len, value_len;
+	struct http_header *h;
 
 	r->header_bytes += len;
 	if (r->header_bytes > HTTP_MAX_HEADER_BYTES) {
@@ -334,9 +340,13 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
 	value_len = len - name_len - 1;
 	trim_line(&value, &value_len);
 	ALLOC_GROW(r->headers, r->nr_headers + 1, r->alloc_headers);
-	r->headers[r->nr_headers].name = xstrndup(data, name_len);
-	r->headers[r->nr_headers].value = xstrndup(value, value_len);
-	r->nr_headers++;
+	h = &r->headers[r->nr_headers++];
+	h->name = xmalloc(name_len + 1 + value_len + 1);
+	memcpy(h->name, data, name_len);
+	h->name[name_len] = '\0';
+	h->value = h->name + name_len + 1;
+	memcpy(h->value, value, value_len);
+	h->value[value_len] = '\0';
 	return len;
 }
 
@@ -500,84 +510,125 @@ fail:
 	return -1;
 }
 
-/* A spare easy handle, reset to libcurl's defaults, or a new one. */
-static CURL *easy_handle(struct engine *e)
+/*
+ * Whether a request sets nothing in its easy handle beyond what
+ * per_request() sets for every request: a GET or HEAD without a body,
+ * through the proxy libcurl picks.
+ */
+static int is_plain(const struct http_request *req, int direct)
 {
-	CURL *c = NULL;
+	return !direct && !req->body &&
+	       (!strcmp(req->method, "HEAD") || !strcmp(req->method, "GET"));
+}
+
+/*
+ * A spare easy handle or a new one. *base is set when the handle holds
+ * the engine's options already (base_options) and needs only
+ * per_request(): its last request and the next one are both plain.
+ * Otherwise a spare is reset to libcurl's defaults first (a HEAD's
+ * NOBODY, say, would outlive a POST's fields).
+ */
+static CURL *easy_handle(struct engine *e, int plain, int *base)
+{
+	struct spare sp = { NULL, 0 };
 
 	pthread_mutex_lock(&e->spare_lock);
 	if (e->nr_spare)
-		c = e->spare[--e->nr_spare];
+		sp = e->spare[--e->nr_spare];
 	pthread_mutex_unlock(&e->spare_lock);
-	if (c)
-		curl_easy_reset(c);
-	else
-		c = curl_easy_init();
-	if (!c)
+	*base = sp.easy && sp.plain && plain;
+	if (sp.easy && !*base)
+		curl_easy_reset(sp.easy);
+	if (!sp.easy)
+		sp.easy = curl_easy_init();
+	if (!sp.easy)
 		xdie("cannot create a libcurl handle");
-	return c;
+	return sp.easy;
 }
 
-/* An easy handle set up for x, or NULL with *why (newly allocated). */
-static CURL *make_easy(struct engine *e, struct xfer *x, long remaining, char **why)
+/* The options that are the same for every request of the engine. */
+static int base_options(CURL *c, const struct engine_options *o, char **why)
 {
-	const struct engine_options *o = &e->opts;
-	CURL *c;
-
-	/* our own check first: libcurl's protocol list below is the second */
-	if (!url_is_http(x->req->url)) {
-		*why = xstrdup("not an http or https URL; not sent");
-		return NULL;
-	}
-	c = easy_handle(e);
 	SETOPT(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	SETOPT(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	SETOPT(c, CURLOPT_FOLLOWLOCATION, 0L);
-	SETOPT(c, CURLOPT_URL, x->req->url);
-	if (set_method(c, x->req, why) < 0)
-		goto fail;
-	SETOPT(c, CURLOPT_HTTPHEADER, x->req->headers);
-	/* credentials allowed over plain HTTP only because the host is loopback go direct */
-	if (carries_credentials(x->req) && url_is_plain_loopback(x->req->url))
-		SETOPT(c, CURLOPT_NOPROXY, "*");
-	else
-		x->resp->proxy = http_proxy_for(x->req->url, &x->resp->proxy_var);
-	/* the TLS handshake is all on_debug looks at: over plain HTTP, verbose costs for nothing */
-	if (!strncasecmp(x->req->url, "https:", 6)) {
-		SETOPT(c, CURLOPT_DEBUGFUNCTION, on_debug);
-		SETOPT(c, CURLOPT_DEBUGDATA, x);
-		SETOPT(c, CURLOPT_VERBOSE, 1L);
-	}
 	SETOPT(c, CURLOPT_NOSIGNAL, 1L);
-	SETOPT(c, CURLOPT_TIMEOUT_MS, remaining);
-	SETOPT(c, CURLOPT_CONNECTTIMEOUT_MS, remaining < 10000 ? remaining : 10000L);
 	/* preferences, not safeguards: a libcurl without HTTP/2 or zlib still works */
 	(void)curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
 	(void)curl_easy_setopt(c, CURLOPT_PIPEWAIT, 1L);
 	SETOPT(c, CURLOPT_USERAGENT, "ocidoctor/" OCIDOCTOR_VERSION);
 	(void)curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
 	SETOPT(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_body);
-	SETOPT(c, CURLOPT_ERRORBUFFER, x->errbuf);
 	SETOPT(c, CURLOPT_WRITEFUNCTION, on_body);
-	SETOPT(c, CURLOPT_WRITEDATA, x);
 	SETOPT(c, CURLOPT_HEADERFUNCTION, on_header);
-	SETOPT(c, CURLOPT_HEADERDATA, x);
-	SETOPT(c, CURLOPT_PRIVATE, x);
+	SETOPT(c, CURLOPT_DEBUGFUNCTION, on_debug);
 	if (o->ca_file)
 		SETOPT(c, CURLOPT_CAINFO, o->ca_file);
 	if (o->cert)
 		SETOPT(c, CURLOPT_SSLCERT, o->cert);
-	x->req_has_cert = o->cert != NULL;
 	if (o->key)
 		SETOPT(c, CURLOPT_SSLKEY, o->key);
 	if (o->insecure) {
 		SETOPT(c, CURLOPT_SSL_VERIFYPEER, 0L);
 		SETOPT(c, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
-	return c;
+	return 0;
 fail:
-	curl_easy_cleanup(c);
-	return NULL;
+	return -1;
+}
+
+/* The options of this request; a plain one sets nothing else. */
+static int per_request(CURL *c, struct xfer *x, long remaining, int direct, char **why)
+{
+	SETOPT(c, CURLOPT_URL, x->req->url);
+	if (set_method(c, x->req, why) < 0)
+		goto fail;
+	SETOPT(c, CURLOPT_HTTPHEADER, x->req->headers);
+	if (direct)
+		SETOPT(c, CURLOPT_NOPROXY, "*");
+	else
+		x->resp->proxy = http_proxy_for(x->req->url, &x->resp->proxy_var);
+	/* the TLS handshake is all on_debug looks at: over plain HTTP, verbose costs for nothing */
+	SETOPT(c, CURLOPT_VERBOSE, (long)!strncasecmp(x->req->url, "https:", 6));
+	SETOPT(c, CURLOPT_DEBUGDATA, x);
+	SETOPT(c, CURLOPT_TIMEOUT_MS, remaining);
+	SETOPT(c, CURLOPT_CONNECTTIMEOUT_MS, remaining < 10000 ? remaining : 10000L);
+	SETOPT(c, CURLOPT_ERRORBUFFER, x->errbuf);
+	SETOPT(c, CURLOPT_WRITEDATA, x);
+	SETOPT(c, CURLOPT_HEADERDATA, x);
+	SETOPT(c, CURLOPT_PRIVATE, x);
+	return 0;
+fail:
+	return -1;
+}
+
+/* An easy handle set up for x, or NULL with *why (newly allocated). */
+static CURL *make_easy(struct engine *e, struct xfer *x, long remaining, char **why)
+{
+	int base, direct;
+	CURL *c;
+
+	/*
+	 * Our own check first, libcurl's protocol list the second. The
+	 * scheme is all it looks at: every URL sent was built from the
+	 * registry's parsed base or resolved by url_resolve, and libcurl
+	 * refuses a malformed one.
+	 */
+	if (strncasecmp(x->req->url, "http://", 7) && strncasecmp(x->req->url, "https://", 8)) {
+		*why = xstrdup("not an http or https URL; not sent");
+		return NULL;
+	}
+	/* credentials allowed over plain HTTP only because the host is loopback go direct */
+	direct = carries_credentials(x->req) && url_is_plain_loopback(x->req->url);
+	x->plain = is_plain(x->req, direct);
+	x->req_has_cert = e->opts.cert != NULL;
+	c = easy_handle(e, x->plain, &base);
+	if ((!base && base_options(c, &e->opts, why) < 0) ||
+	    per_request(c, x, remaining, direct, why) < 0) {
+		curl_easy_cleanup(c);
+		return NULL;
+	}
+	return c;
 }
 
 static void describe_failure(struct xfer *x, CURLcode code)
@@ -655,7 +706,8 @@ static void finish(struct engine *e, CURL *c, CURLcode code)
 
 	pthread_mutex_lock(&e->spare_lock);
 	if (e->nr_spare < ENGINE_SPARE_HANDLES) {
-		e->spare[e->nr_spare++] = c; /* kept for reuse */
+		e->spare[e->nr_spare].easy = c; /* kept for reuse */
+		e->spare[e->nr_spare++].plain = x->plain;
 		c = NULL;
 	}
 	pthread_mutex_unlock(&e->spare_lock);

@@ -61,6 +61,7 @@ struct engine_options {
 	FILE *trace;          /* when not NULL, every exchange is written here, secrets redacted */
 };
 
+/* One allocation: value points into name's block, so only name is freed. */
 struct http_header {
 	char *name;
 	char *value;
