@@ -134,7 +134,11 @@ static void log_exchange_url(struct registry *r, struct evidence_log *log, const
 
 	if (!log)
 		return;
-	shown = own ? xstrdup(url) : registry_display_url(r, url);
+	if (own) {
+		evidence_log_add(log, method, url, resp);
+		return;
+	}
+	shown = registry_display_url(r, url);
 	evidence_log_add(log, method, shown, resp);
 	free(shown);
 }
@@ -467,21 +471,24 @@ static int handle_redirect(struct registry *r, struct registry_call *call, struc
 /* One request of a call, ready for the engine; its headers hold a copy of the Authorization. */
 struct call_send {
 	struct http_request req;
-	struct curl_slist *headers;
+	struct curl_slist *headers; /* a copy of the call's with the credentials, or NULL */
 };
 
+/* The request to send: the call's headers as they are, or a copy of them with the credentials. */
 static void send_prepare(struct registry *r, struct registry_call *call,
 			 const struct call_state *st, struct call_send *cs)
 {
 	const struct curl_slist *h;
 
 	cs->headers = NULL;
-	for (h = call->headers; h; h = h->next)
-		cs->headers = curl_slist_append(cs->headers, h->data);
-	if (st->auth)
+	if (st->auth) {
+		for (h = call->headers; h; h = h->next)
+			cs->headers = curl_slist_append(cs->headers, h->data);
 		cs->headers = curl_slist_append(cs->headers, st->auth);
+	}
 	cs->req = (struct http_request){
-		.method = call->method, .url = st->url, .headers = cs->headers,
+		.method = call->method, .url = st->url,
+		.headers = st->auth ? cs->headers : call->headers,
 		.body = call->body, .body_len = call->body_len, .origin = r->url.base,
 	};
 	http_response_release(&call->resp);
