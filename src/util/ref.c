@@ -606,13 +606,21 @@ int url_is_plain_loopback(const char *url)
 	return ret;
 }
 
+/* Whether url starts with origin and then its path, query or fragment: the same origin, no parse needed. */
+static int starts_with_origin(const char *url, const char *origin)
+{
+	size_t n = strlen(origin);
+
+	return n && !strncmp(url, origin, n) && strchr("/?#", url[n]);
+}
+
 char *url_for_display(const char *url, const char *origin)
 {
 	size_t n;
 
 	if (!url)
 		return xstrdup("");
-	if (origin && url_same_origin(url, origin))
+	if (origin && (starts_with_origin(url, origin) || url_same_origin(url, origin)))
 		return xstrdup(url);
 	n = strcspn(url, "?#");
 	if (url[n] == '?')

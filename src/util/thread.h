@@ -66,7 +66,7 @@ void thread_pool_shutdown(void);
  * front ends that run probes by the hundred (serve, matrix). Their
  * threads hand work to each other all the time; as batch work, a thread
  * that wakes another goes on running instead of being preempted by it,
- * which saves a pair of context switches per hand-over (a sixth of a
+ * which saves a pair of context switches per hand-over (a fifth of a
  * probe's CPU, docs/performance.md). Nothing else changes: no priority,
  * no privilege. Where the kernel refuses, the threads run as before.
  */
