@@ -9,10 +9,13 @@
  * whose transfers still run. The others sleep on their batch's own lock
  * and condition until the driver marks their transfers done or hands
  * them the wheel, so finishing a transfer never waits for the engine's
- * lock; a sender with new work wakes a driver asleep in epoll_wait
- * through an eventfd. So no thread exists only to run the loop, and a
- * sender alone on the engine runs its requests with no other thread
- * involved.
+ * lock. A sender with new work while the driver sleeps in epoll_wait
+ * starts it in libcurl itself (the driver lets go of multi_lock while it
+ * sleeps, and epoll sees the new sockets); only when the driver is
+ * running does the sender leave its work for it, and poke it through
+ * an eventfd if it is about to sleep. So no thread exists only to run
+ * the loop, and a sender alone on the engine runs its requests with no
+ * other thread involved.
  *
  * The driver uses libcurl's event interface (curl_multi_socket_action):
  * libcurl says which sockets it waits on (on_socket) and when it next
@@ -90,9 +93,18 @@ struct engine {
 	                           must be woken for new work; 0 while it runs */
 	int epfd;               /* the sockets libcurl waits on, and wake_fd */
 	int wake_fd;            /* an eventfd: a sender's new work */
-	long timer_at;          /* when libcurl wants the time (clock_now_ms), -1 for never:
-	                           like the sockets, only the driver touches it */
-	struct xfer *live;      /* in the multi handle: the driver's alone */
+	/*
+	 * Held by whoever calls into the multi handle: the driver, but for
+	 * while it sleeps in epoll_wait, when a sender may take it to start
+	 * its own transfers (so that the driver need not wake for them).
+	 * Taken before `lock`; a sender holding `lock` only tries it.
+	 * Everything below up to spare_lock is under it.
+	 */
+	pthread_mutex_t multi_lock;
+	long timer_at;          /* when libcurl wants the time (clock_now_ms), -1 for never */
+	long sleep_until;       /* when the sleeping driver wakes by itself (clock_now_ms) */
+	struct batch *driver_batch; /* the driver's own, NULL with no driver */
+	struct xfer *live;      /* in the multi handle */
 	pthread_mutex_t spare_lock;
 	struct spare spare[ENGINE_SPARE_HANDLES]; /* finished easy handles, to reuse (spare_lock) */
 	size_t nr_spare;
@@ -183,6 +195,7 @@ int engine_new(struct engine **out, const struct engine_options *opts)
 	}
 	curl_multi_setopt(e->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
 	pthread_mutex_init(&e->lock, NULL);
+	pthread_mutex_init(&e->multi_lock, NULL);
 	pthread_mutex_init(&e->spare_lock, NULL);
 	pthread_mutex_init(&e->trace_lock, NULL);
 	e->opts = *opts;
@@ -203,6 +216,7 @@ void engine_free(struct engine *e)
 	close(e->epfd);
 	close(e->wake_fd);
 	pthread_mutex_destroy(&e->lock);
+	pthread_mutex_destroy(&e->multi_lock);
 	pthread_mutex_destroy(&e->spare_lock);
 	pthread_mutex_destroy(&e->trace_lock);
 	free(e);
@@ -784,41 +798,80 @@ static void dispatch(struct engine *e, const struct epoll_event *evs, int n)
 	}
 }
 
+/* Puts transfers into the multi handle (under multi_lock). */
+static void add_transfers(struct engine *e, struct xfer *x)
+{
+	for (; x; x = x->next) {
+		live_add(e, x);
+		curl_multi_add_handle(e->multi, x->easy); /* sets the timer to now */
+	}
+}
+
+/* Runs libcurl's timer when it is due (under multi_lock). */
+static void run_timer(struct engine *e)
+{
+	int running;
+
+	if (e->timer_at >= 0 && e->timer_at <= clock_now_ms()) {
+		e->timer_at = -1;
+		curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	}
+}
+
 /*
  * Runs libcurl for every transfer handed over, anyone's, until the
- * driver's own are done (it alone writes `left`, so it reads its own
- * without a lock). Finished transfers are reaped after every action,
- * before sleeping, so no sender waits on a timeout.
+ * driver's own are done; returns with multi_lock held, for hand_over.
+ * `left` is written only under multi_lock, so the driver reads its own
+ * under that lock alone. Finished transfers are reaped after every
+ * action, before sleeping, so no sender waits on a timeout.
  */
-static void drive(struct engine *e, const struct batch *mine)
+static void drive(struct engine *e, struct batch *mine)
 {
 	struct epoll_event evs[ENGINE_EVENTS];
-	int running, n;
+	int n, wait;
 
+	pthread_mutex_lock(&e->multi_lock);
+	e->driver_batch = mine;
 	for (;;) {
 		struct xfer *x;
 
-		if (e->timer_at >= 0 && e->timer_at <= clock_now_ms()) {
-			e->timer_at = -1;
-			curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-		}
+		run_timer(e);
 		reap(e);
 		if (!mine->left)
-			return;
+			break;
 		x = take_pending(e);
 		if (x) {
-			for (; x; x = x->next) {
-				live_add(e, x);
-				curl_multi_add_handle(e->multi, x->easy); /* sets the timer to now */
-			}
+			add_transfers(e, x);
 			continue;
 		}
-		n = epoll_wait(e->epfd, evs, ENGINE_EVENTS, wait_ms(e));
+		wait = wait_ms(e);
+		e->sleep_until = clock_now_ms() + wait;
+		pthread_mutex_unlock(&e->multi_lock);
+		n = epoll_wait(e->epfd, evs, ENGINE_EVENTS, wait);
+		pthread_mutex_lock(&e->multi_lock);
 		if (n > 0) {
 			dispatch(e, evs, n);
 			reap(e);
 		}
 	}
+	e->driver_batch = NULL;
+}
+
+/*
+ * Called by a sender that holds multi_lock while the driver sleeps:
+ * starts the sender's transfers itself (libcurl connects or sends at
+ * once), and wakes the driver only if it must look sooner than it
+ * would by itself: its own transfers ended here, or libcurl's timer is
+ * now due before the driver wakes.
+ */
+static void start_beside_driver(struct engine *e, struct xfer *list)
+{
+	add_transfers(e, list);
+	run_timer(e);
+	reap(e);
+	if ((e->driver_batch && !e->driver_batch->left) ||
+	    (e->timer_at >= 0 && e->timer_at < e->sleep_until))
+		wake_driver(e);
 }
 
 /* Offers the wheel to b's sender; returns whether it took it (its transfers still run). */
@@ -837,10 +890,10 @@ static int offer_wheel(struct batch *b)
 }
 
 /*
- * Called with the lock held by a driver whose transfers are done: the
- * sender of a transfer still in libcurl, or still pending, takes the
- * wheel (every such sender waits in engine_send). With none, nothing
- * runs, and the next sender drives.
+ * Called with multi_lock and the lock held by a driver whose transfers
+ * are done: the sender of a transfer still in libcurl, or still
+ * pending, takes the wheel (every such sender waits in engine_send).
+ * With none, nothing runs, and the next sender drives.
  */
 static void hand_over(struct engine *e)
 {
@@ -863,12 +916,15 @@ static void drive_and_hand_over(struct engine *e, struct batch *b)
 	pthread_mutex_lock(&e->lock);
 	hand_over(e);
 	pthread_mutex_unlock(&e->lock);
+	pthread_mutex_unlock(&e->multi_lock);
 }
 
 /*
  * Called with the engine's lock held, the batch's transfers handed over;
  * returns with the lock let go and the transfers done, having driven,
- * poked the driver or slept meanwhile.
+ * started them beside a sleeping driver or poked it, and slept meanwhile.
+ * While the driver sleeps, the only transfers pending are the caller's:
+ * every sender since it looked has started its own or woken it.
  */
 static void await(struct engine *e, struct batch *b)
 {
@@ -880,7 +936,14 @@ static void await(struct engine *e, struct batch *b)
 		drive_and_hand_over(e, b);
 		return;
 	}
-	if (e->polling) {
+	if (e->polling && !pthread_mutex_trylock(&e->multi_lock)) {
+		struct xfer *list = e->pending;
+
+		e->pending = NULL;
+		pthread_mutex_unlock(&e->lock);
+		start_beside_driver(e, list);
+		pthread_mutex_unlock(&e->multi_lock);
+	} else if (e->polling) {
 		e->polling = 0; /* one wake-up serves every sender until the driver looks again */
 		pthread_mutex_unlock(&e->lock);
 		wake_driver(e);
