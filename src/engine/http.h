@@ -19,7 +19,9 @@
  * Threading contract:
  *  - any thread may call engine_send at any time, and calls from
  *    different threads run side by side on one multi handle; libcurl
- *    handles are touched only by the sender that drives at the time;
+ *    handles are touched only by the sender that drives at the time, or
+ *    by a sender that starts its own transfers while the driver sleeps
+ *    (one lock keeps the two apart);
  *  - engine_send blocks its caller until every request it handed over has
  *    finished (answered, failed, or cut off by its deadline);
  *  - requests and their headers and bodies are the caller's and only
