@@ -7,6 +7,8 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -30,6 +32,51 @@ static inline int loopback_socket(int backlog, int *port)
 	}
 	*port = ntohs(a.sin_port);
 	return fd;
+}
+
+/*
+ * A test server: its listening socket, the thread that serves it, and
+ * the flag that tells that thread to end. `lock` guards `stop` and
+ * whatever counters the test keeps beside it.
+ */
+struct loopback_server {
+	int fd, port, stop;
+	pthread_mutex_t lock;
+	pthread_t tid;
+};
+
+/* Listens on a free loopback port and starts fn in a thread; -1 when the socket fails. */
+static inline int loopback_server_start(struct loopback_server *s, int backlog,
+					void *(*fn)(void *))
+{
+	memset(s, 0, sizeof(*s));
+	pthread_mutex_init(&s->lock, NULL);
+	s->fd = loopback_socket(backlog, &s->port);
+	if (s->fd < 0)
+		return -1;
+	return pthread_create(&s->tid, NULL, fn, NULL) ? -1 : 0;
+}
+
+/* Whether the serving thread should end (it polls with a short timeout). */
+static inline int loopback_server_stopping(struct loopback_server *s)
+{
+	int stop;
+
+	pthread_mutex_lock(&s->lock);
+	stop = s->stop;
+	pthread_mutex_unlock(&s->lock);
+	return stop;
+}
+
+/* Tells the serving thread to end, joins it and closes the socket. */
+static inline void loopback_server_stop(struct loopback_server *s)
+{
+	pthread_mutex_lock(&s->lock);
+	s->stop = 1;
+	pthread_mutex_unlock(&s->lock);
+	pthread_join(s->tid, NULL);
+	close(s->fd);
+	pthread_mutex_destroy(&s->lock);
 }
 
 #endif

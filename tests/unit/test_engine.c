@@ -35,11 +35,9 @@ struct conn {
 };
 
 static struct {
-	int fd, port, stop;
+	struct loopback_server ls; /* its lock guards requests too */
 	struct conn conns[MAX_CONNS];
 	int requests;
-	pthread_mutex_t lock;
-	pthread_t tid;
 } srv;
 
 static void answer(struct conn *c, const char *path)
@@ -63,9 +61,9 @@ static void serve_requests(struct conn *c)
 		size_t used = (size_t)(end + 4 - c->in);
 
 		sscanf(c->in, "GET %255s", path);
-		pthread_mutex_lock(&srv.lock);
+		pthread_mutex_lock(&srv.ls.lock);
 		srv.requests++;
-		pthread_mutex_unlock(&srv.lock);
+		pthread_mutex_unlock(&srv.ls.lock);
 		if (strcmp(path, "/hang"))
 			answer(c, path);
 		memmove(c->in, c->in + used, c->len - used + 1);
@@ -76,24 +74,21 @@ static void serve_requests(struct conn *c)
 static void *server_main(void *arg)
 {
 	struct pollfd p[MAX_CONNS + 1];
-	int i, n;
+	int i;
 
 	(void)arg;
 	for (i = 0; i < MAX_CONNS; i++)
 		srv.conns[i].fd = -1;
 	for (;;) {
-		pthread_mutex_lock(&srv.lock);
-		n = srv.stop;
-		pthread_mutex_unlock(&srv.lock);
-		if (n)
+		if (loopback_server_stopping(&srv.ls))
 			break;
-		p[0] = (struct pollfd){ .fd = srv.fd, .events = POLLIN };
+		p[0] = (struct pollfd){ .fd = srv.ls.fd, .events = POLLIN };
 		for (i = 0; i < MAX_CONNS; i++)
 			p[i + 1] = (struct pollfd){ .fd = srv.conns[i].fd, .events = POLLIN };
 		if (poll(p, MAX_CONNS + 1, 50) <= 0)
 			continue;
 		if (p[0].revents & POLLIN) {
-			int c = accept(srv.fd, NULL, NULL);
+			int c = accept(srv.ls.fd, NULL, NULL);
 
 			for (i = 0; c >= 0 && i < MAX_CONNS && srv.conns[i].fd >= 0; i++)
 				;
@@ -132,11 +127,8 @@ static int setup(void **state)
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	memset(&srv, 0, sizeof(srv));
-	pthread_mutex_init(&srv.lock, NULL);
-	srv.fd = loopback_socket(128, &srv.port);
-	if (srv.fd < 0)
+	if (loopback_server_start(&srv.ls, 128, server_main) < 0)
 		return -1;
-	pthread_create(&srv.tid, NULL, server_main, NULL);
 	if (engine_new(&e, &eo) < 0)
 		return -1;
 	*state = e;
@@ -146,12 +138,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	engine_free(*state);
-	pthread_mutex_lock(&srv.lock);
-	srv.stop = 1;
-	pthread_mutex_unlock(&srv.lock);
-	pthread_join(srv.tid, NULL);
-	close(srv.fd);
-	pthread_mutex_destroy(&srv.lock);
+	loopback_server_stop(&srv.ls);
 	curl_global_cleanup();
 	return 0;
 }
@@ -165,7 +152,7 @@ static void get(struct engine *e, const char *path, struct http_response *resp, 
 	const struct http_request *reqs[] = { &req };
 	struct http_response *resps[] = { resp };
 
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", srv.port, path);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", srv.ls.port, path);
 	engine_send(e, reqs, resps, 1, deadline, depth);
 }
 
@@ -229,7 +216,7 @@ static void test_a_batch_comes_back_whole(void **state)
 	int i;
 
 	for (i = 0; i < 8; i++) {
-		snprintf(urls[i], sizeof(urls[i]), "http://127.0.0.1:%d/batch/%d", srv.port, i);
+		snprintf(urls[i], sizeof(urls[i]), "http://127.0.0.1:%d/batch/%d", srv.ls.port, i);
 		reqs[i] = (struct http_request){ .method = "GET", .url = urls[i] };
 		memset(&resps[i], 0, sizeof(resps[i]));
 		rp[i] = &reqs[i];

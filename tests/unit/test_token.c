@@ -26,13 +26,9 @@
 /* ---- a token server: "/ok" answers a token after 200 ms, anything else 401 ---- */
 
 struct server {
-	int fd;
-	int port;
-	int stop;
+	struct loopback_server ls; /* its lock guards the counters too */
 	int requests;
 	int with_basic;      /* requests that carried Basic credentials */
-	pthread_mutex_t lock;
-	pthread_t tid;
 };
 
 static struct server srv;
@@ -56,11 +52,11 @@ static void serve_one(int c)
 			break;
 	}
 	req[len] = '\0';
-	pthread_mutex_lock(&srv.lock);
+	pthread_mutex_lock(&srv.ls.lock);
 	srv.requests++;
 	if (strstr(req, "Authorization: Basic "))
 		srv.with_basic++;
-	pthread_mutex_unlock(&srv.lock);
+	pthread_mutex_unlock(&srv.ls.lock);
 	nanosleep(&pause, NULL); /* long enough for every asking thread to be waiting */
 	if (!strncmp(req, "GET /ok", 7)) {
 		const char *body = "{\"token\":\"tok-123\"}";
@@ -80,16 +76,12 @@ static void *server_main(void *arg)
 {
 	(void)arg;
 	for (;;) {
-		struct pollfd p = { .fd = srv.fd, .events = POLLIN };
-		int stop;
+		struct pollfd p = { .fd = srv.ls.fd, .events = POLLIN };
 
-		pthread_mutex_lock(&srv.lock);
-		stop = srv.stop;
-		pthread_mutex_unlock(&srv.lock);
-		if (stop)
+		if (loopback_server_stopping(&srv.ls))
 			break;
 		if (poll(&p, 1, 50) == 1) {
-			int c = accept(srv.fd, NULL, NULL);
+			int c = accept(srv.ls.fd, NULL, NULL);
 
 			if (c >= 0)
 				serve_one(c);
@@ -102,9 +94,9 @@ static int server_requests(void)
 {
 	int n;
 
-	pthread_mutex_lock(&srv.lock);
+	pthread_mutex_lock(&srv.ls.lock);
 	n = srv.requests;
-	pthread_mutex_unlock(&srv.lock);
+	pthread_mutex_unlock(&srv.ls.lock);
 	return n;
 }
 
@@ -122,14 +114,11 @@ static int setup(void **state)
 	struct engine_options eo = { .timeout_ms = 20000 };
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	memset(&srv, 0, sizeof(srv));
-	pthread_mutex_init(&srv.lock, NULL);
-	srv.fd = loopback_socket(64, &srv.port);
-	if (!fx || srv.fd < 0)
+	srv.requests = srv.with_basic = 0;
+	if (!fx || loopback_server_start(&srv.ls, 64, server_main) < 0)
 		return -1;
-	pthread_create(&srv.tid, NULL, server_main, NULL);
-	snprintf(fx->realm_ok, sizeof(fx->realm_ok), "http://127.0.0.1:%d/ok", srv.port);
-	snprintf(fx->realm_fail, sizeof(fx->realm_fail), "http://127.0.0.1:%d/fail", srv.port);
+	snprintf(fx->realm_ok, sizeof(fx->realm_ok), "http://127.0.0.1:%d/ok", srv.ls.port);
+	snprintf(fx->realm_fail, sizeof(fx->realm_fail), "http://127.0.0.1:%d/fail", srv.ls.port);
 	if (engine_new(&fx->engine, &eo) < 0)
 		return -1;
 	fx->cache = token_cache_new();
@@ -143,12 +132,7 @@ static int teardown(void **state)
 
 	token_cache_free(fx->cache);
 	engine_free(fx->engine);
-	pthread_mutex_lock(&srv.lock);
-	srv.stop = 1;
-	pthread_mutex_unlock(&srv.lock);
-	pthread_join(srv.tid, NULL);
-	close(srv.fd);
-	pthread_mutex_destroy(&srv.lock);
+	loopback_server_stop(&srv.ls);
 	free(fx);
 	curl_global_cleanup();
 	return 0;
@@ -274,9 +258,9 @@ static void test_basic_to_loopback_realm(void **state)
 	ask_main(&a);
 	assert_string_equal(a.token, "tok-123");
 	asker_release(&a);
-	pthread_mutex_lock(&srv.lock);
+	pthread_mutex_lock(&srv.ls.lock);
 	assert_int_equal(srv.with_basic, 1);
-	pthread_mutex_unlock(&srv.lock);
+	pthread_mutex_unlock(&srv.ls.lock);
 }
 
 static void test_plain_http_realm_gets_no_credentials(void **state)
