@@ -238,20 +238,18 @@ void leftover_add(struct check_ctx *ctx, const char *kind, const char *repositor
 
 static _Thread_local struct {
 	unsigned char bytes[RANDOM_DRAW];
-	size_t used;
-	int filled;
-} random_pool;
+	size_t used;            /* a thread starts with none left */
+} random_pool = { .used = RANDOM_DRAW };
 
 static const unsigned char *random_take(size_t n)
 {
 	const unsigned char *p;
 
 	assert(n <= RANDOM_DRAW);
-	if (!random_pool.filled || RANDOM_DRAW - random_pool.used < n) {
+	if (RANDOM_DRAW - random_pool.used < n) {
 		if (RAND_bytes(random_pool.bytes, RANDOM_DRAW) != 1)
 			xdie("cannot get random bytes");
 		random_pool.used = 0;
-		random_pool.filled = 1;
 	}
 	p = random_pool.bytes + random_pool.used;
 	random_pool.used += n;
