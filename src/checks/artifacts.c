@@ -85,6 +85,7 @@ struct verify {
 	struct manifest mans[M_N];
 	json_t *steps;
 	char *connection;          /* the first call that got no answer */
+	char *elsewhere;           /* the first upload the registry sent outside the scratch repository */
 	int denied;                /* a push was refused with 401 or 403 */
 	int blobs_failed;          /* the subject or the artifact's blobs could not be pushed */
 	/* findings */
@@ -225,11 +226,22 @@ static void call_wave(struct verify *v, struct registry_call **calls, size_t n)
 			   (struct registry_call *const *)calls, n);
 }
 
-static char *location_of(const struct registry_call *call)
+/*
+ * The upload session in an answer's Location, when it is one of the
+ * scratch repository's (registry_upload_location); else NULL, and the
+ * first Location that pointed elsewhere is kept for the verdict.
+ */
+static char *session_of(struct verify *v, const struct registry_call *call, int *elsewhere)
 {
-	const char *loc = http_header_get(&call->resp, "Location");
+	char *why = NULL;
+	char *url = registry_upload_location(v->ctx->registry, call, v->scratch, &why);
 
-	return loc ? url_resolve(call->url, loc) : NULL;
+	*elsewhere = why != NULL;
+	if (why && !v->elsewhere)
+		v->elsewhere = why;
+	else
+		free(why);
+	return url;
 }
 
 /* The URL to close an upload session: its Location with digest=... added. */
@@ -407,6 +419,7 @@ static void open_sessions(struct verify *v)
 	struct registry_call *calls[B_N];
 	char *path = xstrfmt("/v2/%s/blobs/uploads/", v->scratch);
 	size_t n = 0, i;
+	int elsewhere;
 
 	for (i = 0; i < B_N; i++) {
 		if (!v->blobs[i].upload)
@@ -424,7 +437,7 @@ static void open_sessions(struct verify *v)
 		lost(v, &posts[i]);
 		note_denied(v, &posts[i]);
 		if (posts[i].resp.status == 202)
-			v->blobs[i].session = location_of(&posts[i]);
+			v->blobs[i].session = session_of(v, &posts[i], &elsewhere);
 		if (i == B_CHUNKED && (min = http_header_get(&posts[i].resp, "OCI-Chunk-Min-Length")) &&
 		    atol(min) > v->chunk)
 			v->chunk = atol(min);
@@ -527,6 +540,7 @@ static void chunked_done(struct verify *v, struct chunked *c, struct buf *ev)
 	struct blob *b = &v->blobs[B_CHUNKED];
 	const struct http_response *r = &c->call.resp;
 	char *next;
+	int elsewhere;
 
 	if (!c->call.method)
 		return;
@@ -534,11 +548,12 @@ static void chunked_done(struct verify *v, struct chunked *c, struct buf *ev)
 	lost(v, &c->call);
 	if (c->next < CHUNKS && ok2xx(r->status) && range_covers(http_header_get(r, "Range"),
 								  (c->next + 1) * v->chunk - 1)) {
-		if ((next = location_of(&c->call))) {
+		if ((next = session_of(v, &c->call, &elsewhere))) {
 			free(b->session);
 			b->session = next;
 		}
-		c->next++;
+		c->failed = elsewhere;
+		c->next += !elsewhere;
 	} else if (c->next == CHUNKS && r->status == 201) {
 		b->stored = 1;
 		free(b->session);
@@ -1348,6 +1363,9 @@ static void conclude(struct verify *v)
 			  v->scratch, v->delete_reason);
 	else if (v->connection)
 		check_set(ctx, STATUS_FAIL, "connection", "write verification was cut short: %s", v->connection);
+	else if (v->elsewhere)
+		check_set(ctx, STATUS_FAIL, "upload", "uploading to %s did not complete: %s", v->scratch,
+			  v->elsewhere);
 	else if (v->denied)
 		check_set(ctx, STATUS_FAIL, "denied", "pushing to %s was denied: the credentials need push (and delete) rights there",
 			  v->scratch);
@@ -1403,6 +1421,7 @@ static void verify_release(struct verify *v)
 	json_decref(v->steps);
 	free(v->scratch);
 	free(v->connection);
+	free(v->elsewhere);
 	free(v->delete_reason);
 	free(v->fallback_tag);
 }

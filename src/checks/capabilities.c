@@ -67,6 +67,7 @@ struct probe {
 	struct registry_call patch, exists, mount;
 	char *session;             /* open chunked-upload session URL */
 	char *mount_session;       /* session a 202 mount opened */
+	char *moved_to;            /* where the registry moved the upload, when not its origin */
 	char *mount_digest;        /* blob linked into scratch by a 201 */
 	char *blob;                /* digest of the blob to mount */
 	const char *no_blob;       /* why there is none */
@@ -98,11 +99,21 @@ static int lost(struct probe *p, const struct registry_call *call)
 	return 1;
 }
 
-static char *location_of(const struct registry_call *call)
+/*
+ * The upload session in an answer's Location, when it is one of the
+ * scratch repository's (registry_upload_location); else NULL, with *why
+ * saying where the registry sent the upload (NULL when there was no
+ * usable Location). An upload moved to another origin is remembered for
+ * the report.
+ */
+static char *session_of(struct probe *p, const struct registry_call *call, char **why)
 {
-	const char *loc = http_header_get(&call->resp, "Location");
+	struct registry *r = p->ctx->registry;
+	char *url = registry_upload_location(r, call, p->scratch, why);
 
-	return loc ? url_resolve(call->url, loc) : NULL;
+	if (url && registry_is_elsewhere(r, url) && !p->moved_to)
+		p->moved_to = registry_display_url(r, url);
+	return url;
 }
 
 /* ---- distributionVersion and referrersApi: from earlier checks -------- */
@@ -251,17 +262,20 @@ static int judge_post(struct probe *p)
 {
 	const struct http_response *r = &p->post.resp;
 	const char *min;
+	char *elsewhere = NULL;
 
 	if (lost(p, &p->post))
 		return 0;
-	if (r->status == 202 && (p->session = location_of(&p->post))) {
+	if (r->status == 202 && (p->session = session_of(p, &p->post, &elsewhere))) {
 		min = http_header_get(r, "OCI-Chunk-Min-Length");
 		p->chunk = CHUNK_DEFAULT;
 		if (min && atol(min) > p->chunk)
 			p->chunk = atol(min);
 		return 1;
 	}
-	if (r->status == 202)
+	if (elsewhere)
+		verdict_set(&p->caps[CAP_CHUNKED], CAP_UNKNOWN, "%s", elsewhere);
+	else if (r->status == 202)
 		verdict_set(&p->caps[CAP_CHUNKED], CAP_UNKNOWN, "202 without a usable Location");
 	else if (writes_ruled_out(r))
 		verdict_set(&p->caps[CAP_CHUNKED], CAP_UNSUPPORTED, "the registry is read-only (%ld)",
@@ -270,6 +284,7 @@ static int judge_post(struct probe *p)
 		set_refused(&p->caps[CAP_CHUNKED], r, "opening an upload session");
 	else
 		verdict_set(&p->caps[CAP_CHUNKED], CAP_UNKNOWN, "opening an upload session answered %ld", r->status);
+	free(elsewhere);
 	return 0;
 }
 
@@ -287,13 +302,14 @@ static void judge_patch(struct probe *p)
 {
 	const struct http_response *r = &p->patch.resp;
 	const char *range = http_header_get(r, "Range");
-	char *next;
+	char *next, *elsewhere = NULL;
 
 	if (lost(p, &p->patch))
 		return;
 	if ((r->status == 202 || r->status == 201 || r->status == 204) && range_covers(range, p->chunk - 1))
-		verdict_set(&p->caps[CAP_CHUNKED], CAP_SUPPORTED, "PATCH of %ld bytes answered %ld with Range %s",
-			    p->chunk, r->status, range);
+		verdict_set(&p->caps[CAP_CHUNKED], CAP_SUPPORTED, "PATCH of %ld bytes answered %ld with Range %s%s%s%s",
+			    p->chunk, r->status, range, p->moved_to ? " (the registry moved the upload to " : "",
+			    p->moved_to ? p->moved_to : "", p->moved_to ? ")" : "");
 	else if (r->status >= 200 && r->status < 300)
 		verdict_set(&p->caps[CAP_CHUNKED], CAP_UNKNOWN, "PATCH answered %ld without a Range covering the chunk", r->status);
 	else if (r->status == 416)
@@ -304,10 +320,13 @@ static void judge_patch(struct probe *p)
 		verdict_set(&p->caps[CAP_CHUNKED], CAP_UNSUPPORTED, "the upload session accepts no PATCH (%ld)", r->status);
 	else
 		verdict_set(&p->caps[CAP_CHUNKED], CAP_UNKNOWN, "PATCH answered %ld", r->status);
-	next = (r->status >= 200 && r->status < 300) ? location_of(&p->patch) : NULL;
+	next = (r->status >= 200 && r->status < 300) ? session_of(p, &p->patch, &elsewhere) : NULL;
 	if (next) {
 		free(p->session);
 		p->session = next;
+	} else if (elsewhere) {
+		verdict_set(&p->caps[CAP_CHUNKED], CAP_UNKNOWN, "after the PATCH, %s", elsewhere);
+		free(elsewhere);
 	}
 }
 
@@ -322,9 +341,13 @@ static void judge_mount(struct probe *p)
 			    p->blob, p->repo, p->scratch);
 		p->mount_digest = xstrdup(p->blob);
 	} else if (r->status == 202) {
+		char *elsewhere = NULL;
+
+		p->mount_session = session_of(p, &p->mount, &elsewhere);
 		verdict_set(&p->caps[CAP_MOUNT], CAP_UNSUPPORTED,
-			    "202: the registry opened an upload session instead of mounting");
-		p->mount_session = location_of(&p->mount);
+			    "202: the registry opened an upload session instead of mounting%s%s",
+			    elsewhere ? "; " : "", elsewhere ? elsewhere : "");
+		free(elsewhere);
 	} else if (writes_ruled_out(r)) {
 		verdict_set(&p->caps[CAP_MOUNT], CAP_UNSUPPORTED, "the registry is read-only (%ld)", r->status);
 	} else if (r->status == 401 || r->status == 403) {
@@ -516,6 +539,8 @@ static void write_details(struct probe *p, int score, int probed)
 		json_object_set_new(caps, capability_names[i], o);
 		p->extra[i] = NULL;
 	}
+	if (p->moved_to)
+		detail_str(p->ctx, "uploadMovedTo", p->moved_to);
 	detail_int(p->ctx, "score", score);
 	detail_int(p->ctx, "max", CAP_N);
 	detail_int(p->ctx, "probed", probed);
@@ -605,6 +630,7 @@ static void probe_release(struct probe *p)
 	registry_call_release(&p->mount);
 	free(p->session);
 	free(p->mount_session);
+	free(p->moved_to);
 	free(p->mount_digest);
 	free(p->blob);
 	free(p->scratch);

@@ -21,33 +21,56 @@ static const char *target_repository(struct check_ctx *ctx)
 					       : ctx->config->repository;
 }
 
+/* " (the registry moved the upload to ORIGIN...)" when the session is on another origin, else "". */
+static char *moved_note(struct check_ctx *ctx, const char *url)
+{
+	char *shown, *note;
+
+	if (!registry_is_elsewhere(ctx->registry, url))
+		return xstrdup("");
+	shown = registry_display_url(ctx->registry, url);
+	note = xstrfmt(" (the registry moved the upload to %s; it was cancelled there without credentials)", shown);
+	detail_str(ctx, "uploadMovedTo", shown);
+	free(shown);
+	return note;
+}
+
 static void opened(struct check_ctx *ctx, const struct registry_call *call)
 {
-	const char *loc = http_header_get(&call->resp, "Location");
 	const char *repo = target_repository(ctx);
-	char *url = loc ? url_resolve(call->url, loc) : NULL;
+	char *why = NULL, *note;
+	char *url = registry_upload_location(ctx->registry, call, repo, &why);
 	long status;
 
+	if (why) {
+		check_set(ctx, STATUS_WARN, "location",
+			  "push to %s: the registry opened an upload session, but %s, so push rights are not shown and the session was left to expire",
+			  repo, why);
+		free(why);
+		return;
+	}
 	if (!url) {
 		check_set(ctx, STATUS_FAIL, "status",
 			  "the upload session opened in %s has no usable Location header", repo);
 		return;
 	}
+	note = moved_note(ctx, url);
 	status = upload_cancel(ctx, repo, url);
 	detail_int(ctx, "cancelStatus", status);
 	if (status >= 200 && status < 300) {
 		check_set(ctx, STATUS_PASS, NULL,
-			  "push to %s allowed: an upload session was opened and cancelled", repo);
+			  "push to %s allowed: an upload session was opened and cancelled%s", repo, note);
 	} else {
-		char *why = status ? xstrfmt("cancelling the upload session answered %ld", status)
-				   : xstrdup("cancelling the upload session got no answer, even in the clean-up's grace period");
+		char *left = status ? xstrfmt("cancelling the upload session answered %ld", status)
+				    : xstrdup("cancelling the upload session got no answer, even in the clean-up's grace period");
 
-		leftover_add(ctx, "upload-session", repo, url, why);
-		free(why);
+		leftover_add(ctx, "upload-session", repo, url, left);
+		free(left);
 		check_set(ctx, STATUS_PASS, NULL,
-			  "push to %s allowed, but cancelling the upload session answered %ld; the registry will expire it",
-			  repo, status);
+			  "push to %s allowed, but cancelling the upload session answered %ld; the registry will expire it%s",
+			  repo, status, note);
 	}
+	free(note);
 	free(url);
 }
 
@@ -124,5 +147,5 @@ const struct check check_push = {
 	.summary = "an upload session opens (202) in the test or scratch repository and is cancelled",
 	.run = run,
 	.offline = offline,
-	.causes = (const char *const[]){ "denied", "readonly", "status", "no-writes", "error", "unreachable", NULL },
+	.causes = (const char *const[]){ "denied", "readonly", "status", "location", "no-writes", "error", "unreachable", NULL },
 };

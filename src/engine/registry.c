@@ -516,6 +516,31 @@ static void send_once(struct registry *r, struct evidence_log *log, struct regis
 	send_done(r, log, call, st, &cs);
 }
 
+char *registry_upload_location(struct registry *r, const struct registry_call *call,
+			       const char *repository, char **why)
+{
+	const char *loc = http_header_get(&call->resp, "Location");
+	char *url = loc && call->url ? url_resolve(call->url, loc) : NULL;
+	char *shown;
+
+	*why = NULL;
+	if (!url)
+		return NULL;
+	if (url_is_upload_session(url, repository))
+		return url;
+	shown = url_for_display(url, r->url.base);
+	*why = xstrfmt("the registry sent the upload to %s, which is not an upload session of %s; ocidoctor sent nothing there",
+		       shown, repository);
+	free(shown);
+	free(url);
+	return NULL;
+}
+
+int registry_is_elsewhere(const struct registry *r, const char *url)
+{
+	return !url_same_origin(url, r->url.base);
+}
+
 json_t *registry_rate_limit(struct registry *r)
 {
 	json_t *out;
@@ -614,6 +639,32 @@ static long grace_deadline(const struct registry *r)
 	return clock_now_ms() + (left > REGISTRY_CLEANUP_GRACE_MS ? left : REGISTRY_CLEANUP_GRACE_MS);
 }
 
+static int is_read(const char *method)
+{
+	return !strcmp(method, "GET") || !strcmp(method, "HEAD");
+}
+
+/*
+ * Whether a call may go to its URL: a path of ours, a read, or an upload
+ * session of the call's own repository. Anything else came from the
+ * registry and would write or delete where the registry points.
+ */
+static int call_url_allowed(const struct registry_call *call, const struct call_state *st)
+{
+	return st->own || is_read(call->method) || url_is_upload_session(st->url, call->repository);
+}
+
+static char *unsafe_url_text(const struct registry *r, const char *method, const char *url,
+			     const char *repository)
+{
+	char *shown = url_for_display(url, r->url.base);
+	char *text = xstrfmt("not sent: %s %s is not an upload session of %s, and ocidoctor writes only to upload sessions of the repository it probes",
+			     method, shown, repository ? repository : "the repository");
+
+	free(shown);
+	return text;
+}
+
 /*
  * Sets a call up: its URL, and the authentication the run has learned
  * (which may fetch a token). Returns 1 when it has a request to send.
@@ -631,6 +682,11 @@ static int call_begin(struct registry *r, struct evidence_log *log, struct regis
 	st->url = absolute_url(r, call->path);
 	st->own = call->path[0] == '/'; /* base + "/...": built here, so on the registry's origin */
 	st->foreign = !st->own && !url_same_origin(st->url, r->url.base);
+	if (!call_url_allowed(call, st)) {
+		set_error(call, REG_ERR_UNSAFE_URL,
+			  unsafe_url_text(r, call->method, st->url, call->repository));
+		return 0;
+	}
 	if (!st->foreign)
 		authenticate_up_front(r, log, call, st);
 	if (call->token_only || call->error == REG_ERR_INSECURE_CREDS)
@@ -668,6 +724,7 @@ static int call_end(struct registry_call *call, struct call_state *st)
 {
 	call->redirects = st->hops;
 	call->retries = st->retries;
+	call->foreign = st->foreign;
 	call->url = st->url;
 	secret_free(st->auth);
 	free(st->token_scope);

@@ -14,6 +14,14 @@
  *    challenge names and try once more;
  *  - redirects of GET and HEAD, at most REGISTRY_MAX_REDIRECTS hops, with
  *    credentials only for hops to the registry's own origin;
+ *  - URLs the registry hands out (an upload session's Location): a call
+ *    whose path is such an absolute URL is sent only if it reads (GET,
+ *    HEAD) or if the URL is an upload session of the call's own
+ *    repository (url_is_upload_session), on any origin, and then with
+ *    credentials only on the registry's origin. Any other write or DELETE
+ *    is not sent: it fails with REG_ERR_UNSAFE_URL. So a hostile
+ *    registry cannot make ocidoctor write to, or delete from, another
+ *    repository or another host;
  *  - rate limits: GET, HEAD and OPTIONS answered 429 or 503 are retried
  *    up to REGISTRY_MAX_RETRIES times, after the Retry-After wait (1 s
  *    when absent), but only when that wait is at most
@@ -109,7 +117,9 @@ enum reg_error {
 	REG_ERR_INSECURE_CREDS,  /* refused to send Basic credentials over plain HTTP */
 	REG_ERR_TOKEN,           /* the token endpoint failed; see registry_call.token_* */
 	REG_ERR_REDIRECTS,       /* too many redirects, or a bad Location */
-	REG_ERR_CHALLENGE        /* a 401 whose WWW-Authenticate could not be parsed */
+	REG_ERR_CHALLENGE,       /* a 401 whose WWW-Authenticate could not be parsed */
+	REG_ERR_UNSAFE_URL       /* a write or DELETE to a URL the registry gave that is not an
+	                            upload session of the call's repository: not sent */
 };
 
 struct registry_options {
@@ -167,9 +177,24 @@ struct registry_call {
 	char *error_text;               /* a readable line when error != REG_ERR_NONE */
 	long token_status;              /* status of the last token request, 0 when none */
 	int authenticated;              /* credentials or a token went with the final request */
+	int foreign;                    /* the final request went to another origin than the registry's */
 	int redirects;                  /* redirects followed */
 	int retries;                    /* retries after 429 or 503 */
 };
+
+/*
+ * The upload session that a write call's answer points to: its Location,
+ * resolved against the call's URL, when that is an upload session of
+ * `repository` (on any origin). Returns it newly allocated, or NULL with
+ * *why set to a newly allocated sentence naming where the registry sent
+ * the upload (shown as url_for_display would), or to NULL when the answer
+ * has no usable Location at all.
+ */
+char *registry_upload_location(struct registry *r, const struct registry_call *call,
+			       const char *repository, char **why);
+
+/* 1 when url is not on the registry's origin (an upload the registry moved elsewhere). */
+int registry_is_elsewhere(const struct registry *r, const char *url);
 
 /*
  * The first rate-limiting answer (429, or 503 with Retry-After) of the

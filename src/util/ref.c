@@ -575,6 +575,41 @@ done:
 	return out;
 }
 
+/* Whether a path holds an encoding that a server could decode into a separator or a dot. */
+static int path_hides_separator(const char *path)
+{
+	static const char *const encoded[] = { "%2e", "%2f", "%5c", NULL };
+	const char *p;
+	size_t i;
+
+	if (strchr(path, '\\'))
+		return 1;
+	for (p = strchr(path, '%'); p; p = strchr(p + 1, '%'))
+		for (i = 0; encoded[i]; i++)
+			if (!strncasecmp(p, encoded[i], 3))
+				return 1;
+	return 0;
+}
+
+int url_is_upload_session(const char *url, const char *repository)
+{
+	CURLU *h = parse_http_url(url);
+	char *path = NULL, *prefix = NULL;
+	size_t n;
+	int ret = 0;
+
+	if (!h || !repository || curl_url_get(h, CURLUPART_PATH, &path, 0) != CURLUE_OK)
+		goto done;
+	prefix = xstrfmt("/v2/%s/blobs/uploads/", repository);
+	n = strlen(prefix);
+	ret = !strncmp(path, prefix, n) && path[n] && !path_hides_separator(path);
+done:
+	free(prefix);
+	curl_free(path);
+	curl_url_cleanup(h);
+	return ret;
+}
+
 int url_is_http(const char *url)
 {
 	CURLU *h = parse_http_url(url);

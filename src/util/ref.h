@@ -92,6 +92,14 @@ int url_same_origin(const char *a, const char *b);
  */
 char *url_resolve(const char *base, const char *location);
 
+/*
+ * 1 when url is an http(s) URL whose path, after libcurl's removal of dot
+ * segments, is an upload session of `repository`: "/v2/REPOSITORY/blobs/uploads/"
+ * and more, with no encoded dot, slash or backslash that a server could
+ * decode into another path. 0 otherwise, and when repository is NULL.
+ */
+int url_is_upload_session(const char *url, const char *repository);
+
 /* 1 when url is an absolute http or https URL, else 0. */
 int url_is_http(const char *url);
 

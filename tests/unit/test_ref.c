@@ -272,6 +272,33 @@ static void test_same_origin(void **state)
 	assert_int_equal(url_same_origin("https://a/", NULL), 0);
 }
 
+static void test_upload_session(void **state)
+{
+	const char *repo = "team/scratch";
+
+	(void)state;
+	assert_int_equal(url_is_upload_session("https://r.example/v2/team/scratch/blobs/uploads/abc?_state=x", repo), 1);
+	assert_int_equal(url_is_upload_session("https://blobs.example:8443/v2/team/scratch/blobs/uploads/a/b", repo), 1);
+	/* dot segments are removed the way libcurl sends the URL, and stay inside the route */
+	assert_int_equal(url_is_upload_session("http://r/v2/team/scratch/blobs/uploads/x/../y", repo), 1);
+
+	assert_int_equal(url_is_upload_session("http://r/v2/team/scratch/blobs/uploads/", repo), 0);
+	assert_int_equal(url_is_upload_session("http://r/v2/team/scratch/blobs/uploads", repo), 0);
+	assert_int_equal(url_is_upload_session("http://r/v2/team/precious/manifests/sha256:d", repo), 0);
+	assert_int_equal(url_is_upload_session("http://r/v2/team/precious/blobs/uploads/abc", repo), 0);
+	assert_int_equal(url_is_upload_session("http://r/v2/team/scratchy/blobs/uploads/abc", repo), 0);
+	assert_int_equal(url_is_upload_session("http://r/v2/team/scratch/blobs/sha256:d", repo), 0);
+	assert_int_equal(url_is_upload_session("http://r/v2/team/scratch/blobs/uploads/../../../precious/manifests/x", repo), 0);
+	assert_int_equal(url_is_upload_session("http://r/v2/team/scratch/blobs/uploads/%2e%2e/%2E%2E/x", repo), 0);
+	assert_int_equal(url_is_upload_session("http://r/v2/team/scratch/blobs/uploads/x%2f..%2fy", repo), 0);
+	assert_int_equal(url_is_upload_session("http://r/v2/team/scratch/blobs/uploads/x%5C..", repo), 0);
+	assert_int_equal(url_is_upload_session("http://r/v2/team/scratch/blobs/uploads/x\\..", repo), 0);
+	assert_int_equal(url_is_upload_session("ftp://r/v2/team/scratch/blobs/uploads/abc", repo), 0);
+	assert_int_equal(url_is_upload_session("/v2/team/scratch/blobs/uploads/abc", repo), 0);
+	assert_int_equal(url_is_upload_session("http://r/v2/team/scratch/blobs/uploads/abc", NULL), 0);
+	assert_int_equal(url_is_upload_session(NULL, repo), 0);
+}
+
 /* Checks that url_resolve gives `want` (or NULL). */
 static void expect_resolve(const char *base, const char *loc, const char *want)
 {
@@ -426,6 +453,7 @@ int main(void)
 		cmocka_unit_test(test_tags),
 		cmocka_unit_test(test_digests),
 		cmocka_unit_test(test_same_origin),
+		cmocka_unit_test(test_upload_session),
 		cmocka_unit_test(test_resolve),
 		cmocka_unit_test(test_docker_hub_names),
 		cmocka_unit_test(test_image_refs),
