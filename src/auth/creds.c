@@ -112,6 +112,10 @@ static int from_flags(struct resolve *r)
 {
 	const struct creds_options *o = r->opts;
 
+	if (o->stored_only) {
+		add_looked(r, "--username and OCI_USERNAME (given for another registry)");
+		return 0;
+	}
 	if (o->username && !o->password)
 		return creds_fail(r->why, "--username needs --password-stdin or --password-file");
 	if (o->password && !o->username)
@@ -134,11 +138,18 @@ const char *creds_getenv(const char *name)
 	return v && v[0] ? v : NULL;
 }
 
+int creds_env_given(void)
+{
+	return creds_getenv("OCI_USERNAME") || creds_getenv("OCI_PASSWORD");
+}
+
 static int from_env(struct resolve *r)
 {
 	const char *user = creds_getenv("OCI_USERNAME");
 	const char *pass = creds_getenv("OCI_PASSWORD");
 
+	if (r->opts->stored_only)
+		return 0; /* from_flags named it */
 	if (user && !pass)
 		return creds_fail(r->why, "OCI_USERNAME is set but OCI_PASSWORD is not");
 	if (pass && !user)

@@ -5,6 +5,8 @@
  * credential wins):
  *  1. the command line: --username with --password-stdin      (CRED_FLAG)
  *  2. the environment: OCI_USERNAME and OCI_PASSWORD          (CRED_ENV)
+ *     (1 and 2 are skipped with stored_only: a login given for another
+ *     registry of a matrix run)
  *  3. docker's config.json: --docker-config DIR, else $DOCKER_CONFIG,
  *     else ~/.docker                                          (CRED_DOCKER_CONFIG)
  *     - credHelpers[host] first, then credsStore, through
@@ -73,6 +75,9 @@ struct creds_options {
 	const char *repository;      /* for auth.json path keys */
 	const char *origin;          /* where username and password came from, for messages;
 	                                NULL: "--username/--password-stdin" */
+	int stored_only;             /* skip sources 1 and 2 (a login given for another
+	                                registry: matrix --credentials-for); look only in
+	                                docker's config.json and auth.json */
 };
 
 /*
@@ -84,6 +89,8 @@ struct creds_options {
  * secret. The environment is read with getenv().
  */
 int creds_resolve(struct creds *out, const struct creds_options *opts, char **why);
+/* 1 when OCI_USERNAME or OCI_PASSWORD is set (not empty): a login in the environment. */
+int creds_env_given(void);
 void creds_release(struct creds *c);
 const char *cred_source_name(enum cred_source s);
 

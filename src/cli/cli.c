@@ -11,11 +11,13 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "util/buf.h"
+#include "util/ref.h"
 #include "util/xalloc.h"
 
 const struct command *const cli_commands[] = {
@@ -30,13 +32,19 @@ const struct command *const cli_commands[] = {
 
 int cli_usage_error(const char *fmt, ...)
 {
+	struct buf b;
 	va_list ap;
+	char *shown;
 
-	fputs("ocidoctor: ", stderr);
+	buf_init(&b, BUF_TEXT_MAX);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	buf_vaddf(&b, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	/* whatever a message quotes, a password typed into an address (user:pass@host) is not repeated */
+	shown = text_redact_userinfo(b.len ? b.data : "");
+	fprintf(stderr, "ocidoctor: %s\n", shown);
+	free(shown);
+	buf_release(&b);
 	return EXIT_USAGE;
 }
 

@@ -3,7 +3,8 @@
  * came from (flag, environment, config file and line, default). It takes
  * the same options as `run` and makes no request. Nothing secret is
  * printed: a password is only ever read from stdin or a file, and those
- * are named, not read.
+ * are named, not read; one typed into an address (user:pass@host) is
+ * shown as <redacted>@host, in text and in JSON.
  */
 #include "cli/cli.h"
 #include "cli/settings.h"
@@ -37,10 +38,27 @@ static void value_text(const struct opt *o, const struct run_args *a, struct buf
 		break;
 	case OPT_LIST:
 		l = (const struct opt_list *)slot;
-		for (i = 0; i < l->nr; i++)
-			buf_addf(out, "%s%s", i ? "," : "", l->items[i]);
+		for (i = 0; i < l->nr; i++) {
+			shown = url_redact_userinfo(l->items[i]);
+			buf_addf(out, "%s%s", i ? "," : "", shown);
+			free(shown);
+		}
 		break;
 	}
+}
+
+/* A string as JSON, without the user information (a password) a URL may hold; null for NULL. */
+static json_t *shown_json(const char *value)
+{
+	char *shown;
+	json_t *j;
+
+	if (!value)
+		return json_null();
+	shown = url_redact_userinfo(value);
+	j = json_string(shown);
+	free(shown);
+	return j;
 }
 
 static void print_settings(const struct run_args *a, char **sources)
@@ -71,7 +89,7 @@ static json_t *value_json(const struct opt *o, const struct run_args *a)
 
 	switch (o->type) {
 	case OPT_STRING:
-		return *(char *const *)slot ? json_string(*(char *const *)slot) : json_null();
+		return shown_json(*(char *const *)slot);
 	case OPT_BOOL:
 		return json_boolean(*(const int *)slot);
 	case OPT_LONG:
@@ -80,7 +98,7 @@ static json_t *value_json(const struct opt *o, const struct run_args *a)
 		l = (const struct opt_list *)slot;
 		list = json_array();
 		for (i = 0; i < l->nr; i++)
-			json_array_append_new(list, json_string(l->items[i]));
+			json_array_append_new(list, shown_json(l->items[i]));
 		return list;
 	}
 	return json_null();

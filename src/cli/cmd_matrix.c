@@ -8,12 +8,20 @@
  * before any request), the one credential resolver (cli/credentials.h,
  * run's policy: a broken source is exit 3), resolved once per registry
  * host and repository, and the job pool (cli/fleet.h) over doctor_run.
+ *
+ * A login (--username and its password, OCI_USERNAME/OCI_PASSWORD) is for
+ * one registry, as docker, crane and regctl keep a login per registry:
+ * the one --credentials-for names, else the only registry of the targets
+ * file; with several and no --credentials-for the run is refused before
+ * any request. Every other target gets only the credential docker's
+ * config.json or auth.json holds for its own host.
  */
 #include "cli/cli.h"
 #include "cli/credentials.h"
 #include "cli/fleet.h"
 #include "cli/settings.h"
 #include "engine/registry.h"
+#include "util/ref.h"
 #include "util/thread.h"
 #include "util/xalloc.h"
 
@@ -44,31 +52,128 @@ static void fleet_creds_release(struct fleet_creds *fc)
 	memset(fc, 0, sizeof(*fc));
 }
 
-static char *creds_key(const struct target *t)
+/* "host[:port]" of a registry address, as credential stores key it; NULL when it does not parse. */
+static char *hostport_of(const char *registry, const char **why)
 {
 	struct registry_url u;
-	char *host, *key;
+	char *host;
 
-	if (registry_url_parse(&u, t->registry, NULL) < 0)
-		return xstrdup(t->registry);
+	if (registry_url_parse(&u, registry, why) < 0)
+		return NULL;
 	host = registry_url_hostport(&u);
+	registry_url_release(&u);
+	return host;
+}
+
+static char *creds_key(const struct target *t)
+{
+	char *host = hostport_of(t->registry, NULL), *key;
+
+	if (!host)
+		return xstrdup(t->registry);
 	key = xstrfmt("%s/%s", host, t->repository);
 	free(host);
-	registry_url_release(&u);
 	return key;
+}
+
+/* How messages name the login: the setting --username came from, else the environment. */
+static char *login_name(const struct run_args *a, char **sources)
+{
+	return a->username ? settings_name(a->opts, sources, "username")
+			   : xstrdup("OCI_USERNAME/OCI_PASSWORD");
+}
+
+/* The registry --credentials-for names, when a target is on it; EXIT_USAGE said on stderr if not. */
+static int named_login_host(const struct run_args *a, char **sources,
+			    const struct target_source *src, char **host)
+{
+	char *n = settings_name(a->opts, sources, "credentials-for");
+	const char *why = NULL;
+	char *shown = NULL, *other;
+	size_t i;
+	int ret = EXIT_USAGE;
+
+	*host = hostport_of(a->credentials_for, &why);
+	if (!*host) {
+		shown = url_redact_userinfo(a->credentials_for); /* never repeat a password */
+		cli_usage_error("invalid %s '%s': %s", n, shown, why);
+		goto done;
+	}
+	if (!a->username && !creds_env_given()) {
+		cli_usage_error("%s %s: there is no login to use there (--username with --password-stdin or --password-file, or OCI_USERNAME and OCI_PASSWORD)",
+				n, *host);
+		goto done;
+	}
+	for (i = 0; i < src->nr; i++) {
+		other = hostport_of(src->list[i].registry, NULL);
+		ret = other && !strcmp(other, *host) ? EXIT_OK : EXIT_USAGE;
+		free(other);
+		if (ret == EXIT_OK)
+			goto done;
+	}
+	cli_usage_error("%s %s: no target of %s is on that registry", n, *host, src->path);
+done:
+	if (ret != EXIT_OK) {
+		free(*host);
+		*host = NULL;
+	}
+	free(shown);
+	free(n);
+	return ret;
+}
+
+/*
+ * The "host[:port]" the login is for, into *host (NULL when there is no
+ * login): --credentials-for, else the one registry of every target. A
+ * login with targets on several registries and no --credentials-for is
+ * refused: sending it to all of them would hand one registry's password
+ * to the others. EXIT_OK, or EXIT_USAGE said on stderr.
+ */
+static int login_host(const struct run_args *a, char **sources, const struct target_source *src,
+		      char **host)
+{
+	char *other, *name;
+	size_t i;
+
+	*host = NULL;
+	if (a->credentials_for)
+		return named_login_host(a, sources, src, host);
+	if (!a->username && !creds_env_given())
+		return EXIT_OK;
+	*host = hostport_of(src->list[0].registry, NULL);
+	for (i = 1; *host && i < src->nr; i++) {
+		other = hostport_of(src->list[i].registry, NULL);
+		if (other && strcmp(other, *host)) {
+			name = login_name(a, sources);
+			cli_usage_error("the login of %s would go to every registry of %s, which names more than one (%s, %s): name the one it is for with --credentials-for HOST[:PORT], and keep the others' credentials in docker's config.json or containers' auth.json",
+					name, src->path, *host, other);
+			free(name);
+			free(other);
+			free(*host);
+			*host = NULL;
+			return EXIT_USAGE;
+		}
+		free(other);
+	}
+	return EXIT_OK;
 }
 
 static int resolve_fleet_creds(struct fleet_creds *fc, const struct run_args *a, char **sources,
 			       const struct target_source *src)
 {
 	struct cli_creds cc;
+	char *host = NULL;
 	size_t i, j;
 	int ret;
 
 	fc->unique = xcalloc(src->nr, sizeof(*fc->unique));
 	fc->keys = xcalloc(src->nr, sizeof(*fc->keys));
 	fc->of = xcalloc(src->nr, sizeof(*fc->of));
+	ret = login_host(a, sources, src, &host);
+	if (ret != EXIT_OK)
+		return ret;
 	ret = cli_creds_open(&cc, a, sources);
+	cc.login_host = host;
 	for (i = 0; ret == EXIT_OK && i < src->nr; i++) {
 		char *key = creds_key(&src->list[i]);
 
@@ -84,6 +189,7 @@ static int resolve_fleet_creds(struct fleet_creds *fc, const struct run_args *a,
 		fc->of[i] = &fc->unique[j];
 	}
 	cli_creds_close(&cc);
+	free(host);
 	return ret;
 }
 

@@ -100,8 +100,12 @@ int cli_creds_resolve(struct cli_creds *c, const char *registry, const char *rep
 	if (registry_url_parse(&u, registry, NULL) < 0)
 		return EXIT_USAGE;
 	host = registry_url_hostport(&u);
-	co.username = c->args->username;
-	co.password = c->password;
+	if (c->login_host && strcmp(c->login_host, host)) {
+		co.stored_only = 1;
+	} else {
+		co.username = c->args->username;
+		co.password = c->password;
+	}
 	co.docker_config = c->args->docker_config;
 	co.registry_host = host;
 	co.repository = repository;

@@ -19,6 +19,13 @@ struct cli_creds {
 	char **sources;
 	char *password;       /* read once, wiped by cli_creds_close */
 	char *origin;         /* where --username and the password came from */
+	/*
+	 * The "host[:port]" the login (--username and its password,
+	 * OCI_USERNAME/OCI_PASSWORD) is for; other registries get only what
+	 * docker's config.json and auth.json hold for them. NULL: every
+	 * registry (run, which probes one). Borrowed.
+	 */
+	const char *login_host;
 };
 
 /* Reads the password (once, for every registry). EXIT_OK, or EXIT_USAGE said on stderr. */

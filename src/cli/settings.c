@@ -85,6 +85,10 @@ const struct opt matrix_opts[] = {
 	  .values = opt_platform_values, .def = "bare-metal", .hidden = 1,
 	  .key = "platform", .env = "OCIDOCTOR_PLATFORM" },
 	OPT_GROUP_CREDENTIALS(ARG),
+	{ .long_name = "credentials-for", .type = OPT_STRING, .offset = ARG(credentials_for),
+	  .arg = "HOST[:PORT]",
+	  .help = "the registry that --username or OCI_USERNAME/OCI_PASSWORD log in to (needed when the targets are on several registries); other targets get only their own credential from docker's config.json or auth.json",
+	  .env = "OCIDOCTOR_CREDENTIALS_FOR" },
 	OPT_GROUP_TLS(ARG),
 	OPT_GROUP_TIMEOUT(ARG, "each target", TIMEOUT_MAX_SECONDS),
 	OPT_GROUP_WRITES(ARG),
@@ -185,6 +189,19 @@ static void set_from_image(struct run_args *a, char **sources, const char *name,
 	sources[i] = xstrdup(source);
 }
 
+/*
+ * *why = "BEFORE'TEXT'AFTER", text as it may be shown: an address or image
+ * reference a user typed may hold a password (user:pass@host). Returns -1.
+ */
+static int fail_showing(char **why, const char *before, const char *text, const char *after)
+{
+	char *shown = url_redact_userinfo(text);
+
+	*why = xstrfmt("%s'%s'%s", before, shown, after);
+	free(shown);
+	return -1;
+}
+
 /* Splits --image (or the positional argument) into registry, repository and tag. */
 static int apply_image(struct run_args *a, char **sources, struct opt_list *positional,
 		       char **why)
@@ -193,25 +210,21 @@ static int apply_image(struct run_args *a, char **sources, struct opt_list *posi
 	size_t img, i;
 	const char *source = "flag --image", *reason = NULL;
 	struct image_ref ref;
+	char *after;
+	int ret;
 
 	if (!has_opt(a->opts, "image")) {
-		if (positional->nr) {
-			*why = xstrfmt("unexpected argument '%s'", positional->items[0]);
-			return -1;
-		}
+		if (positional->nr)
+			return fail_showing(why, "unexpected argument ", positional->items[0], "");
 		return 0;
 	}
 	img = opt_index(a->opts, "image");
-	if (positional->nr > 1) {
-		*why = xstrfmt("unexpected argument '%s' (one image reference at most)",
-			       positional->items[1]);
-		return -1;
-	}
-	if (positional->nr && a->image) {
-		*why = xstrfmt("the image is given twice: as --image and as the argument '%s'",
-			       positional->items[0]);
-		return -1;
-	}
+	if (positional->nr > 1)
+		return fail_showing(why, "unexpected argument ", positional->items[1],
+				    " (one image reference at most)");
+	if (positional->nr && a->image)
+		return fail_showing(why, "the image is given twice: as --image and as the argument ",
+				    positional->items[0], "");
 	if (positional->nr) {
 		a->image = xstrdup(positional->items[0]);
 		sources[img] = xstrdup("argument IMAGE");
@@ -221,13 +234,17 @@ static int apply_image(struct run_args *a, char **sources, struct opt_list *posi
 		return 0;
 	for (i = 0; i < sizeof(named) / sizeof(named[0]); i++)
 		if (sources[opt_index(a->opts, named[i])]) {
-			*why = xstrfmt("the image reference '%s' already names the registry, repository and tag: drop --%s",
-				       a->image, named[i]);
-			return -1;
+			after = xstrfmt(" already names the registry, repository and tag: drop --%s",
+					named[i]);
+			ret = fail_showing(why, "the image reference ", a->image, after);
+			free(after);
+			return ret;
 		}
 	if (image_ref_parse(&ref, a->image, &reason) < 0) {
-		*why = xstrfmt("invalid image reference '%s': %s", a->image, reason);
-		return -1;
+		after = xstrfmt(": %s", reason);
+		ret = fail_showing(why, "invalid image reference ", a->image, after);
+		free(after);
+		return ret;
 	}
 	set_from_image(a, sources, "registry", ref.registry, source);
 	set_from_image(a, sources, "repository", ref.repository, source);
@@ -308,18 +325,33 @@ char *settings_name(const struct opt *opts, char **sources, const char *long_nam
 	return xstrdup(src);
 }
 
-/* "invalid --NAME 'VALUE': WHY", or "SOURCE: invalid value 'VALUE': WHY". */
+/*
+ * "invalid --NAME 'VALUE': WHY", or "SOURCE: invalid value 'VALUE': WHY",
+ * the value without the user information an address may hold.
+ */
 static int bad_value(const struct run_args *a, char **sources, const char *name, const char *value, const char *why)
 {
 	char *n = settings_name(a->opts, sources, name);
+	char *shown = url_redact_userinfo(value); /* never repeat a password */
 	int ret;
 
 	if (n[0] == '-')
-		ret = cli_usage_error("invalid %s '%s': %s", n, value, why);
+		ret = cli_usage_error("invalid %s '%s': %s", n, shown, why);
 	else
-		ret = cli_usage_error("%s: invalid value '%s': %s", n, value, why);
+		ret = cli_usage_error("%s: invalid value '%s': %s", n, shown, why);
+	free(shown);
 	free(n);
 	return ret;
+}
+
+/* Whether the value shows as typed (it holds no user information to hide). */
+static int shows_as_is(const char *value)
+{
+	char *shown = url_redact_userinfo(value);
+	int same = !strcmp(shown, value);
+
+	free(shown);
+	return same;
 }
 
 /* 0 when path can be opened and read, else the errno that says why not. */
@@ -384,13 +416,8 @@ static int validate_names(struct run_args *a, char **sources, int with_registry)
 		goto names;
 	if (apply_plain_http(a, sources) != EXIT_OK)
 		return EXIT_USAGE;
-	if (registry_url_parse(&u, a->registry, &why) < 0) {
-		char *shown = url_redact_userinfo(a->registry); /* never repeat a password */
-		int ret = bad_value(a, sources, "registry", shown, why);
-
-		free(shown);
-		return ret;
-	}
+	if (registry_url_parse(&u, a->registry, &why) < 0)
+		return bad_value(a, sources, "registry", a->registry, why);
 	free(a->registry);
 	a->registry = xstrdup(u.base);
 	registry_url_release(&u);
@@ -398,7 +425,7 @@ names:
 	if (repository_name_valid(a->repository, &why) < 0) {
 		const char *colon = strrchr(a->repository, ':'), *at = strchr(a->repository, '@');
 
-		if (at || (colon && !strchr(colon, '/'))) {
+		if ((at || (colon && !strchr(colon, '/'))) && shows_as_is(a->repository)) {
 			char *hint = xstrfmt("the tag or digest goes in --tag (--repository %.*s --tag %s)",
 					     (int)((at ? at : colon) - a->repository), a->repository,
 					     (at ? at : colon) + 1);

@@ -43,6 +43,7 @@ struct run_args {
 	int help;
 	/* matrix */
 	char *targets;
+	char *credentials_for;  /* the host[:port] the login is for */
 	long parallel;
 	int progress;
 	int no_progress;

@@ -325,12 +325,18 @@ static void lower(char *s)
 static enum MHD_Result bad_request(struct server *s, struct MHD_Connection *conn, const char *what,
 				   const char *value, const char *why)
 {
+	enum MHD_Result ret;
+	char *shown;
+
 	pthread_mutex_lock(&s->lock);
 	s->bad_requests++;
 	pthread_mutex_unlock(&s->lock);
 	if (!value)
 		return answer_text(conn, 400, "%s\n", what);
-	return answer_text(conn, 400, "%s '%s'%s%s\n", what, value, why ? ": " : "", why ? why : "");
+	shown = url_redact_userinfo(value); /* a target may hold a password: never repeated */
+	ret = answer_text(conn, 400, "%s '%s'%s%s\n", what, shown, why ? ": " : "", why ? why : "");
+	free(shown);
+	return ret;
 }
 
 static enum MHD_Result probe_answer(struct server *s, struct MHD_Connection *conn,

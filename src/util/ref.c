@@ -101,15 +101,17 @@ static int check_raw_address(const char *text, const char **why)
 /*
  * Checks the authority (between "://" and the path) for what curl lets
  * through silently: extra slashes, an empty port and user information.
+ * An '@' anywhere is user information: a registry address has no other
+ * use for one, and a password typed unencoded may hold a '/'.
  */
 static int check_authority(const char *auth, const char **why)
 {
 	size_t len = strcspn(auth, "/");
 
+	if (strchr(auth, '@'))
+		return fail(why, "registry address must not contain user information");
 	if (len == 0)
 		return fail(why, "registry address has no host");
-	if (memchr(auth, '@', len))
-		return fail(why, "registry address must not contain user information");
 	if (auth[len - 1] == ':')
 		return fail(why, "registry address has an empty port");
 	return 0;
@@ -692,23 +694,85 @@ char *text_for_display(const char *text, const char *origin)
 	return buf_detach(&out);
 }
 
+/* The shortest encoded part taken for a digest without a repository path before it. */
+#define DIGEST_ENCODED_MIN 32
+
+/*
+ * Whether the '@' at `at` is an image reference's digest separator
+ * ("host/repo@alg:encoded" to the end, well-formed or not) rather than the
+ * end of user information: "algorithm:" follows it and no '/' after that,
+ * what follows is not "host:port" (an encoded part of one to five
+ * digits), and either a repository path comes before it or the encoded
+ * part is as long as a real digest's ("alpine@sha256:...").
+ */
+static int at_starts_digest(const char *auth, const char *at)
+{
+	const char *colon = strchr(at + 1, ':');
+	size_t len;
+
+	if (!colon || strchr(at + 1, '/') || !algorithm_valid(at + 1, (size_t)(colon - at - 1)))
+		return 0;
+	len = strlen(colon + 1);
+	if (len <= 5 && strspn(colon + 1, "0123456789") == len)
+		return 0;
+	return memchr(auth, '/', (size_t)(at - auth)) || len >= DIGEST_ENCODED_MIN;
+}
+
+/* Whether an '@' after the scheme ends user information (one not starting a digest). */
+static int has_userinfo(const char *auth)
+{
+	const char *p;
+
+	for (p = strchr(auth, '@'); p; p = strchr(p + 1, '@'))
+		if (!at_starts_digest(auth, p))
+			return 1;
+	return 0;
+}
+
 char *url_redact_userinfo(const char *text)
 {
-	const char *auth, *at;
-	size_t len;
+	const char *auth, *at = NULL, *p;
 
 	if (!text)
 		return xstrdup("");
-	auth = strstr(text, "://");
-	auth = auth ? auth + 3 : text;
-	len = strcspn(auth, "/?#");
-	at = NULL;
-	for (const char *p = auth; p < auth + len; p++)
-		if (*p == '@')
+	/*
+	 * The user information ends at the last '@' that does not start a
+	 * digest, wherever the first '/' is: a password typed unencoded may
+	 * hold '/', '?', '#', '@' or "://" itself.
+	 */
+	auth = text + scheme_prefix_len(text);
+	for (p = auth; *p; p++)
+		if (*p == '@' && !at_starts_digest(auth, p))
 			at = p;
 	if (!at)
 		return xstrdup(text);
 	return xstrfmt("%.*s<redacted>%s", (int)(auth - text), text, at);
+}
+
+char *text_redact_userinfo(const char *text)
+{
+	static const char delimiters[] = " \t\r\n'\"()";
+	struct buf out;
+	size_t len;
+
+	buf_init(&out, BUF_TEXT_MAX);
+	while (*text) {
+		len = strspn(text, delimiters);
+		buf_add(&out, text, len);
+		text += len;
+		len = strcspn(text, delimiters);
+		if (memchr(text, '@', len)) {
+			char *word = xstrndup(text, len), *shown = url_redact_userinfo(word);
+
+			buf_adds(&out, shown);
+			free(shown);
+			free(word);
+		} else {
+			buf_add(&out, text, len);
+		}
+		text += len;
+	}
+	return buf_detach(&out);
 }
 
 char *registry_url_hostport(const struct registry_url *u)
@@ -768,6 +832,8 @@ int image_ref_parse(struct image_ref *out, const char *text, const char **why)
 	prefix = scheme_prefix_len(text);
 	if (prefix && !scheme_is_http(text, prefix - 3))
 		return fail(why, "unsupported scheme (use https or http)");
+	if (has_userinfo(text + prefix))
+		return fail(why, "image reference must not contain user information");
 	host_len = strcspn(text + prefix, "/");
 	if (prefix || looks_like_registry(text, host_len)) {
 		if (!text[prefix + host_len])

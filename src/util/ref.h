@@ -121,10 +121,20 @@ char *url_for_display(const char *url, const char *origin);
 char *text_for_display(const char *text, const char *origin);
 
 /*
- * text with the user information of a URL ("user:password@" after
- * "scheme://", or before the host of "user:password@host") replaced by
- * "<redacted>@", for echoing what a user typed. Newly allocated.
+ * text (a registry address, an image reference or a proxy URL) with its
+ * user information ("user:password@" after "scheme://", or before the
+ * host of "user:password@host") replaced by "<redacted>@", for echoing
+ * what a user typed. Everything up to the last '@' counts, so a password
+ * holding '/', '?', '#' or '@' is hidden too; the '@' of a digest
+ * ("host/repo@sha256:...") is kept. Newly allocated.
  */
 char *url_redact_userinfo(const char *text);
+
+/*
+ * text (a message) with url_redact_userinfo applied to every word in it
+ * that holds an '@' (words end at white space, quotes and parentheses).
+ * Newly allocated.
+ */
+char *text_redact_userinfo(const char *text);
 
 #endif

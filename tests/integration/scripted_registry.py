@@ -11,7 +11,8 @@ keyword options. Its baseline is a well-behaved OCI 1.1 registry holding one
 image, library/alpine:latest (harness.build_test_image's bytes).
 
 It also keeps score of what a client did to it: every request is recorded
-(Authorization values hidden), and the state that a careful doctor must
+(Authorization values hidden: a SHA-256 of each is kept, for
+received_authorization()), and the state that a careful doctor must
 leave as it found it is exposed: upload sessions still open, blobs linked by
 a mount and not removed, deletes by tag, blob uploads completed by PUT.
 
@@ -22,6 +23,7 @@ a mount and not removed, deletes by tag, blob uploads completed by PUT.
 Only the Python standard library is used.
 """
 
+import hashlib
 import http.client
 import http.server
 import json
@@ -353,6 +355,13 @@ class ScriptedRegistry(h.Service):
                     if (method is None or r["method"] == method)
                     and (path_contains is None or path_contains in r["path"])]
 
+    def received_authorization(self, value):
+        """How many requests carried exactly this Authorization value (the
+        log keeps its SHA-256 only, never the value)."""
+        digest = hashlib.sha256(value.encode()).hexdigest()
+        with self._lock:
+            return sum(1 for r in self._log if r["authorization_sha256"] == digest)
+
     def clear_requests(self):
         with self._lock:
             self._log.clear()
@@ -402,7 +411,7 @@ class ScriptedRegistry(h.Service):
         query = urllib.parse.parse_qs(url.query, keep_blank_values=True)
         record = {"method": method, "path": url.path, "query": query,
                   "headers": _scrub_headers(headers), "body_length": len(body),
-                  "status": None}
+                  "authorization_sha256": _authorization_digest(headers), "status": None}
         with self._lock:
             self._log.append(record)
             self._in_flight += 1
@@ -848,6 +857,12 @@ def _scrub_headers(headers):
             value = value.split(" ", 1)[0] + " <redacted>"
         out[key] = value
     return out
+
+
+def _authorization_digest(headers):
+    """The SHA-256 of the request's Authorization value, or None without one."""
+    given = next((v for k, v in headers.items() if k.lower() == "authorization"), None)
+    return hashlib.sha256(given.encode()).hexdigest() if given is not None else None
 
 
 def _read_body(handler):

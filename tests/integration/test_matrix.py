@@ -15,6 +15,7 @@ import csv
 import io
 import json
 import os
+import secrets
 import unittest
 
 import harness as h
@@ -147,6 +148,139 @@ class MatrixTest(h.DoctorTestCase):
         self.assertEqual(out, "")
         with open(out_path) as f:
             self.assertEqual(len(list(csv.DictReader(f))), 3)
+
+
+ALICE, ALICE_PASSWORD = "alice", "alice-pw-" + secrets.token_hex(8)
+BOB, BOB_PASSWORD = "bob", "bob-pw-" + secrets.token_hex(8)
+CREDENTIALS = "check.integration.oci.credentials"
+
+
+class MatrixCredentialsTest(h.DoctorTestCase):
+    """A login given on the command line or in OCI_USERNAME/OCI_PASSWORD is
+    for one registry: two registries with Basic auth on loopback, each
+    knowing its own user, record every Authorization they receive; the
+    second must never receive the first one's."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.first = cls.start_server(sr.ScriptedRegistry(auth="basic",
+                                                         users={ALICE: ALICE_PASSWORD}))
+        cls.second = cls.start_server(sr.ScriptedRegistry(auth="basic",
+                                                          users={BOB: BOB_PASSWORD}))
+        cls.dir = h.scratch_dir("matrix-creds-")
+        h.add_user_secrets(ALICE, ALICE_PASSWORD)
+        h.add_user_secrets(BOB, BOB_PASSWORD)
+
+    def secrets(self):
+        return [ALICE_PASSWORD, BOB_PASSWORD, h.basic_auth_value(ALICE, ALICE_PASSWORD),
+                h.basic_auth_value(BOB, BOB_PASSWORD)]
+
+    def setUp(self):
+        self.first.clear_requests()
+        self.second.clear_requests()
+
+    def targets(self, *registries):
+        path = os.path.join(self.dir, "targets-%d.txt" % len(os.listdir(self.dir)))
+        with open(path, "w") as f:
+            f.write("".join("%s library/alpine\n" % url for url in registries))
+        return path
+
+    def matrix(self, *args, stdin=None, env=None):
+        return self.doctor(["matrix", "--no-progress", "--format", "json", "--timeout", "10"] +
+                           list(args), stdin, env)
+
+    def rows(self, out):
+        return {row["registry"]: row for row in
+                (json.loads(line) for line in out.splitlines() if line.strip())}
+
+    def alice_sent_to(self, reg):
+        return reg.received_authorization("Basic " + h.basic_auth_value(ALICE, ALICE_PASSWORD))
+
+    def bob_config(self):
+        return h.write_docker_config(h.scratch_dir("docker-"), {"auths": {
+            self.second.host: {"auth": h.basic_auth_value(BOB, BOB_PASSWORD)}}})
+
+    def test_a_login_for_every_registry_is_refused(self):
+        path = self.targets(self.first.url, self.second.url)
+        cases = {
+            "flags": (["--username", ALICE, "--password-stdin"], ALICE_PASSWORD + "\n", None),
+            "environment": ([], None, {"OCI_USERNAME": ALICE, "OCI_PASSWORD": ALICE_PASSWORD}),
+            "OCIDOCTOR_USERNAME": (["--password-stdin"], ALICE_PASSWORD + "\n",
+                                   {"OCIDOCTOR_USERNAME": ALICE}),
+        }
+        for name, (args, stdin, env) in cases.items():
+            with self.subTest(name):
+                code, out, err = self.matrix("--targets", path, *args, stdin=stdin, env=env)
+                self.assertEqual(code, h.EXIT_USAGE, err)
+                self.assertIn("--credentials-for", err)
+                self.assertEqual(len(err.strip().splitlines()), 1, err)
+                self.assertEqual(self.alice_sent_to(self.second), 0,
+                                 "the second registry received the first one's login")
+                self.assertEqual(self.second.requests(), [], "a request was made")
+
+    def test_credentials_for_scopes_the_login_to_one_registry(self):
+        path = self.targets(self.first.url, self.second.url, self.first.url)
+        cases = {
+            "flags": (["--username", ALICE, "--password-stdin"], ALICE_PASSWORD + "\n", None),
+            "environment": ([], None, {"OCI_USERNAME": ALICE, "OCI_PASSWORD": ALICE_PASSWORD}),
+        }
+        for name, (args, stdin, env) in cases.items():
+            with self.subTest(name):
+                self.setUp()
+                code, out, err = self.matrix("--targets", path, "--credentials-for",
+                                             self.first.host, "--docker-config",
+                                             self.bob_config(), *args, stdin=stdin, env=env)
+                rows = self.rows(out)
+                self.assertEqual(set(rows), {self.first.url, self.second.url}, err)
+                self.assertGreater(self.alice_sent_to(self.first), 0, "the login was not used")
+                self.assertEqual(self.alice_sent_to(self.second), 0,
+                                 "the second registry received the first one's login")
+                self.assertGreater(self.second.received_authorization(
+                    "Basic " + h.basic_auth_value(BOB, BOB_PASSWORD)), 0,
+                    "the second registry's own credential (docker's config.json) was not used")
+                for url in (self.first.url, self.second.url):
+                    self.assertEqual(rows[url]["checks"][CREDENTIALS], "pass", (url, rows[url]))
+
+    def test_credentials_for_without_a_stored_login_is_anonymous_elsewhere(self):
+        path = self.targets(self.second.url, self.first.url)
+        code, out, err = self.matrix("--targets", path, "--credentials-for",
+                                     "http://" + self.first.host, "--username", ALICE,
+                                     "--password-stdin", stdin=ALICE_PASSWORD + "\n")
+        rows = self.rows(out)
+        self.assertEqual(rows[self.first.url]["checks"][CREDENTIALS], "pass", rows)
+        self.assertTrue(self.second.requests(), "the second registry was not probed")
+        self.assertEqual([r for r in self.second.requests()
+                          if r["authorization_sha256"] is not None], [],
+                         "the second registry received a credential")
+
+    def test_one_registry_takes_the_login_without_naming_it(self):
+        path = os.path.join(self.dir, "one.txt")
+        with open(path, "w") as f:
+            f.write("%s library/alpine\n%s team/app\n" % (self.first.url, self.first.url))
+        code, out, err = self.matrix("--targets", path, "--username", ALICE, "--password-stdin",
+                                     "--check", "*.registry", "--check", "*.credentials",
+                                     stdin=ALICE_PASSWORD + "\n")
+        rows = [json.loads(line) for line in out.splitlines() if line.strip()]
+        self.assertEqual(len(rows), 2, err)
+        for row in rows:
+            self.assertEqual(row["checks"][CREDENTIALS], "pass", row)
+        self.assertEqual(code, h.EXIT_OK, err)
+
+    def test_credentials_for_must_name_a_target_and_have_a_login(self):
+        path = self.targets(self.first.url, self.second.url)
+        cases = {
+            "no target there": (["--credentials-for", "127.0.0.1:1", "--username", ALICE,
+                                 "--password-stdin"], ALICE_PASSWORD + "\n"),
+            "no login": (["--credentials-for", self.first.host], None),
+            "not an address": (["--credentials-for", "ftp://x", "--username", ALICE,
+                                "--password-stdin"], ALICE_PASSWORD + "\n"),
+        }
+        for name, (args, stdin) in cases.items():
+            with self.subTest(name):
+                code, out, err = self.matrix("--targets", path, *args, stdin=stdin)
+                self.assertEqual(code, h.EXIT_USAGE, err)
+                self.assertIn("--credentials-for", err)
+                self.assertEqual(self.first.requests() + self.second.requests(), [])
 
 
 if __name__ == "__main__":

@@ -353,6 +353,123 @@ class OtherHostTest(SecretsTestCase):
                                 "the session on the other host was not cancelled there")
 
 
+class UserInfoSecretsTest(h.DoctorTestCase):
+    """A password typed into an address or an image reference
+    (alice:s3cret@host) is refused, and never repeated: not in stdout,
+    stderr or a report file, for every way in (--image, the positional
+    image of run and config, --registry, OCI__RegistryUrl, the config file,
+    --repository and --tag, a targets file in both forms,
+    --credentials-for, config's text and JSON output, and every command's
+    refusal of an argument it does not know). A password may hold
+    '/', '?', '#' or '@' unencoded; the message still says what is wrong and
+    shows the host."""
+
+    PASSWORDS = ("s3cret", "s3cret/x", "s3c?ret#x", "s3cret@x")
+
+    def secrets(self):
+        return ["s3cret", "s3c?ret"]
+
+    @classmethod
+    def setUpClass(cls):
+        h.doctor_binary()
+        cls.port = h.free_port()   # nothing listens: no request may be made anyway
+        cls.dir = h.scratch_dir("userinfo-")
+
+    def write(self, name, text):
+        path = os.path.join(self.dir, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def refused(self, args, env=None, shown=True, expect=h.EXIT_USAGE):
+        """Runs args with -o FILE; asserts the exit status, no secret in any
+        output or in the report file, and (when shown) that the address was
+        echoed with its user information redacted. Returns (stdout, stderr)."""
+        report = os.path.join(h.scratch_dir("report-"), "report.out")
+        code, out, err = self.doctor(list(args) + ["-o", report], env=env)
+        self.assertEqual(code, expect, err)
+        self.assertTrue(err.strip(), "a refusal says what is wrong")
+        if os.path.exists(report):
+            with open(report, errors="replace") as f:
+                self.assertNoSecrets(self.secrets(), f.read())
+        if shown:
+            self.assertIn("<redacted>@", out + err)
+        return out, err
+
+    def test_image_references(self):
+        for password in self.PASSWORDS:
+            for image in ("http://alice:%s@127.0.0.1:%d/team/app" % (password, self.port),
+                          "alice:%s@127.0.0.1:%d/team/app:v1" % (password, self.port),
+                          "http://alice:%s@localhost:%d/app@sha256:%s" % (password, self.port,
+                                                                         "0" * 64)):
+                for args in (["run", "--image", image], ["run", image],
+                             ["run", "--image", image, "--repository", "x/y"],
+                             ["run", "--image", "127.0.0.1:%d/a/b" % self.port, image],
+                             ["config", image], ["config", "--format", "json", image]):
+                    with self.subTest(args=args):
+                        self.refused(args)
+
+    def test_registry_addresses(self):
+        config = self.write("values.yaml", "oci:\n  registryUrl: http://alice:s3cret/x@127.0.0.1:%d\n"
+                            % self.port)
+        for password in self.PASSWORDS:
+            url = "http://alice:%s@127.0.0.1:%d" % (password, self.port)
+            cases = {
+                "flag": (["run", "--registry", url], None),
+                "environment": (["run"], {"OCI__RegistryUrl": url}),
+                "plain-http": (["run", "--plain-http", "--registry", url.replace("http:", "https:")],
+                               None),
+                "config text": (["config", "--registry", url], None),
+                "config json": (["config", "--format", "json", "--registry", url], None),
+            }
+            for name, (args, env) in cases.items():
+                with self.subTest(name, password=len(password)):
+                    self.refused(args, env=env)
+        with self.subTest("config file"):
+            self.refused(["run", "--config", config])
+
+    def test_repository_and_tag(self):
+        registry = "http://127.0.0.1:%d" % self.port
+        for args in (["--repository", "alice:s3cret@host/app"],
+                     ["--repository", "http://alice:s3cret@host/app"],
+                     ["--tag", "alice:s3cret@host"],
+                     ["--scratch-repository", "alice:s3cret@host"]):
+            for command in ("run", "config"):
+                with self.subTest(command=command, args=args):
+                    self.refused([command, "--registry", registry] + args)
+
+    def test_targets_files(self):
+        lines = "http://alice:s3cret/x@127.0.0.1:%d team/app\n" % self.port
+        yaml_line = "- \"alice:s3cret@127.0.0.1:%d team/app\"\n" % self.port
+        yaml_map = "- registry: https://alice:s3cret@127.0.0.1:%d\n  repository: a/b\n" % self.port
+        for name, text in (("t.txt", lines), ("t.yaml", yaml_line), ("m.yaml", yaml_map)):
+            for fmt in ("text", "json"):
+                with self.subTest(name, format=fmt):
+                    out, err = self.refused(["matrix", "--no-progress", "--format", fmt,
+                                             "--targets", self.write(name, text)], shown=False)
+                    self.assertIn("user information", err)
+
+    def test_other_arguments(self):
+        targets = self.write("ok.txt", "http://127.0.0.1:%d a/b\n" % self.port)
+        password_file = self.write("pw", "x\n")
+        for args in (["matrix", "--targets", targets, "http://alice:s3cret@host/a/b"],
+                     ["matrix", "--targets", targets, "--credentials-for",
+                      "http://alice:s3cret/x@127.0.0.1:%d" % self.port, "--username", "u",
+                      "--password-file", password_file],
+                     ["run", "http://127.0.0.1:%d/a/b" % self.port, "alice:s3cret@host/a/b"]):
+            with self.subTest(args=args[:2]):
+                self.refused(args)
+        # every command's own parser, and no command at all
+        for args in (["http://alice:s3cret@host/a/b"], ["help", "alice:s3cret@host"],
+                     ["list", "http://alice:s3cret@host/a/b"],
+                     ["explain", "http://alice:s3cret@host/a/b"],
+                     ["serve", "http://alice:s3cret@host/a/b"]):
+            with self.subTest(args=args[:1]):
+                code, out, err = self.doctor(args)
+                self.assertEqual(code, h.EXIT_USAGE, err)
+                self.assertIn("<redacted>@host", err)
+
+
 class PlainHttpRealmTest(SecretsTestCase):
     """An https registry whose token realm is plain http."""
 

@@ -125,6 +125,19 @@ class ServeTest(h.DoctorTestCase):
         self.assertEqual(self.plain.probe(self.good.url, tag="bad tag!").status, 400)
         self.assertEqual(self.plain.probe(self.good.url, format="xml").status, 400)
 
+    def test_a_password_in_a_target_is_never_repeated(self):
+        for params in ({"target": "http://alice:s3cret@127.0.0.1:5000"},
+                       {"target": "http://alice:s3cret/x@127.0.0.1:5000"},
+                       {"target": "alice:s3cret@127.0.0.1:5000/team/app"},
+                       {"target": self.good.url, "repository": "alice:s3cret@host/app"},
+                       {"target": self.good.url, "tag": "alice:s3cret@host"}):
+            with self.subTest(params=params):
+                a = self.plain.probe(**params)
+                self.assertEqual(a.status, 400, a)
+                self.assertNotIn("s3cret", a.body)
+                self.assertIn("<redacted>@", a.body)
+        self.assertNotIn("s3cret", self.plain.stderr())
+
     def test_allow_target_restricts_every_module(self):
         with sh.Exporter("--allow-target", "127.0.0.2:*") as ex:
             a = ex.probe(self.good.url)

@@ -482,6 +482,44 @@ static void test_resolve_env(void **state)
 	creds_release(&c);
 }
 
+/* A login given for another registry: neither the flags nor the environment, only the files. */
+static void test_resolve_stored_only(void **state)
+{
+	struct fixture *f = *state;
+	struct creds_options o = opts_for("r.example");
+	struct creds c;
+	char *why = NULL;
+
+	setenv("OCI_USERNAME", "envuser", 1);
+	setenv("OCI_PASSWORD", "envpass", 1);
+	assert_int_equal(creds_env_given(), 1);
+	o.stored_only = 1;
+	o.username = "flaguser";
+	o.password = "flagpass";
+	assert_int_equal(creds_resolve(&c, &o, &why), 0);
+	assert_null(why);
+	assert_int_equal(c.source, CRED_NONE);
+	assert_null(c.username);
+	assert_non_null(strstr(c.looked, "--username and OCI_USERNAME (given for another registry)"));
+	creds_release(&c);
+
+	/* a half-set environment is not this registry's error either */
+	unsetenv("OCI_PASSWORD");
+	o.username = NULL;
+	o.password = NULL;
+	assert_int_equal(creds_resolve(&c, &o, &why), 0);
+	assert_int_equal(c.source, CRED_NONE);
+	creds_release(&c);
+
+	write_file(f, "home/.docker/config.json",
+		   "{\"auths\":{\"r.example\":{\"auth\":\"" B64_USER_PASS "\"}}}", 0600);
+	assert_int_equal(creds_resolve(&c, &o, &why), 0);
+	assert_int_equal(c.source, CRED_DOCKER_CONFIG);
+	creds_release(&c);
+	unsetenv("OCI_USERNAME");
+	assert_int_equal(creds_env_given(), 0);
+}
+
 /* ---- creds_resolve: files ---- */
 
 static void test_resolve_nothing(void **state)
@@ -792,6 +830,7 @@ int main(void)
 		T(test_helper_output),
 		T(test_resolve_flags),
 		T(test_resolve_env),
+		T(test_resolve_stored_only),
 		T(test_resolve_nothing),
 		T(test_resolve_docker_config_dirs),
 		T(test_resolve_broken_files),

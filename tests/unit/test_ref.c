@@ -83,6 +83,8 @@ static void test_url_bad(void **state)
 	expect_bad_url("https://user:secret@host", "user information");
 	expect_bad_url("user:secret@host", "user information");
 	expect_bad_url("https://@host", "user information");
+	expect_bad_url("https://user:se/cret@host", "user information");
+	expect_bad_url("user:se/cret@host:5000", "user information");
 	expect_bad_url("https://host/v2/?x=1", "query");
 	expect_bad_url("https://host?", "query");
 	expect_bad_url("https://host#frag", "fragment");
@@ -386,6 +388,8 @@ static void expect_image(const char *text, const char *registry, const char *rep
 static void test_image_refs(void **state)
 {
 	const char *d = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	const char *why = NULL;
+	struct image_ref r;
 	char text[256];
 	char *s;
 
@@ -409,6 +413,12 @@ static void test_image_refs(void **state)
 	expect_image("ghcr.io/o/r:bad tag", NULL, NULL, NULL);
 	expect_image("ftp://h/o/r", NULL, NULL, NULL);
 	expect_image("", NULL, NULL, NULL);
+	expect_image("http://alice:s3cret@h.io/o/r", NULL, NULL, NULL);
+	expect_image("alice:s3/cret@h.io:5000/o/r", NULL, NULL, NULL);
+	assert_int_equal(image_ref_parse(&r, "http://alice:s3/cret@localhost:5000/o/r", &why), -1);
+	assert_string_equal(why, "image reference must not contain user information");
+	assert_int_equal(image_ref_parse(&r, "ghcr.io/o/r@sha256:short", &why), -1);
+	assert_string_equal(why, "sha256 digest must be 64 lower-case hex digits");
 
 	s = image_ref_format("o/r", d);
 	snprintf(text, sizeof(text), "o/r@%s", d);
@@ -443,10 +453,68 @@ static void test_text_for_display(void **state)
 	free(t);
 }
 
+static void expect_redacted(const char *text, const char *want)
+{
+	char *t = url_redact_userinfo(text);
+
+	if (strcmp(t, want))
+		fail_msg("url_redact_userinfo(\"%s\") is \"%s\", not \"%s\"", text, t, want);
+	free(t);
+}
+
+#define D64 "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static void test_redact_userinfo(void **state)
+{
+	(void)state;
+	/* registry addresses */
+	expect_redacted("http://alice:s3cret@host", "http://<redacted>@host");
+	expect_redacted("https://alice:s3cret@host:5000/v2/", "https://<redacted>@host:5000/v2/");
+	expect_redacted("alice:s3cret@host:5000", "<redacted>@host:5000");
+	expect_redacted("HTTP://alice@host", "HTTP://<redacted>@host");
+	/* a password holding '@', '/', '?', '#' or "://" */
+	expect_redacted("http://alice:s3@cret@host", "http://<redacted>@host");
+	expect_redacted("http://alice:s3/cret@host", "http://<redacted>@host");
+	expect_redacted("http://alice:s3/cret@localhost:5000", "http://<redacted>@localhost:5000");
+	expect_redacted("http://alice:s3?c#ret@host/r", "http://<redacted>@host/r");
+	expect_redacted("alice:s3://cret@host", "<redacted>@host");
+	/* image references: the digest's '@' is no user information */
+	expect_redacted("host/repo@" D64, "host/repo@" D64);
+	expect_redacted("http://host:5000/team/repo:v1@" D64, "http://host:5000/team/repo:v1@" D64);
+	expect_redacted("http://alice:s3cret@localhost/repo@" D64, "http://<redacted>@localhost/repo@" D64);
+	expect_redacted("alice:s3/cret@localhost:5000/repo@" D64, "<redacted>@localhost:5000/repo@" D64);
+	expect_redacted("alice:s3cret@host/repo:tag", "<redacted>@host/repo:tag");
+	expect_redacted("alpine@" D64, "alpine@" D64);
+	expect_redacted("alice:s3cret@host:abc", "<redacted>@host:abc");
+	/* nothing to redact */
+	expect_redacted("https://host:5000", "https://host:5000");
+	expect_redacted("library/alpine", "library/alpine");
+	expect_redacted("", "");
+	expect_redacted(NULL, "");
+}
+
+static void test_text_redact_userinfo(void **state)
+{
+	char *t;
+
+	(void)state;
+	t = text_redact_userinfo("unknown command 'http://alice:s3cret@h/r' (see --help)");
+	assert_string_equal(t, "unknown command 'http://<redacted>@h/r' (see --help)");
+	free(t);
+	t = text_redact_userinfo("a alice:s3/cret@h:5000 and \"b@c\" (x@" D64 ") o/r@" D64);
+	assert_string_equal(t, "a <redacted>@h:5000 and \"<redacted>@c\" (x@" D64 ") o/r@" D64);
+	free(t);
+	t = text_redact_userinfo("");
+	assert_string_equal(t, "");
+	free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_url_good),
+		cmocka_unit_test(test_redact_userinfo),
+		cmocka_unit_test(test_text_redact_userinfo),
 		cmocka_unit_test(test_url_bad),
 		cmocka_unit_test(test_url_why_optional),
 		cmocka_unit_test(test_repository_names),
