@@ -141,6 +141,11 @@ char *report_fill(const struct run_results *c, const char *text)
 		} else if (c->tag && word_at(text, s, "TAG")) {
 			buf_adds(&b, c->tag);
 			s += 3;
+		} else if (!digest && c->tag && !strncmp(s, "@DIGEST", 7) &&
+			   !word_char((unsigned char)s[7])) {
+			/* no digest known: the reference by the run's tag (or digest) */
+			buf_addf(&b, "%s%s", strchr(c->tag, ':') ? "@" : ":", c->tag);
+			s += 7;
 		} else if (digest && word_at(text, s, "DIGEST")) {
 			buf_adds(&b, digest);
 			s += 6;
@@ -177,7 +182,7 @@ static char **fill_commands(const struct run_results *run, const char *const *cm
 		n++;
 	out = xcalloc(n + 1, sizeof(*out));
 	for (i = 0; i < n; i++)
-		out[i] = report_fill(run, cmds[i]);
+		out[i] = report_command(run, cmds[i]);
 	return out;
 }
 
@@ -206,21 +211,16 @@ void report_fix_release(struct report_fix *fix)
 	memset(fix, 0, sizeof(*fix));
 }
 
-static json_t *filled_string(const struct run_results *run, const char *text)
-{
-	char *filled = report_fill(run, text);
-	json_t *j = json_string(filled);
-
-	free(filled);
-	return j;
-}
-
 static json_t *filled_array(const struct run_results *run, const char *const *items)
 {
 	json_t *a = json_array();
 
-	for (; items && *items; items++)
-		json_array_append_new(a, filled_string(run, *items));
+	for (; items && *items; items++) {
+		char *cmd = report_command(run, *items);
+
+		json_array_append_new(a, json_string(cmd));
+		free(cmd);
+	}
 	return a;
 }
 

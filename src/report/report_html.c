@@ -193,9 +193,12 @@ static void html_remediation(struct report *rep, const struct check_result *res)
 		fputs(":</b> ", out);
 		put_filled(out, rep->results, s->text);
 		for (cmd = s->commands; cmd && *cmd; cmd++) {
+			char *filled = report_command(rep->results, *cmd);
+
 			fputs("<pre>", out);
-			put_filled(out, rep->results, *cmd);
+			put(out, filled);
 			fputs("</pre>", out);
+			free(filled);
 		}
 		fputs("</li>\n", out);
 	}
