@@ -36,6 +36,7 @@ struct run_results {
 	char *scratch_repository;        /* NULL: the checks' default */
 	int insecure;                    /* TLS verification was off */
 	int no_writes;
+	int anonymous;                   /* no credentials were found */
 	struct run_invocation invocation; /* owned */
 	/* what the run found that a report fills in */
 	char *manifest_digest;           /* the pull check's, validated, or NULL */

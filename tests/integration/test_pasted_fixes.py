@@ -190,5 +190,67 @@ class TlsCaTest(PastedFixCase):
         self.assertPasteWorks(regctl)
 
 
+class MissingCredentialsTest(PastedFixCase):
+    """Basic auth over TLS, and no credentials anywhere: the credentials
+    check fails naming where it looked, the pull check's 401 gets the fix
+    for missing credentials (not "name an image that exists"), and that
+    fix, with the secrets filled in, passes both."""
+
+    USER, PASSWORD = "needed", "pasted-fix-secret-2"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.registry = cls.start_server(h.Registry(tls=True, users={cls.USER: cls.PASSWORD},
+                                                   seed=[SEED]))
+
+    def test_credentials_fail_and_the_fix_passes(self):
+        empty = h.scratch_dir("paste-nocfg-")
+        code, report, err = self.doctor_json([
+            "run", "--registry", self.registry.url, "--ca-file", self.registry.ca_file,
+            "--docker-config", empty, "--no-writes", "--check", CREDENTIALS, "--check", PULL])
+        self.assertStatus(report, CREDENTIALS, "fail", err)
+        cred = h.result_of(report, CREDENTIALS)
+        self.assertIn("asks for a login (Basic challenge", cred["message"])
+        self.assertIn("Give the credentials", cred["remediation"]["fix"]["text"])
+        self.assertIn("looked at:", cred["message"])
+        self.assertIn(empty, cred["message"])
+        self.assertStatus(report, PULL, "fail", err)
+        pull_fix = h.result_of(report, PULL)["remediation"]
+        self.assertEqual(pull_fix["category"], "auth", pull_fix)
+        cmd = one(pull_fix["fix"]["commands"], "ocidoctor")
+        self.assertIn("--password-stdin", cmd)
+        self.assertIn("--ca-file %s" % self.registry.ca_file, cmd)
+        self.assertIn("--writes none", cmd)
+        self.assertIn("USER", cmd)
+        out = self.assertPasteWorks(cmd.replace("USER", self.USER) + " --check %s --check %s"
+                                    % (CREDENTIALS, PULL), {"PASSWORD": self.PASSWORD})
+        self.assertCheckPasses(out, CREDENTIALS)
+        self.assertCheckPasses(out, PULL)
+
+
+class DeniedDeleteTest(PastedFixCase):
+    """A capability that is unknown because the registry said 401 gets the
+    fix for credentials, not distribution's storage.delete.enabled."""
+
+    USER, PASSWORD = "deleter", "pasted-fix-secret-3"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.registry = cls.start_server(h.Registry(users={cls.USER: cls.PASSWORD},
+                                                   seed=[SEED]))
+
+    def test_denied_capabilities_get_the_credentials_fix(self):
+        empty = h.scratch_dir("paste-nocfg-")
+        code, report, err = self.doctor_json([
+            "run", "--registry", self.registry.url, "--docker-config", empty,
+            "--check", "check.integration.oci.capabilities"])
+        caps = h.result_of(report, "capabilities")
+        self.assertNotEqual(caps["status"], "pass", err)
+        fix = caps["remediation"]["fix"]
+        self.assertNotIn("storage.delete.enabled", fix["text"])
+        self.assertEqual(caps["remediation"]["category"], "auth", caps["remediation"])
+        self.assertIn("--password-stdin", " ".join(fix["commands"]))
+
+
 if __name__ == "__main__":
     unittest.main()
