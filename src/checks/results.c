@@ -153,6 +153,27 @@ void run_results_release(struct run_results *r)
 	run_results_init(r);
 }
 
+size_t results_blocked(const struct run_results *r)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < r->nr; i++)
+		n += r->results[i].selected && r->results[i].done && r->results[i].blocked_by;
+	return n;
+}
+
+const struct check_result *results_root_cause(const struct run_results *r)
+{
+	size_t i, j;
+
+	for (i = 0; i < r->nr; i++)
+		if (r->results[i].selected && r->results[i].done && r->results[i].blocked_by)
+			for (j = 0; j < r->nr; j++)
+				if (r->results[j].check == r->results[i].blocked_by && r->results[j].done)
+					return &r->results[j];
+	return NULL;
+}
+
 static char *dup_or_null(const char *s)
 {
 	return s ? xstrdup(s) : NULL;

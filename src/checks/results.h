@@ -63,6 +63,11 @@ void run_results_set_config(struct run_results *r, const char *registry, const c
 void run_results_set_invocation(struct run_results *r, const struct run_invocation *inv);
 void run_invocation_release(struct run_invocation *inv);
 
+/* The number of selected, finished results that another result blocked. */
+size_t results_blocked(const struct run_results *r);
+/* The selected, finished result that blocks others (the root cause), or NULL. */
+const struct check_result *results_root_cause(const struct run_results *r);
+
 /* Recomputes counts and worst from the results. */
 void run_results_tally(struct run_results *r);
 

@@ -279,8 +279,8 @@ static const struct remediation *fix_by_cause(const struct run_results *run,
 int report_fix_get(const struct report *rep, const struct check_result *res, struct report_fix *fix)
 {
 	memset(fix, 0, sizeof(*fix));
-	if (res->status == STATUS_PASS)
-		return -1;
+	if (res->status == STATUS_PASS || res->blocked_by)
+		return -1; /* blocked: the cause's fix is the fix */
 	fix->remediation = fix_by_cause(rep->results, res);
 	if (!fix->remediation)
 		return -1;
@@ -371,6 +371,8 @@ json_t *report_result_json(const struct report *rep, const struct check_result *
 			      "details", details_json(res),
 			      "evidence", evidence_json(&res->evidence));
 
+	if (res->blocked_by)
+		json_object_set_new(o, "blockedBy", json_string(res->blocked_by->id));
 	if (res->status != STATUS_PASS) {
 		json_t *r = remediation_json(rep, res);
 
@@ -388,7 +390,14 @@ json_t *report_run_json(const struct run_results *run)
 				    "pass", counts[STATUS_PASS], "info", counts[STATUS_INFO],
 				    "warn", counts[STATUS_WARN], "fail", counts[STATUS_FAIL],
 				    "skip", counts[STATUS_SKIP], "worst", check_status_name(worst));
+	const struct check_result *cause = results_root_cause(run);
 	json_t *o;
+
+	if (cause)
+		json_object_set_new(summary, "cause",
+				    json_pack("{s:s, s:s, s:I}", "checkId", cause->check->id,
+					      "message", cause->message,
+					      "blocked", (json_int_t)results_blocked(run)));
 
 	o = json_pack("{s:i, s:{s:s, s:s}, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:b, s:o, s:[]}",
 			 "schemaVersion", 1,
