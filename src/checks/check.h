@@ -164,6 +164,8 @@ struct check_result {
 	long depth;                      /* round trips on the longest chain up to its end */
 	int done;
 	int selected;                    /* asked for by the user (else run only as a dependency) */
+	const struct check *blocked_by;  /* could not run because of that check's failure (run.c):
+					    its cause is this one's; it gives no fix of its own */
 	struct result_section *sections; /* owned, in the order the check added them */
 	size_t sections_nr;
 };

@@ -69,10 +69,40 @@ static void check_token(struct check_ctx *ctx, const struct challenge *c, const 
 	free(scope);
 }
 
-/* Without credentials the check skips at once. */
-static int offline(const struct run_config *config)
+static int no_creds(const struct run_config *config)
 {
 	return !config->creds || config->creds->source == CRED_NONE;
+}
+
+/*
+ * No credentials: a registry whose GET /v2/ asks for a login needs them.
+ * Basic authentication lets nothing through anonymously (fail); a token
+ * service may still hand out anonymous pull tokens (warn). Otherwise the
+ * check skips.
+ */
+static void check_none(struct check_ctx *ctx)
+{
+	const struct creds *creds = ctx->config->creds;
+	const char *looked = creds && creds->looked ? creds->looked : "nothing";
+	const struct http_response *ping = ctx->facts->ping;
+	const char *h = ping && ping->status == 401 ? http_header_get(ping, "WWW-Authenticate") : NULL;
+	struct challenge c;
+
+	if (!ctx->facts->reachable || !h || challenge_parse(&c, h) < 0) {
+		check_set(ctx, STATUS_SKIP, "none", "no credentials configured (looked at: %s)", looked);
+		return;
+	}
+	detail_str(ctx, "scheme", c.scheme_name);
+	detail_str(ctx, "looked", looked);
+	if (c.scheme == AUTH_BEARER)
+		check_set(ctx, STATUS_WARN, "required",
+			  "the registry asks for a login (%s challenge on /v2/) and no credentials were found (looked at: %s); only what anonymous tokens allow will work",
+			  c.scheme_name, looked);
+	else
+		check_set(ctx, STATUS_FAIL, "required",
+			  "the registry asks for a login (%s challenge on /v2/) and no credentials were found (looked at: %s)",
+			  c.scheme_name, looked);
+	challenge_release(&c);
 }
 
 static void run(struct check_ctx *ctx)
@@ -82,9 +112,8 @@ static void run(struct check_ctx *ctx)
 	const char *h;
 	struct challenge c;
 
-	if (offline(ctx->config)) {
-		check_set(ctx, STATUS_SKIP, "none", "no credentials configured (looked at: %s)",
-			  creds && creds->looked ? creds->looked : "nothing");
+	if (no_creds(ctx->config)) {
+		check_none(ctx);
 		return;
 	}
 	detail_str(ctx, "source", cred_source_name(creds->source));
@@ -122,6 +151,5 @@ const struct check check_credentials = {
 	.deps = (const struct check *const[]){ &check_registry, NULL },
 	.summary = "the configured credentials are accepted by the registry or its token service",
 	.run = run,
-	.offline = offline,
-	.causes = (const char *const[]){ "rejected", "none", "insecure", "error", "not-needed", "scheme", "unreachable", NULL },
+	.causes = (const char *const[]){ "rejected", "none", "required", "insecure", "error", "not-needed", "scheme", "unreachable", NULL },
 };

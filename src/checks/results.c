@@ -149,7 +149,65 @@ void run_results_release(struct run_results *r)
 	free(r->tag);
 	free(r->scratch_repository);
 	free(r->manifest_digest);
+	run_invocation_release(&r->invocation);
 	run_results_init(r);
+}
+
+size_t results_blocked(const struct run_results *r)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < r->nr; i++)
+		n += r->results[i].selected && r->results[i].done && r->results[i].blocked_by;
+	return n;
+}
+
+const struct check_result *results_root_cause(const struct run_results *r)
+{
+	size_t i, j;
+
+	for (i = 0; i < r->nr; i++)
+		if (r->results[i].selected && r->results[i].done && r->results[i].blocked_by)
+			for (j = 0; j < r->nr; j++)
+				if (r->results[j].check == r->results[i].blocked_by && r->results[j].done)
+					return &r->results[j];
+	return NULL;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+void run_invocation_release(struct run_invocation *inv)
+{
+	free(inv->ca_file);
+	free(inv->cert);
+	free(inv->key);
+	free(inv->docker_config);
+	free(inv->username);
+	free(inv->password_file);
+	free(inv->writes);
+	free(inv->proxy);
+	free(inv->proxy_var);
+	memset(inv, 0, sizeof(*inv));
+}
+
+void run_results_set_invocation(struct run_results *r, const struct run_invocation *inv)
+{
+	struct run_invocation copy = *inv;
+
+	copy.ca_file = dup_or_null(inv->ca_file);
+	copy.cert = dup_or_null(inv->cert);
+	copy.key = dup_or_null(inv->key);
+	copy.docker_config = dup_or_null(inv->docker_config);
+	copy.username = dup_or_null(inv->username);
+	copy.password_file = dup_or_null(inv->password_file);
+	copy.writes = dup_or_null(inv->writes);
+	copy.proxy = dup_or_null(inv->proxy);
+	copy.proxy_var = dup_or_null(inv->proxy_var);
+	run_invocation_release(&r->invocation);
+	r->invocation = copy;
 }
 
 enum check_status results_worst(const struct check_result *results, size_t nr,

@@ -9,6 +9,25 @@
 
 #include "checks/check.h"
 
+/*
+ * How the run was invoked, beyond the target: what a command suggested
+ * to the user must repeat so that it reaches the same registry the same
+ * way (report/commands.c). Strings only, no secrets; all may be NULL.
+ */
+struct run_invocation {
+	char *ca_file;                   /* --ca-file */
+	char *cert, *key;                /* --cert, --key */
+	char *docker_config;             /* --docker-config */
+	char *username;                  /* --username (the password is never kept) */
+	char *password_file;             /* --password-file */
+	int password_stdin;              /* --password-stdin */
+	char *writes;                    /* none, probe or verify; NULL: probe */
+	int keep_artifacts;
+	long timeout;                    /* seconds, 0: the default */
+	char *proxy;                     /* the proxy the registry is reached through, no user info */
+	char *proxy_var;                 /* the environment variable that named it */
+};
+
 struct run_results {
 	/* the run's settings, as plain strings (owned) */
 	char *registry;                  /* as given, validated */
@@ -17,6 +36,8 @@ struct run_results {
 	char *scratch_repository;        /* NULL: the checks' default */
 	int insecure;                    /* TLS verification was off */
 	int no_writes;
+	int anonymous;                   /* no credentials were found */
+	struct run_invocation invocation; /* owned */
 	/* what the run found that a report fills in */
 	char *manifest_digest;           /* the pull check's, validated, or NULL */
 	/* the results, check_table_size entries in table order (owned) */
@@ -38,6 +59,15 @@ void run_results_release(struct run_results *r);
 /* Sets r->strings from the given values (copied; NULL stays NULL). */
 void run_results_set_config(struct run_results *r, const char *registry, const char *repository,
 			    const char *tag, const char *scratch_repository);
+/* Sets r->invocation to a copy of inv (the old one is released). */
+void run_results_set_invocation(struct run_results *r, const struct run_invocation *inv);
+void run_invocation_release(struct run_invocation *inv);
+
+/* The number of selected, finished results that another result blocked. */
+size_t results_blocked(const struct run_results *r);
+/* The selected, finished result that blocks others (the root cause), or NULL. */
+const struct check_result *results_root_cause(const struct run_results *r);
+
 /* Recomputes counts and worst from the results. */
 void run_results_tally(struct run_results *r);
 

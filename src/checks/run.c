@@ -107,6 +107,9 @@ static void run_check(struct run *run, size_t i)
 	res->check->run(&ctx);
 	if (!res->message)
 		res->message = xstrdup("");
+	/* one root cause, one failure: a check that found no registry is blocked by the registry check */
+	if (res->cause && !strcmp(res->cause, "unreachable") && res->check != &check_registry)
+		res->blocked_by = &check_registry;
 	res->duration_ms = clock_now_ms() - start;
 	res->depth = evidence_log_depth(log);
 	evidence_log_take(log, &res->evidence); /* the result keeps plain data */

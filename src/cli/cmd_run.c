@@ -36,6 +36,23 @@ static int write_report(struct run_args *a, FILE *out, const struct doctor_resul
 	return cli_finish_output(out, a->output, "report", report_write(w, &rep) < 0);
 }
 
+/* What a suggested command must repeat of this invocation (report_command). */
+static void note_invocation(struct run_results *r, const struct run_args *a)
+{
+	struct run_invocation inv = {
+		.ca_file = a->ca_file, .cert = a->cert, .key = a->key,
+		.docker_config = a->docker_config, .username = a->username,
+		.password_file = a->password_file, .password_stdin = a->password_stdin,
+		.writes = a->writes, .keep_artifacts = a->keep_artifacts, .timeout = a->timeout,
+	};
+	const char *var = NULL;
+
+	inv.proxy = http_proxy_for(a->registry, &var);
+	inv.proxy_var = inv.proxy ? (char *)var : NULL;
+	run_results_set_invocation(r, &inv);
+	free(inv.proxy);
+}
+
 /* Runs the checks and writes the report to out, which it closes (when -o). */
 static int doctor(struct run_args *a, FILE *out, const int *selected, const struct creds *creds)
 {
@@ -66,6 +83,7 @@ static int doctor(struct run_args *a, FILE *out, const int *selected, const stru
 		cli_finish_output(out, a->output, "report", 0);
 		return cli_usage_error("invalid --registry: %s", why);
 	}
+	note_invocation(&res.results, a);
 	ret = write_report(a, out, &res);
 	if (ret == EXIT_OK)
 		ret = cli_exit_status(res.results.worst, a->fail_on);

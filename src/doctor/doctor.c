@@ -100,6 +100,7 @@ void doctor_results_take(struct run_results *out, struct run *run)
 	run_results_set_config(out, c->registry, c->repository, c->tag, c->scratch_repository);
 	out->insecure = c->insecure;
 	out->no_writes = c->no_writes;
+	out->anonymous = !c->creds || c->creds->source == CRED_NONE;
 	out->manifest_digest = run->facts.manifest_digest ? xstrdup(run->facts.manifest_digest) : NULL;
 	out->results = run->results;
 	out->nr = check_table_size;

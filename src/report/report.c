@@ -3,6 +3,7 @@
  * writers that need it.
  */
 #include "report/report.h"
+#include "checks/kb.h"
 #include "util/buf.h"
 #include "util/ref.h"
 #include "util/xalloc.h"
@@ -141,6 +142,11 @@ char *report_fill(const struct run_results *c, const char *text)
 		} else if (c->tag && word_at(text, s, "TAG")) {
 			buf_adds(&b, c->tag);
 			s += 3;
+		} else if (!digest && c->tag && !strncmp(s, "@DIGEST", 7) &&
+			   !word_char((unsigned char)s[7])) {
+			/* no digest known: the reference by the run's tag (or digest) */
+			buf_addf(&b, "%s%s", strchr(c->tag, ':') ? "@" : ":", c->tag);
+			s += 7;
 		} else if (digest && word_at(text, s, "DIGEST")) {
 			buf_adds(&b, digest);
 			s += 6;
@@ -177,16 +183,105 @@ static char **fill_commands(const struct run_results *run, const char *const *cm
 		n++;
 	out = xcalloc(n + 1, sizeof(*out));
 	for (i = 0; i < n; i++)
-		out[i] = report_fill(run, cmds[i]);
+		out[i] = report_command(run, cmds[i]);
 	return out;
+}
+
+/* What the answers of a result say went wrong, whatever verdict the check drew. */
+enum answer_cause { ANSWER_OTHER = 0, ANSWER_DENIED, ANSWER_RATE_LIMIT, ANSWER_TRANSPORT };
+
+static enum answer_cause answers_cause(const struct check_result *res)
+{
+	size_t i, transport = 0, denied = 0;
+
+	for (i = 0; i < res->evidence.nr; i++) {
+		long st = res->evidence.items[i].status;
+
+		if (st == 429)
+			return ANSWER_RATE_LIMIT;
+		denied += st == 401 || st == 403;
+		transport += !st && res->evidence.items[i].error;
+	}
+	if (denied)
+		return ANSWER_DENIED;
+	return res->evidence.nr && transport == res->evidence.nr ? ANSWER_TRANSPORT : ANSWER_OTHER;
+}
+
+static const struct remediation *entry_of(const char *page, const char *cause)
+{
+	return kb_remediation(kb_find(page), cause);
+}
+
+static int category_is(const struct remediation *r, const char *a, const char *b)
+{
+	return r && (!strcmp(r->category, a) || (b && !strcmp(r->category, b)));
+}
+
+/* The credentials check's result in the run, or NULL. */
+static const struct check_result *credentials_result(const struct run_results *run)
+{
+	size_t i;
+
+	for (i = 0; run && i < run->nr; i++)
+		if (run->results[i].check == &check_credentials && run->results[i].done)
+			return &run->results[i];
+	return NULL;
+}
+
+/*
+ * The remediation for what actually went wrong. A check's cause names its
+ * verdict ("partial", "missing", "unknown"); when the answers behind it
+ * were a denial, a rate limit or no answer at all, the fix for that cause
+ * is what helps: credentials when none were found, other credentials when
+ * they were turned down, rights when they were not enough, waiting out the
+ * limit, the connection.
+ */
+static const struct remediation *fix_by_cause(const struct run_results *run,
+					      const struct check_result *res)
+{
+	const struct remediation *own = check_remediation(res), *r = NULL;
+	const struct kb_page *page = kb_find(res->check->id);
+	const struct check_result *cr = credentials_result(run);
+	int anonymous = run && run->anonymous;
+
+	if (res->check == &check_credentials || res->check == &check_registry)
+		return own;
+	switch (answers_cause(res)) {
+	case ANSWER_DENIED:
+		if (category_is(own, "auth", "permissions") && !anonymous)
+			break;
+		if (anonymous)
+			r = entry_of(check_credentials.id, "required");
+		else if (cr && cr->cause && !strcmp(cr->cause, "rejected"))
+			r = entry_of(check_credentials.id, "rejected");
+		else
+			r = kb_remediation(page, "denied");
+		if (!r)
+			r = entry_of(check_push.id, "denied");
+		break;
+	case ANSWER_RATE_LIMIT:
+		if (!category_is(own, "rate-limit", NULL))
+			r = entry_of(check_registry.id, "rate-limit");
+		break;
+	case ANSWER_TRANSPORT:
+		if (!category_is(own, "connectivity", "tls")) {
+			r = kb_remediation(page, "connection");
+			if (!r)
+				r = kb_remediation(page, "error");
+		}
+		break;
+	default:
+		break;
+	}
+	return r ? r : own;
 }
 
 int report_fix_get(const struct report *rep, const struct check_result *res, struct report_fix *fix)
 {
 	memset(fix, 0, sizeof(*fix));
-	if (res->status == STATUS_PASS)
-		return -1;
-	fix->remediation = check_remediation(res);
+	if (res->status == STATUS_PASS || res->blocked_by)
+		return -1; /* blocked: the cause's fix is the fix */
+	fix->remediation = fix_by_cause(rep->results, res);
 	if (!fix->remediation)
 		return -1;
 	fix->step = step_for(fix->remediation, report_platform(rep ? rep->platform : NULL));
@@ -206,21 +301,16 @@ void report_fix_release(struct report_fix *fix)
 	memset(fix, 0, sizeof(*fix));
 }
 
-static json_t *filled_string(const struct run_results *run, const char *text)
-{
-	char *filled = report_fill(run, text);
-	json_t *j = json_string(filled);
-
-	free(filled);
-	return j;
-}
-
 static json_t *filled_array(const struct run_results *run, const char *const *items)
 {
 	json_t *a = json_array();
 
-	for (; items && *items; items++)
-		json_array_append_new(a, filled_string(run, *items));
+	for (; items && *items; items++) {
+		char *cmd = report_command(run, *items);
+
+		json_array_append_new(a, json_string(cmd));
+		free(cmd);
+	}
 	return a;
 }
 
@@ -281,6 +371,8 @@ json_t *report_result_json(const struct report *rep, const struct check_result *
 			      "details", details_json(res),
 			      "evidence", evidence_json(&res->evidence));
 
+	if (res->blocked_by)
+		json_object_set_new(o, "blockedBy", json_string(res->blocked_by->id));
 	if (res->status != STATUS_PASS) {
 		json_t *r = remediation_json(rep, res);
 
@@ -298,7 +390,14 @@ json_t *report_run_json(const struct run_results *run)
 				    "pass", counts[STATUS_PASS], "info", counts[STATUS_INFO],
 				    "warn", counts[STATUS_WARN], "fail", counts[STATUS_FAIL],
 				    "skip", counts[STATUS_SKIP], "worst", check_status_name(worst));
+	const struct check_result *cause = results_root_cause(run);
 	json_t *o;
+
+	if (cause)
+		json_object_set_new(summary, "cause",
+				    json_pack("{s:s, s:s, s:I}", "checkId", cause->check->id,
+					      "message", cause->message,
+					      "blocked", (json_int_t)results_blocked(run)));
 
 	o = json_pack("{s:i, s:{s:s, s:s}, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:b, s:o, s:[]}",
 			 "schemaVersion", 1,

@@ -83,10 +83,22 @@ void report_fix_release(struct report_fix *fix);
  * by the address probed, REGISTRY by its host[:port], HOST and PORT by its
  * host and port (the scheme's default when none was given; for a command
  * that switches the scheme: https://HOST:PORT), REPOSITORY, TAG, and
- * DIGEST once the pull check found it. A placeholder counts only as a whole
+ * DIGEST once the pull check found it (before that, REPOSITORY@DIGEST
+ * reads REPOSITORY:TAG). A placeholder counts only as a whole
  * word (REGISTRY_AUTH_FILE stays). Newly allocated.
  */
 char *report_fill(const struct run_results *r, const char *text);
+
+/*
+ * A knowledge-base command ready to paste: report_fill, then each tool on
+ * the line (ocidoctor run, oras, regctl, crane, skopeo, curl) gets the
+ * flags it needs to reach this registry as the run did: plain HTTP, the
+ * CA, the client certificate, --insecure, the proxy, the credentials'
+ * source; ocidoctor also the test image, the writes mode, the scratch
+ * repository and the timeout. Secrets stay placeholders ($PASSWORD).
+ * Newly allocated (report/commands.c).
+ */
+char *report_command(const struct run_results *r, const char *text);
 
 /* A KB platform name for a --platform value ("docker" is docker-compose). */
 const char *report_platform(const char *name);

@@ -31,17 +31,52 @@ static const enum check_status card_order[STATUS_COUNT] = {
 	STATUS_PASS, STATUS_INFO, STATUS_WARN, STATUS_FAIL, STATUS_SKIP
 };
 
-/* The worst status, in words, where the eye lands first. */
-static void verdict(FILE *out, enum check_status worst, const int *counts)
+static void put(FILE *out, const char *s);
+
+/* The short names (last id segment) of the selected, unblocked results with status st. */
+static void name_results(FILE *out, const struct run_results *run, enum check_status st)
 {
+	const char *sep = ": ";
+	size_t i;
+
+	for (i = 0; i < run->nr; i++) {
+		const struct check_result *r = &run->results[i];
+
+		if (!r->selected || !r->done || r->status != st || r->blocked_by)
+			continue;
+		fputs(sep, out);
+		put(out, strrchr(r->check->id, '.') + 1);
+		sep = ", ";
+	}
+}
+
+/*
+ * The worst status, in words, where the eye lands first: the root cause
+ * when one check blocked others, else what failed or warned, by name.
+ */
+static void verdict(FILE *out, const struct run_results *run)
+{
+	enum check_status worst = run->worst;
+	const int *counts = run->counts;
+	const struct check_result *cause = results_root_cause(run);
+
 	fprintf(out, "<div class=\"verdict %s\"><b>%s</b>", check_status_name(worst),
 		check_status_name(worst));
-	if (worst == STATUS_FAIL)
+	if (cause) {
+		size_t n = results_blocked(run);
+
+		fputs("1 cause: ", out);
+		put(out, cause->message);
+		fprintf(out, " (%zu check%s blocked by it)", n, n == 1 ? "" : "s");
+	} else if (worst == STATUS_FAIL) {
 		fprintf(out, "%d check%s failed", counts[STATUS_FAIL], counts[STATUS_FAIL] == 1 ? "" : "s");
-	else if (worst == STATUS_WARN)
+		name_results(out, run, STATUS_FAIL);
+	} else if (worst == STATUS_WARN) {
 		fprintf(out, "%d check%s warned", counts[STATUS_WARN], counts[STATUS_WARN] == 1 ? "" : "s");
-	else
+		name_results(out, run, STATUS_WARN);
+	} else {
 		fputs("nothing to fix", out);
+	}
 	fputs("</div>\n", out);
 }
 
@@ -116,7 +151,7 @@ static int html_begin(struct report *rep)
 	fputs("</style></head><body>\n<h1>ocidoctor: ", rep->out);
 	put(rep->out, run->registry);
 	fputs("</h1>\n", rep->out);
-	verdict(rep->out, worst, counts);
+	verdict(rep->out, run);
 	fputs("<p class=\"sub\">Test image <code>", rep->out);
 	put(rep->out, run->repository);
 	fputc(strchr(run->tag, ':') ? '@' : ':', rep->out);
@@ -193,9 +228,12 @@ static void html_remediation(struct report *rep, const struct check_result *res)
 		fputs(":</b> ", out);
 		put_filled(out, rep->results, s->text);
 		for (cmd = s->commands; cmd && *cmd; cmd++) {
+			char *filled = report_command(rep->results, *cmd);
+
 			fputs("<pre>", out);
-			put_filled(out, rep->results, *cmd);
+			put(out, filled);
 			fputs("</pre>", out);
+			free(filled);
 		}
 		fputs("</li>\n", out);
 	}
@@ -239,11 +277,36 @@ static void html_leftovers(FILE *out, const struct check_result *res)
 	fputs("</table>\n", out);
 }
 
+/* The results that res blocked: no cards of their own. */
+static void html_blocked(struct report *rep, const struct check_result *res)
+{
+	const struct run_results *run = rep->results;
+	const char *open = "<p>Blocked by this: ";
+	size_t i;
+
+	for (i = 0; i < run->nr; i++) {
+		const struct check_result *b = &run->results[i];
+
+		if (!b->selected || !b->done || b->blocked_by != res->check)
+			continue;
+		fprintf(rep->out, "%s<code>%s</code> (%s)", open, b->check->id,
+			check_status_name(b->status));
+		open = ", ";
+	}
+	if (*open == ',')
+		fputs("</p>\n", rep->out);
+}
+
 static int html_result(struct report *rep, const struct check_result *res)
 {
 	FILE *out = rep->out;
 	const char *status = check_status_name(res->status);
+	const struct run_results *run = rep->results;
+	size_t i;
 
+	for (i = 0; res->blocked_by && i < run->nr; i++)
+		if (run->results[i].check == res->blocked_by && run->results[i].selected)
+			return 0; /* listed in its cause's card */
 	fprintf(out, "<section class=\"check\" id=\"%s\"><h3><span class=\"badge %s\">%s</span><code>%s</code> ",
 		res->check->id, status, status, res->check->id);
 	put(out, res->check->title);
@@ -252,6 +315,7 @@ static int html_result(struct report *rep, const struct check_result *res)
 	fputs("</p>\n", out);
 	html_sections(out, res);
 	html_leftovers(out, res);
+	html_blocked(rep, res);
 	html_remediation(rep, res);
 	html_evidence(out, &res->evidence);
 	fputs("</section>\n", out);

@@ -138,13 +138,40 @@ static void leftover_lines(struct report *rep, const struct check_result *res)
 	}
 }
 
+/* The results that res blocked, one line each under it. */
+static void blocked_lines(struct report *rep, const struct check_result *res)
+{
+	const struct run_results *r = rep->results;
+	size_t i;
+
+	for (i = 0; i < r->nr; i++) {
+		const struct check_result *b = &r->results[i];
+
+		if (!b->selected || !b->done || b->blocked_by != res->check)
+			continue;
+		fputs("        blocked: ", rep->out);
+		label(rep, b->status);
+		fprintf(rep->out, " %s\n", b->check->id);
+	}
+}
+
 static int text_result(struct report *rep, const struct check_result *res)
 {
+	if (res->blocked_by && res->done) {
+		const struct run_results *r = rep->results;
+		size_t i;
+
+		/* shown under its cause, when that is in the report */
+		for (i = 0; i < r->nr; i++)
+			if (r->results[i].check == res->blocked_by && r->results[i].selected)
+				return 0;
+	}
 	fputs("  ", rep->out);
 	label(rep, res->status);
 	fprintf(rep->out, "  %-34s %s\n", res->check->id, res->message);
 	section_tables(rep, res);
 	leftover_lines(rep, res);
+	blocked_lines(rep, res);
 	if (res->status == STATUS_PASS)
 		return 0;
 	if (res->status != STATUS_SKIP)
@@ -180,13 +207,29 @@ static int text_end(struct report *rep)
 {
 	const int *counts = rep->results->counts;
 	enum check_status worst = rep->results->worst;
+	const struct check_result *cause = results_root_cause(rep->results);
+	size_t blocked = results_blocked(rep->results);
 
+	if (cause) {
+		fputs("\nSummary: 1 cause: ", rep->out);
+		put_clean(rep->out, cause->message);
+		fprintf(rep->out, " (%s); %zu %s blocked by it", cause->check->id, blocked,
+			blocked == 1 ? "check" : "checks");
+		fprintf(rep->out, "\n        %d pass, %d info, %d warn, %d fail, %d skip; worst: ",
+			counts[STATUS_PASS], counts[STATUS_INFO], counts[STATUS_WARN],
+			counts[STATUS_FAIL], counts[STATUS_SKIP]);
+		label(rep, worst);
+		fprintf(rep->out, " (%ld %s in %ld ms)\n", rep->results->requests,
+			rep->results->requests == 1 ? "request" : "requests", rep->results->duration_ms);
+		rate_limit_note(rep);
+		return 0;
+	}
 	fprintf(rep->out, "\nSummary: %d pass, %d info, %d warn, %d fail, %d skip; worst: ",
 		counts[STATUS_PASS], counts[STATUS_INFO], counts[STATUS_WARN],
 		counts[STATUS_FAIL], counts[STATUS_SKIP]);
 	label(rep, worst);
-	fprintf(rep->out, " (%ld requests in %ld ms)\n", rep->results->requests,
-		rep->results->duration_ms);
+	fprintf(rep->out, " (%ld %s in %ld ms)\n", rep->results->requests,
+		rep->results->requests == 1 ? "request" : "requests", rep->results->duration_ms);
 	rate_limit_note(rep);
 	return 0;
 }

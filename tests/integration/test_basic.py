@@ -49,7 +49,9 @@ class BasicAuthTest(h.DoctorTestCase):
     def test_anonymous_is_reachable_but_cannot_pull(self):
         code, report, err = self.run_registry()
         self.assertStatus(report, "registry", "pass", err)
-        self.assertStatus(report, "credentials", "skip", err)
+        # Basic authentication lets nothing through anonymously: missing credentials fail
+        self.assertStatus(report, "credentials", "fail", err)
+        self.assertMessageMatches(report, "credentials", r"asks for a login .*looked at: ")
         self.assertStatus(report, "pull", "fail", err)
         self.assertExit(code, h.EXIT_FAIL, report, err)
 

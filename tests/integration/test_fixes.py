@@ -50,14 +50,16 @@ class FixTest(h.DoctorTestCase):
         code, out, err = self.doctor(["run", "--registry", self.registry.url, "--check", PULL,
                                       "--repository", "team/nothing-here"])
         self.assertEqual(code, h.EXIT_WARN, err)
-        self.assertIn("fix: Name an image that exists", out)
-        self.assertIn("$ ocidoctor run --registry %s --repository" % self.registry.url, out)
-        self.assertIn("docker://%s/library/alpine:latest" % self.registry.host, out)
+        self.assertIn("fix: Copy a small image in under the name the run tests", out)
+        self.assertIn("$ ocidoctor run --registry %s --check %s --repository team/nothing-here"
+                      % (self.registry.url, PULL), out)
+        self.assertIn("$ crane copy docker.io/library/alpine:latest %s/team/nothing-here:latest"
+                      " --insecure" % self.registry.host, out)
         code, out, err = self.doctor(["run", "--registry", self.registry.url, "--check", PULL,
                                       "--repository", "team/nothing-here",
                                       "--platform", "kubernetes"])
         self.assertIn("fix: In a values file read with --config", out)
-        self.assertNotIn("fix: Name an image that exists", out)
+        self.assertNotIn("fix: Copy a small image in", out)
 
     def test_bad_platform_is_refused(self):
         code, out, err = self.doctor(["run", "--registry", self.registry.url,

@@ -35,7 +35,8 @@ class TransportMistakesTest(h.DoctorTestCase):
         self.assertIn("speaks plain HTTP", result["message"])
         self.assertIn("use http://%s or --plain-http" % reg.host, result["message"])
         self.assertEqual(result["remediation"]["category"], "tls")
-        self.assertIn("ocidoctor run --registry http://%s" % reg.host,
+        # the command repeats the run's own settings (here its --timeout)
+        self.assertIn("ocidoctor run --registry http://%s --timeout 10" % reg.host,
                       result["remediation"]["fix"]["commands"])
 
     def test_http_to_distribution_tls_port(self):

@@ -39,7 +39,7 @@ static void test_fill(void **state)
 	expect_fill(&run, "REGISTRY_AUTH_FILE and XREGISTRY and TAGS",
 		    "REGISTRY_AUTH_FILE and XREGISTRY and TAGS");
 	expect_fill(&run, "oras discover REGISTRY/REPOSITORY@DIGEST",
-		    "oras discover 127.0.0.1:5000/team/app@DIGEST");
+		    "oras discover 127.0.0.1:5000/team/app:1.0");
 	run.manifest_digest = (char *)DIGEST;
 	expect_fill(&run, "referrers/DIGEST", "referrers/" DIGEST);
 	expect_fill(&run, "curl https://HOST:PORT/v2/ on PORTS", "curl https://127.0.0.1:5000/v2/ on PORTS");
@@ -48,6 +48,56 @@ static void test_fill(void **state)
 	run.registry = (char *)"https://registry-1.docker.io";
 	expect_fill(&run, "curl -v http://REGISTRY/v2/ and REGISTRY",
 		    "curl -v https://registry-1.docker.io/v2/ and registry-1.docker.io");
+}
+
+static void expect_command(const struct run_results *run, const char *text, const char *want)
+{
+	char *got = report_command(run, text);
+
+	assert_string_equal(got, want);
+	free(got);
+}
+
+/* Every tool on a command line gets what it needs to reach the registry as the run did. */
+static void test_command_flags(void **state)
+{
+	struct run_results run = { .registry = (char *)"https://reg.example:5443",
+				   .repository = (char *)"team/app", .tag = (char *)"1.0" };
+
+	(void)state;
+	run.invocation.ca_file = (char *)"/etc/ca dir/ca.crt";
+	run.invocation.username = (char *)"ci";
+	run.invocation.password_stdin = 1;
+	run.invocation.proxy = (char *)"http://proxy.example:3128";
+	run.invocation.proxy_var = (char *)"HTTPS_PROXY";
+	run.no_writes = 1;
+	expect_command(&run, "ocidoctor run --registry REGISTRY -v",
+		       "printf '%s' \"$PASSWORD\" | HTTPS_PROXY=http://proxy.example:3128 "
+		       "ocidoctor run --registry https://reg.example:5443 -v --repository team/app "
+		       "--tag 1.0 --ca-file '/etc/ca dir/ca.crt' --username ci --password-stdin "
+		       "--writes none");
+	/* already piped: no second printf; explain talks to no registry */
+	run.invocation.proxy = NULL;
+	expect_command(&run, "printf x | ocidoctor run --registry REGISTRY --username USER --password-stdin && ocidoctor explain X",
+		       "printf x | ocidoctor run --registry https://reg.example:5443 --username USER "
+		       "--password-stdin --repository team/app --tag 1.0 --ca-file '/etc/ca dir/ca.crt' "
+		       "--writes none && ocidoctor explain X");
+	expect_command(&run, "curl -sI https://REGISTRY/v2/",
+		       "curl --cacert '/etc/ca dir/ca.crt' -sI https://reg.example:5443/v2/");
+	expect_command(&run, "skopeo copy docker://docker.io/x:1 docker://REGISTRY/REPOSITORY:TAG",
+		       "skopeo copy --dest-cert-dir '/etc/ca dir' docker://docker.io/x:1 "
+		       "docker://reg.example:5443/team/app:1.0");
+	run.registry = (char *)"http://127.0.0.1:5000";
+	run.invocation.ca_file = NULL;
+	run.invocation.username = NULL;
+	expect_command(&run, "skopeo copy docker://docker.io/x:1 docker://REGISTRY/REPOSITORY:TAG",
+		       "skopeo copy --dest-tls-verify=false docker://docker.io/x:1 "
+		       "docker://127.0.0.1:5000/team/app:1.0");
+	expect_command(&run, "crane ls REGISTRY/REPOSITORY", "crane ls 127.0.0.1:5000/team/app --insecure");
+	expect_command(&run, "regctl tag ls REGISTRY/REPOSITORY",
+		       "regctl registry set 127.0.0.1:5000 --tls disabled && regctl tag ls 127.0.0.1:5000/team/app");
+	expect_command(&run, "oras repo tags REGISTRY/REPOSITORY",
+		       "oras repo tags 127.0.0.1:5000/team/app --plain-http");
 }
 
 static void test_platform_names(void **state)
@@ -71,7 +121,8 @@ static void test_fix_by_platform(void **state)
 	assert_string_equal(fix.step->platform, "bare-metal");
 	assert_non_null(fix.commands[0]);
 	assert_null(strstr(fix.commands[0], "REGISTRY"));
-	assert_non_null(strstr(fix.commands[0], "--registry https://r.example"));
+	assert_non_null(strstr(fix.commands[1], "--registry https://r.example "));
+	assert_non_null(strstr(fix.commands[1], " --repository a/b --tag t"));
 	report_fix_release(&fix);
 
 	rep.platform = "kubernetes";
@@ -79,8 +130,8 @@ static void test_fix_by_platform(void **state)
 	assert_string_equal(fix.step->platform, "kubernetes");
 	report_fix_release(&fix);
 
-	/* no docker-compose step for this cause: bare metal's */
-	rep.platform = "docker-compose";
+	/* no step for this platform: bare metal's */
+	rep.platform = "no-such-platform";
 	assert_int_equal(report_fix_get(&rep, &res, &fix), 0);
 	assert_string_equal(fix.step->platform, "bare-metal");
 	report_fix_release(&fix);
@@ -140,6 +191,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fill),
+		cmocka_unit_test(test_command_flags),
 		cmocka_unit_test(test_platform_names),
 		cmocka_unit_test(test_fix_by_platform),
 		cmocka_unit_test(test_prometheus_labels),

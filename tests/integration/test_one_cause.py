@@ -1,0 +1,60 @@
+"""One root cause reads as one failure.
+
+Against a port where nothing listens, the registry check fails with the
+cause; the checks that could not run because of it keep their documented
+status (fail) but are marked blockedBy the registry check, carry no fix of
+their own, and are listed under the cause instead of as cards of their own.
+The summary (text and JSON) and the HTML banner lead with the cause, and
+the exit status is 2.
+"""
+
+import json
+import re
+
+import harness as h
+
+REGISTRY = "check.integration.oci.registry"
+
+
+class DeadRegistryTest(h.DoctorTestCase):
+
+    def dead_url(self):
+        return "http://127.0.0.1:%d" % h.free_port()
+
+    def test_json_marks_the_blocked_checks(self):
+        url = self.dead_url()
+        code, out, err = self.doctor(["run", "--registry", url, "--format", "json"])
+        self.assertEqual(code, h.EXIT_FAIL, err)
+        report = json.loads(out)
+        blocked = [r for r in report["results"] if r.get("blockedBy")]
+        self.assertGreaterEqual(len(blocked), 3, report)
+        for r in blocked:
+            self.assertEqual(r["blockedBy"], REGISTRY)
+            self.assertEqual(r["status"], "fail")
+            self.assertNotIn("remediation", r)
+        self.assertIn("remediation", h.result_of(report, "registry"))
+        cause = report["summary"]["cause"]
+        self.assertEqual(cause["checkId"], REGISTRY)
+        self.assertEqual(cause["blocked"], len(blocked))
+        self.assertIn("connection refused", cause["message"])
+
+    def test_text_shows_one_cause(self):
+        url = self.dead_url()
+        code, out, err = self.doctor(["run", "--registry", url, "--no-color"])
+        self.assertEqual(code, h.EXIT_FAIL, err)
+        self.assertEqual(len(re.findall(r"(?m)^  FAIL ", out)), 1, out)
+        self.assertEqual(out.count("fix:"), 1, out)
+        self.assertNotIn("cannot check: there is no registry", out)
+        self.assertRegex(out, r"(?m)^        blocked: FAIL check\.integration\.oci\.pull$")
+        self.assertRegex(out, r"\nSummary: 1 cause: connection refused.*blocked by it")
+        self.assertIn("(1 request in", out)
+
+    def test_html_banner_names_the_cause(self):
+        url = self.dead_url()
+        code, out, err = self.doctor(["run", "--registry", url, "--format", "html"])
+        self.assertEqual(code, h.EXIT_FAIL, err)
+        banner = re.search(r'<div class="verdict[^>]*>(.*?)</div>', out).group(1)
+        self.assertIn("1 cause: connection refused", banner)
+        self.assertNotIn("checks failed", banner)
+        self.assertEqual(out.count('<section class="check"'), 3, out)  # registry, credentials, artifacts
+        self.assertIn("Blocked by this: <code>check.integration.oci.pull</code>", out)
