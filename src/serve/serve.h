@@ -17,7 +17,8 @@
  * --max-concurrent probes running at once runs in its connection's thread
  * and takes at most T - 1 more from the thread pool (T is 15, 29 with a
  * writing module: its checks and their parallel calls,
- * docs/architecture.md). So at most 1 + (4N + 64) + (T - 1)*N threads.
+ * docs/architecture.md). So, with the watchdog, at most
+ * 2 + (4N + 64) + (T - 1)*N threads.
  *
  * Memory is bounded by --max-concurrent, --history-limit and
  * SERVE_CACHE_MAX, never by the number of targets ever seen.
