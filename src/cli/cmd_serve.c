@@ -23,6 +23,10 @@ static const struct opt serve_opts[] = {
 	{ .long_name = "timeout-offset", .type = OPT_STRING, .offset = SARG(timeout_offset),
 	  .arg = "SECONDS",
 	  .help = "taken off Prometheus' scrape timeout for the probe's deadline", .def = "0.5" },
+	{ .long_name = "max-timeout", .type = OPT_STRING, .offset = SARG(max_timeout),
+	  .arg = "SECONDS",
+	  .help = "the longest a probe may run, whatever the scrape's timeout or a module says",
+	  .def = "120" },
 	{ .long_name = "history-limit", .type = OPT_LONG, .offset = SARG(history_limit), .arg = "N",
 	  .help = "recent probes kept for the / page and their reports", .def = "100",
 	  .max = SERVE_MAX_HISTORY },
@@ -31,6 +35,10 @@ static const struct opt serve_opts[] = {
 	  .values = (const char *const[]){ "text", "json", NULL } },
 	{ .long_name = "allow-target", .type = OPT_LIST, .offset = SARG(allow_targets), .arg = "GLOB",
 	  .help = "probe only targets whose host[:port] matches (repeatable; default any)" },
+	{ .long_name = "web.disable-debug", .type = OPT_BOOL, .offset = SARG(web_disable_debug),
+	  .help = "refuse debug=true, format=json|html and /report/ID, and list no recent probes on /" },
+	{ .long_name = "web.enable-lifecycle", .type = OPT_BOOL, .offset = SARG(web_enable_lifecycle),
+	  .help = "allow POST /-/reload (off by default; SIGHUP always reloads)" },
 	OPT_GROUP_HELP(SARG),
 	OPT_END
 };

@@ -35,6 +35,7 @@
 #include <openssl/x509.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +110,9 @@ struct engine {
 	struct spare spare[ENGINE_SPARE_HANDLES]; /* finished easy handles, to reuse (spare_lock) */
 	size_t nr_spare;
 	long deadline_ms;       /* monotonic clock */
+	atomic_int cancelled;   /* engine_cancel: every transfer ends, none starts */
+	pthread_mutex_t pause_lock; /* engine_pause sleeps on pause_cond until cancelled */
+	pthread_cond_t pause_cond;
 	struct engine_options opts;
 	pthread_mutex_t trace_lock;
 };
@@ -198,6 +202,8 @@ int engine_new(struct engine **out, const struct engine_options *opts)
 	pthread_mutex_init(&e->multi_lock, NULL);
 	pthread_mutex_init(&e->spare_lock, NULL);
 	pthread_mutex_init(&e->trace_lock, NULL);
+	pthread_mutex_init(&e->pause_lock, NULL);
+	pthread_cond_init(&e->pause_cond, NULL);
 	e->opts = *opts;
 	if (!e->opts.max_body)
 		e->opts.max_body = HTTP_DEFAULT_MAX_BODY;
@@ -219,6 +225,8 @@ void engine_free(struct engine *e)
 	pthread_mutex_destroy(&e->multi_lock);
 	pthread_mutex_destroy(&e->spare_lock);
 	pthread_mutex_destroy(&e->trace_lock);
+	pthread_mutex_destroy(&e->pause_lock);
+	pthread_cond_destroy(&e->pause_cond);
 	free(e);
 }
 
@@ -226,7 +234,36 @@ long engine_remaining_ms(const struct engine *e, long deadline)
 {
 	long left = (deadline ? deadline : e->deadline_ms) - clock_now_ms();
 
+	if (atomic_load(&e->cancelled))
+		return 0;
 	return left > 0 ? left : 0;
+}
+
+void engine_cancel(struct engine *e)
+{
+	atomic_store(&e->cancelled, 1);
+	pthread_mutex_lock(&e->pause_lock);
+	pthread_cond_broadcast(&e->pause_cond);
+	pthread_mutex_unlock(&e->pause_lock);
+	wake_driver(e);
+}
+
+void engine_pause(struct engine *e, long ms)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&e->pause_lock);
+	while (!atomic_load(&e->cancelled))
+		if (pthread_cond_timedwait(&e->pause_cond, &e->pause_lock, &until) == ETIMEDOUT)
+			break;
+	pthread_mutex_unlock(&e->pause_lock);
 }
 
 const struct engine_options *engine_opts(const struct engine *e)
@@ -773,6 +810,19 @@ static void reap(struct engine *e)
 			finish(e, msg->easy_handle, msg->data.result);
 }
 
+/* After engine_cancel: ends every transfer in libcurl at once (under multi_lock). */
+static void cut_off(struct engine *e)
+{
+	if (!atomic_load(&e->cancelled))
+		return;
+	while (e->live) {
+		struct xfer *x = e->live;
+
+		snprintf(x->errbuf, sizeof(x->errbuf), "cancelled: the program is stopping");
+		finish(e, x->easy, CURLE_ABORTED_BY_CALLBACK);
+	}
+}
+
 /* Tells libcurl what epoll saw. */
 static void dispatch(struct engine *e, const struct epoll_event *evs, int n)
 {
@@ -837,6 +887,7 @@ static void drive(struct engine *e, struct batch *mine)
 
 		run_timer(e);
 		reap(e);
+		cut_off(e);
 		if (!mine->left)
 			break;
 		x = take_pending(e);
@@ -1054,7 +1105,9 @@ void engine_send(struct engine *e, const struct http_request *const *reqs,
 			buf_init_secret(&resps[i]->body, e->opts.max_body);
 		if (remaining <= 0) {
 			resps[i]->failure = HTTP_DEADLINE;
-			resps[i]->error = xstrdup("the run's deadline (--timeout) passed before this request was sent");
+			resps[i]->error = xstrdup(atomic_load(&e->cancelled) ?
+				"cancelled before this request was sent: the program is stopping" :
+				"the run's deadline (--timeout) passed before this request was sent");
 			continue;
 		}
 		xs[i].easy = make_easy(e, &xs[i], remaining, &resps[i]->error);

@@ -28,7 +28,8 @@
  *    borrowed until engine_send returns; responses are filled in by the
  *    driver and belong to the caller once engine_send returns (the caller
  *    releases them, from any thread);
- *  - engine_opts, engine_remaining_ms, engine_trace, http_proxy_for and
+ *  - engine_opts, engine_remaining_ms, engine_cancel, engine_pause,
+ *    engine_trace, http_proxy_for and
  *    the http_response_* and http_header* functions may be called from
  *    any thread; engine_new and engine_free from one thread, with no
  *    engine_send running;
@@ -132,8 +133,18 @@ void engine_free(struct engine *e);
 void engine_send(struct engine *e, const struct http_request *const *reqs,
 		 struct http_response *const *resps, size_t n, long deadline, long *depth);
 
-/* Milliseconds left before `deadline` (0: the engine's deadline); never negative. */
+/* Milliseconds left before `deadline` (0: the engine's deadline); never negative,
+ * and 0 once the engine is cancelled. */
 long engine_remaining_ms(const struct engine *e, long deadline);
+
+/*
+ * Cancels everything on the engine, for good (a server that stops): the
+ * transfers in flight end within a moment with an error, later ones fail
+ * before they are sent, and engine_pause returns. Any thread, any time.
+ */
+void engine_cancel(struct engine *e);
+/* Sleeps ms milliseconds, or until the engine is cancelled. */
+void engine_pause(struct engine *e, long ms);
 const struct engine_options *engine_opts(const struct engine *e);
 
 /* Writes one exchange to the trace, if tracing is on. */

@@ -606,7 +606,6 @@ static int handle_rate_limit(struct registry *r, struct registry_call *call,
 			     const struct call_state *st, int *retries)
 {
 	long status = call->resp.status, wait = retry_after_ms(&call->resp);
-	struct timespec ts;
 
 	if (status != 429 && !(status == 503 && wait >= 0))
 		return 0;
@@ -621,9 +620,7 @@ static int handle_rate_limit(struct registry *r, struct registry_call *call,
 	if (wait > REGISTRY_MAX_RETRY_WAIT_MS ||
 	    wait + 1000 > engine_remaining_ms(r->engine, st->deadline))
 		return 0;
-	ts.tv_sec = wait / 1000;
-	ts.tv_nsec = (wait % 1000) * 1000000L;
-	nanosleep(&ts, NULL);
+	engine_pause(r->engine, wait);
 	(*retries)++;
 	return 1;
 }

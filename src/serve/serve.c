@@ -8,14 +8,24 @@
  *   GET  /probe?target=&module=&repository=&tag=&debug=&format=
  *   GET  /metrics        the exporter's own metrics
  *   GET  /-/healthy
- *   POST /-/reload       (and SIGHUP)
+ *   POST /-/reload       with --web.enable-lifecycle (and SIGHUP)
  *   GET  /               version, modules, recent probes
  *   GET  /report/ID      the HTML report of a recent probe
+ * (--web.disable-debug refuses debug=, format= and /report/ID, and leaves
+ * the recent probes off /.)
+ *
+ * No client can hold the server: a connection must have sent its request
+ * by a deadline that bytes do not extend (the watchdog below), one
+ * address has at most SERVE_CONNECTIONS_PER_CLIENT connections, a
+ * probe's time is capped by --max-timeout, a wait for another scrape's
+ * probe ends with the scrape's deadline or its connection, and SIGTERM
+ * cancels the probes that run.
  */
 #include "serve/serve_internal.h"
 #include "cli/cli.h"
 #include "report/report.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/ref.h"
 #include "util/xalloc.h"
 
@@ -29,8 +39,14 @@
 #include <string.h>
 #include <strings.h>
 #include <arpa/inet.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <time.h>
+
+/* How often the watchdog looks at the connections' deadlines. */
+#define SERVE_WATCH_TICK_MS 100L
+#include <unistd.h>
 
 /* ---- config references ------------------------------------------------- */
 
@@ -47,13 +63,43 @@ static struct serve_config *config_get(struct server *s)
 
 static void config_put(struct server *s, struct serve_config *c)
 {
+	struct serve_config **p;
 	int last;
 
 	pthread_mutex_lock(&s->lock);
 	last = --c->refs == 0;
+	for (p = &s->live; last && *p; p = &(*p)->live_next)
+		if (*p == c) {
+			*p = c->live_next;
+			break;
+		}
 	pthread_mutex_unlock(&s->lock);
 	if (last)
 		serve_config_free(c);
+}
+
+/* Cancels what the config's engines run and ever will (under s->lock). */
+static void config_cancel(struct serve_config *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nr; i++)
+		if (c->modules[i].engine.started)
+			engine_cancel(c->modules[i].engine.engine);
+}
+
+/* Makes c the config in use (under s->lock); returns the one it replaces. */
+static struct serve_config *config_install(struct server *s, struct serve_config *c)
+{
+	struct serve_config *old = s->config;
+
+	c->refs = 1;
+	c->live_next = s->live;
+	s->live = c;
+	s->config = c;
+	if (s->stopping)
+		config_cancel(c);
+	return old;
 }
 
 static struct module_counters *counters_for(struct server *s, const char *module)
@@ -175,6 +221,36 @@ static enum MHD_Result answer_text(struct MHD_Connection *conn, unsigned status,
 	return answer(conn, status, "text/plain; charset=utf-8", buf_detach(&b), len);
 }
 
+/* A 429 with Retry-After (whole seconds, rounded up). */
+static enum MHD_Result answer_retry_after(struct MHD_Connection *conn, long retry_ms,
+					 const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static enum MHD_Result answer_retry_after(struct MHD_Connection *conn, long retry_ms,
+					 const char *fmt, ...)
+{
+	struct MHD_Response *r;
+	struct buf b;
+	va_list ap;
+	char secs[32];
+	enum MHD_Result ret;
+
+	buf_init(&b, BUF_TEXT_MAX);
+	va_start(ap, fmt);
+	buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	r = MHD_create_response_from_buffer(b.len, b.data, MHD_RESPMEM_MUST_COPY);
+	buf_release(&b);
+	if (!r)
+		return MHD_NO;
+	snprintf(secs, sizeof(secs), "%ld", (retry_ms + 999) / 1000);
+	MHD_add_response_header(r, "Content-Type", "text/plain; charset=utf-8");
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	MHD_add_response_header(r, "Retry-After", secs);
+	ret = MHD_queue_response(conn, 429, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 /* A memory stream: the writers take a FILE. */
 struct mem {
 	FILE *f;
@@ -278,7 +354,7 @@ static enum MHD_Result answer_probe(struct MHD_Connection *conn, struct probe_re
 }
 
 
-/* The probe's time: the scrape's timeout less the offset, capped by the module. */
+/* The probe's time: the scrape's timeout less the offset, capped by the module and --max-timeout. */
 static long probe_budget(struct server *s, struct MHD_Connection *conn,
 			 const struct serve_module *m)
 {
@@ -290,11 +366,13 @@ static long probe_budget(struct server *s, struct MHD_Connection *conn,
 
 	if (h) {
 		d = strtod(h, &end);
-		if (end != h && d > 0 && d < 86400)
+		if (end != h && isfinite(d) && d > 0 && d < SERVE_MAX_TIMEOUT_S)
 			ms = (long)(d * 1000) - s->offset_ms;
 	}
 	if (m->timeout_ms && m->timeout_ms < ms)
 		ms = m->timeout_ms;
+	if (ms > s->max_timeout_ms)
+		ms = s->max_timeout_ms;
 	return ms < SERVE_MIN_TIMEOUT_MS ? SERVE_MIN_TIMEOUT_MS : ms;
 }
 
@@ -339,21 +417,51 @@ static enum MHD_Result bad_request(struct server *s, struct MHD_Connection *conn
 	return ret;
 }
 
+/* The answer to a scrape that got no probe result. */
+static enum MHD_Result answer_refusal(struct server *s, struct MHD_Connection *conn,
+				      const struct probe_req *q, const struct probe_outcome *o)
+{
+	switch (o->refusal) {
+	case REFUSED_DEADLINE:
+		return answer_text(conn, 503, "the scrape's deadline passed while a probe of %s by the "
+				   "same writing module ran\n", q->registry);
+	case REFUSED_CLIENT_GONE:
+		log_event(s, "a scrape of %s gave up waiting: its client closed the connection",
+			  q->registry);
+		return MHD_NO;
+	case REFUSED_STOPPING:
+		return answer_text(conn, 503, "the exporter is stopping\n");
+	case REFUSED_INTERVAL:
+		return answer_retry_after(conn, o->retry_ms, "this writing module wrote to %s less than "
+					  "its min_interval ago, for another image; once the interval is "
+					  "over it may probe again\n", q->registry);
+	case REFUSED_CACHE_FULL:
+		return answer_text(conn, 503, "the writing modules' cache is full of registries "
+				   "probed within their min_interval\n");
+	case REFUSED_BUSY:
+	case REFUSED_NONE:
+		break;
+	}
+	return answer_text(conn, 503, "too many probes at once (--max-concurrent %ld)\n",
+			   s->args->max_concurrent);
+}
+
 static enum MHD_Result probe_answer(struct server *s, struct MHD_Connection *conn,
 				    struct serve_module *m, struct probe_req *q, enum probe_format fmt)
 {
+	struct probe_outcome o = { .refusal = REFUSED_BUSY, .age_ms = -1 };
 	struct module_counters *mc;
 	struct probe_rec *r;
-	long age_ms = -1;
+	long age_ms;
 	enum MHD_Result ret;
 
 	if (m->writes == DOCTOR_WRITES_PROBE)
-		r = serve_probe_cached(s, m, q, &age_ms);
+		r = serve_probe_cached(s, m, q, &o);
 	else
 		r = serve_probe_in_slot(s, m, q);
 	if (!r)
-		return answer_text(conn, 503, "too many probes at once (--max-concurrent %ld)\n",
-				   s->args->max_concurrent);
+		return answer_refusal(s, conn, q, &o);
+	age_ms = o.age_ms;
 	pthread_mutex_lock(&s->lock);
 	mc = counters_for(s, m->name);
 	if (age_ms >= 0)
@@ -371,6 +479,24 @@ static enum MHD_Result probe_answer(struct server *s, struct MHD_Connection *con
 	ret = answer_probe(conn, r, fmt, age_ms >= 0, age_ms);
 	serve_rec_unref(r);
 	return ret;
+}
+
+static int stopping(struct server *s)
+{
+	int ret;
+
+	pthread_mutex_lock(&s->lock);
+	ret = s->stopping;
+	pthread_mutex_unlock(&s->lock);
+	return ret;
+}
+
+static int client_fd(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+	return info ? info->connect_fd : -1;
 }
 
 static enum MHD_Result handle_probe(struct server *s, struct MHD_Connection *conn)
@@ -396,11 +522,18 @@ static enum MHD_Result handle_probe(struct server *s, struct MHD_Connection *con
 		fmt = FORMAT_HTML;
 	else if (format && strcmp(format, "prometheus"))
 		return bad_request(s, conn, "unknown format (prometheus, json or html):", format, NULL);
+	if (fmt != FORMAT_METRICS && s->args->web_disable_debug)
+		return answer_text(conn, 403, "debug=true and format=json|html are off here "
+				   "(--web.disable-debug)\n");
+	if (stopping(s))
+		return answer_text(conn, 503, "the exporter is stopping\n");
 	if (registry_url_parse(&u, target, &why) < 0)
 		return bad_request(s, conn, "invalid target", target, why);
 	q.hostport = registry_url_hostport(&u);
+	q.registry = serve_cache_key(&u);
 	registry_url_release(&u);
 	lower(q.hostport);
+	q.client_fd = client_fd(conn);
 	c = config_get(s);
 	m = (struct serve_module *)serve_config_module(c, name && *name ? name : "default");
 	if (!m) {
@@ -426,10 +559,12 @@ static enum MHD_Result handle_probe(struct server *s, struct MHD_Connection *con
 		goto done;
 	}
 	q.timeout_ms = probe_budget(s, conn, m);
+	q.deadline_ms = clock_now_ms() + q.timeout_ms;
 	ret = probe_answer(s, conn, m, &q, fmt);
 done:
 	config_put(s, c);
 	free(q.hostport);
+	free(q.registry);
 	return ret;
 }
 
@@ -535,10 +670,8 @@ static int reload(struct server *s, char **why)
 		log_event(s, "reload failed, the old config stays: %s", *why);
 		goto done;
 	}
-	fresh->refs = 1;
 	pthread_mutex_lock(&s->lock);
-	old = s->config;
-	s->config = fresh;
+	old = config_install(s, fresh);
 	s->reload_ok = 1;
 	s->reload_time = time(NULL);
 	pthread_mutex_unlock(&s->lock);
@@ -550,11 +683,37 @@ done:
 	return ret;
 }
 
+/*
+ * Whether a request could have come from a web page: a browser sends
+ * Origin with every cross-origin POST, and a form (which needs no CORS
+ * preflight) can only send these content types.
+ */
+static int from_a_browser(struct MHD_Connection *conn)
+{
+	static const char *const form_types[] = { "application/x-www-form-urlencoded",
+						  "multipart/form-data", "text/plain", NULL };
+	const char *type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+	size_t i;
+
+	if (MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin"))
+		return 1;
+	for (i = 0; type && form_types[i]; i++)
+		if (!strncasecmp(type, form_types[i], strlen(form_types[i])))
+			return 1;
+	return 0;
+}
+
 static enum MHD_Result handle_reload(struct server *s, struct MHD_Connection *conn)
 {
 	char *why = NULL;
 	enum MHD_Result ret;
 
+	if (!s->args->web_enable_lifecycle)
+		return answer_text(conn, 403, "reloading over HTTP is off: start with "
+				   "--web.enable-lifecycle, or send SIGHUP\n");
+	if (from_a_browser(conn))
+		return answer_text(conn, 403, "refused: a reload carries no Origin header and no "
+				   "form content type (curl -X POST URL/-/reload)\n");
 	if (!s->args->config)
 		return answer_text(conn, 400, "no --config to reload\n");
 	if (reload(s, &why) < 0)
@@ -585,8 +744,12 @@ static enum MHD_Result handle_home(struct server *s, struct MHD_Connection *conn
 		fprintf(out, " (writes %s)</li>\n",
 			c->modules[i].writes == DOCTOR_WRITES_PROBE ? "probe" : "none");
 	}
-	fputs("</ul>\n<h2>Recent probes</h2>\n<table>\n<tr><th>Time</th><th>Target</th>"
-	      "<th>Module</th><th>Worst</th><th>Duration</th><th>Report</th></tr>\n", out);
+	fputs("</ul>\n", out);
+	if (s->args->web_disable_debug)
+		n = 0;
+	else
+		fputs("<h2>Recent probes</h2>\n<table>\n<tr><th>Time</th><th>Target</th>"
+		      "<th>Module</th><th>Worst</th><th>Duration</th><th>Report</th></tr>\n", out);
 	pthread_mutex_lock(&s->lock);
 	for (i = 0; i < n; i++) {
 		size_t at = (s->history_next + n - 1 - i) % n;
@@ -607,7 +770,7 @@ static enum MHD_Result handle_home(struct server *s, struct MHD_Connection *conn
 			r->duration_ms / 1000, r->duration_ms % 1000, r->id);
 	}
 	pthread_mutex_unlock(&s->lock);
-	fputs("</table>\n</body></html>\n", out);
+	fputs(n ? "</table>\n</body></html>\n" : "</body></html>\n", out);
 	config_put(s, c);
 	return mem_answer(conn, &m, 200, "text/html; charset=utf-8");
 }
@@ -620,6 +783,8 @@ static enum MHD_Result handle_report(struct server *s, struct MHD_Connection *co
 	size_t i;
 	enum MHD_Result ret;
 
+	if (s->args->web_disable_debug)
+		return answer_text(conn, 403, "reports are off here (--web.disable-debug)\n");
 	pthread_mutex_lock(&s->lock);
 	for (i = 0; *id_text && !*end && i < (size_t)s->args->history_limit; i++)
 		if (s->history[i] && s->history[i]->id == id)
@@ -631,6 +796,123 @@ static enum MHD_Result handle_report(struct server *s, struct MHD_Connection *co
 	ret = answer_probe(conn, r, FORMAT_HTML, 0, 0);
 	serve_rec_unref(r);
 	return ret;
+}
+
+/* ---- connection deadlines ------------------------------------------------ */
+
+/*
+ * libmicrohttpd's own connection timeout starts again with every byte,
+ * so a client that sends one byte now and then would hold its connection
+ * (and its thread) for ever. Every connection gets a deadline instead, by
+ * which its request must be in: SERVE_HEADER_TIMEOUT_MS after it opened,
+ * SERVE_IDLE_TIMEOUT_MS after its last answer. A watchdog shuts the
+ * socket down when it passes, which ends the connection in its thread.
+ * The descriptor stays valid while its entry is listed: libmicrohttpd
+ * notifies MHD_CONNECTION_NOTIFY_CLOSED before it closes it, and the
+ * entry leaves the list then, under the same lock.
+ */
+
+static struct conn_watch *watch_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return info ? info->socket_context : NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct server *s = cls;
+	struct conn_watch *w = *socket_context;
+
+	pthread_mutex_lock(&s->watch_lock);
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		w = xcalloc(1, sizeof(*w));
+		w->fd = client_fd(conn);
+		w->deadline_ms = clock_now_ms() + SERVE_HEADER_TIMEOUT_MS;
+		w->next = s->watched;
+		if (s->watched)
+			s->watched->prev = w;
+		s->watched = w;
+		*socket_context = w;
+	} else if (w) {
+		if (w->prev)
+			w->prev->next = w->next;
+		else
+			s->watched = w->next;
+		if (w->next)
+			w->next->prev = w->prev;
+		free(w);
+		*socket_context = NULL;
+	}
+	pthread_mutex_unlock(&s->watch_lock);
+}
+
+/* A request was answered (or ended): the next one has SERVE_IDLE_TIMEOUT_MS to arrive. */
+static void on_completed(void *cls, struct MHD_Connection *conn, void **state,
+			 enum MHD_RequestTerminationCode code)
+{
+	struct server *s = cls;
+	struct conn_watch *w = watch_of(conn);
+
+	(void)state;
+	(void)code;
+	pthread_mutex_lock(&s->watch_lock);
+	if (w)
+		w->deadline_ms = clock_now_ms() + SERVE_IDLE_TIMEOUT_MS;
+	pthread_mutex_unlock(&s->watch_lock);
+}
+
+/* The request is in: no deadline while it is answered. 0 when it came too late. */
+static int watch_disarm(struct server *s, struct MHD_Connection *conn)
+{
+	struct conn_watch *w = watch_of(conn);
+	int in_time = 1;
+
+	pthread_mutex_lock(&s->watch_lock);
+	if (w) {
+		in_time = !w->deadline_ms || clock_now_ms() < w->deadline_ms;
+		w->deadline_ms = 0;
+	}
+	pthread_mutex_unlock(&s->watch_lock);
+	return in_time;
+}
+
+static void *watchdog(void *arg)
+{
+	struct server *s = arg;
+	struct timespec until;
+	struct conn_watch *w;
+	long now;
+
+	pthread_mutex_lock(&s->watch_lock);
+	while (!s->watch_stop) {
+		now = clock_now_ms();
+		for (w = s->watched; w; w = w->next)
+			if (w->deadline_ms && w->deadline_ms <= now && w->fd >= 0) {
+				shutdown(w->fd, SHUT_RDWR);
+				w->deadline_ms = 0;
+			}
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += SERVE_WATCH_TICK_MS * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&s->watch_cond, &s->watch_lock, &until);
+	}
+	pthread_mutex_unlock(&s->watch_lock);
+	return NULL;
+}
+
+static void watchdog_stop(struct server *s, pthread_t t)
+{
+	pthread_mutex_lock(&s->watch_lock);
+	s->watch_stop = 1;
+	pthread_cond_signal(&s->watch_cond);
+	pthread_mutex_unlock(&s->watch_lock);
+	pthread_join(t, NULL);
 }
 
 /* ---- dispatch ------------------------------------------------------------- */
@@ -653,9 +935,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_size = 0;   /* a body is ignored */
 		return MHD_YES;
 	}
+	if (!watch_disarm(s, conn))
+		return MHD_NO;      /* its deadline passed: the watchdog is closing it */
 	if (!strcmp(url, "/-/reload")) {
 		if (strcmp(method, "POST") && strcmp(method, "PUT"))
-			return answer_text(conn, 405, "reload with POST\n");
+			return answer_text(conn, 405, "reload with POST (and --web.enable-lifecycle)\n");
 		return handle_reload(s, conn);
 	}
 	if (!get)
@@ -720,12 +1004,13 @@ static int parse_listen(const char *text, struct sockaddr_storage *ss, int *v6, 
 	return 0;
 }
 
-static int parse_offset(const char *text, long *ms)
+/* A number of seconds from min to max (decimals allowed) into *ms. */
+static int parse_seconds(const char *text, double min, double max, long *ms)
 {
 	char *end;
 	double d = strtod(text, &end);
 
-	if (end == text || *end || d < 0 || d > 60)
+	if (end == text || *end || !isfinite(d) || d < min || d > max)
 		return -1;
 	*ms = (long)(d * 1000 + 0.5);
 	return 0;
@@ -740,9 +1025,13 @@ static int validate(struct serve_args *a, struct server *s)
 		return cli_usage_error("--max-concurrent is at most %d", SERVE_MAX_CONCURRENT);
 	if (a->history_limit > SERVE_MAX_HISTORY)
 		return cli_usage_error("--history-limit is at most %d", SERVE_MAX_HISTORY);
-	if (parse_offset(a->timeout_offset, &s->offset_ms) < 0)
+	if (parse_seconds(a->timeout_offset, 0, 60, &s->offset_ms) < 0)
 		return cli_usage_error("--timeout-offset '%s' is a number of seconds from 0 to 60",
 				       a->timeout_offset);
+	if (parse_seconds(a->max_timeout, SERVE_MIN_TIMEOUT_MS / 1000.0, SERVE_MAX_TIMEOUT_S,
+			  &s->max_timeout_ms) < 0)
+		return cli_usage_error("--max-timeout '%s' is a number of seconds from 0.1 to %ld",
+				       a->max_timeout, SERVE_MAX_TIMEOUT_S);
 	if (strcmp(a->log_format, "text") && strcmp(a->log_format, "json"))
 		return cli_usage_error("unknown --log-format '%s' (text or json)", a->log_format);
 	s->log_json = !strcmp(a->log_format, "json");
@@ -762,8 +1051,32 @@ static void server_release(struct server *s)
 		config_put(s, s->config);
 	for (i = 0; i < COUNTER_SLOTS; i++)
 		free(s->counters[i].name);
+	serve_cache_release(&s->cache);
 	pthread_mutex_destroy(&s->lock);
 	pthread_mutex_destroy(&s->reload_lock);
+	pthread_mutex_destroy(&s->watch_lock);
+	pthread_cond_destroy(&s->watch_cond);
+}
+
+/*
+ * SIGTERM: nothing new starts, every probe running is cancelled (its
+ * requests end at once, its checks fail), and scrapes waiting for another
+ * scrape's probe stop waiting; then the daemon joins the connections'
+ * threads, which have nothing left to wait for.
+ */
+static void server_stop(struct server *s, struct MHD_Daemon *d)
+{
+	struct serve_config *c;
+
+	pthread_mutex_lock(&s->lock);
+	s->stopping = 1;
+	for (c = s->live; c; c = c->live_next)
+		config_cancel(c);
+	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_lock(&s->cache.lock);
+	pthread_cond_broadcast(&s->cache.cond);
+	pthread_mutex_unlock(&s->cache.lock);
+	MHD_stop_daemon(d);
 }
 
 static unsigned short bound_port(struct MHD_Daemon *d)
@@ -800,12 +1113,16 @@ int serve_main(struct serve_args *a)
 	struct sockaddr_storage ss;
 	struct MHD_Daemon *d;
 	sigset_t set;
+	pthread_t dog;
 	char *why = NULL;
 	int v6 = 0, ret;
 	unsigned flags;
 
 	pthread_mutex_init(&s.lock, NULL);
 	pthread_mutex_init(&s.reload_lock, NULL);
+	pthread_mutex_init(&s.watch_lock, NULL);
+	pthread_cond_init(&s.watch_cond, NULL);
+	serve_cache_init(&s.cache);
 	ret = validate(a, &s);
 	if (ret != EXIT_OK)
 		goto done;
@@ -817,7 +1134,7 @@ int serve_main(struct serve_args *a)
 		ret = cli_usage_error("%s", why);
 		goto done;
 	}
-	s.config->refs = 1;
+	config_install(&s, s.config);
 	s.history = xcalloc((size_t)a->history_limit, sizeof(*s.history));
 	/* every thread started from here on inherits the blocked signals */
 	sigemptyset(&set);
@@ -835,21 +1152,32 @@ int serve_main(struct serve_args *a)
 	s.reload_time = time(NULL);
 	flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
 		MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
+	if (pthread_create(&dog, NULL, watchdog, &s) != 0) {
+		ret = cli_usage_error("cannot start a thread: %s", strerror(errno));
+		goto stop;
+	}
+	/* the per-activity timeout only bounds a client that stops reading its answer */
 	d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &s,
 			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 			     MHD_OPTION_CONNECTION_LIMIT,
 			     (unsigned)SERVE_CONNECTIONS(a->max_concurrent),
-			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)300,
+			     MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+			     (unsigned)SERVE_CONNECTIONS_PER_CLIENT(a->max_concurrent),
+			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(SERVE_IDLE_TIMEOUT_MS / 1000),
+			     MHD_OPTION_NOTIFY_CONNECTION, on_connection, &s,
+			     MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s,
 			     MHD_OPTION_THREAD_STACK_SIZE, (size_t)1024 * 1024,
 			     MHD_OPTION_END);
 	if (!d) {
 		ret = cli_usage_error("cannot listen on %s: %s", a->listen, strerror(errno));
+		watchdog_stop(&s, dog);
 		goto stop;
 	}
 	log_event(&s, "listening on %s (port %u), %zu modules, at most %ld probes at once",
 		  a->listen, bound_port(d), s.config->nr, a->max_concurrent);
 	wait_for_signals(&s, &set);
-	MHD_stop_daemon(d);
+	server_stop(&s, d);
+	watchdog_stop(&s, dog);
 	ret = EXIT_OK;
 stop:
 	server_release(&s);

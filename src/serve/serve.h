@@ -9,11 +9,16 @@
  * Threads, all bounded: libmicrohttpd's listener thread plus one thread
  * per connection, at most SERVE_CONNECTIONS(--max-concurrent) connections
  * (idle keep-alive ones included; beyond that a connection is closed at
- * once, so the 503 of a probe over the limit has room); each of the at most
+ * once, so the 503 of a probe over the limit has room), at most
+ * SERVE_CONNECTIONS_PER_CLIENT of them from one address, and a watchdog
+ * that closes a connection whose request has not arrived in time
+ * (SERVE_HEADER_TIMEOUT_MS after it opened, SERVE_IDLE_TIMEOUT_MS after
+ * its last answer; no byte sent meanwhile extends it); each of the at most
  * --max-concurrent probes running at once runs in its connection's thread
  * and takes at most T - 1 more from the thread pool (T is 15, 29 with a
  * writing module: its checks and their parallel calls,
- * docs/architecture.md). So at most 1 + (4N + 64) + (T - 1)*N threads.
+ * docs/architecture.md). So, with the watchdog, at most
+ * 2 + (4N + 64) + (T - 1)*N threads.
  *
  * Memory is bounded by --max-concurrent, --history-limit and
  * SERVE_CACHE_MAX, never by the number of targets ever seen.
@@ -30,11 +35,15 @@
 
 #define SERVE_MAX_CONCURRENT 1024
 #define SERVE_CONNECTIONS(n) (4 * (n) + 64)
+#define SERVE_CONNECTIONS_PER_CLIENT(n) (2 * (n) + 16)
+#define SERVE_HEADER_TIMEOUT_MS 5000L  /* a new connection's request, header and body */
+#define SERVE_IDLE_TIMEOUT_MS 30000L   /* the next request on a keep-alive connection */
 #define SERVE_MAX_HISTORY 10000
 #define SERVE_NO_HEADER_TIMEOUT_MS 120000L
+#define SERVE_MAX_TIMEOUT_S 86400L
 #define SERVE_MIN_TIMEOUT_MS 100L
 #define SERVE_DEFAULT_MIN_INTERVAL_S 600L
-#define SERVE_CACHE_MAX 256          /* cached results per writing module */
+#define SERVE_CACHE_MAX 1024         /* cached results of the writing modules */
 #define SERVE_MAX_MODULES 64
 
 /* One module of the config: how a probe is run. */
@@ -54,11 +63,6 @@ struct serve_module {
 	long timeout_ms;                /* cap on a probe's time; 0: none */
 	long min_interval_ms;           /* writing modules: a scrape within it gets the cache */
 	struct doctor_engine engine;    /* started by serve_config_start */
-	/* the cache of a writing module, guarded by lock */
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	struct serve_cached *cache;
-	size_t cache_nr;
 };
 
 /* A loaded config: replaced whole on reload, freed when its last probe ends. */
@@ -67,6 +71,7 @@ struct serve_config {
 	struct serve_module *modules;
 	size_t nr;
 	int refs;                       /* guarded by the server's lock */
+	struct serve_config *live_next; /* serve.c: the configs still in use */
 };
 
 /*
@@ -94,14 +99,14 @@ struct serve_args {
 	char *config;
 	long max_concurrent;
 	char *timeout_offset;           /* seconds, a decimal number */
+	char *max_timeout;              /* seconds, a decimal number: the longest probe */
 	long history_limit;
 	char *log_format;
 	struct opt_list allow_targets;
+	int web_disable_debug;          /* no debug=true, format=json|html, /report/ID */
+	int web_enable_lifecycle;       /* POST /-/reload */
 	int help;
 };
-
-/* Frees a writing module's cache (serve.c). */
-void serve_cache_release(struct serve_module *m);
 
 /* Runs the server until SIGTERM or SIGINT; returns an exit status. */
 int serve_main(struct serve_args *a);

@@ -250,8 +250,6 @@ static void module_defaults(struct serve_module *m, const char *name)
 	memset(m, 0, sizeof(*m));
 	m->name = xstrdup(name);
 	m->selected = xcalloc(check_table_size, sizeof(*m->selected));
-	pthread_mutex_init(&m->lock, NULL);
-	pthread_cond_init(&m->cond, NULL);
 }
 
 /* Fills the defaults that depend on other keys and checks the combinations. */
@@ -469,7 +467,6 @@ int serve_config_start(struct serve_config *c, char **why)
 static void module_release(struct serve_module *m)
 {
 	doctor_engine_stop(&m->engine);
-	serve_cache_release(m);
 	free(m->name);
 	free(m->selected);
 	free(m->repository);
@@ -483,8 +480,6 @@ static void module_release(struct serve_module *m)
 	free(m->ca_file);
 	free(m->cert);
 	free(m->key);
-	pthread_mutex_destroy(&m->lock);
-	pthread_cond_destroy(&m->cond);
 }
 
 void serve_config_free(struct serve_config *c)

@@ -4,17 +4,22 @@
  * a writing module's cache, the shared records, and their renderings
  * (metrics, the debug log with secrets taken out of URLs, reports).
  */
+#define _GNU_SOURCE /* POLLRDHUP */
 #include "serve/serve_internal.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/xalloc.h"
 
 #include <ctype.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define DOCKER_CONFIG_MAX ((size_t)1024 * 1024)
+/* How often a scrape waiting for another's probe looks at its deadline and connection. */
+#define SERVE_WAIT_SLICE_MS 100L
 
 static pthread_mutex_t rec_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -49,19 +54,38 @@ void serve_rec_unref(struct probe_rec *r)
 	free(r);
 }
 
-void serve_cache_release(struct serve_module *m)
+void serve_cache_init(struct serve_cache *c)
+{
+	memset(c, 0, sizeof(*c));
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->cond, NULL);
+}
+
+void serve_cache_release(struct serve_cache *c)
 {
 	size_t i;
 
-	for (i = 0; i < m->cache_nr; i++) {
-		serve_rec_unref(m->cache[i].rec);
-		free(m->cache[i].key);
+	for (i = 0; i < c->nr; i++) {
+		serve_rec_unref(c->entries[i].rec);
+		free(c->entries[i].key);
 	}
-	free(m->cache);
-	m->cache = NULL;
-	m->cache_nr = 0;
+	free(c->entries);
+	pthread_mutex_destroy(&c->lock);
+	pthread_cond_destroy(&c->cond);
+	memset(c, 0, sizeof(*c));
 }
 
+char *serve_cache_key(const struct registry_url *u)
+{
+	int port = u->port ? u->port : !strcmp(u->scheme, "http") ? 80 : 443;
+	char *key = strchr(u->host, ':') ? xstrfmt("[%s]:%d", u->host, port) :
+					     xstrfmt("%s:%d", u->host, port);
+	char *p;
+
+	for (p = key; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return key;
+}
 
 /* ---- secrets out of URLs -------------------------------------------------- */
 
@@ -431,30 +455,35 @@ struct probe_rec *serve_probe_in_slot(struct server *s, struct serve_module *m,
 	return r;
 }
 
-static struct serve_cached *cache_find(struct serve_module *m, const char *key)
+static struct serve_cached *cache_find(struct serve_cache *c, const char *key)
 {
 	size_t i;
 
-	for (i = 0; i < m->cache_nr; i++)
-		if (!strcmp(m->cache[i].key, key))
-			return &m->cache[i];
+	for (i = 0; i < c->nr; i++)
+		if (!strcmp(c->entries[i].key, key))
+			return &c->entries[i];
 	return NULL;
 }
 
-/* A new entry, evicting the oldest idle one when full; NULL when all are busy. */
-static struct serve_cached *cache_add(struct serve_module *m, const char *key)
+/*
+ * A new entry; when full, in place of the oldest one whose min_interval
+ * has passed (evicting a younger one would let its registry be written
+ * again too soon). NULL when there is none.
+ */
+static struct serve_cached *cache_add(struct serve_cache *c, const char *key, long now)
 {
 	struct serve_cached *e = NULL;
 	size_t i;
 
-	if (!m->cache)
-		m->cache = xcalloc(SERVE_CACHE_MAX, sizeof(*m->cache));
-	if (m->cache_nr < SERVE_CACHE_MAX) {
-		e = &m->cache[m->cache_nr++];
+	if (!c->entries)
+		c->entries = xcalloc(SERVE_CACHE_MAX, sizeof(*c->entries));
+	if (c->nr < SERVE_CACHE_MAX) {
+		e = &c->entries[c->nr++];
 	} else {
-		for (i = 0; i < m->cache_nr; i++)
-			if (!m->cache[i].running && (!e || m->cache[i].at_ms < e->at_ms))
-				e = &m->cache[i];
+		for (i = 0; i < c->nr; i++)
+			if (!c->entries[i].running && c->entries[i].until_ms <= now &&
+			    (!e || c->entries[i].at_ms < e->at_ms))
+				e = &c->entries[i];
 		if (!e)
 			return NULL;
 		serve_rec_unref(e->rec);
@@ -465,52 +494,127 @@ static struct serve_cached *cache_add(struct serve_module *m, const char *key)
 	return e;
 }
 
-/*
- * A writing module: a result younger than min_interval is served again;
- * a probe of the same target already running is waited for. Sets *age_ms
- * (-1 for a fresh result).
- */
-struct probe_rec *serve_probe_cached(struct server *s, struct serve_module *m,
-				      const struct probe_req *q, long *age_ms)
+/* Whether the scrape's client has closed its connection (it sends nothing else meanwhile). */
+static int client_gone(int fd)
 {
-	char *key = xstrfmt("%s\n%s\n%s", q->target, q->repository, q->tag);
+	struct pollfd p = { .fd = fd, .events = POLLRDHUP };
+
+	if (fd < 0)
+		return 0;
+	return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL));
+}
+
+/* Why a scrape waiting in the cache must stop waiting now, or REFUSED_NONE. */
+static enum probe_refusal wait_over(struct server *s, const struct probe_req *q)
+{
+	int stopping;
+
+	pthread_mutex_lock(&s->lock);
+	stopping = s->stopping;
+	pthread_mutex_unlock(&s->lock);
+	if (stopping)
+		return REFUSED_STOPPING;
+	if (clock_now_ms() >= q->deadline_ms)
+		return REFUSED_DEADLINE;
+	if (client_gone(q->client_fd))
+		return REFUSED_CLIENT_GONE;
+	return REFUSED_NONE;
+}
+
+/* Waits on the cache's condition for at most a slice (under c->lock). */
+static void wait_slice(struct serve_cache *c)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += SERVE_WAIT_SLICE_MS * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&c->cond, &c->lock, &until);
+}
+
+/* Whether a cached record probed the image the scrape asks for. */
+static int same_image(const struct probe_rec *r, const struct probe_req *q)
+{
+	return !strcmp(r->repository, q->repository) && !strcmp(r->tag, q->tag);
+}
+
+/*
+ * Looks the registry up, under c->lock, waiting while a probe of it runs.
+ * Returns the cached record to serve, or NULL with *entry set to the
+ * entry to run a new probe in (NULL: run none) and out->refusal when the
+ * scrape gets no result.
+ */
+static struct probe_rec *cache_lookup(struct server *s, struct serve_module *m,
+				      const struct probe_req *q, const char *key,
+				      struct serve_cached **entry, struct probe_outcome *out)
+{
+	struct serve_cache *c = &s->cache;
 	struct serve_cached *e;
-	struct probe_rec *r = NULL;
 	long now;
 
-	*age_ms = -1;
-	pthread_mutex_lock(&m->lock);
+	*entry = NULL;
 	for (;;) {
-		e = cache_find(m, key);
+		e = cache_find(c, key);
 		now = clock_now_ms();
-		if (e && !e->running && e->rec && now - e->at_ms < m->min_interval_ms) {
-			r = serve_rec_ref(e->rec);
-			*age_ms = now - e->at_ms;
-			pthread_mutex_unlock(&m->lock);
-			free(key);
-			return r;
-		}
 		if (!e || !e->running)
 			break;
-		pthread_cond_wait(&m->cond, &m->lock);
+		out->refusal = wait_over(s, q);
+		if (out->refusal)
+			return NULL;
+		wait_slice(c);
+	}
+	if (e && e->rec && now - e->at_ms < m->min_interval_ms) {
+		if (same_image(e->rec, q)) {
+			out->age_ms = now - e->at_ms;
+			return serve_rec_ref(e->rec);
+		}
+		out->refusal = REFUSED_INTERVAL;
+		out->retry_ms = m->min_interval_ms - (now - e->at_ms);
+		return NULL;
 	}
 	if (!e)
-		e = cache_add(m, key);
-	if (e)
-		e->running = 1;
-	pthread_mutex_unlock(&m->lock);
-	r = serve_probe_in_slot(s, m, q);
-	pthread_mutex_lock(&m->lock);
-	if (e) {
-		e->running = 0;
-		if (r) {
-			serve_rec_unref(e->rec);
-			e->rec = serve_rec_ref(r);
-			e->at_ms = clock_now_ms();
-		}
-		pthread_cond_broadcast(&m->cond);
+		e = cache_add(c, key, now);
+	if (!e) {
+		out->refusal = REFUSED_CACHE_FULL;
+		return NULL;
 	}
-	pthread_mutex_unlock(&m->lock);
+	e->running = 1;
+	*entry = e;
+	return NULL;
+}
+
+struct probe_rec *serve_probe_cached(struct server *s, struct serve_module *m,
+				      const struct probe_req *q, struct probe_outcome *out)
+{
+	char *key = xstrfmt("%s\n%s", m->name, q->registry);
+	struct serve_cache *c = &s->cache;
+	struct serve_cached *e;
+	struct probe_rec *r;
+
+	out->refusal = REFUSED_NONE;
+	out->age_ms = -1;
+	pthread_mutex_lock(&c->lock);
+	r = cache_lookup(s, m, q, key, &e, out);
+	pthread_mutex_unlock(&c->lock);
+	if (!e)
+		goto done;
+	r = serve_probe_in_slot(s, m, q);
+	pthread_mutex_lock(&c->lock);
+	e->running = 0;
+	if (r) {
+		serve_rec_unref(e->rec);
+		e->rec = serve_rec_ref(r);
+		e->at_ms = clock_now_ms();
+		e->until_ms = e->at_ms + m->min_interval_ms;
+	} else {
+		out->refusal = REFUSED_BUSY;
+	}
+	pthread_cond_broadcast(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+done:
 	free(key);
 	return r;
 }

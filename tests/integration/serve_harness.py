@@ -6,6 +6,7 @@ included) and promtool's verdict on an exposition.
 Only the Python standard library and Debian's promtool are used.
 """
 
+import http.client as httpclient
 import os
 import re
 import shlex
@@ -41,16 +42,30 @@ class Answer:
         return "<%d %s: %r>" % (self.status, self.content_type, self.body[:300])
 
 
-def http(method, url, headers=None, timeout=60):
-    """Any answer as an Answer; a refused connection raises."""
-    req = urllib.request.Request(url, method=method, headers=headers or {},
-                                 data=b"" if method == "POST" else None)
+def http(method, url, headers=None, timeout=60, data=None):
+    """Any answer as an Answer; a refused connection raises. A POST without
+    data sends no body and no Content-Type (as `curl -X POST` does)."""
+    req = urllib.request.Request(url, method=method, headers=headers or {}, data=data)
     start = time.monotonic()
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r:
             return Answer(r.status, dict(r.headers), r.read().decode(), time.monotonic() - start)
     except urllib.error.HTTPError as e:
         return Answer(e.code, dict(e.headers), e.read().decode(), time.monotonic() - start)
+
+
+def get_from(source, url_host, port, path, timeout):
+    """GET path from another loopback address (source, e.g. "127.0.0.2"):
+    (status, body, seconds). A client that is not the one flooding the server."""
+    conn = httpclient.HTTPConnection(url_host, port, timeout=timeout,
+                                      source_address=(source, 0))
+    start = time.monotonic()
+    try:
+        conn.request("GET", path)
+        r = conn.getresponse()
+        return r.status, r.read().decode(), time.monotonic() - start
+    finally:
+        conn.close()
 
 
 def promtool_check_metrics(text):
@@ -152,8 +167,8 @@ class Exporter(h.Service):
     def get(self, path, headers=None, timeout=60):
         return http("GET", self.url + path, headers, timeout)
 
-    def post(self, path):
-        return http("POST", self.url + path)
+    def post(self, path, headers=None, data=None):
+        return http("POST", self.url + path, headers, data=data)
 
     def probe(self, target, headers=None, timeout=60, **params):
         query = urllib.parse.urlencode(dict(params, target=target))

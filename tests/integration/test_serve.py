@@ -376,6 +376,33 @@ class ServeTest(h.DoctorTestCase):
             self.assertGreaterEqual(sh.value(m, "ocidoctor_exporter_cache_hits_total",
                                              module="writer"), 1)
 
+    def test_a_writing_modules_cache_is_per_registry_and_survives_a_reload(self):
+        text = "modules:\n  writer:\n    writes: probe\n    min_interval: 600\n"
+        reg = sr.ScriptedRegistry(referrers="index")
+        with reg, sh.Exporter("--web.enable-lifecycle", config=text) as ex:
+            first = ex.probe(reg.url, module="writer")
+            self.assertEqual(sh.value(first.body, "ocidoctor_probe_cached"), 0, first)
+            made = len(reg.requests())
+            hostport = reg.url.split("://", 1)[1]
+            for target, extra in ((reg.url + "/", {}), (reg.url.upper(), {}),
+                                  (hostport, {}), (reg.url, {"tag": "latest"}),
+                                  (reg.url, {"repository": "library/alpine"})):
+                with self.subTest(target=target, extra=extra):
+                    a = ex.probe(target, module="writer", **extra)
+                    self.assertEqual(a.status, 200, a)
+                    self.assertEqual(sh.value(a.body, "ocidoctor_probe_cached"), 1, a.body)
+            self.assertEqual(len(reg.requests()), made, "another spelling reached the registry")
+            # another image on the same registry: no write before min_interval is over
+            b = ex.probe(reg.url, module="writer", tag="other")
+            self.assertEqual(b.status, 429, b)
+            self.assertGreater(int(b.headers["Retry-After"]), 590)
+            self.assertEqual(len(reg.requests()), made)
+            # a reload keeps the cache
+            self.assertEqual(ex.post("/-/reload").status, 200)
+            c = ex.probe(reg.url, module="writer")
+            self.assertEqual(sh.value(c.body, "ocidoctor_probe_cached"), 1, c.body)
+            self.assertEqual(len(reg.requests()), made, "the reload emptied the cache")
+
     def test_a_writing_module_needs_a_minimum_interval_and_a_scrape_never_writes_by_default(self):
         # writes: none (the default) with min_interval is refused; writes: probe gets 600 s
         code, out, err = h.run_doctor(["serve", "--config", self.write("bad.yaml",
@@ -447,8 +474,9 @@ class ServeTest(h.DoctorTestCase):
 
     def test_help_and_usage_list_every_option(self):
         with open(os.path.join(h.REPO_ROOT, "src", "cli", "cmd_serve.c")) as f:
-            names = re.findall(r'\.long_name = "([a-z-]+)"', f.read())
+            names = re.findall(r'\.long_name = "([a-z.-]+)"', f.read())
         self.assertIn("allow-target", names)
+        self.assertIn("web.enable-lifecycle", names)
         code, out, err = h.run_doctor(["serve", "--help"])
         self.assertEqual(code, h.EXIT_OK, err)
         with open(os.path.join(h.REPO_ROOT, "docs", "usage.md")) as f:
@@ -505,7 +533,7 @@ class ServeTest(h.DoctorTestCase):
 
     def test_reload_with_a_bad_config_keeps_the_old(self):
         good = "modules:\n  one:\n    checks: ['*.registry']\n"
-        with sh.Exporter(config=good) as ex:
+        with sh.Exporter("--web.enable-lifecycle", config=good) as ex:
             self.assertEqual(ex.probe(self.good.url, module="one").status, 200)
             ex.write_config("modules:\n  two:\n    writes: sometimes\n")
             a = ex.post("/-/reload")
@@ -528,6 +556,42 @@ class ServeTest(h.DoctorTestCase):
             m = ex.get("/metrics").body
             self.assertEqual(sh.value(m, "ocidoctor_exporter_config_last_reload_successful"), 1)
             self.assertEqual(ex.get("/-/reload").status, 405)
+
+    def test_reload_needs_enable_lifecycle_and_refuses_a_browser(self):
+        text = "modules:\n  one:\n    checks: ['*.registry']\n"
+        with sh.Exporter(config=text) as ex:
+            a = ex.post("/-/reload")
+            self.assertEqual(a.status, 403, a)
+            self.assertIn("--web.enable-lifecycle", a.body)
+        with sh.Exporter("--web.enable-lifecycle", config=text) as ex:
+            # what a plain HTML form on another site sends
+            form = ex.post("/-/reload", data=b"x=1", headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Origin": "http://evil.example"})
+            self.assertEqual(form.status, 403, form)
+            for headers in ({"Content-Type": "text/plain"}, {"Origin": "null"},
+                            {"Content-Type": "multipart/form-data; boundary=x"}):
+                with self.subTest(headers=headers):
+                    self.assertEqual(ex.post("/-/reload", data=b"", headers=headers).status, 403)
+            self.assertNotIn("config reloaded", ex.stderr())
+            self.assertEqual(ex.post("/-/reload").status, 200)
+            self.assertIn("config reloaded", ex.stderr())
+
+    def test_disable_debug_hides_logs_reports_and_history(self):
+        with sh.Exporter("--web.disable-debug", config=self.config_text) as ex:
+            a = ex.probe(self.challenge.url, module="creds_here")
+            self.assertEqual(a.status, 200, a)
+            for params in ({"debug": "true"}, {"format": "json"}, {"format": "html"}):
+                with self.subTest(params=params):
+                    b = ex.probe(self.challenge.url, module="creds_here", **params)
+                    self.assertEqual(b.status, 403, b)
+                    self.assertNotIn(self.pw, b.body)
+            self.assertEqual(ex.get("/report/1").status, 403)
+            home = ex.get("/")
+            self.assertEqual(home.status, 200)
+            self.assertNotIn("/report/", home.body)
+            self.assertNotIn(self.challenge.url, home.body)
+            self.assertNotIn(self.pw, home.body)
 
     def test_bad_configs_are_refused_at_start(self):
         cases = {
