@@ -23,7 +23,9 @@
  *    by a sender that starts its own transfers while the driver sleeps
  *    (one lock keeps the two apart);
  *  - engine_send blocks its caller until every request it handed over has
- *    finished (answered, failed, or cut off by its deadline);
+ *    finished (answered, failed, or cut off by its deadline: a transfer
+ *    libcurl has not ended 0.1 s past its deadline, one waiting for
+ *    another's connection say, the driver ends itself);
  *  - requests and their headers and bodies are the caller's and only
  *    borrowed until engine_send returns; responses are filled in by the
  *    driver and belong to the caller once engine_send returns (the caller
