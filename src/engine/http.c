@@ -83,6 +83,7 @@ struct xfer {
 	int cert_requested;     /* the TLS handshake carried a CertificateRequest */
 	int req_has_cert;       /* a client certificate was configured */
 	int plain;              /* see is_plain */
+	size_t keep;            /* bytes of the body kept, 0 until its first byte (body_keep) */
 	long deadline_at;       /* clock_now_ms() by which it must have ended */
 	long budget_ms;         /* the time it was given, up to deadline_at */
 	struct xfer *next;      /* in the engine's pending list */
@@ -318,15 +319,44 @@ void http_content_type(const struct http_response *r, char *out, size_t n)
 	out[i] = '\0';
 }
 
+/*
+ * How much of x's body is kept, decided at its first byte (the status is
+ * known by then): all of it, up to the cap, for a 2xx answer to a GET or
+ * to a token request, the only bodies a caller reads whole; the first
+ * HTTP_MAX_SHOWN_BODY bytes of any other (an error document, a page, what
+ * a report may show).
+ */
+static size_t body_keep(const struct xfer *x)
+{
+	long status = 0;
+
+	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (status >= 200 && status < 300 &&
+	    (x->req->secret_answer || !strcmp(x->req->method, "GET")))
+		return x->resp->body.max;
+	return x->resp->body.max < HTTP_MAX_SHOWN_BODY ? x->resp->body.max : HTTP_MAX_SHOWN_BODY;
+}
+
+/* Keeps what body_keep says and drops the rest as it streams by; past the cap the transfer ends. */
 static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
 {
 	struct xfer *x = userp;
-	size_t len = size * nmemb;
+	struct http_response *r = x->resp;
+	size_t len = size * nmemb, kept = 0;
 
-	if (buf_add(&x->resp->body, data, len) < 0) {
-		x->resp->failure = HTTP_BODY_TOO_LARGE;
+	if (!x->keep)
+		x->keep = body_keep(x);
+	if (len > r->body.max - r->body.len - r->body_dropped) {
+		r->failure = HTTP_BODY_TOO_LARGE;
 		return 0;
 	}
+	if (r->body.len < x->keep)
+		kept = len < x->keep - r->body.len ? len : x->keep - r->body.len;
+	if (kept && buf_add(&r->body, data, kept) < 0) {
+		r->failure = HTTP_BODY_TOO_LARGE;
+		return 0;
+	}
+	r->body_dropped += len - kept;
 	return len;
 }
 
