@@ -87,6 +87,7 @@ struct verify {
 	char *connection;          /* the first call that got no answer */
 	char *elsewhere;           /* the first upload the registry sent outside the scratch repository */
 	int denied;                /* a push was refused with 401 or 403 */
+	char *refusal;             /* the first push refused, any status (note_denied) */
 	int blobs_failed;          /* the subject or the artifact's blobs could not be pushed */
 	/* findings */
 	int deletes_proven;
@@ -127,20 +128,15 @@ static int lost(struct verify *v, const struct registry_call *call)
 	return 1;
 }
 
-static void note_denied(struct verify *v, const struct registry_call *call)
-{
-	if (call->resp.status == 401 || call->resp.status == 403)
-		v->denied = 1;
-}
-
 /* "PUT /v2/x/manifests/sha256:…: 201", or the failure, appended to b. */
 static void evidence_add(struct buf *b, const struct registry_call *call)
 {
-	const char *path = call->path;
-	const char *q = strstr(path, "/v2/");
+	const char *path = call->path, *q;
 
-	if (!call->method)
+	/* a call never set up (its step was not reached) or whose path is gone: nothing sent to show */
+	if (!call->method || !path)
 		return;
+	q = strstr(path, "/v2/");
 	if (strncmp(path, "/v2/", 4) && q)
 		path = q;
 	if (b->len)
@@ -166,6 +162,28 @@ static char *refusal_text(const struct http_response *r)
 		out = xstrfmt("%ld", r->status);
 	json_decref(root);
 	return out;
+}
+
+/*
+ * Notes a push that was answered with a refusal: 401 and 403 deny it;
+ * the first refusal of any kind is kept as "METHOD path: status CODE:
+ * message", the reason a step that was never reached shows.
+ */
+static void note_denied(struct verify *v, const struct registry_call *call)
+{
+	const char *path = call->path, *q;
+	char *why;
+
+	if (!call->method || !call->resp.status || ok2xx(call->resp.status))
+		return;
+	if (call->resp.status == 401 || call->resp.status == 403)
+		v->denied = 1;
+	if (v->refusal || !path)
+		return;
+	q = strstr(path, "/v2/");
+	why = refusal_text(&call->resp);
+	v->refusal = xstrfmt("%s %.200s: %s", call->method, q ? q : path, why);
+	free(why);
 }
 
 /* Adds a refusal's httpStatus, and its error code and message when it has them, to a step. */
@@ -1168,8 +1186,9 @@ static void push_and_find(struct verify *v)
 		step(v, "subject", "pass", ev, 1, "the subject image (config, one layer, manifest) was pushed by digest");
 	} else {
 		v->blobs_failed = 1;
-		step(v, "subject", "fail", ev, 1, "the subject image could not be pushed%s",
-		     subj.method ? "" : ": its blobs were not uploaded");
+		step(v, "subject", "fail", ev, 1, "the subject image could not be pushed%s%s%s",
+		     subj.method ? "" : ": its blobs were not uploaded",
+		     v->refusal ? ", refused: " : "", v->refusal ? v->refusal : "");
 		goto chunks;
 	}
 	/* wave: the artifact, the manifest with a missing subject, the third chunk */
@@ -1422,6 +1441,7 @@ static void verify_release(struct verify *v)
 	free(v->scratch);
 	free(v->connection);
 	free(v->elsewhere);
+	free(v->refusal);
 	free(v->delete_reason);
 	free(v->fallback_tag);
 }

@@ -53,6 +53,15 @@
 #define ENGINE_SPARE_HANDLES 64
 /* Socket events the driver takes from one epoll_wait. */
 #define ENGINE_EVENTS 64
+/*
+ * How long past its deadline a transfer that libcurl has not ended is
+ * ended by the driver (expire_overdue). libcurl's own timeout
+ * (CURLOPT_TIMEOUT_MS, set to the same deadline) normally ends it first,
+ * with libcurl's message; but libcurl does not look at the timeout of a
+ * transfer that waits for a connection (another transfer's, to learn
+ * whether it multiplexes), so that wait has no end of its own.
+ */
+#define ENGINE_DEADLINE_SLACK_MS 100
 
 /*
  * One engine_send call. Its sender sleeps on `cond` until `left` is 0 or
@@ -75,6 +84,9 @@ struct xfer {
 	int cert_requested;     /* the TLS handshake carried a CertificateRequest */
 	int req_has_cert;       /* a client certificate was configured */
 	int plain;              /* see is_plain */
+	size_t keep;            /* bytes of the body kept, 0 until its first byte (body_keep) */
+	long deadline_at;       /* clock_now_ms() by which it must have ended */
+	long budget_ms;         /* the time it was given, up to deadline_at */
 	struct xfer *next;      /* in the engine's pending list */
 	struct xfer *live_prev, *live_next; /* in the driver's list of transfers in libcurl */
 };
@@ -104,6 +116,8 @@ struct engine {
 	pthread_mutex_t multi_lock;
 	long timer_at;          /* when libcurl wants the time (clock_now_ms), -1 for never */
 	long sleep_until;       /* when the sleeping driver wakes by itself (clock_now_ms) */
+	long overdue_at;        /* when a transfer in libcurl may be overdue (a deadline plus
+	                           ENGINE_DEADLINE_SLACK_MS; may be early, never late), -1 for none */
 	struct batch *driver_batch; /* the driver's own, NULL with no driver */
 	struct xfer *live;      /* in the multi handle */
 	pthread_mutex_t spare_lock;
@@ -156,6 +170,7 @@ static int watch_init(struct engine *e)
 	struct epoll_event ev = { .events = EPOLLIN };
 
 	e->timer_at = -1;
+	e->overdue_at = -1;
 	e->epfd = epoll_create1(EPOLL_CLOEXEC);
 	e->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	ev.data.fd = e->wake_fd;
@@ -341,15 +356,44 @@ void http_content_type(const struct http_response *r, char *out, size_t n)
 	out[i] = '\0';
 }
 
+/*
+ * How much of x's body is kept, decided at its first byte (the status is
+ * known by then): all of it, up to the cap, for a 2xx answer to a GET or
+ * to a token request, the only bodies a caller reads whole; the first
+ * HTTP_MAX_SHOWN_BODY bytes of any other (an error document, a page, what
+ * a report may show).
+ */
+static size_t body_keep(const struct xfer *x)
+{
+	long status = 0;
+
+	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (status >= 200 && status < 300 &&
+	    (x->req->secret_answer || !strcmp(x->req->method, "GET")))
+		return x->resp->body.max;
+	return x->resp->body.max < HTTP_MAX_SHOWN_BODY ? x->resp->body.max : HTTP_MAX_SHOWN_BODY;
+}
+
+/* Keeps what body_keep says and drops the rest as it streams by; past the cap the transfer ends. */
 static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
 {
 	struct xfer *x = userp;
-	size_t len = size * nmemb;
+	struct http_response *r = x->resp;
+	size_t len = size * nmemb, kept = 0;
 
-	if (buf_add(&x->resp->body, data, len) < 0) {
-		x->resp->failure = HTTP_BODY_TOO_LARGE;
+	if (!x->keep)
+		x->keep = body_keep(x);
+	if (len > r->body.max - r->body.len - r->body_dropped) {
+		r->failure = HTTP_BODY_TOO_LARGE;
 		return 0;
 	}
+	if (r->body.len < x->keep)
+		kept = len < x->keep - r->body.len ? len : x->keep - r->body.len;
+	if (kept && buf_add(&r->body, data, kept) < 0) {
+		r->failure = HTTP_BODY_TOO_LARGE;
+		return 0;
+	}
+	r->body_dropped += len - kept;
 	return len;
 }
 
@@ -606,7 +650,6 @@ static int base_options(CURL *c, const struct engine_options *o, char **why)
 	SETOPT(c, CURLOPT_NOSIGNAL, 1L);
 	/* preferences, not safeguards: a libcurl without HTTP/2 or zlib still works */
 	(void)curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-	(void)curl_easy_setopt(c, CURLOPT_PIPEWAIT, 1L);
 	SETOPT(c, CURLOPT_USERAGENT, "ocidoctor/" OCIDOCTOR_VERSION);
 	(void)curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
 	SETOPT(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_body);
@@ -631,6 +674,8 @@ fail:
 /* The options of this request; a plain one sets nothing else. */
 static int per_request(CURL *c, struct xfer *x, long remaining, int direct, char **why)
 {
+	int https = !strncasecmp(x->req->url, "https:", 6);
+
 	SETOPT(c, CURLOPT_URL, x->req->url);
 	if (set_method(c, x->req, why) < 0)
 		goto fail;
@@ -640,7 +685,15 @@ static int per_request(CURL *c, struct xfer *x, long remaining, int direct, char
 	else
 		x->resp->proxy = http_proxy_for(x->req->url, &x->resp->proxy_var);
 	/* the TLS handshake is all on_debug looks at: over plain HTTP, verbose costs for nothing */
-	SETOPT(c, CURLOPT_VERBOSE, (long)!strncasecmp(x->req->url, "https:", 6));
+	SETOPT(c, CURLOPT_VERBOSE, (long)https);
+	/*
+	 * Over https, wait for a connection being set up to the host rather
+	 * than open another, in case it speaks HTTP/2 (a preference). Never
+	 * over plain HTTP, which is HTTP/1.1 here (CURL_HTTP_VERSION_2TLS):
+	 * there the wait could only end with the other request, answered or
+	 * not, and a request never answered would hold up every other.
+	 */
+	(void)curl_easy_setopt(c, CURLOPT_PIPEWAIT, (long)https);
 	SETOPT(c, CURLOPT_DEBUGDATA, x);
 	SETOPT(c, CURLOPT_TIMEOUT_MS, remaining);
 	SETOPT(c, CURLOPT_CONNECTTIMEOUT_MS, remaining < 10000 ? remaining : 10000L);
@@ -727,8 +780,11 @@ static void live_remove(struct engine *e, struct xfer *x)
 		x->live_next->live_prev = x->live_prev;
 }
 
-/* Called by the driver when libcurl reports a transfer finished. */
-static void finish(struct engine *e, CURL *c, CURLcode code)
+/*
+ * Called by the driver when libcurl reports a transfer finished, or when
+ * the driver ends it (took_ms then says how long it ran; else -1).
+ */
+static void finish(struct engine *e, CURL *c, CURLcode code, long took_ms)
 {
 	struct batch *b;
 	struct xfer *x = NULL;
@@ -748,7 +804,7 @@ static void finish(struct engine *e, CURL *c, CURLcode code)
 		r->primary_ip = xstrdup(ip);
 	r->http_version = version == CURL_HTTP_VERSION_2_0 ? 2 :
 			  version == CURL_HTTP_VERSION_3 ? 3 : version ? 1 : 0;
-	r->duration_ms = (long)(total_us / 1000);
+	r->duration_ms = took_ms >= 0 ? took_ms : (long)(total_us / 1000);
 	if (code != CURLE_OK)
 		describe_failure(x, code);
 	curl_multi_remove_handle(e->multi, c);
@@ -789,14 +845,19 @@ static struct xfer *take_pending(struct engine *e)
 	return list;
 }
 
-/* How long the driver may sleep: until libcurl's timer, at most a second, else until woken. */
+/*
+ * How long the driver may sleep: until libcurl's timer or the next
+ * overdue check, at most a second, else until woken.
+ */
 static int wait_ms(const struct engine *e)
 {
-	long left;
+	long left, until = e->timer_at;
 
-	if (e->timer_at < 0)
+	if (e->overdue_at >= 0 && (until < 0 || e->overdue_at < until))
+		until = e->overdue_at;
+	if (until < 0)
 		return 1000;
-	left = e->timer_at - clock_now_ms();
+	left = until - clock_now_ms();
 	return left <= 0 ? 0 : left < 1000 ? (int)left : 1000;
 }
 
@@ -807,7 +868,7 @@ static void reap(struct engine *e)
 
 	while ((msg = curl_multi_info_read(e->multi, &queued)))
 		if (msg->msg == CURLMSG_DONE)
-			finish(e, msg->easy_handle, msg->data.result);
+			finish(e, msg->easy_handle, msg->data.result, -1);
 }
 
 /* After engine_cancel: ends every transfer in libcurl at once (under multi_lock). */
@@ -819,7 +880,7 @@ static void cut_off(struct engine *e)
 		struct xfer *x = e->live;
 
 		snprintf(x->errbuf, sizeof(x->errbuf), "cancelled: the program is stopping");
-		finish(e, x->easy, CURLE_ABORTED_BY_CALLBACK);
+		finish(e, x->easy, CURLE_ABORTED_BY_CALLBACK, -1);
 	}
 }
 
@@ -852,9 +913,44 @@ static void dispatch(struct engine *e, const struct epoll_event *evs, int n)
 static void add_transfers(struct engine *e, struct xfer *x)
 {
 	for (; x; x = x->next) {
+		long at = x->deadline_at + ENGINE_DEADLINE_SLACK_MS;
+
+		if (e->overdue_at < 0 || at < e->overdue_at)
+			e->overdue_at = at;
 		live_add(e, x);
 		curl_multi_add_handle(e->multi, x->easy); /* sets the timer to now */
 	}
+}
+
+/*
+ * Ends, as timed out, every transfer in libcurl that is past its
+ * deadline by ENGINE_DEADLINE_SLACK_MS (under multi_lock): whatever it
+ * waits for, a transfer ends by its batch's deadline. Looks only once
+ * the earliest such time has come (overdue_at), and sets the next.
+ */
+static void expire_overdue(struct engine *e)
+{
+	long now = clock_now_ms(), next = -1, took;
+	struct xfer *x, *after;
+
+	if (e->overdue_at < 0 || now < e->overdue_at)
+		return;
+	for (x = e->live; x; x = after) {
+		long at = x->deadline_at + ENGINE_DEADLINE_SLACK_MS;
+
+		after = x->live_next; /* finish() unlinks x, and its sender may free it */
+		if (at > now) {
+			next = next < 0 || at < next ? at : next;
+			continue;
+		}
+		took = now - (x->deadline_at - x->budget_ms);
+		snprintf(x->errbuf, sizeof(x->errbuf),
+			 "Operation timed out after %ld milliseconds: no answer by the request's deadline "
+			 "(it still waited for the server, or for a connection to the host that another "
+			 "request holds)", took);
+		finish(e, x->easy, CURLE_OPERATION_TIMEDOUT, took);
+	}
+	e->overdue_at = next;
 }
 
 /* Runs libcurl's timer when it is due (under multi_lock). */
@@ -888,6 +984,7 @@ static void drive(struct engine *e, struct batch *mine)
 		run_timer(e);
 		reap(e);
 		cut_off(e);
+		expire_overdue(e);
 		if (!mine->left)
 			break;
 		x = take_pending(e);
@@ -921,7 +1018,8 @@ static void start_beside_driver(struct engine *e, struct xfer *list)
 	run_timer(e);
 	reap(e);
 	if ((e->driver_batch && !e->driver_batch->left) ||
-	    (e->timer_at >= 0 && e->timer_at < e->sleep_until))
+	    (e->timer_at >= 0 && e->timer_at < e->sleep_until) ||
+	    (e->overdue_at >= 0 && e->overdue_at < e->sleep_until))
 		wake_driver(e);
 }
 
@@ -1100,6 +1198,8 @@ void engine_send(struct engine *e, const struct http_request *const *reqs,
 		xs[i].req = reqs[i];
 		xs[i].resp = resps[i];
 		xs[i].batch = &batch;
+		xs[i].budget_ms = remaining;
+		xs[i].deadline_at = clock_now_ms() + remaining;
 		http_response_init(resps[i], e->opts.max_body);
 		if (reqs[i]->secret_answer)
 			buf_init_secret(&resps[i]->body, e->opts.max_body);

@@ -12,7 +12,12 @@
  *
  * Every response body is capped (engine_options.max_body) and so is the
  * header block (HTTP_MAX_HEADER_BYTES); going over either ends that
- * transfer with an error, never with unbounded memory. Redirects are not
+ * transfer with an error, never with unbounded memory. Only the bodies
+ * callers read whole are kept whole: a 2xx answer to a GET (a manifest,
+ * an index, a listing) or to a token request. Of any other answer (an
+ * error, a redirect, a 2xx to HEAD, PUT, POST, PATCH, DELETE or OPTIONS)
+ * the first HTTP_MAX_SHOWN_BODY bytes are kept and the rest is read and
+ * dropped as it arrives (http_response.body_dropped counts it). Redirects are not
  * followed here: the registry layer follows them itself, so that it can
  * decide per hop whether credentials may go along.
  *
@@ -23,7 +28,9 @@
  *    by a sender that starts its own transfers while the driver sleeps
  *    (one lock keeps the two apart);
  *  - engine_send blocks its caller until every request it handed over has
- *    finished (answered, failed, or cut off by its deadline);
+ *    finished (answered, failed, or cut off by its deadline: a transfer
+ *    libcurl has not ended 0.1 s past its deadline, one waiting for
+ *    another's connection say, the driver ends itself);
  *  - requests and their headers and bodies are the caller's and only
  *    borrowed until engine_send returns; responses are filled in by the
  *    driver and belong to the caller once engine_send returns (the caller
@@ -51,6 +58,8 @@
 
 #define HTTP_MAX_HEADER_BYTES ((size_t)100 * 1024)
 #define HTTP_DEFAULT_MAX_BODY ((size_t)4 * 1024 * 1024)
+/* What is kept of a body no caller reads whole: an error document, a page. */
+#define HTTP_MAX_SHOWN_BODY ((size_t)64 * 1024)
 
 struct engine;
 
@@ -97,6 +106,7 @@ struct http_response {
 	long status;                 /* 0 when no response arrived */
 	int http_version;            /* 1 or 2; 0 when unknown */
 	struct buf body;
+	size_t body_dropped;         /* bytes of the body read and not kept (see the top) */
 	struct http_header *headers; /* of the last response, in order */
 	size_t nr_headers, alloc_headers;
 	size_t header_bytes;

@@ -57,6 +57,8 @@ SUBJECT_HEADER_MODES = (None, "exact", "none", "other")
 # artifact_manifest: how a manifest with artifactType (or the empty config) is refused
 ARTIFACT_REFUSALS = (None, "405", "415", "400")
 MISSING_SUBJECT_MODES = ("accept", "refuse")
+# profile: a preset of answers (status_override entries) for one registry's behaviour
+PROFILES = (None, "harbor-readonly")
 # referrers modes whose registry has the API, so answers pushes with OCI-Subject by default
 API_REFERRERS = ("index", "index-wrong-type", "404-index")
 EMPTY_CONFIG_TYPE = "application/vnd.oci.empty.v1+json"
@@ -98,6 +100,18 @@ class Answer:
     @classmethod
     def plain(cls, status, text, headers=()):
         return cls(status, text, "text/plain; charset=utf-8", headers)
+
+
+def _profile_overrides(profile):
+    """The status_override entries of a profile (see ScriptedRegistry)."""
+    if profile != "harbor-readonly":
+        return {}
+    read_only = (403, {"Content-Type": "application/json"},
+                 {"errors": [{"code": "DENIED", "message": "The system is in read only mode"}]})
+    not_found = (404, {"Content-Type": "application/json"},
+                 {"errors": [{"code": "NOT_FOUND", "message": "artifact not found"}]})
+    return {("POST", r"/blobs/uploads/"): read_only, ("PATCH", r"^/v2/"): read_only,
+            ("PUT", r"^/v2/"): read_only, ("DELETE", r"^/v2/"): not_found}
 
 
 def _override_answer(value):
@@ -180,6 +194,14 @@ class ScriptedRegistry(h.Service):
       status_override  {(METHOD, path_regex): (status, headers, body) or DROP};
                        METHOD "*" matches any method; the regex is searched
                        in the path with its query string.
+      profile          one of PROFILES, answers preset on top of the others
+                       (status_override entries of the test still win):
+                       "harbor-readonly" refuses every push (upload start,
+                       PATCH, PUT) with 403 DENIED "The system is in read
+                       only mode" (Harbor's read-only mode, or an account
+                       over its quota), while a DELETE answers 404 NOT_FOUND
+                       (Harbor's code, which no client reads as a proof
+                       that deletes work)
       auth             None, "basic" (users: {name: password}) or "token"
                        (token_realm, token_service: a harness.TokenServer;
                        any Bearer token is accepted, its signature is not
@@ -202,7 +224,8 @@ class ScriptedRegistry(h.Service):
                  status_override=None, auth=None, users=None, token_realm=None,
                  token_service=None, override_first=None, tls=False, slow=None,
                  subject_header=None, list_pushed=True, filter_artifact_type=True,
-                 artifact_manifest=None, missing_subject="accept", stall_blob_deletes=0):
+                 artifact_manifest=None, missing_subject="accept", stall_blob_deletes=0,
+                 profile=None):
         _check_choice("referrers", referrers, REFERRERS_MODES)
         _check_choice("mount", mount, MOUNT_MODES)
         _check_choice("patch", patch, PATCH_MODES)
@@ -234,7 +257,10 @@ class ScriptedRegistry(h.Service):
         self.options = options
         self.delay_ms = delay_ms
         self.slow = dict(slow or {})
+        _check_choice("profile", profile, PROFILES)
         self.status_override = dict(status_override or {})
+        for key, value in _profile_overrides(profile).items():
+            self.status_override.setdefault(key, value)
         _check_choice("auth", auth, (None, "basic", "token"))
         self.auth = auth
         self.users = dict(users or {})

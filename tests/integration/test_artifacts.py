@@ -424,6 +424,50 @@ class DeletesDisabledTest(ArtifactsTestCase):
         self.assertEqual([r for r in reg.requests("DELETE") if r["status"] == 202], [])
 
 
+class PushesRefusedTest(ArtifactsTestCase):
+    """Every push refused while the delete probes answer 404 (Harbor's
+    read-only mode, an account over its quota): with --keep-artifacts the
+    check pushes, is refused, and fails with the refusal as the subject
+    step's reason; no step that was never reached is shown, and a fleet
+    run goes on to its other targets."""
+
+    REFUSAL = "403 DENIED: The system is in read only mode"
+
+    def test_subject_step_names_the_refusal(self):
+        reg = self.scripted(profile="harbor-readonly")
+        report, err = self.verify(reg, "--keep-artifacts")
+        result = h.result_of(report, CHECK)
+        self.assertEqual(result["status"], "fail", err)
+        self.assertIn("denied", result["message"])
+        d = self.details(report, CHECK)
+        self.assertFalse(d["deletesProven"])
+        subject = d["steps"]["subject"]
+        self.assertEqual(subject["status"], "fail")
+        self.assertIn("its blobs were not uploaded", subject["verdict"])
+        self.assertIn("POST /v2/%s/blobs/uploads/: %s" % (SCRATCH, self.REFUSAL),
+                      subject["verdict"])
+        self.assertNotIn("artifact", d["steps"])
+        self.assertEqual(d["leftovers"], [])
+        self.assertEqual(reg.contents(SCRATCH)["manifests"], [])
+        self.assertEqual(reg.requests("PUT", "/v2/%s/" % SCRATCH), [])
+
+    def test_matrix_reports_every_target(self):
+        refusing = self.scripted(profile="harbor-readonly")
+        good = self.scripted()
+        path = os.path.join(h.scratch_dir("artifacts-matrix-"), "targets.txt")
+        with open(path, "w") as f:
+            f.write("%s\n%s\n" % (refusing.url, good.url))
+        code, out, err = self.doctor(["matrix", "--no-progress", "--targets", path,
+                                      "--writes", "verify", "--keep-artifacts",
+                                      "--scratch-repository", SCRATCH, "--format", "json"])
+        self.assertEqual(code, h.EXIT_FAIL, err)
+        rows = {row["registry"]: row for row in map(json.loads, out.splitlines())}
+        self.assertEqual(set(rows), {refusing.url, good.url}, out)
+        self.assertEqual(rows[refusing.url]["checks"]["check.integration.oci.artifacts"], "fail")
+        self.assertEqual(rows[good.url]["checks"]["check.integration.oci.artifacts"], "pass")
+        self.assertEqual(len(good.contents(SCRATCH)["manifests"]), 3)   # kept, as asked
+
+
 class DeadlineTest(ArtifactsTestCase):
     """A run cut by the deadline mid-way removes what it can and lists the rest."""
 

@@ -38,6 +38,7 @@ static struct {
 	struct loopback_server ls; /* its lock guards requests too */
 	struct conn conns[MAX_CONNS];
 	int requests;
+	int accepted;              /* connections taken */
 } srv;
 
 static void answer(struct conn *c, const char *path)
@@ -96,6 +97,9 @@ static void *server_main(void *arg)
 				srv.conns[i] = (struct conn){ .fd = c };
 			else if (c >= 0)
 				close(c);
+			pthread_mutex_lock(&srv.ls.lock);
+			srv.accepted += c >= 0;
+			pthread_mutex_unlock(&srv.ls.lock);
 		}
 		for (i = 0; i < MAX_CONNS; i++) {
 			struct conn *c = &srv.conns[i];
@@ -266,12 +270,124 @@ static void test_a_hung_request_ends_at_its_deadline(void **state)
 	http_response_release(&h.resp);
 }
 
+/* ---- a request that waits for another's connection ---- */
+
+struct waiter {
+	struct engine *engine;
+	const char *scheme;
+	const char *path;
+	long deadline_in;   /* ms from now */
+	struct http_response resp;
+	long took_ms;
+	pthread_t tid;
+};
+
+static void *waiter_main(void *arg)
+{
+	struct waiter *w = arg;
+	char url[128];
+	struct http_request req = { .method = "GET", .url = url };
+	const struct http_request *reqs[] = { &req };
+	struct http_response *resps[] = { &w->resp };
+	long start = clock_now_ms();
+
+	snprintf(url, sizeof(url), "%s://127.0.0.1:%d%s", w->scheme, srv.ls.port, w->path);
+	engine_send(w->engine, reqs, resps, 1, start + w->deadline_in, NULL);
+	w->took_ms = clock_now_ms() - start;
+	return NULL;
+}
+
+static int server_requests(void)
+{
+	int n;
+
+	pthread_mutex_lock(&srv.ls.lock);
+	n = srv.requests;
+	pthread_mutex_unlock(&srv.ls.lock);
+	return n;
+}
+
+static int server_connections(void)
+{
+	int n;
+
+	pthread_mutex_lock(&srv.ls.lock);
+	n = srv.accepted;
+	pthread_mutex_unlock(&srv.ls.lock);
+	return n;
+}
+
+/*
+ * On a new engine, a first request takes the only connection to the
+ * host and is never answered (deadline 3 s); once the server holds that
+ * connection, a second request to the same host with a 500 ms deadline
+ * is sent. Returns the second request's waiter, done.
+ */
+static void second_request(const char *scheme, int (*held)(void), const char *path,
+			   struct waiter *second)
+{
+	struct engine_options eo = { .timeout_ms = 60000 };
+	struct engine *e = NULL;
+	struct waiter first = { .scheme = scheme, .path = "/hang", .deadline_in = 3000 };
+	int before = held(), i;
+
+	assert_int_equal(engine_new(&e, &eo), 0);
+	first.engine = e;
+	assert_int_equal(pthread_create(&first.tid, NULL, waiter_main, &first), 0);
+	for (i = 0; i < 500 && held() == before; i++)
+		poll(NULL, 0, 10);
+	assert_true(held() > before);
+	*second = (struct waiter){ .engine = e, .scheme = scheme, .path = path, .deadline_in = 500 };
+	waiter_main(second);
+	pthread_join(first.tid, NULL);
+	assert_int_equal(first.resp.status, 0);
+	http_response_release(&first.resp);
+	engine_free(e);
+}
+
+/*
+ * Over https a request may wait for another's connection (to learn
+ * whether it speaks HTTP/2); the server never answers the TLS handshake,
+ * so that wait never ends by itself: the request still ends by its own
+ * deadline, not the first request's.
+ */
+static void test_a_request_waiting_for_a_connection_ends_at_its_deadline(void **state)
+{
+	struct waiter w;
+
+	(void)state;
+	second_request("https", server_connections, "/late", &w);
+	assert_int_equal(w.resp.status, 0);
+	assert_int_equal(w.resp.failure, HTTP_TRANSPORT);
+	assert_true(w.took_ms >= 400);
+	assert_true(w.took_ms < 1500);
+	http_response_release(&w.resp);
+}
+
+/*
+ * Over plain HTTP (no HTTP/2) there is nothing to wait for: a request to
+ * a host whose only connection is held by an unanswered request opens
+ * its own and is answered.
+ */
+static void test_plain_http_does_not_wait_for_a_busy_connection(void **state)
+{
+	struct waiter w;
+
+	(void)state;
+	second_request("http", server_requests, "/beside", &w);
+	assert_int_equal(w.resp.status, 200);
+	assert_true(w.took_ms < 500);
+	http_response_release(&w.resp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_many_senders_each_get_their_own_answers),
 		cmocka_unit_test(test_a_batch_comes_back_whole),
 		cmocka_unit_test(test_a_hung_request_ends_at_its_deadline),
+		cmocka_unit_test(test_a_request_waiting_for_a_connection_ends_at_its_deadline),
+		cmocka_unit_test(test_plain_http_does_not_wait_for_a_busy_connection),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
