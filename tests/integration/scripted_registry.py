@@ -62,6 +62,49 @@ EMPTY_CONFIG_TYPE = "application/vnd.oci.empty.v1+json"
 # A status_override value that closes the connection without any answer.
 DROP = "drop-connection"
 
+# Profiles: how a real product answers the routes where real registries
+# differ from each other (measured on distribution 2.8.2 and 3.1.1, olareg
+# 0.2.2 and go-containerregistry's registry 0.21.9; Quay from its source).
+# Each key is a behaviour the other options do not cover:
+#   error_type        Content-Type of error bodies (olareg and ggcr: text/plain)
+#   unknown_repo      the code a manifest GET/HEAD/DELETE in a repository
+#                     that does not exist answers (404 MANIFEST_UNKNOWN, as
+#                     distribution does, or NAME_UNKNOWN)
+#   tags_unknown      tags/list of a repository that does not exist: "404"
+#                     NAME_UNKNOWN, or "200" with no tags (olareg)
+#   blob_delete_unknown  DELETE of a blob the repository does not hold: "404"
+#                     BLOB_UNKNOWN, "500" INTERNAL_SERVER_ERROR "not found"
+#                     (ggcr), or "202-after-get": 404, but 202 once a GET
+#                     asked for that blob in that repository (olareg)
+#   shared_blobs      blobs belong to the registry, not a repository: a HEAD in
+#                     any repository finds a blob any repository holds, and a
+#                     DELETE removes it from all of them (ggcr)
+#   referrers_unknown_repo  referrers of a repository that does not exist:
+#                     "name-unknown" (404 NAME_UNKNOWN) or "empty-index" (olareg)
+#   catalog           what /v2/_catalog lists: "written" (every repository
+#                     written to, distribution 2.8 and this module's own view),
+#                     "manifests" (only repositories holding a manifest:
+#                     distribution 3, ggcr) or "none" (404: olareg)
+# and defaults for the other options (referrers, subject_header, mount, delete).
+PROFILES = {
+    # the spec's answers, as distribution 3 gives them; an OCI 1.1 referrers API
+    "spec": {},
+    # distribution 2.8 and 3.1: no referrers API, no OCI-Subject
+    "distribution": {"referrers": "404-plain"},
+    "distribution-3": {"referrers": "404-plain", "catalog": "manifests"},
+    "olareg": {"error_type": "text/plain; charset=utf-8", "tags_unknown": "200",
+               "blob_delete_unknown": "202-after-get", "referrers_unknown_repo": "empty-index",
+               "catalog": "none"},
+    "ggcr": {"error_type": "text/plain; charset=utf-8", "unknown_repo": "NAME_UNKNOWN",
+             "blob_delete_unknown": "500", "shared_blobs": True, "mount": "always-202",
+             "subject_header": "none", "catalog": "manifests"},
+    # Quay 3.x (from its source): NAME_UNKNOWN for unknown repositories, blob deletes refused
+    "quay": {"unknown_repo": "NAME_UNKNOWN", "delete": "blobs-405"},
+}
+PROFILE_DEFAULTS = {"error_type": "application/json", "unknown_repo": "MANIFEST_UNKNOWN",
+                    "tags_unknown": "404", "blob_delete_unknown": "404", "shared_blobs": False,
+                    "referrers_unknown_repo": "name-unknown", "catalog": "written"}
+
 
 def error_body(code, message, detail=None):
     """The JSON error document of the distribution spec, as bytes."""
@@ -139,6 +182,9 @@ class ScriptedRegistry(h.Service):
     """An OCI registry on 127.0.0.1:<free port>, run in a thread.
 
     Options (defaults are a good OCI 1.1 registry):
+      profile          one of PROFILES (default "spec"): the answers of a real
+                       product where real registries differ; explicit
+                       options below win over the profile's defaults
       referrers        one of REFERRERS_MODES (default "index")
       referrers_count  descriptors in the referrers index (default 0)
       referrers_link   add a Link rel="next" header to the first page
@@ -193,14 +239,29 @@ class ScriptedRegistry(h.Service):
                        speaks plain http only)
     """
 
-    def __init__(self, referrers="index", referrers_count=0, referrers_link=False,
+    def __init__(self, referrers=None, referrers_count=0, referrers_link=False,
                  filters_applied=None, fallback_tag=False, version_header=True,
-                 readonly=False, upload_status=None, chunk_min_length=None, mount="ok",
-                 patch="ok", delete="ok", options="allow-all", delay_ms=0,
+                 readonly=False, upload_status=None, chunk_min_length=None, mount=None,
+                 patch="ok", delete=None, options="allow-all", delay_ms=0,
                  status_override=None, auth=None, users=None, token_realm=None,
                  token_service=None, override_first=None, tls=False, slow=None,
                  subject_header=None, list_pushed=True, filter_artifact_type=True,
-                 artifact_manifest=None, missing_subject="accept", stall_blob_deletes=0):
+                 artifact_manifest=None, missing_subject="accept", stall_blob_deletes=0,
+                 profile="spec"):
+        _check_choice("profile", profile, tuple(PROFILES))
+        self.profile = profile
+        traits = dict(PROFILE_DEFAULTS, **PROFILES[profile])
+        referrers = referrers or traits.pop("referrers", "index")
+        mount = mount or traits.pop("mount", "ok")
+        delete = delete or traits.pop("delete", "ok")
+        subject_header = subject_header or traits.pop("subject_header", None)
+        self.error_type = traits["error_type"]
+        self.unknown_repo = traits["unknown_repo"]
+        self.tags_unknown = traits["tags_unknown"]
+        self.blob_delete_unknown = traits["blob_delete_unknown"]
+        self.shared_blobs = traits["shared_blobs"]
+        self.referrers_unknown_repo = traits["referrers_unknown_repo"]
+        self.catalog = traits["catalog"]
         _check_choice("referrers", referrers, REFERRERS_MODES)
         _check_choice("mount", mount, MOUNT_MODES)
         _check_choice("patch", patch, PATCH_MODES)
@@ -255,6 +316,7 @@ class ScriptedRegistry(h.Service):
         self._mounted = []        # [repo, digest] linked by a mount and still linked
         self._tag_deletes = []    # [repo, tag]
         self._blob_puts = []      # [repo, digest]
+        self._blob_gets = set()   # (repo, digest) of GETs of blobs not held
         self.short_chunks = []    # [repo, length] of PATCHes under chunk_min_length (a last chunk may be)
         self._httpd = None
         self.port = None
@@ -427,6 +489,9 @@ class ScriptedRegistry(h.Service):
             record["status"] = result if result == DROP else result.status
         if result != DROP and self.version_header:
             result.headers.append(("Docker-Distribution-API-Version", "registry/2.0"))
+        if result != DROP and result.status >= 400 and self.error_type != "application/json":
+            result.headers = [(k, self.error_type if k == "Content-Type"
+                               and v == "application/json" else v) for k, v in result.headers]
         return result
 
     def _stall(self, method, path):
@@ -497,10 +562,16 @@ class ScriptedRegistry(h.Service):
         return Answer(200, "<html>login</html>", "text/html; charset=utf-8")
 
     def _catalog(self, method, query, headers, body):
-        return Answer.json(200, {"repositories": sorted(self._repos)})
+        if self.catalog == "none":
+            return Answer(404, b"")
+        names = sorted(n for n, r in self._repos.items()
+                       if self.catalog == "written" or r["manifests"])
+        return Answer.json(200, {"repositories": names})
 
     def _tags(self, method, query, headers, body, name):
         repo = self._repo(name)
+        if repo is None and self.tags_unknown == "200":
+            return Answer.json(200, {"name": name, "tags": []})
         if repo is None:
             return _name_unknown(name)
         return Answer.json(200, {"name": name, "tags": sorted(repo["tags"])})
@@ -518,7 +589,7 @@ class ScriptedRegistry(h.Service):
             return _not_allowed("DELETE, GET, HEAD, PUT")
         repo = self._repo(name)
         if repo is None:
-            return _name_unknown(name)
+            return self._unknown_repo_manifest(name)
         digest = ref if ":" in ref else repo["tags"].get(ref)
         if digest not in repo["manifests"]:
             return Answer.error(404, "MANIFEST_UNKNOWN", "manifest unknown")
@@ -550,6 +621,18 @@ class ScriptedRegistry(h.Service):
         return Answer(201, b"", None, [("Location", "/v2/%s/manifests/%s" % (name, digest)),
                                        ("Docker-Content-Digest", digest)] + extra)
 
+    def _unknown_repo_manifest(self, name):
+        """A manifest request in a repository that does not exist."""
+        if self.unknown_repo == "NAME_UNKNOWN":
+            return _name_unknown(name)
+        return Answer.error(404, "MANIFEST_UNKNOWN", "manifest unknown")
+
+    def _holds_blob(self, repo, digest):
+        """Whether a blob is there for a repository (any repository's, with shared_blobs)."""
+        if self.shared_blobs:
+            return digest in self._blobs and any(digest in r["blobs"] for r in self._repos.values())
+        return repo is not None and digest in repo["blobs"]
+
     def _refuse_manifest(self, name, doc):
         """Why a pushed manifest is refused (an Answer), or None."""
         repo = self._repo(name) or {"blobs": set(), "manifests": {}}
@@ -562,7 +645,7 @@ class ScriptedRegistry(h.Service):
         if artifact and self.artifact_manifest == "400":
             return Answer.error(400, "MANIFEST_INVALID", "manifest invalid")
         wanted = [d.get("digest") for d in [config] + list(doc.get("layers") or []) if d]
-        if any(d not in repo["blobs"] for d in wanted if d):
+        if any(not self._holds_blob(repo, d) for d in wanted if d):
             return Answer.error(400, "MANIFEST_BLOB_UNKNOWN", "blob unknown to registry")
         subject = (doc.get("subject") or {}).get("digest")
         if subject and self.missing_subject == "refuse" and subject not in repo["manifests"]:
@@ -577,7 +660,9 @@ class ScriptedRegistry(h.Service):
         if refused:
             return refused
         repo = self._repo(name)
-        if repo is None or ref not in repo["manifests"]:
+        if repo is None:
+            return self._unknown_repo_manifest(name)
+        if ref not in repo["manifests"]:
             return Answer.error(404, "MANIFEST_UNKNOWN", "manifest unknown")
         del repo["manifests"][ref]
         for tag in [t for t, d in repo["tags"].items() if d == ref]:
@@ -593,8 +678,9 @@ class ScriptedRegistry(h.Service):
             return self._delete_blob(name, digest)
         if method not in ("GET", "HEAD"):
             return _not_allowed("DELETE, GET, HEAD")
-        repo = self._repo(name)
-        if repo is None or digest not in repo["blobs"]:
+        if not self._holds_blob(self._repo(name), digest):
+            if method == "GET":
+                self._blob_gets.add((name, digest))
             return Answer.error(404, "BLOB_UNKNOWN", "blob unknown to registry")
         return Answer(200, self._blobs[digest], "application/octet-stream",
                       [("Docker-Content-Digest", digest)])
@@ -606,11 +692,17 @@ class ScriptedRegistry(h.Service):
         if not DIGEST_RE.match(digest):
             return Answer.error(400, "DIGEST_INVALID", "provided digest did not match")
         repo = self._repo(name)
-        if repo is None or digest not in repo["blobs"]:
+        if not self._holds_blob(repo, digest):
+            if self.blob_delete_unknown == "202-after-get" and (name, digest) in self._blob_gets:
+                return Answer(202)
+            if self.blob_delete_unknown == "500":
+                return Answer.error(500, "INTERNAL_SERVER_ERROR", "not found")
             return Answer.error(404, "BLOB_UNKNOWN", "blob unknown to registry")
-        repo["blobs"].discard(digest)
-        if [name, digest] in self._mounted:
-            self._mounted.remove([name, digest])
+        for other, entry in self._repos.items():
+            if other == name or self.shared_blobs:
+                entry["blobs"].discard(digest)
+                if [other, digest] in self._mounted:
+                    self._mounted.remove([other, digest])
         return Answer(202)
 
     def _delete_refusal(self, kind):
@@ -641,6 +733,8 @@ class ScriptedRegistry(h.Service):
             return _not_allowed("GET, HEAD")
         mode = self.referrers
         if mode not in ROUTE_LEVEL_REFERRERS and self._repo(name) is None:
+            if self.referrers_unknown_repo == "empty-index":
+                return Answer.json(200, empty_index(), h.OCI_INDEX)
             return _name_unknown(name)
         if mode == "404-plain":
             return Answer.plain(404, "404 page not found\n")
