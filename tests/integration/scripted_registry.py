@@ -83,8 +83,8 @@ DROP = "drop-connection"
 #                     "name-unknown" (404 NAME_UNKNOWN) or "empty-index" (olareg)
 #   catalog           what /v2/_catalog lists: "written" (every repository
 #                     written to, distribution 2.8 and this module's own view),
-#                     "manifests" (only repositories holding a manifest:
-#                     distribution 3, ggcr) or "none" (404: olareg)
+#                     "manifests" (only repositories that ever held a
+#                     manifest: distribution 3, ggcr) or "none" (404: olareg)
 # and defaults for the other options (referrers, subject_header, mount, delete).
 PROFILES = {
     # the spec's answers, as distribution 3 gives them; an OCI 1.1 referrers API
@@ -215,7 +215,8 @@ class ScriptedRegistry(h.Service):
       missing_subject  "accept" (default, as the spec says) or "refuse": a
                        manifest whose subject is not in the repository answers
                        400 MANIFEST_BLOB_UNKNOWN
-      stall_blob_deletes  ms: a DELETE of a blob the repository holds waits this
+      stall_blob_deletes  ms: a DELETE of a blob the repository holds (but for
+                       the write verification's delete-proof blob) waits this
                        long, then answers 503 without deleting it
       delay_ms         sleep this long before every answer
       slow             {(METHOD, path_regex): ms}: sleep this long before
@@ -317,6 +318,7 @@ class ScriptedRegistry(h.Service):
         self._tag_deletes = []    # [repo, tag]
         self._blob_puts = []      # [repo, digest]
         self._blob_gets = set()   # (repo, digest) of GETs of blobs not held
+        self._had_manifest = set()  # repositories that ever held a manifest
         self.short_chunks = []    # [repo, length] of PATCHes under chunk_min_length (a last chunk may be)
         self._httpd = None
         self.port = None
@@ -351,6 +353,7 @@ class ScriptedRegistry(h.Service):
         digest = h.sha256_digest(data)
         entry = self._repo(repo, create=True)
         entry["manifests"][digest] = (media_type, data)
+        self._had_manifest.add(repo)
         if tag:
             entry["tags"][tag] = digest
         return digest
@@ -502,7 +505,8 @@ class ScriptedRegistry(h.Service):
         with self._lock:
             repo = self._repo(m.group("name"))
             held = repo is not None and m.group("digest") in repo["blobs"]
-        if not held:
+            proof = self._blobs.get(m.group("digest"), b"").startswith(b"ocidoctor delete proof")
+        if not held or proof:
             return None
         time.sleep(self.stall_blob_deletes / 1000.0)
         return Answer.error(503, "UNAVAILABLE", "the storage backend did not answer in time")
@@ -564,8 +568,8 @@ class ScriptedRegistry(h.Service):
     def _catalog(self, method, query, headers, body):
         if self.catalog == "none":
             return Answer(404, b"")
-        names = sorted(n for n, r in self._repos.items()
-                       if self.catalog == "written" or r["manifests"])
+        names = sorted(n for n in self._repos
+                       if self.catalog == "written" or n in self._had_manifest)
         return Answer.json(200, {"repositories": names})
 
     def _tags(self, method, query, headers, body, name):
