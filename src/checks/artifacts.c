@@ -21,10 +21,15 @@
  *  8. every manifest by digest (the fallback index too), then every blob
  *     it pushed, deleted and checked gone; what is not is listed in
  *     details.leftovers.
- * Before the first push it proves that deletes work (a DELETE of a
- * manifest and a blob that cannot exist); without that proof it pushes
- * nothing unless --keep-artifacts was given, which also leaves everything
- * pushed in place. Requests go out in waves of concurrent calls; clean-up
+ * Before the first push it proves that deletes work, on content of its
+ * own: a DELETE of a manifest and a blob that cannot exist first, whose
+ * 405 (or 401/403) stops the run before anything is written; then a small
+ * blob unique to the run is uploaded, deleted, and must HEAD 404. Neither
+ * depends on the scratch repository existing before the run, nor on a 404
+ * for a made-up digest (go-containerregistry's registry answers 500).
+ * Without that proof it pushes nothing more unless --keep-artifacts was
+ * given, which also leaves everything pushed in place; a proof blob that
+ * cannot be removed is listed in details.leftovers. Requests go out in waves of concurrent calls; clean-up
  * calls get the grace period past the deadline.
  */
 #include "checks/check.h"
@@ -52,11 +57,11 @@
 
 static const char *const tags[] = { "registry", "oci", "referrers", "oci-1.1", "write", NULL };
 
-enum blob_id { B_CONFIG, B_LAYER, B_EMPTY, B_ART_LAYER, B_CHUNKED, B_N };
+enum blob_id { B_CONFIG, B_LAYER, B_EMPTY, B_ART_LAYER, B_CHUNKED, B_PROOF, B_N };
 enum manifest_id { M_SUBJECT, M_ARTIFACT, M_ORPHAN, M_INDEX, M_N };
 
 static const char *const blob_names[B_N] = { "subject config", "subject layer", "empty config",
-					      "artifact layer", "chunked blob" };
+					      "artifact layer", "chunked blob", "delete-proof blob" };
 static const char *const manifest_names[M_N] = { "subject image", "artifact",
 						  "manifest with a missing subject", "fallback index" };
 
@@ -89,6 +94,8 @@ struct verify {
 	int denied;                /* a push was refused with 401 or 403 */
 	char *refusal;             /* the first push refused, any status (note_denied) */
 	int blobs_failed;          /* the subject or the artifact's blobs could not be pushed */
+	struct scratch_probe seen; /* was the scratch repository there before the first write */
+	int wrote;                 /* an upload session was opened */
 	/* findings */
 	int deletes_proven;
 	char *delete_reason;
@@ -100,6 +107,7 @@ struct verify {
 	long listed_count;         /* descriptors in its answer; -1 for none */
 	const struct registry_call *listing_call;
 	int wrong_type;            /* listed, but not under the index Content-Type */
+	int listed_bare;           /* listed without its artifactType or annotations */
 	int listing_lost;          /* it gave no answer: how subjects are processed is unknown */
 	const char *filters;
 	int fallback_needed, fallback_worked, fallback_tried;
@@ -336,7 +344,7 @@ static void make_content(struct verify *v)
 	char *layer = xstrfmt("ocidoctor subject layer, run %s\n", v->run_id);
 	char *art = xstrfmt("{\"ocidoctor\":\"probe\",\"run\":\"%s\"}", v->run_id);
 	char missing[65];
-	char *missing_digest, *config, *chunked;
+	char *missing_digest, *config, *chunked, *proof;
 	json_t *cfg;
 	size_t len, i;
 
@@ -354,6 +362,8 @@ static void make_content(struct verify *v)
 		chunked[i] = v->run_id[i % 16];
 	memcpy(chunked, v->run_id, 16);
 	set_blob(&v->blobs[B_CHUNKED], chunked, (size_t)(v->chunk * CHUNKS));
+	proof = xstrfmt("ocidoctor delete proof, run %s\n", v->run_id);
+	set_blob(&v->blobs[B_PROOF], proof, strlen(proof));
 
 	set_manifest(&v->mans[M_SUBJECT],
 		     json_pack("{s:i, s:s, s:o, s:[o], s:{s:s}}", "schemaVersion", 2,
@@ -376,7 +386,15 @@ static void make_content(struct verify *v)
 
 /* ---- before any push: do deletes work? --------------------------------- */
 
-static void prove_deletes(struct verify *v, struct registry_call *head_empty)
+/*
+ * Step one of the proof: DELETEs of a manifest and a blob that cannot
+ * exist, with the HEAD of the empty config and whether the scratch
+ * repository exists. Returns 0 when their answers rule deletes out (405,
+ * 400 UNSUPPORTED) or were refused (401, 403): then nothing is written.
+ * Any other answer (404 of any kind, 202, a 500 for a blob it never had)
+ * says nothing either way, and the proof goes on with content of the run.
+ */
+static int probe_deletes(struct verify *v, struct registry_call *head_empty, struct buf *ev)
 {
 	char d1[65], d2[65];
 	char *p1, *p2, *p3;
@@ -386,9 +404,9 @@ static void prove_deletes(struct verify *v, struct registry_call *head_empty)
 	struct registry_call push_token = { .method = "POST", .path = "/v2/", .token_only = 1,
 		.repository = v->scratch, .actions = REG_PULL | REG_PUSH };
 	struct registry_call *tokens[2] = { &token, &push_token };
-	struct registry_call *calls[3] = { &dm, &db, head_empty };
+	struct registry_call *calls[5] = { &dm, &db, head_empty, &v->seen.catalog, &v->seen.tags };
 	struct verdict m = { 0 }, b = { 0 };
-	const struct registry_call *ev[2] = { &dm, &db };
+	int go_on = 0;
 
 	random_hex(d1, 32);
 	random_hex(d2, 32);
@@ -401,22 +419,26 @@ static void prove_deletes(struct verify *v, struct registry_call *head_empty)
 		.actions = REG_PULL | REG_PUSH | REG_DELETE };
 	*head_empty = (struct registry_call){ .method = "HEAD", .path = p3,
 		.repository = v->scratch, .actions = REG_PULL | REG_PUSH };
+	scratch_probe_setup(&v->seen, v->scratch);
 	/* the tokens first (both scopes the run needs), so that no later call waits for one */
 	call_wave(v, tokens, 2);
-	call_wave(v, calls, 3);
+	call_wave(v, calls, 5);
 	head_empty->path = NULL;
+	evidence_add(ev, &dm);
+	evidence_add(ev, &db);
 	if (lost(v, &dm) | lost(v, &db)) {
 		v->delete_reason = xstrdup("the delete probe got no answer");
 	} else {
 		delete_judge(dm.resp.status, dm.resp.body.data, dm.resp.body.len, "manifest", &m);
 		delete_judge(db.resp.status, db.resp.body.data, db.resp.body.len, "blob", &b);
-		v->deletes_proven = m.state == CAP_SUPPORTED && b.state == CAP_SUPPORTED;
-		if (v->deletes_proven)
-			v->delete_reason = xstrdup("manifest and blob deletes by digest work");
-		else
+		if (m.state == CAP_UNSUPPORTED || b.state == CAP_UNSUPPORTED)
+			v->delete_reason = xstrdup(m.state == CAP_UNSUPPORTED ? m.reason : b.reason);
+		else if (dm.resp.status == 401 || dm.resp.status == 403 ||
+			 db.resp.status == 401 || db.resp.status == 403)
 			v->delete_reason = xstrfmt("manifests: %s; blobs: %s", m.reason, b.reason);
+		else
+			go_on = 1;
 	}
-	step(v, "deleteProof", v->deletes_proven ? "pass" : "fail", ev, 2, "%s", v->delete_reason);
 	verdict_release(&m);
 	verdict_release(&b);
 	registry_call_release(&token);
@@ -426,6 +448,71 @@ static void prove_deletes(struct verify *v, struct registry_call *head_empty)
 	free(p1);
 	free(p2);
 	free(p3);
+	return go_on;
+}
+
+/*
+ * Step two: the run's own proof blob, uploaded in the session opened for
+ * it, deleted, and shown gone by a HEAD. Only a DELETE answered 2xx and
+ * then a HEAD answered 404 prove deletes.
+ */
+static void prove_with_own_blob(struct verify *v, struct buf *ev)
+{
+	struct blob *pb = &v->blobs[B_PROOF];
+	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/octet-stream");
+	char *url, *path = blob_path(v, pb->digest);
+	struct registry_call put = { 0 }, del = { 0 }, head = { 0 };
+
+	if (!pb->session) {
+		v->delete_reason = xstrdup("no upload session could be opened for the proof blob");
+		goto done;
+	}
+	url = with_digest(pb->session, pb->digest);
+	put = (struct registry_call){ .method = "PUT", .path = url, .repository = v->scratch,
+		.actions = REG_PULL | REG_PUSH, .headers = h, .body = pb->data, .body_len = pb->len };
+	registry_call(v->ctx->registry, v->ctx->log, &put);
+	free(url);
+	evidence_add(ev, &put);
+	lost(v, &put);
+	note_denied(v, &put);
+	if (put.resp.status != 201) {
+		v->delete_reason = xstrfmt("uploading the proof blob answered %ld", put.resp.status);
+		goto done;
+	}
+	pb->stored = 1;
+	free(pb->session);
+	pb->session = NULL;
+	del = (struct registry_call){ .method = "DELETE", .path = path, .repository = v->scratch,
+		.actions = REG_PULL | REG_PUSH | REG_DELETE };
+	registry_call(v->ctx->registry, v->ctx->log, &del);
+	evidence_add(ev, &del);
+	if (lost(v, &del) || !ok2xx(del.resp.status)) {
+		char *why = refusal_text(&del.resp);
+
+		v->delete_reason = xstrfmt("deleting the run's own proof blob %s answered %s", pb->digest,
+					   del.resp.status ? why : "nothing");
+		free(why);
+		goto done;
+	}
+	head = (struct registry_call){ .method = "HEAD", .path = path, .repository = v->scratch,
+		.actions = REG_PULL | REG_PUSH };
+	registry_call(v->ctx->registry, v->ctx->log, &head);
+	evidence_add(ev, &head);
+	lost(v, &head);
+	if (head.resp.status == 404) {
+		pb->stored = 0;
+		v->deletes_proven = 1;
+		v->delete_reason = xstrdup("the run's own blob was uploaded, deleted and is gone (HEAD 404)");
+	} else {
+		v->delete_reason = xstrfmt("the run's own blob was deleted (%ld) but still answers a HEAD with %ld",
+					   del.resp.status, head.resp.status);
+	}
+done:
+	registry_call_release(&put);
+	registry_call_release(&del);
+	registry_call_release(&head);
+	curl_slist_free_all(h);
+	free(path);
 }
 
 /* ---- step 1 and the blobs of step 2 ------------------------------------ */
@@ -454,8 +541,10 @@ static void open_sessions(struct verify *v)
 			continue;
 		lost(v, &posts[i]);
 		note_denied(v, &posts[i]);
-		if (posts[i].resp.status == 202)
+		if (posts[i].resp.status == 202) {
+			v->wrote = 1;
 			v->blobs[i].session = session_of(v, &posts[i], &elsewhere);
+		}
 		if (i == B_CHUNKED && (min = http_header_get(&posts[i].resp, "OCI-Chunk-Min-Length")) &&
 		    atol(min) > v->chunk)
 			v->chunk = atol(min);
@@ -664,7 +753,7 @@ static int listing_finds(struct verify *v, const struct registry_call *call, con
 {
 	char type[128];
 	json_t *root;
-	int found, count;
+	int found, count = 0;
 
 	if (call->resp.status != 200) {
 		*why = "not a 200";
@@ -682,6 +771,8 @@ static int listing_finds(struct verify *v, const struct registry_call *call, con
 		json_decref(root);
 		return 0;
 	}
+	if (!found && count && call == v->listing_call)
+		v->listed_bare = 1;
 	*why = found ? "listed with its artifactType and annotation"
 		     : !json_is_object(root) ? "the body is not an index"
 		     : count ? "listed without its artifactType or annotation" : "not listed";
@@ -984,7 +1075,12 @@ static void item_leftover(struct verify *v, const struct item *it)
 /*
  * Three waves: the DELETEs of the manifests (and of open upload
  * sessions); the HEADs that show them gone, the HEAD of the fallback tag
- * and the DELETEs of the blobs; the HEADs of the blobs.
+ * and the DELETEs of the blobs; the HEADs of the blobs. A fallback tag
+ * that still resolves once its index is deleted (go-containerregistry
+ * keeps tags of deleted manifests) is deleted by tag with the third wave
+ * and HEADed in a fourth: the tag is the run's own (the subject is), and
+ * deletes are proven by then, so this is never the tag DELETE that
+ * distribution 3.0 accepted with deletes disabled.
  */
 static void cleanup(struct verify *v)
 {
@@ -1037,13 +1133,25 @@ static void cleanup(struct verify *v)
 		}
 	}
 	run_calls(v, calls, k, &ev, started);
-	/* wave 3 */
+	/* wave 3; and the fallback tag by tag where deleting its index left it (go-containerregistry) */
 	for (i = k = 0; i < n; i++)
 		if (items[i].kind == I_BLOB && ok2xx(items[i].del.resp.status)) {
 			set_head(v, &items[i], accept);
 			calls[k++] = &items[i].head;
+		} else if (items[i].kind == I_TAG && items[i].head.resp.status == 200) {
+			set_delete(v, &items[i]);
+			calls[k++] = &items[i].del;
 		}
 	run_calls(v, calls, k, &ev, started);
+	/* wave 4: only for a fallback tag deleted by tag */
+	for (i = k = 0; i < n; i++)
+		if (items[i].kind == I_TAG && ok2xx(items[i].del.resp.status)) {
+			registry_call_release(&items[i].head);
+			set_head(v, &items[i], accept);
+			calls[k++] = &items[i].head;
+		}
+	if (k)
+		run_calls(v, calls, k, &ev, started);
 	for (i = 0; i < n; i++) {
 		if (item_gone(&items[i])) {
 			if (items[i].stored)
@@ -1153,17 +1261,36 @@ static void push_and_find(struct verify *v)
 	struct curl_slist *accept = curl_slist_append(NULL, "Accept: " OCI_INDEX_TYPE);
 	char *p1 = NULL, *p2 = NULL, *p3 = NULL, *lp = NULL, *fp = NULL, *tp = NULL, *cp = NULL;
 	struct chunked c = { 0 };
-	struct buf cev;
+	struct buf cev, pev;
 	const struct registry_call *ev[1] = { &subj };
 	size_t n;
+	int go_on;
 
 	buf_init(&cev, BUF_TEXT_MAX);
-	prove_deletes(v, &head_empty);
-	if (!v->deletes_proven && !v->ctx->config->keep_artifacts)
+	buf_init(&pev, BUF_TEXT_MAX);
+	go_on = probe_deletes(v, &head_empty, &pev);
+	if (!go_on && !v->ctx->config->keep_artifacts) {
+		text_sanitize(pev.data);
+		step(v, "deleteProof", "fail", NULL, 0, "%s", v->delete_reason);
+		json_object_set_new(json_object_get(v->steps, "deleteProof"), "evidence",
+				    json_string(pev.data));
 		goto done;
+	}
 	if (head_empty.resp.status == 200)
 		v->blobs[B_EMPTY].upload = 0;   /* not ours: never delete it */
+	v->blobs[B_PROOF].upload = !v->ctx->config->keep_artifacts;
 	open_sessions(v);
+	if (!v->ctx->config->keep_artifacts) {
+		prove_with_own_blob(v, &pev);
+		text_sanitize(pev.data);
+		json_object_set_new(v->steps, "deleteProof", json_pack("{s:s, s:s, s:s}",
+			"status", v->deletes_proven ? "pass" : "fail", "evidence", pev.data,
+			"verdict", v->delete_reason));
+		if (!v->deletes_proven) {
+			cleanup(v);    /* the sessions, and the proof blob if it is there */
+			goto done;
+		}
+	}
 	fit_chunked_blob(v);
 	/* wave: the monolithic PUTs and the first chunk */
 	chunked_next(v, &c);
@@ -1267,6 +1394,7 @@ done:
 	free(tp);
 	free(cp);
 	buf_release(&cev);
+	buf_release(&pev);
 }
 
 /* ---- the result -------------------------------------------------------- */
@@ -1356,17 +1484,24 @@ static void write_details(struct verify *v)
 		json_object_set_new(d, "leftovers", json_array());
 }
 
-static void note_leftovers(struct check_ctx *ctx)
+static void note_leftovers(struct check_ctx *ctx, const char *scratch)
 {
 	size_t n = json_array_size(json_object_get(ctx->result->details, "leftovers"));
+	int created = json_object_get(ctx->result->details, "scratchRepositoryRemoval") != NULL;
 	char *msg;
 
-	if (!n)
-		return;
-	msg = xstrfmt("%s; %zu thing%s left in the scratch repository (details.leftovers)",
-		      ctx->result->message, n, n == 1 ? "" : "s");
-	free(ctx->result->message);
-	ctx->result->message = msg;
+	if (n) {
+		msg = xstrfmt("%s; %zu thing%s left in the scratch repository (details.leftovers)",
+			      ctx->result->message, n, n == 1 ? "" : "s");
+		free(ctx->result->message);
+		ctx->result->message = msg;
+	}
+	if (created) {
+		msg = xstrfmt("%s; this run created the scratch repository %s, which later runs use again (the report says how to remove it)",
+			      ctx->result->message, scratch);
+		free(ctx->result->message);
+		ctx->result->message = msg;
+	}
 }
 
 /* Pass, warn or fail, from what the steps found (see the knowledge base page). */
@@ -1376,15 +1511,15 @@ static void conclude(struct verify *v)
 	const char *sp = subject_processing(v);
 	int leftovers = json_array_size(json_object_get(ctx->result->details, "leftovers")) > 0;
 
-	if (!v->deletes_proven && !ctx->config->keep_artifacts && !v->connection)
-		check_set(ctx, STATUS_INFO, "deletes",
-			  "nothing pushed: deletes are not shown to work in %s (%s), so what verify pushes could not be removed; give --keep-artifacts to push anyway",
-			  v->scratch, v->delete_reason);
-	else if (v->connection)
-		check_set(ctx, STATUS_FAIL, "connection", "write verification was cut short: %s", v->connection);
-	else if (v->elsewhere)
+	if (v->elsewhere && !v->connection)
 		check_set(ctx, STATUS_FAIL, "upload", "uploading to %s did not complete: %s", v->scratch,
 			  v->elsewhere);
+	else if (!v->deletes_proven && !ctx->config->keep_artifacts && !v->connection)
+		check_set(ctx, STATUS_INFO, "deletes",
+			  "%s: deletes are not shown to work in %s (%s), so what verify pushes could not be removed; give --keep-artifacts to push anyway",
+			  v->wrote ? "no artifact pushed" : "nothing pushed", v->scratch, v->delete_reason);
+	else if (v->connection)
+		check_set(ctx, STATUS_FAIL, "connection", "write verification was cut short: %s", v->connection);
 	else if (v->denied)
 		check_set(ctx, STATUS_FAIL, "denied", "pushing to %s was denied: the credentials need push (and delete) rights there",
 			  v->scratch);
@@ -1406,6 +1541,9 @@ static void conclude(struct verify *v)
 		check_set(ctx, STATUS_WARN, "clients",
 			  "the referrers API lists the artifact, but the push answered %s: oras and regctl will write sha256-<hex> tags that other clients do not read",
 			  v->subject_header == PUSH_NO_SUBJECT ? "without OCI-Subject" : "with an OCI-Subject naming another digest");
+	else if (!strcmp(sp, "ignored") && v->listed_bare)
+		check_set(ctx, STATUS_WARN, "fallback-only",
+			  "the referrers API lists the artifact without its artifactType or annotations, so clients that filter by artifactType miss it; the push answered without OCI-Subject and the sha256-<hex> fallback index was pushed and read back");
 	else if (!strcmp(sp, "ignored"))
 		check_set(ctx, STATUS_WARN, "fallback-only",
 			  "artifacts are found only through the tag-schema fallback (no referrers API): the sha256-<hex> index was pushed and read back");
@@ -1421,7 +1559,7 @@ static void conclude(struct verify *v)
 			  ctx->config->keep_artifacts ? "kept (--keep-artifacts)" : "removed");
 	if (ctx->result->status == STATUS_PASS && leftovers && !ctx->config->keep_artifacts)
 		check_set(ctx, STATUS_WARN, "cleanup", "artifact push and discovery work, but not everything pushed could be removed");
-	note_leftovers(ctx);
+	note_leftovers(ctx, v->scratch);
 }
 
 static void verify_release(struct verify *v)
@@ -1438,6 +1576,7 @@ static void verify_release(struct verify *v)
 		free(v->mans[i].body);
 	}
 	json_decref(v->steps);
+	scratch_probe_release(&v->seen);
 	free(v->scratch);
 	free(v->connection);
 	free(v->elsewhere);
@@ -1475,6 +1614,7 @@ static void run(struct check_ctx *ctx)
 	v.steps = json_object();
 	make_content(&v);
 	push_and_find(&v);
+	scratch_note_created(ctx, v.scratch, scratch_probe_judge(&v.seen, v.scratch), v.wrote);
 	write_details(&v);
 	conclude(&v);
 	verify_release(&v);

@@ -14,14 +14,17 @@
  *    covers it, cancel the session;
  *  - crossRepoMount: mount the test image's config blob into the scratch
  *    repository; only 201 proves a mount, a 202 is a fallback upload
- *    session and is cancelled. The mount is tried only when a HEAD shows
- *    the blob is not in the scratch repository yet, so that removing the
- *    link afterwards (when deletes work) can never take a blob away from
- *    an image; a link that cannot be removed is listed in
- *    details.leftovers.
+ *    session and is cancelled. A HEAD first asks whether the scratch
+ *    repository has the blob already; the link is removed afterwards
+ *    (when deletes work) only when it did not, so that the clean-up can
+ *    never take a blob away from an image or from a registry that shares
+ *    blobs between repositories; a link the run made and cannot remove
+ *    is listed in details.leftovers. A link an earlier run left makes no
+ *    difference to the verdict: the mount is sent all the same.
  * The probes run in four waves of parallel requests: deletes, OPTIONS,
- * the manifest and the upload session; PATCH and the HEAD of the blob in
- * the scratch repository; the mount and the cancel of the session; the
+ * the manifest and whether the scratch repository exists (catalog, tag
+ * list); the upload session and the HEAD of the blob in the scratch
+ * repository; PATCH and the mount; the cancel of the session and the
  * removal of the mount. They start as soon as the registry check is
  * done; the referrers check runs meanwhile and its verdict is read at
  * the end. --no-writes leaves out everything that writes or deletes.
@@ -63,8 +66,10 @@ struct probe {
 	char *connection_text;
 	/* wave 1 */
 	struct registry_call del_manifest, del_blob, opt_manifest, opt_blob, manifest, post;
+	struct scratch_probe seen;
 	/* waves 2 and 3 */
 	struct registry_call patch, exists, mount;
+	int preexisting;           /* the scratch repository had the blob before the mount */
 	char *session;             /* open chunked-upload session URL */
 	char *mount_session;       /* session a 202 mount opened */
 	char *moved_to;            /* where the registry moved the upload, when not its origin */
@@ -336,7 +341,11 @@ static void judge_mount(struct probe *p)
 
 	if (lost(p, &p->mount))
 		return;
-	if (r->status == 201) {
+	if (r->status == 201 && p->preexisting) {
+		verdict_set(&p->caps[CAP_MOUNT], CAP_SUPPORTED,
+			    "201: %s was mounted from %s into %s (it answered there before the mount: a link an earlier run left, or blobs shared between repositories; left as it was)",
+			    p->blob, p->repo, p->scratch);
+	} else if (r->status == 201) {
 		verdict_set(&p->caps[CAP_MOUNT], CAP_SUPPORTED, "201: %s was mounted from %s into %s",
 			    p->blob, p->repo, p->scratch);
 		p->mount_digest = xstrdup(p->blob);
@@ -362,13 +371,60 @@ static int success(long status)
 	return status >= 200 && status < 300;
 }
 
-/* Wave 2: PATCH one chunk into the session; HEAD the blob in the scratch repository. */
-static void wave2(struct probe *p)
+/*
+ * Whether to mount: when the scratch repository answered whether it has
+ * the blob. 404: the link will be the run's own, removed afterwards; 200:
+ * it is there already (an earlier run's link, or blobs shared between
+ * repositories), so the mount is sent the same way and then left alone.
+ */
+static int may_mount(struct probe *p)
+{
+	long status = p->exists.resp.status;
+
+	if (!p->exists.method)
+		return 0;
+	if (lost(p, &p->exists))
+		return 0;
+	if (status == 404)
+		return 1;
+	if (status == 200) {
+		p->preexisting = 1;
+		return 1;
+	}
+	if (status == 401 || status == 403)
+		verdict_set(&p->caps[CAP_MOUNT], CAP_UNKNOWN, "denied (%ld) reading the scratch repository", status);
+	else
+		verdict_set(&p->caps[CAP_MOUNT], CAP_UNKNOWN, "HEAD of the blob in %s answered %ld", p->scratch, status);
+	return 0;
+}
+
+/* Wave 2: open the chunked-upload session; HEAD the blob in the scratch repository. */
+static void wave2(struct probe *p, char **exists_path)
+{
+	struct check_ctx *ctx = p->ctx;
+	struct registry_call *calls[2];
+	size_t n = 0;
+
+	if (!ctx->config->no_writes)
+		calls[n++] = &p->post;
+	if (p->blob && !ctx->config->no_writes) {
+		*exists_path = xstrfmt("/v2/%s/blobs/%s", p->scratch, p->blob);
+		p->exists = (struct registry_call){ .method = "HEAD", .path = *exists_path,
+			.repository = p->scratch, .actions = REG_PULL | REG_PUSH };
+		calls[n++] = &p->exists;
+	}
+	registry_call_many(ctx->registry, ctx->log, calls, n);
+	if (!ctx->config->no_writes)
+		judge_post(p);
+}
+
+/* Wave 3: PATCH one chunk into the session; the mount. */
+static void wave3(struct probe *p)
 {
 	struct check_ctx *ctx = p->ctx;
 	struct registry_call *calls[2];
 	struct curl_slist *patch_headers = NULL;
-	char *body = NULL, *range = NULL, *exists_path = NULL;
+	char *body = NULL, *range = NULL, *mount_path = NULL;
 	size_t n = 0;
 
 	if (p->session && p->chunk > CHUNK_MAX) {
@@ -384,54 +440,6 @@ static void wave2(struct probe *p)
 			.headers = patch_headers, .body = body, .body_len = (size_t)p->chunk };
 		calls[n++] = &p->patch;
 	}
-	if (p->blob && !ctx->config->no_writes) {
-		exists_path = xstrfmt("/v2/%s/blobs/%s", p->scratch, p->blob);
-		p->exists = (struct registry_call){ .method = "HEAD", .path = exists_path,
-			.repository = p->scratch, .actions = REG_PULL | REG_PUSH };
-		calls[n++] = &p->exists;
-	}
-	registry_call_many(ctx->registry, ctx->log, calls, n);
-	if (p->patch.method)
-		judge_patch(p);
-	curl_slist_free_all(patch_headers);
-	free(body);
-	free(range);
-	free(exists_path);
-}
-
-/*
- * Whether mounting is safe and meaningful: only when the scratch
- * repository answered that it does not have the blob.
- */
-static int may_mount(struct probe *p)
-{
-	long status = p->exists.resp.status;
-
-	if (!p->exists.method)
-		return 0;
-	if (lost(p, &p->exists))
-		return 0;
-	if (status == 404)
-		return 1;
-	if (status == 200)
-		verdict_set(&p->caps[CAP_MOUNT], CAP_UNKNOWN,
-			    "%s already holds %s, so a mount would prove nothing and removing it could harm an image; name an empty --scratch-repository",
-			    p->scratch, p->blob);
-	else if (status == 401 || status == 403)
-		verdict_set(&p->caps[CAP_MOUNT], CAP_UNKNOWN, "denied (%ld) reading the scratch repository", status);
-	else
-		verdict_set(&p->caps[CAP_MOUNT], CAP_UNKNOWN, "HEAD of the blob in %s answered %ld", p->scratch, status);
-	return 0;
-}
-
-/* Wave 3: the mount, and the cancel of the chunked-upload session. */
-static void wave3(struct probe *p)
-{
-	struct registry_call cancel = { 0 };
-	struct registry_call *calls[2];
-	char *mount_path = NULL;
-	size_t n = 0;
-
 	if (may_mount(p)) {
 		mount_path = xstrfmt("/v2/%s/blobs/uploads/?mount=%s&from=%s", p->scratch, p->blob, p->repo);
 		p->mount = (struct registry_call){ .method = "POST", .path = mount_path,
@@ -439,39 +447,52 @@ static void wave3(struct probe *p)
 			.mount_from = p->repo, .body = "" };
 		calls[n++] = &p->mount;
 	}
+	registry_call_many(ctx->registry, ctx->log, calls, n);
+	if (p->patch.method)
+		judge_patch(p);
+	if (p->mount.method)
+		judge_mount(p);
+	curl_slist_free_all(patch_headers);
+	free(body);
+	free(range);
+	free(mount_path);
+}
+
+
+/* What an undo's answer leaves: nothing on 2xx or 404 (another run removed it), else a leftover. */
+static void undo_judged(struct probe *p, const struct registry_call *undo, const char *kind,
+			const char *ref, const char *what)
+{
+	char *why;
+
+	if (!undo->method || success(undo->resp.status) || undo->resp.status == 404)
+		return;
+	why = undo->resp.status
+		? xstrfmt("%s answered %ld", what, undo->resp.status)
+		: xstrfmt("%s got no answer: %s", what, call_failure_text(undo));
+	leftover_add(p->ctx, kind, p->scratch, ref, why);
+	free(why);
+}
+
+/*
+ * Wave 4: cancels the chunked-upload session and undoes the mount:
+ * cancels the session a 202 opened, or removes the link a 201 made when
+ * deletes work. What cannot be undone goes into details.leftovers.
+ */
+static void wave4(struct probe *p)
+{
+	struct registry_call cancel = { 0 }, undo = { 0 };
+	struct registry_call *calls[2];
+	const char *kind = p->mount_session ? "upload-session" : "mounted-blob";
+	const char *ref = p->mount_session ? p->mount_session : p->mount_digest;
+	char *link = NULL;
+	size_t n = 0;
+
 	if (p->session) {
 		cancel = (struct registry_call){ .method = "DELETE", .path = p->session,
 			.repository = p->scratch, .actions = REG_PULL | REG_PUSH, .cleanup = 1 };
 		calls[n++] = &cancel;
 	}
-	registry_call_many(p->ctx->registry, p->ctx->log, calls, n);
-	if (p->mount.method)
-		judge_mount(p);
-	if (cancel.method && !success(cancel.resp.status)) {
-		char *why = cancel.resp.status
-			? xstrfmt("cancelling the chunked-upload session answered %ld", cancel.resp.status)
-			: xstrfmt("cancelling the chunked-upload session got no answer: %s",
-				  call_failure_text(&cancel));
-
-		leftover_add(p->ctx, "upload-session", p->scratch, p->session, why);
-		free(why);
-	}
-	registry_call_release(&cancel);
-	free(mount_path);
-}
-
-/*
- * Wave 4: undoes the mount: cancels the session a 202 opened, or removes
- * the link a 201 made when deletes work. What cannot be undone goes into
- * details.leftovers.
- */
-static void wave4(struct probe *p)
-{
-	struct registry_call undo = { 0 };
-	const char *kind = p->mount_session ? "upload-session" : "mounted-blob";
-	const char *ref = p->mount_session ? p->mount_session : p->mount_digest;
-	char *link = NULL;
-
 	if (p->mount_session) {
 		undo = (struct registry_call){ .method = "DELETE", .path = p->mount_session,
 			.repository = p->scratch, .actions = REG_PULL | REG_PUSH, .cleanup = 1 };
@@ -483,18 +504,18 @@ static void wave4(struct probe *p)
 	} else if (p->mount_digest) {
 		leftover_add(p->ctx, kind, p->scratch, ref,
 			     "blob deletes are not shown to work, so the mounted link was not removed");
+	} else if (p->preexisting && p->mount.resp.status == 201 &&
+		   p->caps[CAP_DELETE].state == CAP_UNSUPPORTED) {
+		/* an earlier run's link that no run can remove: still there, so still listed */
+		leftover_add(p->ctx, "mounted-blob", p->scratch, p->blob,
+			     "blob deletes are not shown to work, so the mounted link was not removed (an earlier run made it; this run's mount found it there)");
 	}
-	if (undo.method) {
-		registry_call(p->ctx->registry, p->ctx->log, &undo);
-		if (!success(undo.resp.status)) {
-			char *why = undo.resp.status
-				? xstrfmt("removing it answered %ld", undo.resp.status)
-				: xstrfmt("removing it got no answer: %s", call_failure_text(&undo));
-
-			leftover_add(p->ctx, kind, p->scratch, ref, why);
-			free(why);
-		}
-	}
+	if (undo.method)
+		calls[n++] = &undo;
+	registry_call_many(p->ctx->registry, p->ctx->log, calls, n);
+	undo_judged(p, &cancel, "upload-session", p->session, "cancelling the chunked-upload session");
+	undo_judged(p, &undo, kind, ref, "removing it");
+	registry_call_release(&cancel);
 	registry_call_release(&undo);
 	free(link);
 }
@@ -550,18 +571,25 @@ static void write_details(struct probe *p, int score, int probed)
 		json_object_set_new(p->ctx->result->details, "leftovers", json_array());
 }
 
-/* Says in the message when something could not be cleaned up. */
-static void note_leftovers(struct check_ctx *ctx)
+/* Says in the message when something could not be cleaned up, and when the run created the scratch repository. */
+static void note_leftovers(struct check_ctx *ctx, const char *scratch)
 {
 	size_t n = json_array_size(json_object_get(ctx->result->details, "leftovers"));
+	int created = json_object_get(ctx->result->details, "scratchRepositoryRemoval") != NULL;
 	char *msg;
 
-	if (!n)
-		return;
-	msg = xstrfmt("%s; %zu thing%s left on the registry (details.leftovers)",
-		      ctx->result->message, n, n == 1 ? "" : "s");
-	free(ctx->result->message);
-	ctx->result->message = msg;
+	if (n) {
+		msg = xstrfmt("%s; %zu thing%s left on the registry (details.leftovers)",
+			      ctx->result->message, n, n == 1 ? "" : "s");
+		free(ctx->result->message);
+		ctx->result->message = msg;
+	}
+	if (created) {
+		msg = xstrfmt("%s; this run created the scratch repository %s, which later runs use again (the report says how to remove it)",
+			      ctx->result->message, scratch);
+		free(ctx->result->message);
+		ctx->result->message = msg;
+	}
 }
 
 /* "3/3 probed, 2 not probed (--no-writes)" when some were not probed, else "3/5". */
@@ -583,6 +611,10 @@ static void conclude(struct probe *p)
 	char *of;
 	size_t i;
 
+	if (!p->ctx->config->no_writes)
+		scratch_note_created(p->ctx, p->scratch, scratch_probe_judge(&p->seen, p->scratch),
+				     p->post.resp.status == 202 || p->mount.resp.status == 201 ||
+				     p->mount.resp.status == 202);
 	buf_init(&missing, BUF_TEXT_MAX);
 	for (i = 0; i < CAP_N; i++) {
 		if (p->caps[i].state == CAP_NOT_PROBED)
@@ -606,7 +638,7 @@ static void conclude(struct probe *p)
 		check_set(p->ctx, STATUS_INFO, "partial", "%s capabilities (%s)", of, missing.data);
 	else
 		check_set(p->ctx, STATUS_PASS, NULL, "%s capabilities supported", of);
-	note_leftovers(p->ctx);
+	note_leftovers(p->ctx, p->scratch);
 	free(of);
 	buf_release(&missing);
 }
@@ -628,6 +660,7 @@ static void probe_release(struct probe *p)
 	registry_call_release(&p->patch);
 	registry_call_release(&p->exists);
 	registry_call_release(&p->mount);
+	scratch_probe_release(&p->seen);
 	free(p->session);
 	free(p->mount_session);
 	free(p->moved_to);
@@ -645,9 +678,9 @@ static void probe_registry(struct probe *p)
 		.repository = p->scratch, .actions = REG_PULL | REG_PUSH, .mount_from = p->repo };
 	struct registry_call unlink_token = { .method = "DELETE", .path = "/v2/", .token_only = 1,
 		.repository = p->scratch, .actions = REG_PULL | REG_PUSH | REG_DELETE };
-	struct registry_call *calls[8];
+	struct registry_call *calls[10];
 	int writes = !ctx->config->no_writes;
-	char *paths[6];
+	char *paths[6], *exists_path = NULL;
 	size_t n = 0, i;
 
 	setup_wave1(p, paths, accept);
@@ -657,8 +690,11 @@ static void probe_registry(struct probe *p)
 	if (writes) {
 		calls[n++] = &p->del_manifest;
 		calls[n++] = &p->del_blob;
-		calls[n++] = &p->post;
-		/* the tokens the mount and its removal will need, fetched now */
+		/* before the first write: is the scratch repository there? */
+		scratch_probe_setup(&p->seen, p->scratch);
+		calls[n++] = &p->seen.catalog;
+		calls[n++] = &p->seen.tags;
+		/* the tokens the session, the mount and its removal will need, fetched now */
 		calls[n++] = &mount_token;
 		calls[n++] = &unlink_token;
 	}
@@ -668,18 +704,18 @@ static void probe_registry(struct probe *p)
 	pick_blob(p);
 	if (writes) {
 		judge_delete(p);
-		judge_post(p);
 	} else {
 		for (i = CAP_CHUNKED; i <= CAP_DELETE; i++)
 			verdict_set(&p->caps[i], CAP_NOT_PROBED, NO_WRITES);
 	}
-	wave2(p);
+	wave2(p, &exists_path);
 	if (writes && !p->blob)
 		verdict_set(&p->caps[CAP_MOUNT], CAP_UNKNOWN, "no blob to mount: %s", p->no_blob);
 	wave3(p);
 	wave4(p);
 	for (i = 0; i < 6; i++)
 		free(paths[i]);
+	free(exists_path);
 	curl_slist_free_all(accept);
 }
 

@@ -34,6 +34,7 @@
 
 #include <jansson.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 
 /* In rank order: summary.worst is the highest of these. */
 enum check_status {
@@ -92,6 +93,8 @@ struct run_facts {
 	int reachable;
 	/* by check.integration.oci.pull */
 	char *manifest_digest;           /* validated, or NULL */
+	/* by whichever writing check gets there first (scratch_note_created) */
+	atomic_int scratch_creation_noted;
 };
 
 struct run_config {
@@ -252,11 +255,41 @@ void leftover_add(struct check_ctx *ctx, const char *kind, const char *repositor
 
 /*
  * The scratch repository of a write probe: --scratch-repository as given,
- * else one of the check's own, NAMESPACE/ocidoctor-scratch-<8 hex
- * digits>, so that no other run has written anything into it. Newly
- * allocated.
+ * else NAMESPACE/ocidoctor-scratch (NAMESPACE: the test repository minus
+ * its last component), the same for every run, so that runs leave at most
+ * one repository per namespace behind. Newly allocated.
  */
 char *scratch_repository_name(const struct run_config *c);
+
+/*
+ * Whether the scratch repository was there before the run wrote to it,
+ * asked before the first write: GET /v2/_catalog (from just before its
+ * name, so that a long catalog still answers) and GET of its tag list.
+ */
+enum scratch_seen { SCRATCH_SEEN_UNKNOWN = -1, SCRATCH_ABSENT = 0, SCRATCH_PRESENT = 1 };
+
+struct scratch_probe {
+	struct registry_call catalog, tags;
+	char *catalog_path, *tags_path;
+};
+
+/* Sets up the two calls (to send with the check's first wave). */
+void scratch_probe_setup(struct scratch_probe *sp, const char *scratch);
+/* What they showed. */
+enum scratch_seen scratch_probe_judge(const struct scratch_probe *sp, const char *scratch);
+void scratch_probe_release(struct scratch_probe *sp);
+/*
+ * After a check wrote (wrote != 0) to the scratch repository: sets
+ * details.scratchRepositoryCreated (true; false; null when the probe
+ * could not tell) and, when it was not there before, once per run (the
+ * first check to get here), the section "created" naming it with how to
+ * remove it (and details.scratchRepositoryRemoval). Returns 1 when this
+ * check added the section.
+ */
+int scratch_note_created(struct check_ctx *ctx, const char *scratch, enum scratch_seen seen,
+			 int wrote);
+/* How to remove a repository the registry API cannot delete. Newly allocated. */
+char *scratch_removal_text(const char *scratch);
 /* Writes 2 * bytes random lower-case hex digits and a NUL to out (bytes <= 128). */
 void random_hex(char *out, size_t bytes);
 /* "sha256:" and the hex SHA-256 of data (newly allocated). */

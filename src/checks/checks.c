@@ -308,13 +308,120 @@ char *sha256_digest_of(const void *data, size_t len)
 char *scratch_repository_name(const struct run_config *c)
 {
 	const char *slash;
-	char id[9];
 
 	if (c->scratch_repository)
 		return xstrdup(c->scratch_repository);
-	random_hex(id, 4);
 	slash = strrchr(c->repository, '/');
 	if (!slash)
-		return xstrfmt("ocidoctor-scratch-%s", id);
-	return xstrfmt("%.*s/ocidoctor-scratch-%s", (int)(slash - c->repository), c->repository, id);
+		return xstrdup("ocidoctor-scratch");
+	return xstrfmt("%.*s/ocidoctor-scratch", (int)(slash - c->repository), c->repository);
+}
+
+#define CATALOG_PAGE 100
+
+void scratch_probe_setup(struct scratch_probe *sp, const char *scratch)
+{
+	size_t len = strlen(scratch);
+
+	/* entries after the name minus its last character: the name is among the first */
+	sp->catalog_path = xstrfmt("/v2/_catalog?n=%d&last=%.*s", CATALOG_PAGE,
+				   (int)(len ? len - 1 : 0), scratch);
+	sp->tags_path = xstrfmt("/v2/%s/tags/list", scratch);
+	sp->catalog = (struct registry_call){ .method = "GET", .path = sp->catalog_path };
+	sp->tags = (struct registry_call){ .method = "GET", .path = sp->tags_path,
+		.repository = scratch, .actions = REG_PULL };
+}
+
+/* What the catalog says: listed, or not in a listing that is complete after `last`. */
+static enum scratch_seen catalog_seen(const struct registry_call *c, const char *scratch)
+{
+	json_t *root, *list, *e;
+	enum scratch_seen seen = SCRATCH_SEEN_UNKNOWN;
+	size_t i;
+
+	if (c->resp.status != 200)
+		return SCRATCH_SEEN_UNKNOWN;
+	root = json_loadb(c->resp.body.data, c->resp.body.len, 0, NULL);
+	list = json_object_get(root, "repositories");
+	if (json_is_array(list)) {
+		json_array_foreach(list, i, e)
+			if (json_is_string(e) && !strcmp(json_string_value(e), scratch))
+				seen = SCRATCH_PRESENT;
+		if (seen != SCRATCH_PRESENT && json_array_size(list) < CATALOG_PAGE &&
+		    !http_header_get(&c->resp, "Link"))
+			seen = SCRATCH_ABSENT;
+	}
+	json_decref(root);
+	return seen;
+}
+
+enum scratch_seen scratch_probe_judge(const struct scratch_probe *sp, const char *scratch)
+{
+	enum scratch_seen seen = catalog_seen(&sp->catalog, scratch);
+	json_t *root;
+
+	if (seen != SCRATCH_SEEN_UNKNOWN)
+		return seen;
+	/* a tag list with tags shows it; an empty one does not (olareg answers one for any name) */
+	if (sp->tags.resp.status == 200) {
+		root = json_loadb(sp->tags.resp.body.data, sp->tags.resp.body.len, 0, NULL);
+		if (json_array_size(json_object_get(root, "tags")))
+			seen = SCRATCH_PRESENT;
+		json_decref(root);
+	}
+	return seen;
+}
+
+void scratch_probe_release(struct scratch_probe *sp)
+{
+	registry_call_release(&sp->catalog);
+	registry_call_release(&sp->tags);
+	free(sp->catalog_path);
+	free(sp->tags_path);
+	memset(sp, 0, sizeof(*sp));
+}
+
+/* The scratch repository a run created: shown by every report format. */
+static const struct section_def created_section = {
+	.id = "created",
+	.title = "Created on the registry",
+	.columns = {
+		{ .key = "name", .title = "Repository" },
+		{ .key = "reason", .title = "Why" },
+		{ .key = "command", .title = "How to remove it" },
+	},
+};
+
+char *scratch_removal_text(const char *scratch)
+{
+	return xstrfmt("the registry API cannot delete a repository: distribution: run "
+		       "'registry garbage-collect --delete-untagged CONFIG', then remove the directory "
+		       "docker/registry/v2/repositories/%s under its storage root; Harbor: "
+		       "curl -X DELETE 'https://HARBOR/api/v2.0/projects/PROJECT/repositories/NAME'; "
+		       "Quay: curl -X DELETE 'https://QUAY/api/v1/repository/%s'; "
+		       "other registries: their management API or UI",
+		       scratch, scratch);
+}
+
+int scratch_note_created(struct check_ctx *ctx, const char *scratch, enum scratch_seen seen,
+			 int wrote)
+{
+	json_t *d = ctx->result->details;
+	char *how;
+
+	if (!wrote || seen == SCRATCH_PRESENT) {
+		json_object_set_new(d, "scratchRepositoryCreated", json_false());
+		return 0;
+	}
+	json_object_set_new(d, "scratchRepositoryCreated",
+			    seen == SCRATCH_ABSENT ? json_true() : json_null());
+	if (seen != SCRATCH_ABSENT || atomic_exchange(&ctx->facts->scratch_creation_noted, 1))
+		return 0;
+	how = scratch_removal_text(scratch);
+	detail_str(ctx, "scratchRepositoryRemoval", how);
+	section_row(result_section(ctx->result, &created_section), (const char *const[]){
+		scratch, "not in the registry's catalog before this run wrote to it; later runs use it again",
+		how });
+	free(how);
+	return 1;
 }

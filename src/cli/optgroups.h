@@ -94,7 +94,7 @@ extern const char *const opt_writes_values[];
 /* What a run may write to the registry. */
 #define OPT_GROUP_WRITES(ARG)                                                                  \
 	{ .long_name = "scratch-repository", .type = OPT_STRING, .offset = ARG(scratch),       \
-	  .arg = "NAME", .help = "repository for write probes (default: the test repository for push, NAMESPACE/ocidoctor-scratch-<run id> for the capability probes and --writes verify)", \
+	  .arg = "NAME", .help = "repository for write probes (default: the test repository for push, NAMESPACE/ocidoctor-scratch, the same for every run, for the capability probes and --writes verify)", \
 	  .key = "scratchRepository", .env = "OCIDOCTOR_SCRATCH_REPOSITORY" },                  \
 	{ .long_name = "writes", .type = OPT_STRING, .offset = ARG(writes), .arg = "MODE",     \
 	  .help = "what the run may write: none (no probe writes), probe (upload sessions that are cancelled, the mount and delete probes) or verify (also push an artifact and its subject to the scratch repository, find them, and delete them)", \

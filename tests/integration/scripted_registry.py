@@ -57,14 +57,58 @@ SUBJECT_HEADER_MODES = (None, "exact", "none", "other")
 # artifact_manifest: how a manifest with artifactType (or the empty config) is refused
 ARTIFACT_REFUSALS = (None, "405", "415", "400")
 MISSING_SUBJECT_MODES = ("accept", "refuse")
-# profile: a preset of answers (status_override entries) for one registry's behaviour
-PROFILES = (None, "harbor-readonly")
 # referrers modes whose registry has the API, so answers pushes with OCI-Subject by default
 API_REFERRERS = ("index", "index-wrong-type", "404-index")
 EMPTY_CONFIG_TYPE = "application/vnd.oci.empty.v1+json"
 
 # A status_override value that closes the connection without any answer.
 DROP = "drop-connection"
+
+# Profiles: how a real product answers the routes where real registries
+# differ from each other (measured on distribution 2.8.2 and 3.1.1, olareg
+# 0.2.2 and go-containerregistry's registry 0.21.9; Quay from its source).
+# Each key is a behaviour the other options do not cover:
+#   error_type        Content-Type of error bodies (olareg and ggcr: text/plain)
+#   unknown_repo      the code a manifest GET/HEAD/DELETE in a repository
+#                     that does not exist answers (404 MANIFEST_UNKNOWN, as
+#                     distribution does, or NAME_UNKNOWN)
+#   tags_unknown      tags/list of a repository that does not exist: "404"
+#                     NAME_UNKNOWN, or "200" with no tags (olareg)
+#   blob_delete_unknown  DELETE of a blob the repository does not hold: "404"
+#                     BLOB_UNKNOWN, "500" INTERNAL_SERVER_ERROR "not found"
+#                     (ggcr), or "202-after-get": 404, but 202 once a GET
+#                     asked for that blob in that repository (olareg)
+#   shared_blobs      blobs belong to the registry, not a repository: a HEAD in
+#                     any repository finds a blob any repository holds, and a
+#                     DELETE removes it from all of them (ggcr)
+#   referrers_unknown_repo  referrers of a repository that does not exist:
+#                     "name-unknown" (404 NAME_UNKNOWN) or "empty-index" (olareg)
+#   catalog           what /v2/_catalog lists: "written" (every repository
+#                     written to, distribution 2.8 and this module's own view),
+#                     "manifests" (only repositories that ever held a
+#                     manifest: distribution 3, ggcr) or "none" (404: olareg)
+# and defaults for the other options (referrers, subject_header, mount, delete).
+PROFILES = {
+    # the spec's answers, as distribution 3 gives them; an OCI 1.1 referrers API
+    "spec": {},
+    # distribution 2.8 and 3.1: no referrers API, no OCI-Subject
+    "distribution": {"referrers": "404-plain"},
+    "distribution-3": {"referrers": "404-plain", "catalog": "manifests"},
+    "olareg": {"error_type": "text/plain; charset=utf-8", "tags_unknown": "200",
+               "blob_delete_unknown": "202-after-get", "referrers_unknown_repo": "empty-index",
+               "catalog": "none"},
+    "ggcr": {"error_type": "text/plain; charset=utf-8", "unknown_repo": "NAME_UNKNOWN",
+             "blob_delete_unknown": "500", "shared_blobs": True, "mount": "always-202",
+             "subject_header": "none", "catalog": "manifests"},
+    # Quay 3.x (from its source): NAME_UNKNOWN for unknown repositories, blob deletes refused
+    "quay": {"unknown_repo": "NAME_UNKNOWN", "delete": "blobs-405"},
+    # Harbor in read-only mode, or an account over its quota: pushes refused
+    # (status_override entries from _profile_overrides)
+    "harbor-readonly": {},
+}
+PROFILE_DEFAULTS = {"error_type": "application/json", "unknown_repo": "MANIFEST_UNKNOWN",
+                    "tags_unknown": "404", "blob_delete_unknown": "404", "shared_blobs": False,
+                    "referrers_unknown_repo": "name-unknown", "catalog": "written"}
 
 
 def error_body(code, message, detail=None):
@@ -155,6 +199,9 @@ class ScriptedRegistry(h.Service):
     """An OCI registry on 127.0.0.1:<free port>, run in a thread.
 
     Options (defaults are a good OCI 1.1 registry):
+      profile          one of PROFILES (default "spec"): the answers of a real
+                       product where real registries differ; explicit
+                       options below win over the profile's defaults
       referrers        one of REFERRERS_MODES (default "index")
       referrers_count  descriptors in the referrers index (default 0)
       referrers_link   add a Link rel="next" header to the first page
@@ -185,7 +232,8 @@ class ScriptedRegistry(h.Service):
       missing_subject  "accept" (default, as the spec says) or "refuse": a
                        manifest whose subject is not in the repository answers
                        400 MANIFEST_BLOB_UNKNOWN
-      stall_blob_deletes  ms: a DELETE of a blob the repository holds waits this
+      stall_blob_deletes  ms: a DELETE of a blob the repository holds (but for
+                       the write verification's delete-proof blob) waits this
                        long, then answers 503 without deleting it
       delay_ms         sleep this long before every answer
       slow             {(METHOD, path_regex): ms}: sleep this long before
@@ -194,9 +242,9 @@ class ScriptedRegistry(h.Service):
       status_override  {(METHOD, path_regex): (status, headers, body) or DROP};
                        METHOD "*" matches any method; the regex is searched
                        in the path with its query string.
-      profile          one of PROFILES, answers preset on top of the others
-                       (status_override entries of the test still win):
-                       "harbor-readonly" refuses every push (upload start,
+      profile          (see above) "harbor-readonly" also presets answers on
+                       top of the others (status_override entries of the
+                       test still win): it refuses every push (upload start,
                        PATCH, PUT) with 403 DENIED "The system is in read
                        only mode" (Harbor's read-only mode, or an account
                        over its quota), while a DELETE answers 404 NOT_FOUND
@@ -217,15 +265,29 @@ class ScriptedRegistry(h.Service):
                        speaks plain http only)
     """
 
-    def __init__(self, referrers="index", referrers_count=0, referrers_link=False,
+    def __init__(self, referrers=None, referrers_count=0, referrers_link=False,
                  filters_applied=None, fallback_tag=False, version_header=True,
-                 readonly=False, upload_status=None, chunk_min_length=None, mount="ok",
-                 patch="ok", delete="ok", options="allow-all", delay_ms=0,
+                 readonly=False, upload_status=None, chunk_min_length=None, mount=None,
+                 patch="ok", delete=None, options="allow-all", delay_ms=0,
                  status_override=None, auth=None, users=None, token_realm=None,
                  token_service=None, override_first=None, tls=False, slow=None,
                  subject_header=None, list_pushed=True, filter_artifact_type=True,
                  artifact_manifest=None, missing_subject="accept", stall_blob_deletes=0,
-                 profile=None):
+                 profile="spec"):
+        _check_choice("profile", profile, tuple(PROFILES))
+        self.profile = profile
+        traits = dict(PROFILE_DEFAULTS, **PROFILES[profile])
+        referrers = referrers or traits.pop("referrers", "index")
+        mount = mount or traits.pop("mount", "ok")
+        delete = delete or traits.pop("delete", "ok")
+        subject_header = subject_header or traits.pop("subject_header", None)
+        self.error_type = traits["error_type"]
+        self.unknown_repo = traits["unknown_repo"]
+        self.tags_unknown = traits["tags_unknown"]
+        self.blob_delete_unknown = traits["blob_delete_unknown"]
+        self.shared_blobs = traits["shared_blobs"]
+        self.referrers_unknown_repo = traits["referrers_unknown_repo"]
+        self.catalog = traits["catalog"]
         _check_choice("referrers", referrers, REFERRERS_MODES)
         _check_choice("mount", mount, MOUNT_MODES)
         _check_choice("patch", patch, PATCH_MODES)
@@ -257,7 +319,6 @@ class ScriptedRegistry(h.Service):
         self.options = options
         self.delay_ms = delay_ms
         self.slow = dict(slow or {})
-        _check_choice("profile", profile, PROFILES)
         self.status_override = dict(status_override or {})
         for key, value in _profile_overrides(profile).items():
             self.status_override.setdefault(key, value)
@@ -283,6 +344,8 @@ class ScriptedRegistry(h.Service):
         self._mounted = []        # [repo, digest] linked by a mount and still linked
         self._tag_deletes = []    # [repo, tag]
         self._blob_puts = []      # [repo, digest]
+        self._blob_gets = set()   # (repo, digest) of GETs of blobs not held
+        self._had_manifest = set()  # repositories that ever held a manifest
         self.short_chunks = []    # [repo, length] of PATCHes under chunk_min_length (a last chunk may be)
         self._httpd = None
         self.port = None
@@ -317,6 +380,7 @@ class ScriptedRegistry(h.Service):
         digest = h.sha256_digest(data)
         entry = self._repo(repo, create=True)
         entry["manifests"][digest] = (media_type, data)
+        self._had_manifest.add(repo)
         if tag:
             entry["tags"][tag] = digest
         return digest
@@ -462,6 +526,9 @@ class ScriptedRegistry(h.Service):
             record["status"] = result if result == DROP else result.status
         if result != DROP and self.version_header:
             result.headers.append(("Docker-Distribution-API-Version", "registry/2.0"))
+        if result != DROP and result.status >= 400 and self.error_type != "application/json":
+            result.headers = [(k, self.error_type if k == "Content-Type"
+                               and v == "application/json" else v) for k, v in result.headers]
         return result
 
     def _stall(self, method, path):
@@ -472,7 +539,8 @@ class ScriptedRegistry(h.Service):
         with self._lock:
             repo = self._repo(m.group("name"))
             held = repo is not None and m.group("digest") in repo["blobs"]
-        if not held:
+            proof = self._blobs.get(m.group("digest"), b"").startswith(b"ocidoctor delete proof")
+        if not held or proof:
             return None
         time.sleep(self.stall_blob_deletes / 1000.0)
         return Answer.error(503, "UNAVAILABLE", "the storage backend did not answer in time")
@@ -532,10 +600,16 @@ class ScriptedRegistry(h.Service):
         return Answer(200, "<html>login</html>", "text/html; charset=utf-8")
 
     def _catalog(self, method, query, headers, body):
-        return Answer.json(200, {"repositories": sorted(self._repos)})
+        if self.catalog == "none":
+            return Answer(404, b"")
+        names = sorted(n for n in self._repos
+                       if self.catalog == "written" or n in self._had_manifest)
+        return Answer.json(200, {"repositories": names})
 
     def _tags(self, method, query, headers, body, name):
         repo = self._repo(name)
+        if repo is None and self.tags_unknown == "200":
+            return Answer.json(200, {"name": name, "tags": []})
         if repo is None:
             return _name_unknown(name)
         return Answer.json(200, {"name": name, "tags": sorted(repo["tags"])})
@@ -553,7 +627,7 @@ class ScriptedRegistry(h.Service):
             return _not_allowed("DELETE, GET, HEAD, PUT")
         repo = self._repo(name)
         if repo is None:
-            return _name_unknown(name)
+            return self._unknown_repo_manifest(name)
         digest = ref if ":" in ref else repo["tags"].get(ref)
         if digest not in repo["manifests"]:
             return Answer.error(404, "MANIFEST_UNKNOWN", "manifest unknown")
@@ -585,6 +659,18 @@ class ScriptedRegistry(h.Service):
         return Answer(201, b"", None, [("Location", "/v2/%s/manifests/%s" % (name, digest)),
                                        ("Docker-Content-Digest", digest)] + extra)
 
+    def _unknown_repo_manifest(self, name):
+        """A manifest request in a repository that does not exist."""
+        if self.unknown_repo == "NAME_UNKNOWN":
+            return _name_unknown(name)
+        return Answer.error(404, "MANIFEST_UNKNOWN", "manifest unknown")
+
+    def _holds_blob(self, repo, digest):
+        """Whether a blob is there for a repository (any repository's, with shared_blobs)."""
+        if self.shared_blobs:
+            return digest in self._blobs and any(digest in r["blobs"] for r in self._repos.values())
+        return repo is not None and digest in repo["blobs"]
+
     def _refuse_manifest(self, name, doc):
         """Why a pushed manifest is refused (an Answer), or None."""
         repo = self._repo(name) or {"blobs": set(), "manifests": {}}
@@ -597,7 +683,7 @@ class ScriptedRegistry(h.Service):
         if artifact and self.artifact_manifest == "400":
             return Answer.error(400, "MANIFEST_INVALID", "manifest invalid")
         wanted = [d.get("digest") for d in [config] + list(doc.get("layers") or []) if d]
-        if any(d not in repo["blobs"] for d in wanted if d):
+        if any(not self._holds_blob(repo, d) for d in wanted if d):
             return Answer.error(400, "MANIFEST_BLOB_UNKNOWN", "blob unknown to registry")
         subject = (doc.get("subject") or {}).get("digest")
         if subject and self.missing_subject == "refuse" and subject not in repo["manifests"]:
@@ -612,7 +698,9 @@ class ScriptedRegistry(h.Service):
         if refused:
             return refused
         repo = self._repo(name)
-        if repo is None or ref not in repo["manifests"]:
+        if repo is None:
+            return self._unknown_repo_manifest(name)
+        if ref not in repo["manifests"]:
             return Answer.error(404, "MANIFEST_UNKNOWN", "manifest unknown")
         del repo["manifests"][ref]
         for tag in [t for t, d in repo["tags"].items() if d == ref]:
@@ -628,8 +716,9 @@ class ScriptedRegistry(h.Service):
             return self._delete_blob(name, digest)
         if method not in ("GET", "HEAD"):
             return _not_allowed("DELETE, GET, HEAD")
-        repo = self._repo(name)
-        if repo is None or digest not in repo["blobs"]:
+        if not self._holds_blob(self._repo(name), digest):
+            if method == "GET":
+                self._blob_gets.add((name, digest))
             return Answer.error(404, "BLOB_UNKNOWN", "blob unknown to registry")
         return Answer(200, self._blobs[digest], "application/octet-stream",
                       [("Docker-Content-Digest", digest)])
@@ -641,11 +730,17 @@ class ScriptedRegistry(h.Service):
         if not DIGEST_RE.match(digest):
             return Answer.error(400, "DIGEST_INVALID", "provided digest did not match")
         repo = self._repo(name)
-        if repo is None or digest not in repo["blobs"]:
+        if not self._holds_blob(repo, digest):
+            if self.blob_delete_unknown == "202-after-get" and (name, digest) in self._blob_gets:
+                return Answer(202)
+            if self.blob_delete_unknown == "500":
+                return Answer.error(500, "INTERNAL_SERVER_ERROR", "not found")
             return Answer.error(404, "BLOB_UNKNOWN", "blob unknown to registry")
-        repo["blobs"].discard(digest)
-        if [name, digest] in self._mounted:
-            self._mounted.remove([name, digest])
+        for other, entry in self._repos.items():
+            if other == name or self.shared_blobs:
+                entry["blobs"].discard(digest)
+                if [other, digest] in self._mounted:
+                    self._mounted.remove([other, digest])
         return Answer(202)
 
     def _delete_refusal(self, kind):
@@ -676,6 +771,8 @@ class ScriptedRegistry(h.Service):
             return _not_allowed("GET, HEAD")
         mode = self.referrers
         if mode not in ROUTE_LEVEL_REFERRERS and self._repo(name) is None:
+            if self.referrers_unknown_repo == "empty-index":
+                return Answer.json(200, empty_index(), h.OCI_INDEX)
             return _name_unknown(name)
         if mode == "404-plain":
             return Answer.plain(404, "404 page not found\n")

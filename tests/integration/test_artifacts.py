@@ -66,6 +66,41 @@ class ArtifactsTestCase(sr.ScriptedTestCase):
         return {name: c["attach"] for name, c in clients.items()}
 
 
+class ProfilesTest(ArtifactsTestCase):
+    """Each modelled product, with the default scratch repository (which does
+    not exist before the run): the delete proof uses the run's own blob, so
+    it works where the repository is unknown (NAME_UNKNOWN), where a blob
+    delete of a made-up digest answers 500 (go-containerregistry), and on
+    text/plain error bodies (olareg); where blob deletes are refused (Quay)
+    nothing is pushed. Nothing of the run is left in any of them."""
+
+    # profile -> (status, deletesProven)
+    EXPECTED = {"spec": ("pass", True), "distribution": ("warn", True),
+                "distribution-3": ("warn", True), "olareg": ("pass", True),
+                "ggcr": ("warn", True), "quay": ("info", False)}
+
+    def test_every_profile(self):
+        for profile, (status, proven) in self.EXPECTED.items():
+            with self.subTest(profile=profile):
+                reg = self.scripted(profile=profile)
+                code, report, err = self.run_against(reg, "--writes", "verify", *WITH_REFERRERS)
+                self.assertEqual(schema_check.validate(report, self.schema), [],
+                                 self.diagnostics(report, err))
+                self.assertStatus(report, CHECK, status, err)
+                d = self.details(report, CHECK)
+                self.assertEqual(d["deletesProven"], proven, d["steps"]["deleteProof"])
+                scratch = d["scratchRepository"]
+                self.assertEqual(scratch, "library/ocidoctor-scratch")
+                held = reg.contents(scratch)
+                self.assertEqual((held["manifests"], held["tags"]), ([], []), held)
+                self.assertEqual(set(held["blobs"]) - {reg.config_digest}, set(), held)
+                self.assertEqual(reg.open_sessions(), [])
+                self.assertEqual(reg.deletes_by_tag(), [])
+                self.assertEqual(d["leftovers"], [])
+                if not proven:
+                    self.assertEqual(reg.requests("PUT"), [], "pushed without proof")
+
+
 class VerifyIsOptInTest(ArtifactsTestCase):
     """Without --writes verify nothing is pushed and the check is skipped with a hint."""
 

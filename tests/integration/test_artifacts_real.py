@@ -67,7 +67,8 @@ class VerifyFallbackTest(h.DoctorTestCase):
 
 class VerifyRoundTripsTest(h.DoctorTestCase):
     """docs/performance.md: a full anonymous run with --writes verify on
-    distribution 2.8 is a chain of at most 12 round trips."""
+    distribution 2.8 is a chain of at most 15 round trips (the delete proof
+    with the run's own blob takes three)."""
 
     @classmethod
     def setUpClass(cls):
@@ -76,7 +77,7 @@ class VerifyRoundTripsTest(h.DoctorTestCase):
     def test_chain(self):
         code, report, err = self.run_registry("--writes", "verify")
         self.assertStatus(report, CHECK, "warn", err)
-        self.assertLessEqual(report["roundTrips"], 12, report["roundTrips"])
+        self.assertLessEqual(report["roundTrips"], 15, report["roundTrips"])
         code, plain, err = self.run_registry()
         self.assertLess(plain["roundTrips"], report["roundTrips"])
 

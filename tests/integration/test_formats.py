@@ -56,13 +56,20 @@ CHECK_CAPS = h.CHECK_PREFIX + "capabilities"
 CHROMIUM = "/usr/bin/chromium"
 # Every run has its own empty HOME, which the credentials check names.
 HOME_DIR = re.compile(r"/home-[A-Za-z0-9_]+/")
-# ... and its own scratch repository, ocidoctor-scratch-<8 hex digits>.
-SCRATCH_REPO = re.compile(r"ocidoctor-scratch-[0-9a-f]{8}")
+# ... and the scratch repository, ocidoctor-scratch (a run id once; kept for old outputs).
+SCRATCH_REPO = re.compile(r"ocidoctor-scratch(?:-[0-9a-f]{8})?")
+
+
+# only the first run on a registry creates the scratch repository and says so
+CREATED = re.compile(r"; this run created the scratch repository [^,]+, which later runs use again "
+                     r"\(the report says how to remove it\)")
 
 
 def same_run_text(text):
     """text with the run's HOME directory and scratch repository replaced,
-    to compare two runs."""
+    and without the note that the run created the scratch repository, to
+    compare two runs."""
+    text = CREATED.sub("", text)
     return SCRATCH_REPO.sub("ocidoctor-scratch-*", HOME_DIR.sub("/home-*/", text))
 
 

@@ -47,12 +47,11 @@ class ReportTablesTest(sr.ScriptedTestCase):
         for fmt in ("text", "html", "markdown", "junit"):
             with self.subTest(fmt):
                 out = self.output(fmt)
-                # every run has its own scratch repository, so match its form
-                self.assertRegex(out, r"library/ocidoctor-scratch-[0-9a-f]{8}")
+                self.assertRegex(out, r"library/ocidoctor-scratch\b")
                 for key in ("ref", "why"):
                     self.assertIn(item[key], out, "%s: %s not shown" % (fmt, key))
-                self.assertRegex(out, r"curl -X DELETE (?:'|&#39;)%s/v2/library/ocidoctor-scratch-"
-                                 r"[0-9a-f]{8}/blobs/%s" % (self.reg.url, item["ref"]),
+                self.assertRegex(out, r"curl -X DELETE (?:'|&#39;)%s/v2/library/ocidoctor-scratch/"
+                                 r"blobs/%s" % (self.reg.url, item["ref"]),
                                  "%s: no command" % fmt)
         root = ET.fromstring(self.output("junit"))
         case = next(c for c in root.iter("testcase") if c.get("name") == CAPS)
