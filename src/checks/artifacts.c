@@ -1585,30 +1585,10 @@ static void verify_release(struct verify *v)
 	free(v->fallback_tag);
 }
 
-/* Without --writes verify the check skips at once. */
-static int offline(const struct run_config *config)
-{
-	return !config->verify_writes;
-}
-
 static void run(struct check_ctx *ctx)
 {
 	struct verify v = { .ctx = ctx, .chunk = CHUNK_DEFAULT, .listed_count = -1 };
 
-	if (offline(ctx->config)) {
-		check_set(ctx, STATUS_SKIP, "no-verify",
-			  "not verified: pushing an artifact needs --writes verify (it pushes to the scratch repository and deletes what it pushed)");
-		return;
-	}
-	if (!ctx->result->selected) {
-		/* run only because the referrers check reads it: never push where no report shows it */
-		check_set(ctx, STATUS_SKIP, "no-verify", "not verified: the check was not selected");
-		return;
-	}
-	if (!ctx->facts->reachable) {
-		check_unreachable(ctx);
-		return;
-	}
 	v.scratch = scratch_repository_name(ctx->config);
 	random_hex(v.run_id, 8);
 	v.steps = json_object();
@@ -1629,8 +1609,8 @@ const struct check check_artifacts = {
 	.deps = (const struct check *const[]){ &check_registry, NULL },
 	.summary = "with --writes verify: an artifact with a subject is pushed to the scratch repository, found through the referrers API or the tag-schema fallback, and deleted",
 	.run = run,
-	.offline = offline,
-	.causes = (const char *const[]){ "no-verify", "deletes", "rejected", "not-found",
+	.needs = NEED_VERIFY | NEED_REACHABLE,
+	.causes = (const char *const[]){ "deletes", "rejected", "not-found",
 		"header-without-listing", "clients", "fallback-only", "filter", "missing-subject",
-		"chunked", "cleanup", "upload", "denied", "connection", "unreachable", NULL },
+		"chunked", "cleanup", "upload", "denied", "connection", NULL },
 };

@@ -723,10 +723,6 @@ static void run(struct check_ctx *ctx)
 {
 	struct probe p = { .ctx = ctx, .repo = ctx->config->repository };
 
-	if (!ctx->facts->reachable) {
-		check_unreachable(ctx);
-		return;
-	}
 	p.scratch = scratch_repository_name(ctx->config);
 	judge_version(&p);
 	probe_registry(&p);
@@ -745,5 +741,6 @@ const struct check check_capabilities = {
 	.uses = (const struct check *const[]){ &check_referrers, NULL },
 	.summary = "five capabilities (version header, Referrers API, chunked upload, cross-repository mount, delete), each proven or ruled out by a real probe",
 	.run = run,
-	.causes = (const char *const[]){ "partial", "referrers", "connection", "unreachable", NULL },
+	.needs = NEED_REACHABLE,
+	.causes = (const char *const[]){ "partial", "referrers", "connection", NULL },
 };

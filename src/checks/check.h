@@ -17,8 +17,14 @@
  * probes first and read the other's verdict at the end, which keeps the
  * chain of dependent round trips short.
  *
+ * What a check needs before it can run (a registry that answered, writes
+ * allowed, --writes verify) it declares in .needs; the runner tests those
+ * and decides the check itself when one is missing, so run holds no such
+ * gate.
+ *
  * To add a check:
- *  1. write src/checks/<name>.c exporting `const struct check check_<name>`;
+ *  1. write src/checks/<name>.c exporting `const struct check check_<name>`,
+ *     with .needs for what it needs;
  *  2. declare it below and add it to check_table[] in checks.c;
  *     A table the check returns (one row per thing it judged) is a result
  *     section: a static section_def and section_row() calls; every writer
@@ -66,6 +72,21 @@ struct remediation {
 struct check_ctx;
 struct run_config;
 
+/*
+ * What a check needs before its run has anything to do. The runner
+ * (run.c) tests them in this order and, when one is missing, decides the
+ * check itself with that need's cause, before run is called: run never
+ * sees an unmet need, and the check's own .causes leave these out
+ * (check_cause_at lists both).
+ */
+enum check_need {
+	NEED_VERIFY = 1 << 0,    /* --writes verify and the check asked for (it pushes, so only
+	                            where a report shows it): else skip, cause "no-verify" */
+	NEED_WRITES = 1 << 1,    /* writes not turned off: else skip, cause "no-writes" */
+	NEED_REACHABLE = 1 << 2  /* the registry check found a registry: else fail, cause
+	                            "unreachable", blocked by the registry check */
+};
+
 struct check {
 	const char *id;
 	const char *title;
@@ -76,12 +97,18 @@ struct check {
 	const struct check *const *uses; /* run alongside; check_dep waits for them; or NULL */
 	const char *summary;            /* one line: what it checks */
 	void (*run)(struct check_ctx *ctx);
+	unsigned needs;                 /* enum check_need bits, tested before run */
+	/*
+	 * Optional: writes the details that say what the check looks at (the
+	 * repository, the reference), before its needs are tested, so that a
+	 * check the runner decides still names them.
+	 */
+	void (*describe)(struct check_ctx *ctx);
 	const char *const *causes;      /* every cause run may set; each has advice in the KB */
 	/*
-	 * Optional: whether, under this configuration, run decides at once,
-	 * with no request and without waiting for another check (it skips).
-	 * The runner then runs it in the thread that made it ready instead of
-	 * a thread of its own (run.h). run must use the same test.
+	 * Optional, beside needs: whether, under this configuration, run
+	 * decides at once, with no request and without waiting for another
+	 * check. run must use the same test. See check_offline.
 	 */
 	int (*offline)(const struct run_config *config);
 };
@@ -217,8 +244,23 @@ const struct check_result *check_dep(struct check_ctx *ctx, const struct check *
 void check_call(struct check_ctx *ctx, struct registry_call *call);
 /* The remediation that fits a result: its page's entry for the cause, else the page's first. */
 const struct remediation *check_remediation(const struct check_result *res);
-/* Whether c lists cause in .causes. */
+/* Whether c may report cause: in .causes, or the cause of one of its needs. */
 int check_declares_cause(const struct check *c, const char *cause);
+/* The i-th cause c may report (.causes, then its needs' causes), or NULL past the last. */
+const char *check_cause_at(const struct check *c, size_t i);
+/*
+ * Whether, under this configuration, the check is decided without a
+ * request and without waiting for another check: an unmet verify or
+ * writes need, or its offline hook. The runner then runs it in the thread
+ * that made it ready instead of a thread of its own (run.h).
+ */
+int check_offline(const struct check *c, const struct run_config *config, int selected);
+/*
+ * Tests the check's needs (enum check_need, in order); when one is not
+ * met, sets the result (status, cause, message) and returns 1: run is not
+ * to be called. Returns 0 when every need is met.
+ */
+int check_gate(struct check_ctx *ctx);
 
 /* Shorthands for details. */
 void detail_str(struct check_ctx *ctx, const char *key, const char *value);

@@ -91,13 +91,73 @@ const struct remediation *check_remediation(const struct check_result *res)
 	return page && page->remediations->cause ? page->remediations : NULL;
 }
 
+/* Each need and the cause of a check it stops, in the order check_gate tests them. */
+static const struct {
+	enum check_need need;
+	const char *cause;
+} need_causes[] = {
+	{ NEED_VERIFY, "no-verify" },
+	{ NEED_WRITES, "no-writes" },
+	{ NEED_REACHABLE, "unreachable" },
+};
+
+const char *check_cause_at(const struct check *c, size_t i)
+{
+	size_t n = 0, k;
+
+	while (c->causes && c->causes[n]) {
+		if (n == i)
+			return c->causes[n];
+		n++;
+	}
+	for (k = 0; k < sizeof(need_causes) / sizeof(need_causes[0]); k++)
+		if ((c->needs & need_causes[k].need) && n++ == i)
+			return need_causes[k].cause;
+	return NULL;
+}
+
 int check_declares_cause(const struct check *c, const char *cause)
 {
-	const char *const *p;
+	const char *p;
+	size_t i;
 
-	for (p = c->causes; p && *p; p++)
-		if (!strcmp(*p, cause))
+	for (i = 0; (p = check_cause_at(c, i)); i++)
+		if (!strcmp(p, cause))
 			return 1;
+	return 0;
+}
+
+int check_offline(const struct check *c, const struct run_config *config, int selected)
+{
+	if ((c->needs & NEED_VERIFY) && (!config->verify_writes || !selected))
+		return 1;
+	if ((c->needs & NEED_WRITES) && config->no_writes)
+		return 1;
+	return c->offline && c->offline(config);
+}
+
+int check_gate(struct check_ctx *ctx)
+{
+	unsigned needs = ctx->result->check->needs;
+
+	if ((needs & NEED_VERIFY) && !ctx->config->verify_writes) {
+		check_set(ctx, STATUS_SKIP, "no-verify",
+			  "not verified: needs --writes verify (it pushes to the scratch repository and deletes what it pushed)");
+		return 1;
+	}
+	if ((needs & NEED_VERIFY) && !ctx->result->selected) {
+		/* run only because another check reads it: never push where no report shows it */
+		check_set(ctx, STATUS_SKIP, "no-verify", "not verified: the check was not selected");
+		return 1;
+	}
+	if ((needs & NEED_WRITES) && ctx->config->no_writes) {
+		check_set(ctx, STATUS_SKIP, "no-writes", "not probed (--no-writes)");
+		return 1;
+	}
+	if ((needs & NEED_REACHABLE) && !ctx->facts->reachable) {
+		check_unreachable(ctx);
+		return 1;
+	}
 	return 0;
 }
 

@@ -179,6 +179,11 @@ static void judge(struct check_ctx *ctx, const struct registry_call *call,
 	free(img);
 }
 
+static void describe(struct check_ctx *ctx)
+{
+	detail_str(ctx, "reference", ctx->config->tag);
+}
+
 static void run(struct check_ctx *ctx)
 {
 	struct curl_slist *accept = manifest_accept_headers();
@@ -188,14 +193,8 @@ static void run(struct check_ctx *ctx)
 		.actions = REG_PULL, .headers = accept, .follow = 1,
 	};
 
-	detail_str(ctx, "reference", ctx->config->tag);
-	if (!ctx->facts->reachable) {
-		check_unreachable(ctx);
-		goto done;
-	}
 	check_call(ctx, &call);
 	judge(ctx, &call, accept);
-done:
 	registry_call_release(&call);
 	curl_slist_free_all(accept);
 	free(path);
@@ -210,5 +209,7 @@ const struct check check_pull = {
 	.deps = (const struct check *const[]){ &check_registry, NULL },
 	.summary = "HEAD of the test image's manifest answers 200 with a valid digest",
 	.run = run,
-	.causes = (const char *const[]){ "denied", "missing", "digest", "not-manifest", "error", "status", "unreachable", NULL },
+	.needs = NEED_REACHABLE,
+	.describe = describe,
+	.causes = (const char *const[]){ "denied", "missing", "digest", "not-manifest", "error", "status", NULL },
 };

@@ -106,10 +106,9 @@ static void judge(struct check_ctx *ctx, const struct registry_call *call)
 			  repo, r->status);
 }
 
-/* Without writes the check skips at once. */
-static int offline(const struct run_config *config)
+static void describe(struct check_ctx *ctx)
 {
-	return config->no_writes;
+	detail_str(ctx, "repository", target_repository(ctx));
 }
 
 static void run(struct check_ctx *ctx)
@@ -121,18 +120,8 @@ static void run(struct check_ctx *ctx)
 		.actions = REG_PULL | REG_PUSH, .body = "", .body_len = 0,
 	};
 
-	detail_str(ctx, "repository", repo);
-	if (offline(ctx->config)) {
-		check_set(ctx, STATUS_SKIP, "no-writes", "not probed (--no-writes)");
-		goto done;
-	}
-	if (!ctx->facts->reachable) {
-		check_unreachable(ctx);
-		goto done;
-	}
 	check_call(ctx, &call);
 	judge(ctx, &call);
-done:
 	registry_call_release(&call);
 	free(path);
 }
@@ -146,6 +135,7 @@ const struct check check_push = {
 	.deps = (const struct check *const[]){ &check_registry, NULL },
 	.summary = "an upload session opens (202) in the test or scratch repository and is cancelled",
 	.run = run,
-	.offline = offline,
-	.causes = (const char *const[]){ "denied", "readonly", "status", "location", "no-writes", "error", "unreachable", NULL },
+	.needs = NEED_WRITES | NEED_REACHABLE,
+	.describe = describe,
+	.causes = (const char *const[]){ "denied", "readonly", "status", "location", "error", NULL },
 };

@@ -286,6 +286,17 @@ static void judge(struct check_ctx *ctx, const struct registry_call *call,
  * fallback tag goes out at the same time, so that a registry without the
  * API costs no extra round trip.
  */
+/* The digest asked about, and a verdict that run replaces once it has asked. */
+static void describe(struct check_ctx *ctx)
+{
+	int probed = ctx->facts->manifest_digest == NULL;
+
+	detail_str(ctx, "digest", probed ? ZERO_DIGEST : ctx->facts->manifest_digest);
+	detail_str(ctx, "digestSource", probed ? "probe" : "test-image");
+	detail_str(ctx, "state", "unknown");
+	detail_str(ctx, "reason", "not probed");
+}
+
 static void run(struct check_ctx *ctx)
 {
 	struct curl_slist *accept = curl_slist_append(NULL, "Accept: " OCI_INDEX_TYPE);
@@ -302,14 +313,6 @@ static void run(struct check_ctx *ctx)
 	struct registry_call fallback = { 0 };
 	struct registry_call *calls[] = { &call, &fallback };
 
-	detail_str(ctx, "digest", digest);
-	detail_str(ctx, "digestSource", probed ? "probe" : "test-image");
-	if (!ctx->facts->reachable) {
-		detail_str(ctx, "state", "unknown");
-		detail_str(ctx, "reason", "the registry is not reachable");
-		check_unreachable(ctx);
-		goto done;
-	}
 	if (!probed)
 		fallback = (struct registry_call){ .method = "HEAD", .path = tag_path,
 			.repository = ctx->config->repository, .actions = REG_PULL,
@@ -343,5 +346,7 @@ const struct check check_referrers = {
 	.uses = (const struct check *const[]){ &check_artifacts, NULL },
 	.summary = "GET /v2/NAME/referrers/DIGEST answers with a valid OCI image index (200, or 404 with an index)",
 	.run = run,
-	.causes = (const char *const[]){ "unsupported", "content-type", "false-200", "clients", "missing", "unknown", "connection", "unreachable", NULL },
+	.needs = NEED_REACHABLE,
+	.describe = describe,
+	.causes = (const char *const[]){ "unsupported", "content-type", "false-200", "clients", "missing", "unknown", "connection", NULL },
 };

@@ -104,7 +104,10 @@ static void run_check(struct run *run, size_t i)
 	start = clock_now_ms();
 	res->details = json_object();
 	res->status = STATUS_PASS;
-	res->check->run(&ctx);
+	if (res->check->describe)
+		res->check->describe(&ctx);
+	if (!check_gate(&ctx))
+		res->check->run(&ctx);
 	if (!res->message)
 		res->message = xstrdup("");
 	/* one root cause, one failure: a check that found no registry is blocked by the registry check */
@@ -140,7 +143,7 @@ static void worker_task(void *arg);
 
 static int is_offline(const struct run *run, size_t i)
 {
-	return check_table[i]->offline && check_table[i]->offline(run->config);
+	return check_offline(check_table[i], run->config, run->results[i].selected);
 }
 
 /* What a thread runs next: checks that decide offline, then at most one that needs the network. */

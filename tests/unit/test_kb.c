@@ -40,14 +40,15 @@ static void test_every_cause_has_advice(void **state)
 	for (i = 0; i < check_table_size; i++) {
 		const struct check *c = check_table[i];
 		const struct kb_page *page = kb_find(c->id);
-		const char *const *cause;
+		const char *cause;
+		size_t k;
 
 		assert_non_null(c->causes);
-		for (cause = c->causes; *cause; cause++) {
-			const struct remediation *r = kb_remediation(page, *cause);
+		for (k = 0; (cause = check_cause_at(c, k)); k++) {
+			const struct remediation *r = kb_remediation(page, cause);
 
 			if (!r)
-				fail_msg("%s: no '### `%s`' entry in docs/checks/%s.md", c->id, *cause, c->id);
+				fail_msg("%s: no '### `%s`' entry in docs/checks/%s.md", c->id, cause, c->id);
 			assert_true(strlen(r->summary) > 10);
 			assert_non_null(r->steps[0].platform);
 			assert_true(strlen(r->steps[0].text) > 10);
