@@ -29,8 +29,8 @@ static const struct opt serve_opts[] = {
 	{ .long_name = "log-format", .type = OPT_STRING, .offset = SARG(log_format), .arg = "FMT",
 	  .help = "one line per probe on stderr", .def = "text",
 	  .values = (const char *const[]){ "text", "json", NULL } },
-	{ .long_name = "allow-target", .type = OPT_LIST, .offset = SARG(allow_targets), .arg = "GLOB",
-	  .help = "probe only targets whose host[:port] matches (repeatable; default any)" },
+	{ .long_name = "allow-target", .type = OPT_LIST, .offset = SARG(allow_targets), .arg = "PATTERN",
+	  .help = "probe only targets whose host[:port] matches: HOST, HOST:PORT, HOST:*, *.DOMAIN[:PORT], [IPv6][:PORT] (repeatable; default any)" },
 	OPT_GROUP_HELP(SARG),
 	OPT_END
 };

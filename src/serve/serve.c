@@ -16,12 +16,12 @@
 #include "cli/cli.h"
 #include "report/report.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/ref.h"
 #include "util/xalloc.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <fnmatch.h>
 #include <microhttpd.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -305,7 +305,7 @@ static int target_allowed(struct server *s, const char *hostport)
 	if (!s->args->allow_targets.nr)
 		return 1;
 	for (i = 0; i < s->args->allow_targets.nr; i++)
-		if (fnmatch(s->args->allow_targets.items[i], hostport, 0) == 0)
+		if (serve_host_pattern_match(s->args->allow_targets.items[i], hostport))
 			return 1;
 	return 0;
 }
@@ -716,17 +716,12 @@ static int parse_listen(const char *text, struct sockaddr_storage *ss, int *v6, 
 
 static int parse_offset(const char *text, long *ms)
 {
-	char *end;
-	double d = strtod(text, &end);
-
-	if (end == text || *end || d < 0 || d > 60)
-		return -1;
-	*ms = (long)(d * 1000 + 0.5);
-	return 0;
+	return clock_parse_seconds(text, 0, 60 * 1000, ms);
 }
 
 static int validate(struct serve_args *a, struct server *s)
 {
+	const char *why = NULL;
 	size_t i;
 
 	/* the option table's defaults are in place (cmd_serve.c), and its maxima checked */
@@ -735,13 +730,17 @@ static int validate(struct serve_args *a, struct server *s)
 	if (a->history_limit > SERVE_MAX_HISTORY)
 		return cli_usage_error("--history-limit is at most %d", SERVE_MAX_HISTORY);
 	if (parse_offset(a->timeout_offset, &s->offset_ms) < 0)
-		return cli_usage_error("--timeout-offset '%s' is a number of seconds from 0 to 60",
+		return cli_usage_error("--timeout-offset '%s' is a number of seconds such as 0.5, from 0 to 60",
 				       a->timeout_offset);
 	if (strcmp(a->log_format, "text") && strcmp(a->log_format, "json"))
 		return cli_usage_error("unknown --log-format '%s' (text or json)", a->log_format);
 	s->log_json = !strcmp(a->log_format, "json");
-	for (i = 0; i < a->allow_targets.nr; i++)
+	for (i = 0; i < a->allow_targets.nr; i++) {
 		lower(a->allow_targets.items[i]);
+		if (serve_host_pattern_check(a->allow_targets.items[i], &why) < 0)
+			return cli_usage_error("--allow-target '%s' is not a host pattern: %s (%s)",
+					       a->allow_targets.items[i], why, SERVE_HOST_PATTERN_FORMS);
+	}
 	return EXIT_OK;
 }
 
