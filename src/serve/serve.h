@@ -48,6 +48,7 @@ struct serve_module {
 	char *username;
 	char *password_file;
 	char *password;                 /* read from password_file at load, wiped on release */
+	char *docker_config_json;       /* docker_config's config.json, read at load, wiped on release */
 	struct opt_list registries;     /* host patterns allowed to receive the credentials */
 	char *ca_file, *cert, *key;
 	int insecure;

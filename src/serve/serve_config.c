@@ -24,6 +24,7 @@
  */
 #include "serve/serve.h"
 #include "cli/cli.h"
+#include "cli/yamldoc.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/ref.h"
@@ -37,6 +38,7 @@
 
 #define CONFIG_MAX ((size_t)1024 * 1024)
 #define PASSWORD_MAX ((size_t)64 * 1024)
+#define DOCKER_CONFIG_MAX ((size_t)1024 * 1024)
 
 struct cached;
 
@@ -156,23 +158,70 @@ static int get_host_patterns(struct loader *l, const yaml_node_t *v, const char 
 	return 0;
 }
 
-static char *read_password(const char *path)
+/*
+ * Reads a credentials file at load (start and reload), never in a probe:
+ * a FIFO, a device or an oversized file is refused at once (buf_read_file)
+ * and a file on a hung filesystem holds up the load, not the probes.
+ */
+static int read_secret_file(struct loader *l, const yaml_node_t *n, const char *what,
+			    const char *path, size_t max, char **out)
 {
 	struct buf b;
-	FILE *f = fopen(path, "rb");
+	const char *why = NULL;
 
-	if (!f)
-		return NULL;
-	buf_init(&b, PASSWORD_MAX);
-	if (buf_read_stream(&b, f) < 0) {
-		fclose(f);
+	buf_init_secret(&b, max);
+	if (buf_read_file(&b, path, &why) < 0) {
 		buf_release(&b);
-		return NULL;
+		if (b.overflow)
+			return bad(l, n, "cannot read %s '%s': larger than %zu KiB", what, path, max >> 10);
+		return bad(l, n, "cannot read %s '%s': %s", what, path, why);
 	}
-	fclose(f);
-	while (b.len && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r'))
-		b.data[--b.len] = '\0';
-	return buf_detach(&b);
+	if (memchr(b.data, '\0', b.len)) {
+		buf_release(&b);
+		return bad(l, n, "cannot read %s '%s': it holds a NUL byte", what, path);
+	}
+	secret_free(*out);
+	*out = buf_detach(&b);
+	return 0;
+}
+
+static int read_credentials(struct loader *l, struct serve_module *m, const yaml_node_t *n)
+{
+	char *path;
+	size_t len;
+	int ret;
+
+	if (m->password_file) {
+		if (read_secret_file(l, n, "the password file", m->password_file, PASSWORD_MAX,
+				     &m->password) < 0)
+			return -1;
+		len = strlen(m->password);
+		while (len && (m->password[len - 1] == '\n' || m->password[len - 1] == '\r'))
+			m->password[--len] = '\0';
+		return 0;
+	}
+	if (!m->docker_config)
+		return 0;
+	path = xstrfmt("%s/config.json", m->docker_config);
+	ret = read_secret_file(l, n, "the docker config", path, DOCKER_CONFIG_MAX,
+			       &m->docker_config_json);
+	free(path);
+	return ret;
+}
+
+/* A key met again in one mapping (libyaml keeps both): refused, so nothing is read twice. */
+static int key_repeated(struct loader *l, const yaml_node_t *map, const yaml_node_pair_t *upto,
+			const char *key)
+{
+	const yaml_node_pair_t *p;
+
+	for (p = map->data.mapping.pairs.start; p < upto; p++) {
+		const char *k = scalar(yaml_document_get_node(l->doc, p->key));
+
+		if (k && !strcmp(k, key))
+			return 1;
+	}
+	return 0;
 }
 
 static int load_credentials(struct loader *l, struct serve_module *m, const yaml_node_t *n)
@@ -187,6 +236,8 @@ static int load_credentials(struct loader *l, struct serve_module *m, const yaml
 		const char *key = scalar(k) ? scalar(k) : "";
 		int ret;
 
+		if (key_repeated(l, n, p, key))
+			return bad(l, k, "credentials: '%s' is given twice", key);
 		if (!strcmp(key, "docker_config"))
 			ret = get_string(l, v, key, &m->docker_config);
 		else if (!strcmp(key, "username"))
@@ -204,12 +255,7 @@ static int load_credentials(struct loader *l, struct serve_module *m, const yaml
 		return bad(l, n, "credentials are a docker_config or a username and password_file, not both");
 	if (!!m->username != !!m->password_file)
 		return bad(l, n, "username and password_file go together");
-	if (m->password_file) {
-		m->password = read_password(m->password_file);
-		if (!m->password)
-			return bad(l, n, "cannot read the password file '%s'", m->password_file);
-	}
-	return 0;
+	return read_credentials(l, m, n);
 }
 
 static int load_key(struct loader *l, struct serve_module *m, const char *key, yaml_node_t *k,
@@ -326,6 +372,10 @@ static int load_module(struct loader *l, struct serve_module *m, const char *nam
 			bad(l, k, "module keys are strings");
 			goto done;
 		}
+		if (key_repeated(l, n, p, scalar(k))) {
+			bad(l, k, "module '%s': '%s' is given twice", name, scalar(k));
+			goto done;
+		}
 		if (load_key(l, m, scalar(k), k, v, &checks, &tags) < 0)
 			goto done;
 	}
@@ -384,26 +434,17 @@ static struct serve_config *config_new(void)
 int serve_config_parse(struct serve_config **out, const char *name, const char *text, size_t len,
 		       char **why)
 {
-	yaml_parser_t parser;
 	yaml_document_t doc;
 	yaml_node_t *root;
 	yaml_node_pair_t *p;
 	struct loader l = { .name = name, .doc = &doc, .why = why };
-	struct serve_config *c = config_new();
+	struct serve_config *c;
 	int ret = -1, found = 0;
 
 	*out = NULL;
-	if (!yaml_parser_initialize(&parser))
-		xdie("out of memory");
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&parser, &doc)) {
-		*why = xstrfmt("%s:%lu: invalid YAML: %s", name,
-			       (unsigned long)parser.problem_mark.line + 1,
-			       parser.problem ? parser.problem : "?");
-		yaml_parser_delete(&parser);
-		serve_config_free(c);
+	if (yamldoc_load(&doc, name, text, len, why) < 0)
 		return -1;
-	}
+	c = config_new();
 	root = yaml_document_get_root_node(&doc);
 	if (!root || root->type != YAML_MAPPING_NODE) {
 		*why = xstrfmt("%s: the config is a mapping with a modules: key", name);
@@ -417,6 +458,10 @@ int serve_config_parse(struct serve_config **out, const char *name, const char *
 			bad(&l, k, "unknown key '%s' (the config has modules:)", key);
 			goto done;
 		}
+		if (found) {
+			bad(&l, k, "modules: is given twice");
+			goto done;
+		}
 		found = 1;
 		if (load_modules(&l, c, yaml_document_get_node(&doc, p->value)) < 0)
 			goto done;
@@ -428,7 +473,6 @@ int serve_config_parse(struct serve_config **out, const char *name, const char *
 	ret = 0;
 done:
 	yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
 	if (ret < 0)
 		serve_config_free(c);
 	else
@@ -505,6 +549,7 @@ static void module_release(struct serve_module *m)
 	free(m->username);
 	free(m->password_file);
 	secret_free(m->password);
+	secret_free(m->docker_config_json);
 	opt_list_release(&m->registries);
 	free(m->ca_file);
 	free(m->cert);

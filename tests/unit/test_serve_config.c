@@ -9,9 +9,12 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "serve/serve.h"
@@ -288,6 +291,112 @@ static void test_registries_that_are_no_pattern(void **state)
 	expect_refused("modules:\n  m:\n    registries: {a: b}\n", "list of host patterns");
 }
 
+static char *temp_file(const char *content)
+{
+	char path[] = "/tmp/ocidoctor-unit-pw-XXXXXX";
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, content, strlen(content)), (ssize_t)strlen(content));
+	close(fd);
+	return strdup(path);
+}
+
+/* A second credentials: used to read a second password over the first, unwiped. */
+static void test_keys_given_twice(void **state)
+{
+	char *pw = temp_file("first\n");
+	char text[1024];
+
+	(void)state;
+	snprintf(text, sizeof(text),
+		 "modules:\n  m:\n    credentials: {username: a, password_file: %s}\n"
+		 "    registries: [x.example]\n    credentials: {username: b, password_file: %s}\n", pw, pw);
+	expect_refused(text, "t.yaml:5: module 'm': 'credentials' is given twice");
+	snprintf(text, sizeof(text),
+		 "modules:\n  m:\n    credentials: {username: a, password_file: %s, password_file: %s}\n"
+		 "    registries: [x.example]\n", pw, pw);
+	expect_refused(text, "credentials: 'password_file' is given twice");
+	expect_refused("modules:\n  m:\n    timeout: 5\n    timeout: 6\n", "t.yaml:4: module 'm': 'timeout' is given twice");
+	expect_refused("modules:\n  m:\n    registries: [a.example]\n    registries: [b.example]\n",
+		       "'registries' is given twice");
+	expect_refused("modules:\n  m: {}\nmodules:\n  n: {}\n", "t.yaml:3: modules: is given twice");
+	unlink(pw);
+	free(pw);
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	_exit(99); /* a read that blocks fails the test instead of hanging it */
+}
+
+static double seconds_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* A FIFO, a directory or a device is refused at load, without waiting for a writer. */
+static void test_credentials_files_cannot_block(void **state)
+{
+	char dir[] = "/tmp/ocidoctor-unit-fifo-XXXXXX";
+	char fifo[128], docker[160], json[200], text[1024];
+	struct timespec t0;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/pw", dir);
+	snprintf(docker, sizeof(docker), "%s/docker", dir);
+	snprintf(json, sizeof(json), "%s/config.json", docker);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(mkdir(docker, 0700), 0);
+	assert_int_equal(mkfifo(json, 0600), 0);
+	signal(SIGALRM, on_alarm);
+	alarm(20);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	snprintf(text, sizeof(text), "modules:\n  m:\n    credentials: {username: u, password_file: %s}\n"
+		 "    registries: [x.example]\n", fifo);
+	expect_refused(text, "not a regular file");
+	snprintf(text, sizeof(text), "modules:\n  m:\n    credentials: {docker_config: %s}\n"
+		 "    registries: [x.example]\n", docker);
+	expect_refused(text, "not a regular file");
+	snprintf(text, sizeof(text), "modules:\n  m:\n    credentials: {username: u, password_file: %s}\n"
+		 "    registries: [x.example]\n", dir);
+	expect_refused(text, "not a regular file");
+	snprintf(text, sizeof(text), "modules:\n  m:\n    credentials: {username: u, password_file: /dev/zero}\n"
+		 "    registries: [x.example]\n");
+	expect_refused(text, "not a regular file");
+	alarm(0);
+	assert_true(seconds_since(&t0) < 5);
+	unlink(json);
+	rmdir(docker);
+	unlink(fifo);
+	rmdir(dir);
+}
+
+/* 200k levels took 68 s to load; the depth is bounded before libyaml loads it. */
+static void test_deep_yaml_is_refused_quickly(void **state)
+{
+	static const char head[] = "modules:\n  m:\n    checks: ";
+	size_t levels = 200000, n = strlen(head);
+	char *text = malloc(n + 2 * levels + 2);
+	struct timespec t0;
+
+	(void)state;
+	assert_non_null(text);
+	memcpy(text, head, n);
+	memset(text + n, '[', levels);
+	memset(text + n + levels, ']', levels);
+	strcpy(text + n + 2 * levels, "\n");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	expect_refused(text, "t.yaml:3: nested deeper than 64 levels");
+	assert_true(seconds_since(&t0) < 5);
+	free(text);
+}
+
 /* Durations: NaN, infinities, signs and exponents used to slip through strtod. */
 static void test_durations_are_plain_seconds(void **state)
 {
@@ -329,6 +438,9 @@ int main(void)
 		cmocka_unit_test(test_registries_ports_and_wildcards),
 		cmocka_unit_test(test_registries_that_are_no_pattern),
 		cmocka_unit_test(test_durations_are_plain_seconds),
+		cmocka_unit_test(test_keys_given_twice),
+		cmocka_unit_test(test_deep_yaml_is_refused_quickly),
+		cmocka_unit_test(test_credentials_files_cannot_block),
 		cmocka_unit_test(test_error_names_the_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
