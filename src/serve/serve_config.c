@@ -11,7 +11,7 @@
  *       credentials:              # docker_config: DIR, or username + password_file
  *         username: ci
  *         password_file: /etc/ocidoctor/password
- *       registries: ["registry.example.com", "*.corp.example:5000"]
+ *       registries: ["registry.example.com", "*.corp.example:5000"]  # host patterns (serve.h)
  *       ca_file: PEM
  *       cert: PEM
  *       key: PEM
@@ -20,7 +20,9 @@
  *       min_interval: 600         # seconds; writing modules only (default 600)
  *
  * A module with credentials must have `registries`: they go to no other
- * target. Every value is checked at load; an error names the file and line.
+ * target. Every value is checked at load, and the credentials files are
+ * read then (at start and at reload), never by a probe; an error names the
+ * file and line.
  */
 #include "serve/serve.h"
 #include "cli/cli.h"
