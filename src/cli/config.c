@@ -3,6 +3,7 @@
  * line, which is all the error messages need.
  */
 #include "cli/config.h"
+#include "cli/yamldoc.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
 
@@ -180,25 +181,15 @@ static int apply_document(struct loader *l)
 int config_apply_text(const char *name, const char *text, size_t len, const struct opt *opts,
 		      void *target, char **sources, char **why)
 {
-	yaml_parser_t parser;
 	yaml_document_t doc;
 	struct loader l = { .name = name, .doc = &doc, .opts = opts, .target = target,
 			    .sources = sources, .why = why };
 	int ret;
 
-	if (!yaml_parser_initialize(&parser))
-		xdie("out of memory");
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&parser, &doc)) {
-		*why = xstrfmt("%s:%lu: invalid YAML: %s", name,
-			       (unsigned long)parser.problem_mark.line + 1,
-			       parser.problem ? parser.problem : "parse error");
-		yaml_parser_delete(&parser);
+	if (yamldoc_load(&doc, name, text, len, why) < 0)
 		return -1;
-	}
 	ret = apply_document(&l);
 	yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
 	return ret;
 }
 

@@ -2,6 +2,7 @@
  * targets: see targets.h.
  */
 #include "cli/targets.h"
+#include "cli/yamldoc.h"
 #include "engine/registry.h"
 #include "util/buf.h"
 #include "util/ref.h"
@@ -14,7 +15,6 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <yaml.h>
 
 void target_release(struct target *t)
 {
@@ -136,21 +136,13 @@ static int add_target(struct target_source *src, struct target *t, char **why)
 /* YAML: a sequence of "url repo:tag" strings or {registry, repository, tag} maps. */
 static int load_yaml(struct target_source *src, const struct buf *text, char **why)
 {
-	yaml_parser_t parser;
 	yaml_document_t doc;
 	yaml_node_t *root;
 	yaml_node_item_t *item;
 	int ret = -1;
 
-	if (!yaml_parser_initialize(&parser))
-		xdie("out of memory");
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text->data, text->len);
-	if (!yaml_parser_load(&parser, &doc)) {
-		*why = xstrfmt("%s:%lu: invalid YAML", src->path,
-			       (unsigned long)parser.problem_mark.line + 1);
-		yaml_parser_delete(&parser);
+	if (yamldoc_load(&doc, src->path, text->data, text->len, why) < 0)
 		return -1;
-	}
 	root = yaml_document_get_root_node(&doc);
 	if (!root || root->type != YAML_SEQUENCE_NODE) {
 		*why = xstrfmt("%s: a YAML targets file is a list", src->path);
@@ -209,7 +201,6 @@ static int load_yaml(struct target_source *src, const struct buf *text, char **w
 	ret = 0;
 done:
 	yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
 	return ret;
 }
 

@@ -31,7 +31,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <fnmatch.h>
 #include <microhttpd.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -383,7 +382,7 @@ static int target_allowed(struct server *s, const char *hostport)
 	if (!s->args->allow_targets.nr)
 		return 1;
 	for (i = 0; i < s->args->allow_targets.nr; i++)
-		if (fnmatch(s->args->allow_targets.items[i], hostport, 0) == 0)
+		if (serve_host_pattern_match(s->args->allow_targets.items[i], hostport))
 			return 1;
 	return 0;
 }
@@ -1004,20 +1003,15 @@ static int parse_listen(const char *text, struct sockaddr_storage *ss, int *v6, 
 	return 0;
 }
 
-/* A number of seconds from min to max (decimals allowed) into *ms. */
-static int parse_seconds(const char *text, double min, double max, long *ms)
+/* A number of seconds from min_ms to max_ms (decimals allowed) into *ms. */
+static int parse_seconds(const char *text, long min_ms, long max_ms, long *ms)
 {
-	char *end;
-	double d = strtod(text, &end);
-
-	if (end == text || *end || !isfinite(d) || d < min || d > max)
-		return -1;
-	*ms = (long)(d * 1000 + 0.5);
-	return 0;
+	return clock_parse_seconds(text, min_ms, max_ms, ms);
 }
 
 static int validate(struct serve_args *a, struct server *s)
 {
+	const char *why = NULL;
 	size_t i;
 
 	/* the option table's defaults are in place (cmd_serve.c), and its maxima checked */
@@ -1025,18 +1019,22 @@ static int validate(struct serve_args *a, struct server *s)
 		return cli_usage_error("--max-concurrent is at most %d", SERVE_MAX_CONCURRENT);
 	if (a->history_limit > SERVE_MAX_HISTORY)
 		return cli_usage_error("--history-limit is at most %d", SERVE_MAX_HISTORY);
-	if (parse_seconds(a->timeout_offset, 0, 60, &s->offset_ms) < 0)
-		return cli_usage_error("--timeout-offset '%s' is a number of seconds from 0 to 60",
+	if (parse_seconds(a->timeout_offset, 0, 60 * 1000, &s->offset_ms) < 0)
+		return cli_usage_error("--timeout-offset '%s' is a number of seconds such as 0.5, from 0 to 60",
 				       a->timeout_offset);
-	if (parse_seconds(a->max_timeout, SERVE_MIN_TIMEOUT_MS / 1000.0, SERVE_MAX_TIMEOUT_S,
+	if (parse_seconds(a->max_timeout, SERVE_MIN_TIMEOUT_MS, SERVE_MAX_TIMEOUT_S * 1000,
 			  &s->max_timeout_ms) < 0)
 		return cli_usage_error("--max-timeout '%s' is a number of seconds from 0.1 to %ld",
 				       a->max_timeout, SERVE_MAX_TIMEOUT_S);
 	if (strcmp(a->log_format, "text") && strcmp(a->log_format, "json"))
 		return cli_usage_error("unknown --log-format '%s' (text or json)", a->log_format);
 	s->log_json = !strcmp(a->log_format, "json");
-	for (i = 0; i < a->allow_targets.nr; i++)
+	for (i = 0; i < a->allow_targets.nr; i++) {
 		lower(a->allow_targets.items[i]);
+		if (serve_host_pattern_check(a->allow_targets.items[i], &why) < 0)
+			return cli_usage_error("--allow-target '%s' is not a host pattern: %s (%s)",
+					       a->allow_targets.items[i], why, SERVE_HOST_PATTERN_FORMS);
+	}
 	return EXIT_OK;
 }
 

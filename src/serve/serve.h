@@ -57,7 +57,8 @@ struct serve_module {
 	char *username;
 	char *password_file;
 	char *password;                 /* read from password_file at load, wiped on release */
-	struct opt_list registries;     /* host[:port] globs allowed to receive the credentials */
+	char *docker_config_json;       /* docker_config's config.json, read at load, wiped on release */
+	struct opt_list registries;     /* host patterns allowed to receive the credentials */
 	char *ca_file, *cert, *key;
 	int insecure;
 	long timeout_ms;                /* cap on a probe's time; 0: none */
@@ -89,7 +90,24 @@ int serve_config_start(struct serve_config *c, char **why);
 void serve_config_free(struct serve_config *c);
 const struct serve_module *serve_config_module(const struct serve_config *c, const char *name);
 
-/* Whether a module may send its credentials to host[:port]. */
+/*
+ * Host patterns, of a module's `registries` and of --allow-target:
+ * HOST[:PORT], where HOST is a host name (compared without regard to
+ * case), an IPv4 address or an IPv6 address in brackets (both compared as
+ * addresses: [::1] is [0:0::1]), and PORT a number. Two wildcards, nothing
+ * else is special: a leading "*." of a host name (one or more labels:
+ * *.corp.example is a.corp.example and a.b.corp.example, never
+ * corp.example or an IP address) and ":*" (any port, or none). A pattern
+ * without a port matches a target without one only.
+ */
+#define SERVE_HOST_PATTERN_FORMS \
+	"HOST, HOST:PORT, HOST:* or *.DOMAIN[:PORT], an IPv6 address in brackets"
+/* 0 when pattern is one; -1 with a static reason in *why. */
+int serve_host_pattern_check(const char *pattern, const char **why);
+/* 1 when hostport ("host[:port]", IPv6 in brackets) matches pattern, else 0. */
+int serve_host_pattern_match(const char *pattern, const char *hostport);
+
+/* Whether a module may send its credentials to host[:port]: one of its `registries` matches. */
 int serve_module_allows(const struct serve_module *m, const char *hostport);
 int serve_module_has_creds(const struct serve_module *m);
 

@@ -11,7 +11,7 @@
  *       credentials:              # docker_config: DIR, or username + password_file
  *         username: ci
  *         password_file: /etc/ocidoctor/password
- *       registries: ["registry.example.com", "*.corp.example:5000"]
+ *       registries: ["registry.example.com", "*.corp.example:5000"]  # host patterns (serve.h)
  *       ca_file: PEM
  *       cert: PEM
  *       key: PEM
@@ -20,15 +20,19 @@
  *       min_interval: 600         # seconds; writing modules only (default 600)
  *
  * A module with credentials must have `registries`: they go to no other
- * target. Every value is checked at load; an error names the file and line.
+ * target. Every value is checked at load, and the credentials files are
+ * read then (at start and at reload), never by a probe; an error names the
+ * file and line.
  */
 #include "serve/serve.h"
 #include "cli/cli.h"
+#include "cli/yamldoc.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/ref.h"
 #include "util/xalloc.h"
 
-#include <fnmatch.h>
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +40,7 @@
 
 #define CONFIG_MAX ((size_t)1024 * 1024)
 #define PASSWORD_MAX ((size_t)64 * 1024)
+#define DOCKER_CONFIG_MAX ((size_t)1024 * 1024)
 
 struct cached;
 
@@ -98,15 +103,10 @@ static int get_bool(struct loader *l, const yaml_node_t *v, const char *key, int
 static int get_seconds(struct loader *l, const yaml_node_t *v, const char *key, long *ms)
 {
 	const char *s = scalar(v);
-	char *end;
-	double d;
 
-	if (!s || !*s)
-		return bad(l, v, "%s is a number of seconds", key);
-	d = strtod(s, &end);
-	if (*end || d <= 0 || d > 86400)
-		return bad(l, v, "%s is a number of seconds, above 0 and at most 86400", key);
-	*ms = (long)(d * 1000);
+	if (!s || clock_parse_seconds(s, 1, CLOCK_SECONDS_MAX * 1000, ms) < 0)
+		return bad(l, v, "%s is a number of seconds such as 30 or 2.5, from 0.001 to 86400, not '%s'",
+			   key, s ? s : "a list or a mapping");
 	return 0;
 }
 
@@ -130,23 +130,100 @@ static int get_list(struct loader *l, const yaml_node_t *v, const char *key, str
 	return 0;
 }
 
-static char *read_password(const char *path)
+/* A list of host patterns (serve_host_pattern_check), each checked where it is. */
+static int get_host_patterns(struct loader *l, const yaml_node_t *v, const char *key,
+			     struct opt_list *out)
+{
+	yaml_node_item_t *it;
+	const char *why = NULL;
+
+	if (scalar(v)) {
+		if (serve_host_pattern_check(scalar(v), &why) < 0)
+			return bad(l, v, "%s: '%s' is not a host pattern: %s (%s)", key, scalar(v), why,
+				   SERVE_HOST_PATTERN_FORMS);
+		opt_list_add(out, scalar(v));
+		return 0;
+	}
+	if (v->type != YAML_SEQUENCE_NODE)
+		return bad(l, v, "%s is a list of host patterns", key);
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		yaml_node_t *n = yaml_document_get_node(l->doc, *it);
+		const char *s = scalar(n);
+
+		if (!s)
+			return bad(l, n, "%s is a list of host patterns", key);
+		if (serve_host_pattern_check(s, &why) < 0)
+			return bad(l, n, "%s: '%s' is not a host pattern: %s (%s)", key, s, why,
+				   SERVE_HOST_PATTERN_FORMS);
+		opt_list_add(out, s);
+	}
+	return 0;
+}
+
+/*
+ * Reads a credentials file at load (start and reload), never in a probe:
+ * a FIFO, a device or an oversized file is refused at once (buf_read_file)
+ * and a file on a hung filesystem holds up the load, not the probes.
+ */
+static int read_secret_file(struct loader *l, const yaml_node_t *n, const char *what,
+			    const char *path, size_t max, char **out)
 {
 	struct buf b;
-	FILE *f = fopen(path, "rb");
+	const char *why = NULL;
 
-	if (!f)
-		return NULL;
-	buf_init(&b, PASSWORD_MAX);
-	if (buf_read_stream(&b, f) < 0) {
-		fclose(f);
+	buf_init_secret(&b, max);
+	if (buf_read_file(&b, path, &why) < 0) {
 		buf_release(&b);
-		return NULL;
+		if (b.overflow)
+			return bad(l, n, "cannot read %s '%s': larger than %zu KiB", what, path, max >> 10);
+		return bad(l, n, "cannot read %s '%s': %s", what, path, why);
 	}
-	fclose(f);
-	while (b.len && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r'))
-		b.data[--b.len] = '\0';
-	return buf_detach(&b);
+	if (memchr(b.data, '\0', b.len)) {
+		buf_release(&b);
+		return bad(l, n, "cannot read %s '%s': it holds a NUL byte", what, path);
+	}
+	secret_free(*out);
+	*out = buf_detach(&b);
+	return 0;
+}
+
+static int read_credentials(struct loader *l, struct serve_module *m, const yaml_node_t *n)
+{
+	char *path;
+	size_t len;
+	int ret;
+
+	if (m->password_file) {
+		if (read_secret_file(l, n, "the password file", m->password_file, PASSWORD_MAX,
+				     &m->password) < 0)
+			return -1;
+		len = strlen(m->password);
+		while (len && (m->password[len - 1] == '\n' || m->password[len - 1] == '\r'))
+			m->password[--len] = '\0';
+		return 0;
+	}
+	if (!m->docker_config)
+		return 0;
+	path = xstrfmt("%s/config.json", m->docker_config);
+	ret = read_secret_file(l, n, "the docker config", path, DOCKER_CONFIG_MAX,
+			       &m->docker_config_json);
+	free(path);
+	return ret;
+}
+
+/* A key met again in one mapping (libyaml keeps both): refused, so nothing is read twice. */
+static int key_repeated(struct loader *l, const yaml_node_t *map, const yaml_node_pair_t *upto,
+			const char *key)
+{
+	const yaml_node_pair_t *p;
+
+	for (p = map->data.mapping.pairs.start; p < upto; p++) {
+		const char *k = scalar(yaml_document_get_node(l->doc, p->key));
+
+		if (k && !strcmp(k, key))
+			return 1;
+	}
+	return 0;
 }
 
 static int load_credentials(struct loader *l, struct serve_module *m, const yaml_node_t *n)
@@ -161,6 +238,8 @@ static int load_credentials(struct loader *l, struct serve_module *m, const yaml
 		const char *key = scalar(k) ? scalar(k) : "";
 		int ret;
 
+		if (key_repeated(l, n, p, key))
+			return bad(l, k, "credentials: '%s' is given twice", key);
 		if (!strcmp(key, "docker_config"))
 			ret = get_string(l, v, key, &m->docker_config);
 		else if (!strcmp(key, "username"))
@@ -178,12 +257,7 @@ static int load_credentials(struct loader *l, struct serve_module *m, const yaml
 		return bad(l, n, "credentials are a docker_config or a username and password_file, not both");
 	if (!!m->username != !!m->password_file)
 		return bad(l, n, "username and password_file go together");
-	if (m->password_file) {
-		m->password = read_password(m->password_file);
-		if (!m->password)
-			return bad(l, n, "cannot read the password file '%s'", m->password_file);
-	}
-	return 0;
+	return read_credentials(l, m, n);
 }
 
 static int load_key(struct loader *l, struct serve_module *m, const char *key, yaml_node_t *k,
@@ -198,7 +272,7 @@ static int load_key(struct loader *l, struct serve_module *m, const char *key, y
 	if (!strcmp(key, "tags"))
 		return get_list(l, v, key, tags);
 	if (!strcmp(key, "registries"))
-		return get_list(l, v, key, &m->registries);
+		return get_host_patterns(l, v, key, &m->registries);
 	if (!strcmp(key, "credentials"))
 		return load_credentials(l, m, v);
 	if (!strcmp(key, "insecure"))
@@ -298,6 +372,10 @@ static int load_module(struct loader *l, struct serve_module *m, const char *nam
 			bad(l, k, "module keys are strings");
 			goto done;
 		}
+		if (key_repeated(l, n, p, scalar(k))) {
+			bad(l, k, "module '%s': '%s' is given twice", name, scalar(k));
+			goto done;
+		}
 		if (load_key(l, m, scalar(k), k, v, &checks, &tags) < 0)
 			goto done;
 	}
@@ -356,26 +434,17 @@ static struct serve_config *config_new(void)
 int serve_config_parse(struct serve_config **out, const char *name, const char *text, size_t len,
 		       char **why)
 {
-	yaml_parser_t parser;
 	yaml_document_t doc;
 	yaml_node_t *root;
 	yaml_node_pair_t *p;
 	struct loader l = { .name = name, .doc = &doc, .why = why };
-	struct serve_config *c = config_new();
+	struct serve_config *c;
 	int ret = -1, found = 0;
 
 	*out = NULL;
-	if (!yaml_parser_initialize(&parser))
-		xdie("out of memory");
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&parser, &doc)) {
-		*why = xstrfmt("%s:%lu: invalid YAML: %s", name,
-			       (unsigned long)parser.problem_mark.line + 1,
-			       parser.problem ? parser.problem : "?");
-		yaml_parser_delete(&parser);
-		serve_config_free(c);
+	if (yamldoc_load(&doc, name, text, len, why) < 0)
 		return -1;
-	}
+	c = config_new();
 	root = yaml_document_get_root_node(&doc);
 	if (!root || root->type != YAML_MAPPING_NODE) {
 		*why = xstrfmt("%s: the config is a mapping with a modules: key", name);
@@ -389,6 +458,10 @@ int serve_config_parse(struct serve_config **out, const char *name, const char *
 			bad(&l, k, "unknown key '%s' (the config has modules:)", key);
 			goto done;
 		}
+		if (found) {
+			bad(&l, k, "modules: is given twice");
+			goto done;
+		}
 		found = 1;
 		if (load_modules(&l, c, yaml_document_get_node(&doc, p->value)) < 0)
 			goto done;
@@ -400,7 +473,6 @@ int serve_config_parse(struct serve_config **out, const char *name, const char *
 	ret = 0;
 done:
 	yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
 	if (ret < 0)
 		serve_config_free(c);
 	else
@@ -476,6 +548,7 @@ static void module_release(struct serve_module *m)
 	free(m->username);
 	free(m->password_file);
 	secret_free(m->password);
+	secret_free(m->docker_config_json);
 	opt_list_release(&m->registries);
 	free(m->ca_file);
 	free(m->cert);
@@ -510,12 +583,168 @@ int serve_module_has_creds(const struct serve_module *m)
 	return m->docker_config || m->username;
 }
 
+/* ---- host patterns ---------------------------------------------------------- */
+
+#define HOST_NAME_MAX_LEN 253
+#define PORT_NONE 0
+#define PORT_ANY (-1)
+
+enum host_kind { HOST_NAME, HOST_SUFFIX, HOST_IPV4, HOST_IPV6 };
+
+/* A host pattern or a target's host[:port], parsed. */
+struct host_port {
+	enum host_kind kind;
+	char name[HOST_NAME_MAX_LEN + 1];   /* lower case; HOST_SUFFIX: what follows "*." */
+	unsigned char addr[16];             /* HOST_IPV4: 4 bytes, HOST_IPV6: 16 */
+	int port;                           /* 1-65535, PORT_NONE or PORT_ANY */
+};
+
+static int pattern_fail(const char **why, const char *reason)
+{
+	*why = reason;
+	return -1;
+}
+
+/* Letters, digits, '-' and '_' in labels joined by single dots. */
+static int host_name_valid(const char *s)
+{
+	size_t label = 0;
+
+	for (; *s; s++) {
+		if (*s == '.') {
+			if (!label)
+				return 0;
+			label = 0;
+		} else if ((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-' ||
+			   *s == '_') {
+			label++;
+		} else {
+			return 0;
+		}
+	}
+	return label > 0;
+}
+
+/* Whether the last label of a host name is all digits, as no DNS name's is. */
+static int ends_in_number(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+	const char *last = dot ? dot + 1 : name;
+
+	return *last && strspn(last, "0123456789") == strlen(last);
+}
+
+static int parse_port(const char *s, int wild, int *port, const char **why)
+{
+	long n = 0;
+	size_t i;
+
+	if (wild && !strcmp(s, "*")) {
+		*port = PORT_ANY;
+		return 0;
+	}
+	for (i = 0; s[i] >= '0' && s[i] <= '9' && i < 5; i++)
+		n = n * 10 + (s[i] - '0');
+	if (!i || s[i] || n < 1 || n > 65535)
+		return pattern_fail(why, wild ? "the port is a number from 1 to 65535, or *"
+					      : "the port is a number from 1 to 65535");
+	*port = (int)n;
+	return 0;
+}
+
+/* "[IPv6]" and what follows it. */
+static int parse_bracketed(const char *text, int wild, struct host_port *out, const char **why)
+{
+	const char *close = strchr(text, ']');
+	size_t len = close ? (size_t)(close - text - 1) : 0;
+
+	if (!close || len >= sizeof(out->name))
+		return pattern_fail(why, "an IPv6 address in brackets ends with ']'");
+	memcpy(out->name, text + 1, len);
+	out->name[len] = '\0';
+	if (inet_pton(AF_INET6, out->name, out->addr) != 1)
+		return pattern_fail(why, "not an IPv6 address between '[' and ']'");
+	out->kind = HOST_IPV6;
+	if (!close[1])
+		return 0;
+	if (close[1] != ':')
+		return pattern_fail(why, "after ']' comes ':PORT' or nothing");
+	return parse_port(close + 2, wild, &out->port, why);
+}
+
+/* Parses a pattern (wild: the two wildcards allowed) or a target's host[:port]. */
+static int parse_host_port(const char *text, int wild, struct host_port *out, const char **why)
+{
+	const char *colon = strchr(text, ':');
+	size_t len = colon ? (size_t)(colon - text) : strlen(text), i;
+	const char *name = out->name;
+
+	memset(out, 0, sizeof(*out));
+	if (text[0] == '[')
+		return parse_bracketed(text, wild, out, why);
+	if (colon && strchr(colon + 1, ':'))
+		return pattern_fail(why, "an IPv6 address goes in brackets: [::1]:5000");
+	if (len > HOST_NAME_MAX_LEN)
+		return pattern_fail(why, "the host is longer than 253 characters");
+	for (i = 0; i < len; i++)
+		out->name[i] = (char)(text[i] >= 'A' && text[i] <= 'Z' ? text[i] - 'A' + 'a' : text[i]);
+	out->name[len] = '\0';
+	if (wild && !strncmp(name, "*.", 2)) {
+		memmove(out->name, name + 2, len - 1);
+		out->kind = HOST_SUFFIX;
+	} else if (inet_pton(AF_INET, name, out->addr) == 1) {
+		out->kind = HOST_IPV4;
+	}
+	if (out->kind != HOST_IPV4 && !host_name_valid(name))
+		return pattern_fail(why, wild ? "the host is a name, an IPv4 address, an IPv6 address in "
+						"brackets or *.DOMAIN; no other wildcard"
+					      : "the host is a name, an IPv4 address or an IPv6 address in brackets");
+	if (out->kind == HOST_SUFFIX && ends_in_number(name))
+		return pattern_fail(why, "*.DOMAIN is for host names, not IP addresses");
+	return colon ? parse_port(colon + 1, wild, &out->port, why) : 0;
+}
+
+static int host_matches(const struct host_port *p, const struct host_port *t)
+{
+	size_t pl = strlen(p->name), tl = strlen(t->name);
+
+	switch (p->kind) {
+	case HOST_IPV4:
+		return t->kind == HOST_IPV4 && !memcmp(p->addr, t->addr, 4);
+	case HOST_IPV6:
+		return t->kind == HOST_IPV6 && !memcmp(p->addr, t->addr, 16);
+	case HOST_NAME:
+		return t->kind == HOST_NAME && !strcmp(p->name, t->name);
+	case HOST_SUFFIX:
+		return t->kind == HOST_NAME && tl > pl + 1 && t->name[tl - pl - 1] == '.' &&
+		       !strcmp(t->name + tl - pl, p->name);
+	}
+	return 0;
+}
+
+int serve_host_pattern_check(const char *pattern, const char **why)
+{
+	struct host_port p;
+
+	return parse_host_port(pattern, 1, &p, why);
+}
+
+int serve_host_pattern_match(const char *pattern, const char *hostport)
+{
+	struct host_port p, t;
+	const char *why;
+
+	if (parse_host_port(pattern, 1, &p, &why) < 0 || parse_host_port(hostport, 0, &t, &why) < 0)
+		return 0;
+	return host_matches(&p, &t) && (p.port == PORT_ANY || p.port == t.port);
+}
+
 int serve_module_allows(const struct serve_module *m, const char *hostport)
 {
 	size_t i;
 
 	for (i = 0; i < m->registries.nr; i++)
-		if (fnmatch(m->registries.items[i], hostport, 0) == 0)
+		if (serve_host_pattern_match(m->registries.items[i], hostport))
 			return 1;
 	return 0;
 }

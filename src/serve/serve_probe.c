@@ -17,7 +17,6 @@
 #include <string.h>
 #include <time.h>
 
-#define DOCKER_CONFIG_MAX ((size_t)1024 * 1024)
 /* How often a scrape waiting for another's probe looks at its deadline and connection. */
 #define SERVE_WAIT_SLICE_MS 100L
 
@@ -304,25 +303,15 @@ static void add_note(struct probe_rec *r, const char *fmt, ...)
 	r->notes = buf_detach(&b);
 }
 
-/* The module's docker config entry for the host: auths only, no helpers. */
+/* The module's docker config entry for the host (read at load): auths only, no helpers. */
 static int creds_from_docker_dir(struct creds *out, const struct serve_module *m,
 				 const char *hostport, const char *repository, char **why)
 {
 	char *path = xstrfmt("%s/config.json", m->docker_config), *helper = NULL;
-	struct buf b;
-	FILE *f = fopen(path, "rb");
 	int ret = -1;
 
-	buf_init_secret(&b, DOCKER_CONFIG_MAX); /* auth values and identity tokens */
-	if (!f) {
-		*why = xstrfmt("cannot read %s", path);
-		goto done;
-	}
-	if (buf_read_stream(&b, f) < 0) {
-		*why = xstrfmt("cannot read %s (at most 1 MiB)", path);
-		goto done;
-	}
-	if (creds_from_docker_config(out, &helper, b.data ? b.data : "", hostport, repository, why) < 0)
+	if (creds_from_docker_config(out, &helper, m->docker_config_json, hostport, repository,
+				     why) < 0)
 		goto done;
 	if (helper) {
 		*why = xstrfmt("%s names the credential helper %s for %s: serve reads auths entries only",
@@ -336,9 +325,6 @@ static int creds_from_docker_dir(struct creds *out, const struct serve_module *m
 	}
 	ret = 0;
 done:
-	if (f)
-		fclose(f);
-	buf_release(&b); /* wipes it */
 	free(helper);
 	free(path);
 	return ret;

@@ -4,12 +4,16 @@
 #include "util/buf.h"
 #include "util/xalloc.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /*
  * Shared by every empty buffer of every thread, so never written to: it is
@@ -309,4 +313,54 @@ int buf_read_stream(struct buf *b, FILE *f)
 	if (b->secret)
 		secret_wipe(chunk, sizeof(chunk));
 	return ret < 0 || ferror(f) ? -1 : 0;
+}
+
+/* Reads fd to its end into b; -1 with *why. */
+static int read_fd(struct buf *b, int fd, const char **why)
+{
+	char chunk[4096];
+	int ret = 0;
+
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			*why = strerror(errno);
+			ret = -1;
+		} else if (n && buf_add(b, chunk, (size_t)n) < 0) {
+			*why = "larger than the limit";
+			ret = -1;
+		}
+		if (n <= 0 || ret < 0)
+			break;
+	}
+	if (b->secret)
+		secret_wipe(chunk, sizeof(chunk));
+	return ret;
+}
+
+int buf_read_file(struct buf *b, const char *path, const char **why)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	int ret = -1;
+
+	if (fd < 0) {
+		*why = strerror(errno);
+		return -1;
+	}
+	if (fstat(fd, &st) < 0) {
+		*why = strerror(errno);
+	} else if (!S_ISREG(st.st_mode)) {
+		*why = "not a regular file";
+	} else if ((uintmax_t)st.st_size > (uintmax_t)(b->max - b->len)) {
+		b->overflow = 1;
+		*why = "larger than the limit";
+	} else {
+		ret = read_fd(b, fd, why);
+	}
+	close(fd);
+	return ret;
 }

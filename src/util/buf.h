@@ -58,6 +58,16 @@ int buf_vaddf(struct buf *b, const char *fmt, va_list ap)
 int buf_read_stream(struct buf *b, FILE *f);
 
 /*
+ * Appends the regular file at path, opened so that nothing can make it
+ * wait: O_NONBLOCK, then a FIFO, a device, a socket or a directory is
+ * refused without waiting for a writer, and a file larger than what the
+ * buffer may still take is refused by its size before a byte is read.
+ * Returns 0, or -1 with a static reason in *why ("not a regular file",
+ * "larger than N bytes" with `overflow` set, or strerror's text).
+ */
+int buf_read_file(struct buf *b, const char *path, const char **why);
+
+/*
  * Replaces, in place, every byte that is not part of printable UTF-8 with
  * '?': control characters (C0, DEL, C1) and invalid sequences; and every
  * invisible format character (bidirectional overrides such as U+202E,

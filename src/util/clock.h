@@ -9,4 +9,17 @@
 /* Milliseconds on CLOCK_MONOTONIC: only differences between two readings mean anything. */
 long clock_now_ms(void);
 
+/* The longest span clock_parse_seconds takes: one day. */
+#define CLOCK_SECONDS_MAX 86400L
+
+/*
+ * The one parser of a span of seconds that a user writes (a config value,
+ * an option): decimal digits with an optional fraction, "30", "2.5",
+ * "0.25". No sign, exponent, hexadecimal, "inf" or "nan", no spaces.
+ * The value is rounded to the millisecond and must lie in [min_ms, max_ms]
+ * (max_ms at most CLOCK_SECONDS_MAX * 1000). Returns 0 with *ms set, or -1
+ * and leaves *ms alone.
+ */
+int clock_parse_seconds(const char *text, long min_ms, long max_ms, long *ms);
+
 #endif

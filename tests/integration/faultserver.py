@@ -132,6 +132,8 @@ class _Server(socketserver.ThreadingTCPServer):
 
     def __init__(self, owner, host):
         self.owner = owner
+        if ":" in host:
+            self.address_family = socket.AF_INET6
         super().__init__((host, 0), _Handler)
 
 
@@ -292,7 +294,8 @@ def _read_request(reader):
 
 
 class FaultServer(h.Service):
-    """A misbehaving HTTP server on host:<free port> (default 127.0.0.1).
+    """A misbehaving HTTP server on host:<free port> (default 127.0.0.1; "::1"
+    for IPv6, then `host` is "[::1]:PORT").
 
     routes: {(METHOD, path_regex): behaviour}; METHOD "*" matches any; the
     regex is searched in the request target (path and query). Unmatched
@@ -335,6 +338,8 @@ class FaultServer(h.Service):
 
     @property
     def host(self):
+        if ":" in self.bind_host:
+            return "[%s]:%d" % (self.bind_host, self.port)
         return "%s:%d" % (self.bind_host, self.port)
 
     @property

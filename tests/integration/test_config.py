@@ -20,6 +20,7 @@ import json
 import os
 import re
 import secrets
+import time
 import unittest
 
 import harness as h
@@ -299,6 +300,16 @@ class ConfigErrorsTest(ConfigTestCase):
             with self.subTest(file=name):
                 where = "%s:%d:" % (path, line) if line else path + ":"
                 self.assertUsageError(["run", "--config", path], where, "invalid YAML")
+
+    def test_deeply_nested_yaml_is_refused_quickly(self):
+        # libyaml's load time is quadratic in the nesting (200k levels: a
+        # minute); the depth is bounded before it loads the file
+        text = "oci:\n  checks: " + "[" * 200000 + "]" * 200000 + "\n"
+        path = write(self.dir, "deep.yaml", text)
+        started = time.monotonic()
+        self.assertUsageError(["run", "--config", path], path + ":2:",
+                              "nested deeper than 64 levels")
+        self.assertLess(time.monotonic() - started, 5)
 
     def test_missing_file(self):
         path = os.path.join(self.dir, "no-such-values.yaml")

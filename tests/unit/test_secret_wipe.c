@@ -23,7 +23,11 @@
 #include "engine/http.h"
 #include "auth/token.h"
 #include "engine/registry.h"
+#include "serve/serve.h"
 #include "util/buf.h"
+
+#include <stdio.h>
+#include <unistd.h>
 
 #define MARKER "S3CRET-MARKER-4f1a9c"
 
@@ -128,6 +132,60 @@ static void test_docker_config_credentials_are_wiped(void **state)
 	assert_int_equal(leaks, 0);
 }
 
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void expect_serve_config(const char *text, int ok)
+{
+	struct serve_config *c = NULL;
+	char *why = NULL;
+
+	assert_int_equal(serve_config_parse(&c, "t.yaml", text, strlen(text), &why), ok ? 0 : -1);
+	serve_config_free(c);
+	free(why);
+}
+
+/* serve reads a module's password file and docker config at load; what it drops is wiped. */
+static void test_serve_credentials_are_wiped(void **state)
+{
+	char dir[] = "/tmp/ocidoctor-wipe-XXXXXX";
+	char pw[64], docker[64], text[1024];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(pw, sizeof(pw), "%s/pw", dir);
+	snprintf(docker, sizeof(docker), "%s/config.json", dir);
+	write_file(pw, MARKER "\n");
+	write_file(docker, "{\"auths\": {\"reg.example:5000\": "
+			   "{\"auth\": \"YWxpY2U6UzNDUkVULU1BUktFUi00ZjFhOWM=\"}}}");
+	leaks = 0;
+	snprintf(text, sizeof(text),
+		 "modules:\n  p:\n    credentials: {username: u, password_file: %s}\n"
+		 "    registries: [reg.example]\n  d:\n    credentials: {docker_config: %s}\n"
+		 "    registries: [reg.example]\n", pw, dir);
+	expect_serve_config(text, 1);
+	/* refused after the first password was read, and on the second read */
+	snprintf(text, sizeof(text),
+		 "modules:\n  p:\n    credentials: {username: u, password_file: %s}\n"
+		 "    credentials: {username: v, password_file: %s}\n    registries: [reg.example]\n",
+		 pw, pw);
+	expect_serve_config(text, 0);
+	snprintf(text, sizeof(text),
+		 "modules:\n  p:\n    credentials: {username: u, password_file: %s}\n"
+		 "    colour: blue\n", pw);
+	expect_serve_config(text, 0);
+	assert_int_equal(leaks, 0);
+	unlink(pw);
+	unlink(docker);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -135,6 +193,7 @@ int main(void)
 		cmocka_unit_test(test_header_lists_are_wiped),
 		cmocka_unit_test(test_token_answers_are_wiped),
 		cmocka_unit_test(test_docker_config_credentials_are_wiped),
+		cmocka_unit_test(test_serve_credentials_are_wiped),
 	};
 
 	if (curl_global_init_mem(CURL_GLOBAL_DEFAULT, c_malloc, c_free, c_realloc, c_strdup,

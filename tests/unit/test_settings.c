@@ -15,8 +15,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/config.h"
 #include "cli/options.h"
 #include "cli/settings.h"
+#include "cli/targets.h"
+
+#include <time.h>
 
 static char config_path[64];
 
@@ -269,6 +273,77 @@ static void test_help_from_the_table(void **state)
 	free(help);
 }
 
+/* head, then levels of "[" and as many "]": libyaml's time is quadratic in them. */
+static char *deep_yaml(const char *head, size_t levels)
+{
+	size_t n = strlen(head);
+	char *s = malloc(n + 2 * levels + 2);
+
+	assert_non_null(s);
+	memcpy(s, head, n);
+	memset(s + n, '[', levels);
+	memset(s + n + levels, ']', levels);
+	strcpy(s + n + 2 * levels, "\n");
+	return s;
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* 200k levels took 68 s to load; the depth is bounded first, so it is refused at once. */
+static void test_deep_config_file_is_refused_quickly(void **state)
+{
+	char *text = deep_yaml("oci:\n  checks: ", 200000);
+	struct run_args a;
+	char *sources[SOURCE_MAX] = { 0 };
+	char *why = NULL;
+	double t0 = now_s();
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(config_apply_text("deep.yaml", text, strlen(text), run_opts, &a, sources,
+					   &why), -1);
+	assert_true(now_s() - t0 < 5);
+	assert_non_null(why);
+	if (!strstr(why, "deep.yaml:2: nested deeper than 64 levels"))
+		fail_msg("reason: %s", why);
+	free(why);
+	free(text);
+}
+
+static void test_deep_targets_file_is_refused_quickly(void **state)
+{
+	char *text = deep_yaml("- ", 200000);
+	struct target_defaults def = { .repository = "library/alpine", .tag = "latest" };
+	struct target_source src;
+	char path[64];
+	char *why = NULL;
+	double t0;
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "/tmp/ocidoctor-test-targets-%ld.yaml", (long)getpid());
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+	t0 = now_s();
+	assert_int_equal(source_load(&src, path, &def, &why), -1);
+	assert_true(now_s() - t0 < 5);
+	assert_non_null(why);
+	if (!strstr(why, ":1: nested deeper than 64 levels") || !strstr(why, path))
+		fail_msg("reason: %s", why);
+	free(why);
+	source_close(&src);
+	unlink(path);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -279,6 +354,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_config_from_environment, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_matrix_takes_a_run_config, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_help_from_the_table, setup, teardown),
+		cmocka_unit_test(test_deep_config_file_is_refused_quickly),
+		cmocka_unit_test(test_deep_targets_file_is_refused_quickly),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
