@@ -190,7 +190,7 @@ class ServeConfigTest(h.DoctorTestCase):
         config = ("modules:\n  d:\n    checks: [\"*.registry\", \"*.credentials\"]\n"
                   "    credentials: {docker_config: %s}\n    registries: ['%s']\n"
                   "    timeout: 3\n" % (docker, self.v4.host))
-        with sh.Exporter(config=config) as ex:
+        with sh.Exporter("--web.enable-lifecycle", config=config) as ex:
             self.fifo(os.path.join("docker-later", "config.json"))
             started = time.monotonic()
             a, auth = self.authorized_during(
@@ -202,7 +202,7 @@ class ServeConfigTest(h.DoctorTestCase):
             # a reload reads the files again: the FIFO is refused at once, the old config stays
             ex.write_config(config.replace("timeout: 3", "timeout: 4"))
             started = time.monotonic()
-            r = sh.http("POST", ex.url + "/-/reload", None, 30)
+            r = ex.post("/-/reload")
             self.assertLess(time.monotonic() - started, 10, "the reload waited on the FIFO")
             self.assertEqual(r.status, 500, r)
             self.assertIn("not a regular file", r.body)
