@@ -867,6 +867,20 @@ _PASS_THROUGH = ("PATH", "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "TSAN_
                  "LLVM_PROFILE_FILE", "GCOV_PREFIX", "GCOV_PREFIX_STRIP")
 
 
+# Set by scripts/test (so in CI): a program a test needs that is missing
+# (chromium, the real registries and clients) fails the test instead of
+# skipping it, so that CI never passes on what it did not run.
+REQUIRE_ALL = "OCIDOCTOR_INTEROP_REQUIRED"
+
+
+def missing_program(text):
+    """Skips the test for a missing program, named in text with how to get
+    it; fails it instead when $OCIDOCTOR_INTEROP_REQUIRED is set."""
+    if os.environ.get(REQUIRE_ALL):
+        raise AssertionError("%s (%s is set: this test must run)" % (text, REQUIRE_ALL))
+    raise unittest.SkipTest(text)
+
+
 def doctor_binary():
     """Path of the ocidoctor binary: $OCIDOCTOR_BIN, else build/ocidoctor.
     Skips the calling test when neither exists."""

@@ -25,13 +25,12 @@ import os
 import shutil
 import signal
 import subprocess
-import unittest
 import urllib.parse
 
 import harness as h
 
 ENV_BIN = "OCIDOCTOR_INTEROP_BIN"
-ENV_REQUIRED = "OCIDOCTOR_INTEROP_REQUIRED"
+ENV_REQUIRED = h.REQUIRE_ALL
 
 # name -> (binary, what it is)
 REGISTRIES = {
@@ -65,9 +64,7 @@ def _missing(what):
     """Skips the test, or fails it when CI requires these tests."""
     text = ("%s; set %s to the directory holding the real registries and clients "
             "(registry-v3, olareg, ggcr-registry, oras, regctl, ggcr-referrers)" % (what, ENV_BIN))
-    if os.environ.get(ENV_REQUIRED):
-        raise AssertionError(text + " (%s is set: these tests must run)" % ENV_REQUIRED)
-    raise unittest.SkipTest(text)
+    h.missing_program(text)
 
 
 def binary(name):

@@ -5,7 +5,7 @@ nothing else. The referrers and capability checks must also judge the
 answers of registries we cannot run here: an OCI 1.1 registry with a real
 referrers API, Harbor's `{}`, a login page behind a redirect, ACR's
 REGISTRY_DISALLOWED_OPERATION, Quay refusing blob deletes, ECR answering a
-PATCH with 201, and so on (see /work/shared/facts/registries.md). This
+PATCH with 201, and so on (each profile below names the product). This
 module is a small in-process OCI registry whose answers a test picks with
 keyword options. Its baseline is a well-behaved OCI 1.1 registry holding one
 image, library/alpine:latest (harness.build_test_image's bytes).

@@ -4,8 +4,9 @@ The artifacts check pushes a subject image and an artifact that refers to
 it (as oras, cosign and notation do), looks for it through the referrers
 API and, where a client would need it, through the tag-schema fallback
 (sha256-<hex>), and deletes everything again. Each test scripts one
-registry behaviour from /work/shared/facts (clients.md §1 and §3,
-registries.md): a full OCI 1.1 API with OCI-Subject, one without
+registry behaviour that the distribution spec allows or a product shows
+(spec: "Pushing Manifests with Subject", "Listing Referrers", "Referrers
+Tag Schema"): a full OCI 1.1 API with OCI-Subject, one without
 OCI-Subject, OCI-Subject without a listing (ECR once), artifact manifests
 refused (405, 415, 400 MANIFEST_INVALID), a subject that must exist,
 OCI-Chunk-Min-Length, deletes disabled, a deadline mid-way, and two runs

@@ -921,8 +921,8 @@ class FormatsTest(h.DoctorTestCase):
 
     def test_html_renders_in_chromium(self):
         if not os.access(CHROMIUM, os.X_OK):
-            self.skipTest("%s is not installed (scripts/install-deps --test installs "
-                          "Debian's chromium); the page was not rendered" % CHROMIUM)
+            h.missing_program("%s is not installed (scripts/install-deps --test installs "
+                              "Debian's chromium); the page was not rendered" % CHROMIUM)
         page, _ = self.html("distribution")
         work = h.scratch_dir("html-")
         page_file = os.path.join(work, "report.html")

@@ -39,8 +39,8 @@ def interop_bin():
 def need_tools(*names):
     missing = [n for n in names if not os.access(os.path.join(interop_bin(), n), os.X_OK)]
     if missing:
-        raise unittest.SkipTest("interop clients missing in %s (set OCIDOCTOR_INTEROP_BIN): %s"
-                                % (interop_bin(), ", ".join(missing)))
+        h.missing_program("interop clients missing in %s (set OCIDOCTOR_INTEROP_BIN): %s"
+                          % (interop_bin(), ", ".join(missing)))
 
 
 def fix_commands(report, check, platform=None):

@@ -5,7 +5,7 @@ A ScriptedRegistry plays each one: a proper OCI 1.1 referrers API (200 or
 distribution's plain-text 404, a JSON MANIFEST_UNKNOWN, NAME_UNKNOWN, 405,
 an HTML login page (directly or behind a redirect), Harbor 2.8's `{}`, a
 dropped connection. For each the check must reach the verdict of
-/work/shared/facts (registries.md §3, clients.md §3), say how oras,
+the distribution spec ("Listing Referrers", "Referrers Tag Schema"), say how oras,
 go-containerregistry and regclient would react, and look up the fallback
 tag sha256-<hex> when the API is missing. It must reuse the digest found by
 the pull check: one HEAD of the manifest and one referrers GET per run.
