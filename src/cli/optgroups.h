@@ -16,10 +16,11 @@
 #define OCIDOCTOR_OPTGROUPS_H
 
 #include "cli/options.h"
+#include "doctor/doctor.h"
 
 extern const char *const opt_fail_on_values[];
 extern const char *const opt_platform_values[];
-extern const char *const opt_writes_values[];
+
 
 /* The test repository and tag (for matrix: of a target that names none). */
 #define OPT_GROUP_TARGET(ARG, REGISTRY_HIDDEN, WHOSE)                                          \
@@ -27,10 +28,10 @@ extern const char *const opt_writes_values[];
 	  .help = "registry: https://host[:port], http://host[:port] or host[:port] (= https; http with --plain-http); docker.io means https://registry-1.docker.io", \
 	  .key = "registryUrl", .env = "OCI__RegistryUrl", .hidden = REGISTRY_HIDDEN },        \
 	{ .long_name = "repository", .type = OPT_STRING, .offset = ARG(repository),           \
-	  .arg = "NAME", .help = "test repository" WHOSE, .def = "library/alpine",             \
+	  .arg = "NAME", .help = "test repository" WHOSE, .def = DOCTOR_DEFAULT_REPOSITORY,    \
 	  .key = "testRepository", .env = "OCI__TestRepository" },                              \
 	{ .long_name = "tag", .type = OPT_STRING, .offset = ARG(tag), .arg = "TAG",             \
-	  .help = "test image tag or digest" WHOSE, .def = "latest",                            \
+	  .help = "test image tag or digest" WHOSE, .def = DOCTOR_DEFAULT_TAG,                 \
 	  .key = "testTag", .env = "OCI__TestTag" }
 
 /* Which checks run. */
@@ -98,7 +99,7 @@ extern const char *const opt_writes_values[];
 	  .key = "scratchRepository", .env = "OCIDOCTOR_SCRATCH_REPOSITORY" },                  \
 	{ .long_name = "writes", .type = OPT_STRING, .offset = ARG(writes), .arg = "MODE",     \
 	  .help = "what the run may write: none (no probe writes), probe (upload sessions that are cancelled, the mount and delete probes) or verify (also push an artifact and its subject to the scratch repository, find them, and delete them)", \
-	  .key = "writes", .env = "OCIDOCTOR_WRITES", .values = opt_writes_values,             \
+	  .key = "writes", .env = "OCIDOCTOR_WRITES", .values = doctor_writes_names,             \
 	  .def = "probe" },                                                                     \
 	{ .long_name = "no-writes", .type = OPT_BOOL, .offset = ARG(no_writes),                \
 	  .help = "the same as --writes none",                                                 \

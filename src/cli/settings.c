@@ -22,7 +22,6 @@
 #define ARG(field) offsetof(struct run_args, field)
 
 const char *const opt_platform_values[] = { "bare-metal", "docker", "kubernetes", NULL };
-const char *const opt_writes_values[] = { "none", "probe", "verify", NULL };
 const char *const opt_fail_on_values[] = { "warn", "fail", "never", NULL };
 
 static const char *report_format_at(size_t i)

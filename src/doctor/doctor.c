@@ -18,13 +18,25 @@ static const char *keep(struct doctor_result *r, size_t slot, const char *s)
 	return r->strings[slot];
 }
 
+const char *const doctor_writes_names[] = {
+	[DOCTOR_WRITES_NONE] = "none",
+	[DOCTOR_WRITES_PROBE] = "probe",
+	[DOCTOR_WRITES_VERIFY] = "verify",
+	NULL,
+};
+
 enum doctor_writes doctor_writes_mode(const char *name)
 {
-	if (name && !strcmp(name, "none"))
+	if (name && !strcmp(name, doctor_writes_names[DOCTOR_WRITES_NONE]))
 		return DOCTOR_WRITES_NONE;
-	if (name && !strcmp(name, "verify"))
+	if (name && !strcmp(name, doctor_writes_names[DOCTOR_WRITES_VERIFY]))
 		return DOCTOR_WRITES_VERIFY;
 	return DOCTOR_WRITES_PROBE;
+}
+
+const char *doctor_writes_name(enum doctor_writes mode)
+{
+	return doctor_writes_names[mode];
 }
 
 int doctor_run(struct doctor_result *out, const struct doctor_settings *s, struct engine *e,
@@ -39,8 +51,8 @@ int doctor_run(struct doctor_result *out, const struct doctor_settings *s, struc
 	run_results_init(&out->results);
 	out->config = (struct run_config){
 		.registry = keep(out, 0, s->registry),
-		.repository = keep(out, 1, s->repository ? s->repository : "library/alpine"),
-		.tag = keep(out, 2, s->tag ? s->tag : "latest"),
+		.repository = keep(out, 1, s->repository ? s->repository : DOCTOR_DEFAULT_REPOSITORY),
+		.tag = keep(out, 2, s->tag ? s->tag : DOCTOR_DEFAULT_TAG),
 		.scratch_repository = keep(out, 3, s->scratch_repository),
 		.insecure = s->insecure,
 		.creds = s->creds,

@@ -40,14 +40,22 @@
 #include "engine/http.h"
 
 /* What a run may write to the registry. */
+/* The test image when none is named: every front end's default. */
+#define DOCTOR_DEFAULT_REPOSITORY "library/alpine"
+#define DOCTOR_DEFAULT_TAG "latest"
+
 enum doctor_writes {
 	DOCTOR_WRITES_NONE = 0,   /* no write probe at all (the default of serve) */
 	DOCTOR_WRITES_PROBE,      /* push and the capability write probes */
 	DOCTOR_WRITES_VERIFY      /* also push an artifact and its subject, find them, delete them */
 };
 
+/* The modes' names, indexed by enum doctor_writes, NULL-terminated: none, probe, verify. */
+extern const char *const doctor_writes_names[];
 /* The mode a --writes value names (none, probe, verify); NULL or anything else: probe. */
 enum doctor_writes doctor_writes_mode(const char *name);
+/* Its name. */
+const char *doctor_writes_name(enum doctor_writes mode);
 
 /* Resolved settings of one run; every string is copied by doctor_run. */
 struct doctor_settings {

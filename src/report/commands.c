@@ -6,6 +6,7 @@
  * TLS verification, proxy, credentials source, and for ocidoctor itself
  * the test image and writes mode. Only secrets stay placeholders.
  */
+#include "doctor/doctor.h"
 #include "report/report.h"
 #include "util/buf.h"
 #include "util/ref.h"
@@ -14,8 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEFAULT_REPOSITORY "library/alpine"
-#define DEFAULT_TAG "latest"
 #define DEFAULT_TIMEOUT 30
 
 /* What the run reached the registry with, as the commands need it. */
@@ -177,9 +176,9 @@ static void ocidoctor_run(const struct reach *re, const struct segment *seg, str
 	const struct run_invocation *inv = re->inv;
 
 	if (!seg_has(seg, "--repository") && !seg_has(seg, "--image")) {
-		if (r->repository && strcmp(r->repository, DEFAULT_REPOSITORY))
+		if (r->repository && strcmp(r->repository, DOCTOR_DEFAULT_REPOSITORY))
 			add_flag(&a->post, "--repository", r->repository);
-		if (r->tag && strcmp(r->tag, DEFAULT_TAG) && !seg_has(seg, "--tag"))
+		if (r->tag && strcmp(r->tag, DOCTOR_DEFAULT_TAG) && !seg_has(seg, "--tag"))
 			add_flag(&a->post, "--tag", r->tag);
 	}
 	if (inv->ca_file && !seg_has(seg, "--ca-file"))

@@ -741,7 +741,7 @@ static enum MHD_Result handle_home(struct server *s, struct MHD_Connection *conn
 		fputs("<li>", out);
 		report_put_xml(out, c->modules[i].name);
 		fprintf(out, " (writes %s)</li>\n",
-			c->modules[i].writes == DOCTOR_WRITES_PROBE ? "probe" : "none");
+			doctor_writes_name(c->modules[i].writes));
 	}
 	fputs("</ul>\n", out);
 	if (s->args->web_disable_debug)

@@ -285,9 +285,9 @@ static int load_key(struct loader *l, struct serve_module *m, const char *key, y
 		if (get_string(l, v, key, &s) < 0)
 			return -1;
 		ret = 0;
-		if (!strcmp(s, "none"))
+		if (!strcmp(s, doctor_writes_name(DOCTOR_WRITES_NONE)))
 			m->writes = DOCTOR_WRITES_NONE;
-		else if (!strcmp(s, "probe"))
+		else if (!strcmp(s, doctor_writes_name(DOCTOR_WRITES_PROBE)))
 			m->writes = DOCTOR_WRITES_PROBE;
 		else
 			ret = bad(l, v, "writes is none or probe, not '%s'", s);
@@ -331,9 +331,9 @@ static int module_finish(struct loader *l, struct serve_module *m, const yaml_no
 			 struct opt_list *checks, struct opt_list *tags)
 {
 	if (!m->repository)
-		m->repository = xstrdup("library/alpine");
+		m->repository = xstrdup(DOCTOR_DEFAULT_REPOSITORY);
 	if (!m->tag)
-		m->tag = xstrdup("latest");
+		m->tag = xstrdup(DOCTOR_DEFAULT_TAG);
 	if (serve_module_has_creds(m) && !m->registries.nr)
 		return bad(l, n, "module '%s' has credentials but no registries: list the registries they may go to",
 			   m->name);
@@ -492,8 +492,8 @@ int serve_config_load(struct serve_config **out, const char *path, char **why)
 
 		c->nr = 1;
 		module_defaults(&c->modules[0], "default");
-		c->modules[0].repository = xstrdup("library/alpine");
-		c->modules[0].tag = xstrdup("latest");
+		c->modules[0].repository = xstrdup(DOCTOR_DEFAULT_REPOSITORY);
+		c->modules[0].tag = xstrdup(DOCTOR_DEFAULT_TAG);
 		cli_select_checks(&none, &none, c->modules[0].selected);
 		*out = c;
 		return 0;

@@ -251,7 +251,7 @@ static char *module_text(const struct serve_module *m)
 
 	buf_init(&b, BUF_TEXT_MAX);
 	buf_addf(&b, "  name: %s\n  writes: %s\n  repository: %s\n  tag: %s\n", m->name,
-		 m->writes == DOCTOR_WRITES_PROBE ? "probe" : "none", m->repository, m->tag);
+		 doctor_writes_name(m->writes), m->repository, m->tag);
 	if (m->scratch)
 		buf_addf(&b, "  scratch_repository: %s\n", m->scratch);
 	buf_addf(&b, "  checks:");
