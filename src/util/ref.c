@@ -836,16 +836,26 @@ int image_ref_parse(struct image_ref *out, const char *text, const char **why)
 		return fail(why, "image reference must not contain user information");
 	host_len = strcspn(text + prefix, "/");
 	if (prefix || looks_like_registry(text, host_len)) {
-		if (!text[prefix + host_len])
-			return fail(why, "image reference has no repository after the registry");
 		out->registry = xstrndup(text, prefix + host_len);
-		rest = text + prefix + host_len + 1;
+		rest = text + prefix + host_len;
+		rest += *rest == '/';
+		out->registry_only = !*rest;
 	} else {
 		out->registry = xstrdup("docker.io");
 		rest = text;
 	}
 	if (registry_url_parse(&u, out->registry, why) < 0)
 		goto fail;
+	if (!prefix && u.loopback) {
+		char *plain = xstrfmt("http://%s", out->registry);
+
+		free(out->registry);
+		out->registry = plain;
+	}
+	if (out->registry_only) {
+		registry_url_release(&u);
+		return 0;
+	}
 	at = strchr(rest, '@');
 	slash = strrchr(rest, '/');
 	colon = strrchr(rest, ':');

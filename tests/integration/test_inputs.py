@@ -14,6 +14,7 @@ server's request log.
 
 import json
 import os
+import re
 import socket
 import socketserver
 import threading
@@ -172,6 +173,37 @@ class ReferencesTest(h.DoctorTestCase):
         code, report, err = self.doctor_json(["run", "--plain-http", ref, "--check",
                                               "check.integration.oci.pull"])
         self.assertEqual(report["registry"], self.registry.url)
+        self.assertStatus(report, "pull", "pass", err)
+        self.assertExit(code, h.EXIT_OK, report, err)
+
+    def test_loopback_reference_without_scheme_is_plain_http(self):
+        # as docker, crane and regctl: localhost, 127.0.0.0/8 and ::1 speak plain HTTP
+        port = self.registry.url.rsplit(":", 1)[1]
+        for host in ("127.0.0.1", "localhost"):
+            with self.subTest(host=host):
+                ref = "%s:%s/library/alpine:latest" % (host, port)
+                code, report, err = self.doctor_json(["run", ref, "--check",
+                                                      "check.integration.oci.pull"])
+                self.assertEqual(report["registry"], "http://%s:%s" % (host, port))
+                self.assertStatus(report, "pull", "pass", err)
+                self.assertExit(code, h.EXIT_OK, report, err)
+
+    def test_loopback_reference_with_https_written_keeps_https(self):
+        code, report, err = self.doctor_json(["run", "https://%s/library/alpine:latest"
+                                              % self.registry.host, "--check",
+                                              "check.integration.oci.registry"])
+        self.assertEqual(report["registry"], "https://" + self.registry.host)
+        self.assertStatus(report, "registry", "fail", err)  # a plain HTTP server
+
+    def test_registry_alone_probes_the_default_test_image(self):
+        code, report, err = self.doctor_json(["run", self.registry.host, "--check",
+                                              "check.integration.oci.pull"])
+        self.assertEqual(report["registry"], self.registry.url)
+        self.assertEqual(report["repository"], "library/alpine")
+        self.assertEqual(report["tag"], "latest")
+        self.assertRegex(err, r"^ocidoctor: '%s' names a registry, not an image: testing it "
+                              r"with the test image library/alpine:latest"
+                              % re.escape(self.registry.host))
         self.assertStatus(report, "pull", "pass", err)
         self.assertExit(code, h.EXIT_OK, report, err)
 
