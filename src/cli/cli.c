@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -79,20 +80,34 @@ FILE *cli_open_output(const char *path, char **why)
 	return f;
 }
 
+int cli_reader_gone(FILE *out)
+{
+	struct pollfd p = { .fd = out ? fileno(out) : -1, .events = POLLOUT };
+
+	if (p.fd < 0 || poll(&p, 1, 0) < 0)
+		return 0;
+	return (p.revents & POLLERR) != 0; /* a pipe with no reader left */
+}
+
 int cli_finish_output(FILE *out, const char *path, const char *what, int failed)
 {
 	int err = failed ? errno : 0;
+	int gone;
 
 	if (fflush(out) != 0 || ferror(out)) {
 		failed = 1;
 		err = err ? err : errno;
 	}
+	gone = failed && (err == EPIPE || cli_reader_gone(out));
 	if (path && fclose(out) != 0 && !failed) {
 		failed = 1;
 		err = errno;
+		gone = err == EPIPE;
 	}
 	if (!failed)
 		return EXIT_OK;
+	if (gone)
+		return EXIT_PIPE; /* the reader has what it wanted: nothing to say */
 	if (path)
 		fprintf(stderr, "ocidoctor: cannot write the %s to '%s': %s\n", what, path,
 			err ? strerror(err) : "write error");
@@ -116,12 +131,41 @@ static void main_usage(FILE *out)
 	fputs("\nRun 'ocidoctor help COMMAND' (or 'ocidoctor COMMAND --help') for a command's options.\n", out);
 }
 
+/*
+ * How a command's status becomes the process's: when standard output's
+ * reader went away (`| head`), the process ends as git and coreutils do,
+ * quietly by SIGPIPE (141 in a shell), once the command has cleaned up.
+ */
+static int exit_with(int ret)
+{
+	if (ret != EXIT_OK && ret != EXIT_PIPE && ret != EXIT_INTERNAL)
+		return ret;
+	if (ret != EXIT_PIPE && !(ferror(stdout) && cli_reader_gone(stdout)) &&
+	    !(fflush(stdout) != 0 && cli_reader_gone(stdout)))
+		return ret;
+	fflush(stderr);
+	signal(SIGPIPE, SIG_DFL);
+	raise(SIGPIPE);
+	return EXIT_PIPE; /* SIGPIPE blocked by the parent: the shell's number for it */
+}
+
+static int dispatch(int argc, char **argv);
+
 int cli_main(int argc, char **argv)
+{
+	/*
+	 * A closed pipe or a full disk is a write error that the command sees
+	 * (and reports, or for a closed pipe ends quietly in exit_with), not
+	 * a death by SIGPIPE in the middle of a write, before the cleanup.
+	 */
+	signal(SIGPIPE, SIG_IGN);
+	return exit_with(dispatch(argc, argv));
+}
+
+static int dispatch(int argc, char **argv)
 {
 	size_t i;
 
-	/* A closed pipe or a full disk is a write error to report, not a death by SIGPIPE. */
-	signal(SIGPIPE, SIG_IGN);
 	/* parsed credential files and token answers are wiped when jansson frees them */
 	secret_json_allocator();
 	if (argc < 2)

@@ -108,8 +108,12 @@ static int explain_main(int argc, char **argv)
 	else if (!(page = kb_find(c->id)))
 		ret = cli_usage_error("no page for '%s' in this build", c->id);
 	else if (print_page(&a, page->text) < 0) {
-		fprintf(stderr, "ocidoctor: cannot write the page of %s\n", c->id);
-		ret = EXIT_INTERNAL;
+		if (cli_reader_gone(stdout)) {
+			ret = EXIT_PIPE; /* `explain ID | head`: the reader has what it wanted */
+		} else {
+			fprintf(stderr, "ocidoctor: cannot write the page of %s\n", c->id);
+			ret = EXIT_INTERNAL;
+		}
 	}
 	opt_list_release(&positional);
 	free(a.format);
