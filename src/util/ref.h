@@ -116,8 +116,11 @@ int url_is_plain_loopback(const char *url);
 /*
  * The URL as it may be shown (reports, evidence, the -v trace): unchanged
  * on `origin`'s origin; elsewhere (blob storage, a token realm) without its
- * query and fragment, which may hold a presigned URL's signature. A query
- * that was dropped leaves "?<redacted>". Newly allocated.
+ * fragment and its query parameters, which may hold a presigned URL's
+ * signature, except `scope` and `service` (what a token request asks for,
+ * needed to read an insufficient_scope). Parameters that were dropped
+ * leave "<redacted>" ("?scope=...&service=...&<redacted>", or
+ * "?<redacted>" when none is shown). Newly allocated.
  */
 char *url_for_display(const char *url, const char *origin);
 

@@ -457,9 +457,21 @@ static void test_text_for_display(void **state)
 	char *t;
 
 	(void)state;
-	t = text_for_display("token request to https://auth.example/token?scope=x&sig=abc failed (401)",
+	t = text_for_display("token request to https://auth.example/token?sig=abc&account=u failed (401)",
 			     origin);
 	assert_string_equal(t, "token request to https://auth.example/token?<redacted> failed (401)");
+	free(t);
+	/* what a token request asks for stays readable: scope and service, nothing else */
+	t = text_for_display("token request to https://auth.example/token?scope=repository:a/b:pull,push"
+			     "&sig=abc&service=reg.example&account=alice#frag failed (401)", origin);
+	assert_string_equal(t, "token request to https://auth.example/token?scope=repository:a/b:pull,push"
+			       "&service=reg.example&<redacted> failed (401)");
+	free(t);
+	t = text_for_display("https://auth.example/token?service=r&&scope=x", origin);
+	assert_string_equal(t, "https://auth.example/token?service=r&scope=x");
+	free(t);
+	t = text_for_display("https://auth.example/token?scoped=1&scope=", origin);
+	assert_string_equal(t, "https://auth.example/token?scope=&<redacted>");
 	free(t);
 	t = text_for_display("see https://reg.example:5000/v2/a/blobs/uploads/u?_state=s; and "
 			     "'http://s3.example/b?X-Amz-Signature=1'", origin);
