@@ -12,17 +12,10 @@
 #include <string.h>
 
 
-/* Plain text in a table cell: markup characters escaped, line breaks made spaces. */
+/* Plain text in a table cell: what is markup escaped (report_put_md), the rest as it reads. */
 static void put_text(FILE *out, const char *s)
 {
-	for (; s && *s; s++) {
-		if (strchr("\\`*_{}[]()<>#+-.!|~&", *s))
-			fprintf(out, "\\%c", *s);
-		else if (*s == '\n' || *s == '\r' || (unsigned char)*s < 0x20)
-			fputc(' ', out);
-		else
-			fputc(*s, out);
-	}
+	report_put_md(out, s);
 }
 
 static void md_begin(struct matrix_out *m)
