@@ -3,6 +3,7 @@
  */
 #include "cli/cli.h"
 #include "checks/check.h"
+#include "util/suggest.h"
 
 #include <fnmatch.h>
 
@@ -151,6 +152,20 @@ static int exit_with(int ret)
 
 static int dispatch(int argc, char **argv);
 
+static int unknown_command(const char *name)
+{
+	struct suggest s;
+	size_t i;
+
+	suggest_init(&s, name, strlen(name));
+	for (i = 0; cli_commands[i]; i++)
+		suggest_offer(&s, cli_commands[i]->name);
+	if (suggest_best(&s))
+		return cli_usage_error("unknown command '%s' (did you mean '%s'? see 'ocidoctor --help')",
+				       name, suggest_best(&s));
+	return cli_usage_error("unknown command '%s' (see 'ocidoctor --help')", name);
+}
+
 int cli_main(int argc, char **argv)
 {
 	/*
@@ -177,7 +192,7 @@ static int dispatch(int argc, char **argv)
 		for (i = 0; cli_commands[i]; i++)
 			if (!strcmp(argv[2], cli_commands[i]->name))
 				return cli_commands[i]->fn(1, help_argv);
-		return cli_usage_error("unknown command '%s' (see 'ocidoctor --help')", argv[2]);
+		return unknown_command(argv[2]);
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		main_usage(stdout);
@@ -190,7 +205,7 @@ static int dispatch(int argc, char **argv)
 	for (i = 0; cli_commands[i]; i++)
 		if (!strcmp(argv[1], cli_commands[i]->name))
 			return cli_commands[i]->fn(argc - 2, argv + 2);
-	return cli_usage_error("unknown command '%s' (see 'ocidoctor --help')", argv[1]);
+	return unknown_command(argv[1]);
 }
 
 static int has_tag(const struct check *c, const struct opt_list *tags)
@@ -217,9 +232,15 @@ int cli_select_checks(const struct opt_list *checks, const struct opt_list *tags
 	for (i = 0; i < checks->nr; i++) {
 		int matched = 0;
 
+		const struct check *named = check_find(checks->items[i]);
+
 		for (j = 0; j < check_table_size; j++)
-			if (fnmatch(checks->items[i], check_table[j]->id, 0) == 0)
+			if (fnmatch(checks->items[i], check_table[j]->id, 0) == 0 ||
+			    check_table[j] == named)
 				selected[j] = matched = 1;
+		if (!matched && check_suggest(checks->items[i]))
+			return cli_usage_error("no check matches '%s' (did you mean %s? see 'ocidoctor list')",
+					       checks->items[i], check_suggest(checks->items[i]));
 		if (!matched)
 			return cli_usage_error("no check matches '%s' (see 'ocidoctor list')",
 					       checks->items[i]);

@@ -102,7 +102,10 @@ static int explain_main(int argc, char **argv)
 		ret = cli_usage_error("invalid --format '%s' for explain: text or markdown", a.format);
 	else if (positional.nr != 1)
 		ret = cli_usage_error("explain takes one check id (see 'ocidoctor list')");
-	else if (!(c = check_find(positional.items[0])))
+	else if (!(c = check_find(positional.items[0])) && check_suggest(positional.items[0]))
+		ret = cli_usage_error("unknown check '%s' (did you mean %s? see 'ocidoctor list')",
+				      positional.items[0], check_suggest(positional.items[0]));
+	else if (!c)
 		ret = cli_usage_error("unknown check '%s' (see 'ocidoctor list')",
 				      positional.items[0]);
 	else if (!(page = kb_find(c->id)))

@@ -235,6 +235,36 @@ class ReferencesTest(h.DoctorTestCase):
         self.assertEqual(self.registry.requests(), [], "no request before the refusal")
         return err
 
+    def test_did_you_mean(self):
+        url = self.registry.url
+        config = os.path.join(h.scratch_dir("cfg-typo-"), "values.yaml")
+        with open(config, "w") as f:
+            f.write("ocidoctor:\n  timeot: 3\n")
+        for args, pattern in (
+                (["rnu", "--registry", url], r"unknown command 'rnu' \(did you mean 'run'\?"),
+                (["run", "--registry", url, "--formt", "json"],
+                 r"unknown option '--formt' \(did you mean --format\?"),
+                (["run", "--registry", url, "--check", "refferers"],
+                 r"no check matches 'refferers' \(did you mean "
+                 r"check\.integration\.oci\.referrers\?"),
+                (["run", "--registry", url, "--config", config],
+                 r"unknown key 'timeot' \(did you mean 'timeout'\?\)"),
+                (["explain", "pul"], r"unknown check 'pul' \(did you mean "
+                                     r"check\.integration\.oci\.pull\?")):
+            with self.subTest(args=args[0:1] + args[-2:]):
+                self.refused(args, pattern)
+        err = self.refused(["run", "--registry", url, "--check", "xyzzy"], r"no check matches")
+        self.assertNotIn("did you mean", err)
+
+    def test_a_check_named_by_its_last_segment(self):
+        code, report, err = self.doctor_json(["run", "--registry", self.registry.url,
+                                              "--check", "pull"])
+        ran = [r["checkId"] for r in report["results"] if r["status"] != "skip"]
+        self.assertEqual(ran, ["check.integration.oci.pull"], err)
+        code, out, err = self.doctor(["explain", "--no-pager", "pull"])
+        self.assertEqual(code, h.EXIT_OK, err)
+        self.assertIn("check.integration.oci.pull", out.splitlines()[0])
+
     def test_repository_with_a_tag_says_use_tag(self):
         self.refused(["run", "--registry", self.registry.url, "--repository", "team/app:1.0"],
                      r"--repository team/app --tag 1\.0")
