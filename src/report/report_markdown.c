@@ -97,11 +97,12 @@ static int md_begin(struct report *rep)
 	enum check_status worst = run->worst;
 
 	fprintf(rep->out, "## ocidoctor: `%s`\n\n", run->registry);
-	fprintf(rep->out, "Test image `%s%s%s` · worst status **%s** · %d pass, %d info, %d warn, %d fail, %d skip · %ld requests in %ld ms\n\n",
+	fprintf(rep->out, "Test image `%s%s%s` · worst status **%s** · %d pass, %d info, %d warn, %d fail, %d skip · %ld request%s in %ld ms\n\n",
 		run->repository, strchr(run->tag, ':') ? "@" : ":",
 		run->tag, check_status_name(worst),
 		counts[STATUS_PASS], counts[STATUS_INFO], counts[STATUS_WARN],
-		counts[STATUS_FAIL], counts[STATUS_SKIP], run->requests, run->duration_ms);
+		counts[STATUS_FAIL], counts[STATUS_SKIP], run->requests,
+		run->requests == 1 ? "" : "s", run->duration_ms);
 	fputs("| Status | Check | Result |\n|---|---|---|\n", rep->out);
 	return 0;
 }
