@@ -63,6 +63,7 @@ void creds_release(struct creds *c)
 	secret_free(c->identity_token);
 	free(c->origin);
 	free(c->looked);
+	free(c->helper_error);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -92,6 +93,7 @@ struct resolve {
 	const struct creds_options *opts;
 	struct creds *out;
 	struct buf looked;
+	char *helper_error; /* the first helper that could not run, for out->helper_error */
 	char **why;
 };
 
@@ -232,12 +234,24 @@ static const char *helper_server(const char *host)
 	return creds_is_docker_hub(host) ? DOCKER_INDEX_KEY : host;
 }
 
-static int from_helper(struct resolve *r, const char *helper)
+/*
+ * A helper that cannot run is not the end of the search: the registry may
+ * need no login, or another source may have one. What went wrong is kept
+ * for the credentials check, with the file that named the helper.
+ */
+static int from_helper(struct resolve *r, const char *path, const char *helper)
 {
 	const char *host = r->opts->registry_host;
+	char *err = NULL;
 
-	if (cred_helper_get(r->out, helper, helper_server(host), r->why) < 0)
-		return -1;
+	if (cred_helper_get(r->out, helper, helper_server(host), &err) < 0) {
+		creds_release(r->out);
+		add_looked(r, "docker-credential-%s (cannot run)", helper);
+		if (!r->helper_error)
+			r->helper_error = xstrfmt("%s: %s", path, err ? err : "credential helper failed");
+		free(err);
+		return 0;
+	}
 	if (r->out->source != CRED_NONE)
 		return 1;
 	add_looked(r, "docker-credential-%s (not found)", helper);
@@ -266,7 +280,7 @@ static int from_file(struct resolve *r, const char *path, enum cred_source sourc
 		goto done;
 	}
 	if (helper) {
-		ret = from_helper(r, helper);
+		ret = from_helper(r, path, helper);
 		goto done;
 	}
 	ret = r->out->source != CRED_NONE;
@@ -334,7 +348,10 @@ int creds_resolve(struct creds *out, const struct creds_options *opts, char **wh
 	} else if (ret == 0) {
 		creds_release(out);
 		out->looked = buf_detach(&r.looked);
+		out->helper_error = r.helper_error;
+		r.helper_error = NULL;
 	}
+	free(r.helper_error);
 	buf_release(&r.looked);
 	return ret < 0 ? -1 : 0;
 }

@@ -26,6 +26,11 @@
  * "host/namespace/repo" (no scheme) match the repository, most specific
  * first; an entry without auth or identitytoken is skipped. A helper that
  * answers "credentials not found" yields nothing and the search goes on.
+ * A helper that cannot run (not installed, failed, timed out, answered
+ * nonsense) is no error of the resolver either: the search goes on, and
+ * when nothing else has a credential, creds.helper_error says which file
+ * named which helper and why it failed. The credentials check turns it
+ * into an error when the registry asks for a login and a warning when not.
  *
  * A helper's answer (or failure) is cached per process for each
  * (helper, server) pair, for five minutes: `matrix` and `serve` probing
@@ -64,6 +69,11 @@ struct creds {
 	                         "/run/user/0/containers/auth.json" */
 	char *looked;         /* when source is CRED_NONE: the places looked at, for the
 	                         credentials check's skip message; NULL otherwise */
+	char *helper_error;   /* when source is CRED_NONE and a config file named a
+	                         credential helper that could not run: the file, the
+	                         helper and why ("/root/.docker/config.json: credential
+	                         helper docker-credential-desktop is not installed (not
+	                         found on PATH)"); NULL otherwise */
 };
 
 /* Inputs for creds_resolve; all may be NULL. */
@@ -83,8 +93,9 @@ struct creds_options {
 /*
  * Fills *out from the first source that has a credential for the
  * registry. Returns 0 when a credential was found or none exists
- * (out->source == CRED_NONE), -1 on a broken source (unreadable or
- * invalid JSON, bad base64, a helper that failed); then *why holds a
+ * (out->source == CRED_NONE, with out->helper_error when a helper could not
+ * run), -1 on a broken source (unreadable or invalid JSON, bad base64,
+ * half a login in the flags or the environment); then *why holds a
  * newly allocated one-line message that names the file or helper but no
  * secret. The environment is read with getenv().
  */

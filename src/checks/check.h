@@ -229,7 +229,13 @@ struct check_ctx {
 /* The table, in report order. */
 extern const struct check *const check_table[];
 extern const size_t check_table_size;
+/*
+ * The check named by its full id, or by its last segment ("pull" for
+ * check.integration.oci.pull) when exactly one check ends so; else NULL.
+ */
 const struct check *check_find(const char *id);
+/* The id of the check closest to a mistyped name (full id or last segment), or NULL. */
+const char *check_suggest(const char *name);
 
 /* Sets status, message (printf-style) and cause in one go. */
 void check_set(struct check_ctx *ctx, enum check_status status, const char *cause,

@@ -4,6 +4,7 @@
 #include "checks/check.h"
 #include "checks/kb.h"
 #include "checks/run.h"
+#include "util/suggest.h"
 #include "util/xalloc.h"
 
 #include <assert.h>
@@ -39,13 +40,48 @@ const char *check_status_name(enum check_status s)
 	return (unsigned)s < STATUS_COUNT ? status_names[s] : "unknown";
 }
 
+/* The last segment of an id: "pull" of check.integration.oci.pull. */
+static const char *last_segment(const char *id)
+{
+	const char *dot = strrchr(id, '.');
+
+	return dot ? dot + 1 : id;
+}
+
 const struct check *check_find(const char *id)
 {
+	const struct check *found = NULL;
 	size_t i;
 
 	for (i = 0; i < check_table_size; i++)
 		if (!strcmp(check_table[i]->id, id))
 			return check_table[i];
+	for (i = 0; id && *id && i < check_table_size; i++) {
+		if (strcmp(last_segment(check_table[i]->id), id))
+			continue;
+		if (found)
+			return NULL; /* two checks end so: ambiguous */
+		found = check_table[i];
+	}
+	return found;
+}
+
+const char *check_suggest(const char *name)
+{
+	struct suggest full, last;
+	size_t i;
+
+	suggest_init(&full, name, strlen(name));
+	suggest_init(&last, name, strlen(name));
+	for (i = 0; i < check_table_size; i++) {
+		suggest_offer(&full, check_table[i]->id);
+		suggest_offer(&last, last_segment(check_table[i]->id));
+	}
+	if (suggest_best(&full) && full.best_distance <= last.best_distance)
+		return suggest_best(&full);
+	for (i = 0; suggest_best(&last) && i < check_table_size; i++)
+		if (last_segment(check_table[i]->id) == suggest_best(&last))
+			return check_table[i]->id;
 	return NULL;
 }
 

@@ -74,11 +74,27 @@ static int no_creds(const struct run_config *config)
 	return !config->creds || config->creds->source == CRED_NONE;
 }
 
+/* A helper that cannot run, and a registry that asked for no login (or was not reached). */
+static void helper_unused(struct check_ctx *ctx, const char *helper_error)
+{
+	detail_str(ctx, "helperError", helper_error);
+	if (ctx->facts->reachable)
+		check_set(ctx, STATUS_WARN, "helper",
+			  "the credential helper docker's config names cannot run: %s; the registry asks for no login on /v2/, so the checks ran anonymously",
+			  helper_error);
+	else
+		check_set(ctx, STATUS_WARN, "helper",
+			  "the credential helper docker's config names cannot run: %s; whether the registry needs a login is not known (it was not reached)",
+			  helper_error);
+}
+
 /*
  * No credentials: a registry whose GET /v2/ asks for a login needs them.
  * Basic authentication lets nothing through anonymously (fail); a token
  * service may still hand out anonymous pull tokens (warn). Otherwise the
- * check skips.
+ * check skips. A credential helper named in docker's config that cannot
+ * run is an error when a login is asked for (whatever the scheme: the
+ * credential the user meant to give is missing) and a warning otherwise.
  */
 static void check_none(struct check_ctx *ctx)
 {
@@ -89,12 +105,20 @@ static void check_none(struct check_ctx *ctx)
 	struct challenge c;
 
 	if (!ctx->facts->reachable || !h || challenge_parse(&c, h) < 0) {
-		check_set(ctx, STATUS_SKIP, "none", "no credentials configured (looked at: %s)", looked);
+		if (creds && creds->helper_error)
+			helper_unused(ctx, creds->helper_error);
+		else
+			check_set(ctx, STATUS_SKIP, "none", "no credentials configured (looked at: %s)",
+				  looked);
 		return;
 	}
 	detail_str(ctx, "scheme", c.scheme_name);
 	detail_str(ctx, "looked", looked);
-	if (c.scheme == AUTH_BEARER)
+	if (creds && creds->helper_error)
+		check_set(ctx, STATUS_FAIL, "helper",
+			  "the registry asks for a login (%s challenge on /v2/) and the credential helper docker's config names cannot run: %s",
+			  c.scheme_name, creds->helper_error);
+	else if (c.scheme == AUTH_BEARER)
 		check_set(ctx, STATUS_WARN, "required",
 			  "the registry asks for a login (%s challenge on /v2/) and no credentials were found (looked at: %s); only what anonymous tokens allow will work",
 			  c.scheme_name, looked);
@@ -151,5 +175,5 @@ const struct check check_credentials = {
 	.deps = (const struct check *const[]){ &check_registry, NULL },
 	.summary = "the configured credentials are accepted by the registry or its token service",
 	.run = run,
-	.causes = (const char *const[]){ "rejected", "none", "required", "insecure", "error", "not-needed", "scheme", "unreachable", NULL },
+	.causes = (const char *const[]){ "rejected", "none", "required", "helper", "insecure", "error", "not-needed", "scheme", "unreachable", NULL },
 };

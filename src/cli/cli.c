@@ -3,11 +3,13 @@
  */
 #include "cli/cli.h"
 #include "checks/check.h"
+#include "util/suggest.h"
 
 #include <fnmatch.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -79,20 +81,34 @@ FILE *cli_open_output(const char *path, char **why)
 	return f;
 }
 
+int cli_reader_gone(FILE *out)
+{
+	struct pollfd p = { .fd = out ? fileno(out) : -1, .events = POLLOUT };
+
+	if (p.fd < 0 || poll(&p, 1, 0) < 0)
+		return 0;
+	return (p.revents & POLLERR) != 0; /* a pipe with no reader left */
+}
+
 int cli_finish_output(FILE *out, const char *path, const char *what, int failed)
 {
 	int err = failed ? errno : 0;
+	int gone;
 
 	if (fflush(out) != 0 || ferror(out)) {
 		failed = 1;
 		err = err ? err : errno;
 	}
+	gone = failed && (err == EPIPE || cli_reader_gone(out));
 	if (path && fclose(out) != 0 && !failed) {
 		failed = 1;
 		err = errno;
+		gone = err == EPIPE;
 	}
 	if (!failed)
 		return EXIT_OK;
+	if (gone)
+		return EXIT_PIPE; /* the reader has what it wanted: nothing to say */
 	if (path)
 		fprintf(stderr, "ocidoctor: cannot write the %s to '%s': %s\n", what, path,
 			err ? strerror(err) : "write error");
@@ -116,12 +132,55 @@ static void main_usage(FILE *out)
 	fputs("\nRun 'ocidoctor help COMMAND' (or 'ocidoctor COMMAND --help') for a command's options.\n", out);
 }
 
+/*
+ * How a command's status becomes the process's: when standard output's
+ * reader went away (`| head`), the process ends as git and coreutils do,
+ * quietly by SIGPIPE (141 in a shell), once the command has cleaned up.
+ */
+static int exit_with(int ret)
+{
+	if (ret != EXIT_OK && ret != EXIT_PIPE && ret != EXIT_INTERNAL)
+		return ret;
+	if (ret != EXIT_PIPE && !(ferror(stdout) && cli_reader_gone(stdout)) &&
+	    !(fflush(stdout) != 0 && cli_reader_gone(stdout)))
+		return ret;
+	fflush(stderr);
+	signal(SIGPIPE, SIG_DFL);
+	raise(SIGPIPE);
+	return EXIT_PIPE; /* SIGPIPE blocked by the parent: the shell's number for it */
+}
+
+static int dispatch(int argc, char **argv);
+
+static int unknown_command(const char *name)
+{
+	struct suggest s;
+	size_t i;
+
+	suggest_init(&s, name, strlen(name));
+	for (i = 0; cli_commands[i]; i++)
+		suggest_offer(&s, cli_commands[i]->name);
+	if (suggest_best(&s))
+		return cli_usage_error("unknown command '%s' (did you mean '%s'? see 'ocidoctor --help')",
+				       name, suggest_best(&s));
+	return cli_usage_error("unknown command '%s' (see 'ocidoctor --help')", name);
+}
+
 int cli_main(int argc, char **argv)
+{
+	/*
+	 * A closed pipe or a full disk is a write error that the command sees
+	 * (and reports, or for a closed pipe ends quietly in exit_with), not
+	 * a death by SIGPIPE in the middle of a write, before the cleanup.
+	 */
+	signal(SIGPIPE, SIG_IGN);
+	return exit_with(dispatch(argc, argv));
+}
+
+static int dispatch(int argc, char **argv)
 {
 	size_t i;
 
-	/* A closed pipe or a full disk is a write error to report, not a death by SIGPIPE. */
-	signal(SIGPIPE, SIG_IGN);
 	/* parsed credential files and token answers are wiped when jansson frees them */
 	secret_json_allocator();
 	if (argc < 2)
@@ -133,7 +192,7 @@ int cli_main(int argc, char **argv)
 		for (i = 0; cli_commands[i]; i++)
 			if (!strcmp(argv[2], cli_commands[i]->name))
 				return cli_commands[i]->fn(1, help_argv);
-		return cli_usage_error("unknown command '%s' (see 'ocidoctor --help')", argv[2]);
+		return unknown_command(argv[2]);
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		main_usage(stdout);
@@ -146,7 +205,7 @@ int cli_main(int argc, char **argv)
 	for (i = 0; cli_commands[i]; i++)
 		if (!strcmp(argv[1], cli_commands[i]->name))
 			return cli_commands[i]->fn(argc - 2, argv + 2);
-	return cli_usage_error("unknown command '%s' (see 'ocidoctor --help')", argv[1]);
+	return unknown_command(argv[1]);
 }
 
 static int has_tag(const struct check *c, const struct opt_list *tags)
@@ -173,9 +232,15 @@ int cli_select_checks(const struct opt_list *checks, const struct opt_list *tags
 	for (i = 0; i < checks->nr; i++) {
 		int matched = 0;
 
+		const struct check *named = check_find(checks->items[i]);
+
 		for (j = 0; j < check_table_size; j++)
-			if (fnmatch(checks->items[i], check_table[j]->id, 0) == 0)
+			if (fnmatch(checks->items[i], check_table[j]->id, 0) == 0 ||
+			    check_table[j] == named)
 				selected[j] = matched = 1;
+		if (!matched && check_suggest(checks->items[i]))
+			return cli_usage_error("no check matches '%s' (did you mean %s? see 'ocidoctor list')",
+					       checks->items[i], check_suggest(checks->items[i]));
 		if (!matched)
 			return cli_usage_error("no check matches '%s' (see 'ocidoctor list')",
 					       checks->items[i]);

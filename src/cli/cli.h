@@ -17,7 +17,13 @@ enum exit_status {
 	EXIT_WARN = 1,      /* worst status warn */
 	EXIT_FAIL = 2,      /* worst status fail */
 	EXIT_USAGE = 3,     /* bad usage or configuration */
-	EXIT_INTERNAL = 4   /* out of memory, cannot write the report */
+	EXIT_INTERNAL = 4,  /* out of memory, cannot write the report */
+	/*
+	 * Standard output's reader went away (`ocidoctor matrix ... | head`).
+	 * Never the process's status: cli_main then ends it quietly by
+	 * SIGPIPE, as git and coreutils end (a shell shows 128 + 13 = 141).
+	 */
+	EXIT_PIPE = 141
 };
 
 struct command {
@@ -63,9 +69,13 @@ FILE *cli_open_output(const char *path, char **why);
  * Ends a report or table written to out (a file from cli_open_output when
  * path is set, else stdout): flushes, closes, and when anything failed
  * (failed set, or the flush or close failing) prints what could not be
- * written and why on stderr. Returns EXIT_OK or EXIT_INTERNAL.
+ * written and why on stderr. Returns EXIT_OK or EXIT_INTERNAL, or
+ * EXIT_PIPE, with nothing said, when the reader of a pipe went away.
  */
 int cli_finish_output(FILE *out, const char *path, const char *what, int failed);
+
+/* 1 when out is a pipe (or socket) whose reader has gone: writes fail with EPIPE. */
+int cli_reader_gone(FILE *out);
 
 /* Prints "ocidoctor: MESSAGE" on stderr and returns EXIT_USAGE. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -102,14 +102,21 @@ static int explain_main(int argc, char **argv)
 		ret = cli_usage_error("invalid --format '%s' for explain: text or markdown", a.format);
 	else if (positional.nr != 1)
 		ret = cli_usage_error("explain takes one check id (see 'ocidoctor list')");
-	else if (!(c = check_find(positional.items[0])))
+	else if (!(c = check_find(positional.items[0])) && check_suggest(positional.items[0]))
+		ret = cli_usage_error("unknown check '%s' (did you mean %s? see 'ocidoctor list')",
+				      positional.items[0], check_suggest(positional.items[0]));
+	else if (!c)
 		ret = cli_usage_error("unknown check '%s' (see 'ocidoctor list')",
 				      positional.items[0]);
 	else if (!(page = kb_find(c->id)))
 		ret = cli_usage_error("no page for '%s' in this build", c->id);
 	else if (print_page(&a, page->text) < 0) {
-		fprintf(stderr, "ocidoctor: cannot write the page of %s\n", c->id);
-		ret = EXIT_INTERNAL;
+		if (cli_reader_gone(stdout)) {
+			ret = EXIT_PIPE; /* `explain ID | head`: the reader has what it wanted */
+		} else {
+			fprintf(stderr, "ocidoctor: cannot write the page of %s\n", c->id);
+			ret = EXIT_INTERNAL;
+		}
 	}
 	opt_list_release(&positional);
 	free(a.format);

@@ -5,6 +5,7 @@
 #include "cli/config.h"
 #include "cli/yamldoc.h"
 #include "util/buf.h"
+#include "util/suggest.h"
 #include "util/xalloc.h"
 
 #include <errno.h>
@@ -39,6 +40,17 @@ static const struct opt *find_key(const struct opt *opts, const char *key)
 		if (opts->key && !strcmp(opts->key, key))
 			return opts;
 	return NULL;
+}
+
+/* The configuration key closest to a mistyped one, or NULL. */
+static const char *closest_key(const struct opt *opts, const char *key)
+{
+	struct suggest s;
+
+	suggest_init(&s, key ? key : "", key ? strlen(key) : 0);
+	for (; opts->long_name; opts++)
+		suggest_offer(&s, opts->key);
+	return suggest_best(&s);
 }
 
 static const char *scalar(const yaml_node_t *n)
@@ -121,8 +133,14 @@ static int apply_pair(struct loader *l, const char *section, const yaml_node_t *
 	const struct opt *o = find_key(l->opts, scalar(k));
 	size_t i;
 
-	if (!o)
+	if (!o) {
+		const char *near = closest_key(l->opts, scalar(k));
+
+		if (near)
+			return fail_at(l, k, xstrfmt("unknown key '%s' (did you mean '%s'?)", scalar(k),
+						     near));
 		return fail_at(l, k, xstrfmt("unknown key '%s'", scalar(k)));
+	}
 	i = (size_t)(o - l->opts);
 	if (seen[i]++)
 		return fail_at(l, k, xstrfmt("'%s' is given twice", o->key));

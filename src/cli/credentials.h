@@ -1,8 +1,9 @@
 /*
  * credentials: the one credential resolver of the command line (run,
  * config and matrix), with one policy: a broken source (an unreadable
- * or empty password, a docker config that does not parse, a helper that
- * fails) is a usage error, exit 3, before any request. It takes the
+ * or empty password, a docker config that does not parse) is a usage
+ * error, exit 3, before any request; a helper that cannot run is not (the
+ * credentials check reports it, see auth/creds.h). It takes the
  * credentials group of cli/optgroups.h (--username, --password-stdin,
  * --password-file, --docker-config) from a resolved struct run_args and
  * looks the registry up in the sources of auth/creds.h. serve keeps its

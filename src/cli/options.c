@@ -3,6 +3,7 @@
  */
 #include "cli/options.h"
 #include "util/buf.h"
+#include "util/suggest.h"
 #include "util/xalloc.h"
 
 #include <errno.h>
@@ -33,6 +34,18 @@ static const struct opt *find_long(const struct opt *opts, const char *name, siz
 		if (strlen(opts->long_name) == len && !strncmp(opts->long_name, name, len))
 			return opts;
 	return NULL;
+}
+
+/* The option name closest to a mistyped one, or NULL. */
+static const char *closest_long(const struct opt *opts, const char *name, size_t len)
+{
+	struct suggest s;
+
+	suggest_init(&s, name, len);
+	for (; opts->long_name; opts++)
+		if (!opts->hidden)
+			suggest_offer(&s, opts->long_name);
+	return suggest_best(&s);
 }
 
 static const struct opt *find_short(const struct opt *opts, char c)
@@ -100,7 +113,13 @@ static int parse_long(const struct opt *opts, int argc, char **argv, int *i, voi
 	const struct opt *o = find_long(opts, arg, len);
 
 	if (!o) {
-		*why = xstrfmt("unknown option '--%.*s' (see --help)", (int)len, arg);
+		const char *near = closest_long(opts, arg, len);
+
+		if (near)
+			*why = xstrfmt("unknown option '--%.*s' (did you mean --%s? see --help)", (int)len,
+				       arg, near);
+		else
+			*why = xstrfmt("unknown option '--%.*s' (see --help)", (int)len, arg);
 		return -1;
 	}
 	mark(opts, o, sources);

@@ -246,10 +246,30 @@ static int apply_image(struct run_args *a, char **sources, struct opt_list *posi
 		return ret;
 	}
 	set_from_image(a, sources, "registry", ref.registry, source);
-	set_from_image(a, sources, "repository", ref.repository, source);
-	set_from_image(a, sources, "tag", ref.reference, source);
+	a->image_registry_only = ref.registry_only;
+	if (!ref.registry_only) {
+		set_from_image(a, sources, "repository", ref.repository, source);
+		set_from_image(a, sources, "tag", ref.reference, source);
+	}
 	image_ref_release(&ref);
 	return 0;
+}
+
+/* An image that names a registry alone is probed with the test image: said on stderr. */
+static void note_registry_only(const struct run_args *a)
+{
+	char *shown, *image;
+
+	if (!a->image_registry_only || !a->repository || !a->tag)
+		return;
+	shown = url_redact_userinfo(a->image);
+	image = image_ref_format(a->repository, a->tag);
+	fprintf(stderr,
+		"ocidoctor: '%s' names a registry, not an image: testing it with the test image %s "
+		"(name one as REGISTRY/REPOSITORY:TAG, or with --repository and --tag)\n",
+		shown, image);
+	free(image);
+	free(shown);
 }
 
 int settings_resolve(const struct opt *opts, struct run_args *a, char **sources, int argc,
@@ -575,6 +595,7 @@ int settings_prepare(const struct command *cmd, struct run_args *a, char **sourc
 	*status = settings_validate(a, sources, selected);
 	if (*status != EXIT_OK)
 		goto stop;
+	note_registry_only(a);
 	if (a->cert && http_check_client_pair(a->cert, a->key, &why) < 0) {
 		*status = cli_usage_error("%s", why);
 		goto stop;

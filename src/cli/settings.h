@@ -48,6 +48,8 @@ struct run_args {
 	int progress;
 	int no_progress;
 	const struct opt *opts; /* the table it was resolved with (run_opts, matrix_opts) */
+	int image_registry_only; /* the image named a registry alone: repository and tag
+	                            come from their options or defaults (said on stderr) */
 };
 
 /* The longest --timeout, in seconds: a day (so timeout * 1000 cannot overflow). */

@@ -31,8 +31,8 @@ static void html_begin(struct matrix_out *m)
 	      ".unknown,.warn{background:#fff8c5}.info{background:#ddf4ff}.skip{background:#eaeef2}"
 	      ".legend{font-size:.85rem;color:#59636e}"
 	      "</style></head><body>\n<h1>ocidoctor: registry capability matrix</h1>\n", out);
-	fprintf(out, "<p class=\"sub\">%d targets · started %s · ocidoctor %s</p>\n", m->total,
-		m->started_at ? m->started_at : "", OCIDOCTOR_VERSION);
+	fprintf(out, "<p class=\"sub\">%d target%s · started %s · ocidoctor %s</p>\n", m->total,
+		m->total == 1 ? "" : "s", m->started_at ? m->started_at : "", OCIDOCTOR_VERSION);
 	fputs("<p class=\"legend\">Capabilities: <b>yes</b> supported, <b>no</b> unsupported, "
 	      "<b>?</b> unknown (the answers did not settle it), <b>-</b> not probed. ", out);
 	for (i = 0; i < CAPABILITY_COUNT; i++)
@@ -81,8 +81,8 @@ static void html_row(struct matrix_out *m, const struct matrix_row *row)
 
 static void html_end(struct matrix_out *m, int targets, enum check_status worst)
 {
-	fprintf(m->out, "</table>\n<p>%d targets; worst: <b class=\"%s\">%s</b></p>\n"
-		"<p class=\"legend\">ocidoctor %s</p>\n</body></html>\n", targets,
+	fprintf(m->out, "</table>\n<p>%d target%s; worst: <b class=\"%s\">%s</b></p>\n"
+		"<p class=\"legend\">ocidoctor %s</p>\n</body></html>\n", targets, targets == 1 ? "" : "s",
 		check_status_name(worst), check_status_name(worst), OCIDOCTOR_VERSION);
 }
 

@@ -12,25 +12,19 @@
 #include <string.h>
 
 
-/* Plain text in a table cell: markup characters escaped, line breaks made spaces. */
+/* Plain text in a table cell: what is markup escaped (report_put_md), the rest as it reads. */
 static void put_text(FILE *out, const char *s)
 {
-	for (; s && *s; s++) {
-		if (strchr("\\`*_{}[]()<>#+-.!|~&", *s))
-			fprintf(out, "\\%c", *s);
-		else if (*s == '\n' || *s == '\r' || (unsigned char)*s < 0x20)
-			fputc(' ', out);
-		else
-			fputc(*s, out);
-	}
+	report_put_md(out, s);
 }
 
 static void md_begin(struct matrix_out *m)
 {
 	size_t i;
 
-	fprintf(m->out, "## ocidoctor: registry capability matrix\n\n%d targets · started %s · ocidoctor %s\n\n"
-		"| Registry | Image | Worst | Score |", m->total, m->started_at ? m->started_at : "",
+	fprintf(m->out, "## ocidoctor: registry capability matrix\n\n%d target%s · started %s · ocidoctor %s\n\n"
+		"| Registry | Image | Worst | Score |", m->total, m->total == 1 ? "" : "s",
+		m->started_at ? m->started_at : "",
 		OCIDOCTOR_VERSION);
 	for (i = 0; i < CAPABILITY_COUNT; i++)
 		fprintf(m->out, " %s |", matrix_cap_short[i]);
@@ -67,8 +61,9 @@ static void md_row(struct matrix_out *m, const struct matrix_row *row)
 
 static void md_end(struct matrix_out *m, int targets, enum check_status worst)
 {
-	fprintf(m->out, "\n%d targets; worst: **%s**. Capabilities: yes supported, no unsupported, "
-		"? unknown, \\- not probed.\n", targets, check_status_name(worst));
+	fprintf(m->out, "\n%d target%s; worst: **%s**. Capabilities: yes supported, no unsupported, "
+		"? unknown, \\- not probed.\n", targets, targets == 1 ? "" : "s",
+		check_status_name(worst));
 }
 
 const struct matrix_writer matrix_markdown = {

@@ -48,7 +48,8 @@ static void text_row(struct matrix_out *m, const struct matrix_row *row)
 
 static void text_end(struct matrix_out *m, int targets, enum check_status worst)
 {
-	fprintf(m->out, "\n%d targets; worst: %s\n", targets, check_status_name(worst));
+	fprintf(m->out, "\n%d target%s; worst: %s\n", targets, targets == 1 ? "" : "s",
+		check_status_name(worst));
 }
 
 const struct matrix_writer matrix_text = {

@@ -250,7 +250,9 @@ static const struct remediation *fix_by_cause(const struct run_results *run,
 	case ANSWER_DENIED:
 		if (category_is(own, "auth", "permissions") && !anonymous)
 			break;
-		if (anonymous)
+		if (anonymous && cr && cr->cause && !strcmp(cr->cause, "helper"))
+			r = entry_of(check_credentials.id, "helper");
+		else if (anonymous)
 			r = entry_of(check_credentials.id, "required");
 		else if (cr && cr->cause && !strcmp(cr->cause, "rejected"))
 			r = entry_of(check_credentials.id, "rejected");

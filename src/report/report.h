@@ -109,6 +109,24 @@ json_t *report_run_json(const struct run_results *r);
 
 /* Writes s with &, <, >, " and ' escaped, for XML and HTML. */
 void report_put_xml(FILE *out, const char *s);
+/*
+ * Markdown (GitHub's, CommonMark) for text from a check or a server, shown
+ * literally in a paragraph or a table cell: HTML's metacharacters (<, >,
+ * &, ") as entities; what makes links, images, code, emphasis or a cell
+ * ('\', '[', ']', '!', '`', '*', '~', '|') backslash-escaped; line breaks
+ * and control characters as spaces. Nothing else is touched, so names,
+ * addresses and digests read as they are (127.0.0.1, sha256-..., a_b).
+ */
+void report_put_md(FILE *out, const char *s);
+/*
+ * Markdown the knowledge base wrote (a fix's text), with the run's names
+ * filled in: code spans are kept, and outside them '<' and '>' become
+ * entities, so a placeholder such as sha256-<hex> is not taken for an
+ * HTML tag (GitHub drops those).
+ */
+void report_put_kb_md(FILE *out, const char *s);
+/* A command as a Markdown code span, with a fence longer than any run of '`' in it. */
+void report_put_md_code(FILE *out, const char *s);
 /* Writes s as a Prometheus label value: backslash, double quote and newline escaped. */
 void report_put_label(FILE *out, const char *s);
 /* A status as the Prometheus writers give it: pass 0, info 1, warn 2, fail 3, else (skip) -1. */

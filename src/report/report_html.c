@@ -156,8 +156,8 @@ static int html_begin(struct report *rep)
 	put(rep->out, run->repository);
 	fputc(strchr(run->tag, ':') ? '@' : ':', rep->out);
 	put(rep->out, run->tag);
-	fprintf(rep->out, "</code> · started %s · %ld requests in %ld ms · worst status <b>%s</b>%s</p>\n",
-		run->started_at, run->requests, run->duration_ms, check_status_name(worst),
+	fprintf(rep->out, "</code> · started %s · %ld request%s in %ld ms · worst status <b>%s</b>%s</p>\n",
+		run->started_at, run->requests, run->requests == 1 ? "" : "s", run->duration_ms, check_status_name(worst),
 		run->insecure ? " · <b>TLS verification skipped</b>" : "");
 	fputs("<div class=\"cards\">", rep->out);
 	for (i = 0; i < STATUS_COUNT; i++)
@@ -176,8 +176,8 @@ static void html_evidence(FILE *out, const struct evidence_list *log)
 
 	if (!log->nr)
 		return;
-	fprintf(out, "<details><summary>Evidence (%zu requests)</summary><table><tr><th>Method</th><th>URL</th><th>Status</th><th>ms</th></tr>\n",
-		log->nr);
+	fprintf(out, "<details><summary>Evidence (%zu request%s)</summary><table><tr><th>Method</th><th>URL</th><th>Status</th><th>ms</th></tr>\n",
+		log->nr, log->nr == 1 ? "" : "s");
 	for (i = 0; i < log->nr; i++) {
 		fprintf(out, "<tr><td>%s</td><td><code>", log->items[i].method);
 		put(out, log->items[i].url);

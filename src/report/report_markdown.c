@@ -16,15 +16,7 @@ static const char *const status_icon[STATUS_COUNT] = {
 	[STATUS_FAIL] = "❌ fail",
 };
 
-/*
- * Text from a check (which may quote the registry) as Markdown that shows
- * it literally: HTML's metacharacters as entities, and what makes images
- * and links ('!', '[', ']') backslash-escaped with the backslash itself
- * and the table's '|'; newlines as spaces. So a registry cannot put a tag,
- * an image or a link into a pull-request comment, while the rest of the
- * text (digests such as sha256-..., paths, URLs) is left as it reads.
- */
-static void put_text(FILE *out, const char *s)
+void report_put_md(FILE *out, const char *s)
 {
 	for (; s && *s; s++) {
 		switch (*s) {
@@ -40,18 +32,56 @@ static void put_text(FILE *out, const char *s)
 		case '"':
 			fputs("&quot;", out);
 			break;
-		case '\n':
-		case '\r':
-			fputc(' ', out);
-			break;
-		case '\\': case '[': case ']': case '!': case '|':
+		case '\\': case '[': case ']': case '!': case '|': case '`': case '*': case '~':
 			fputc('\\', out);
 			fputc(*s, out);
 			break;
 		default:
-			fputc(*s, out);
+			fputc((unsigned char)*s < 0x20 ? ' ' : *s, out);
 		}
 	}
+}
+
+void report_put_kb_md(FILE *out, const char *s)
+{
+	int code = 0;
+
+	for (; s && *s; s++) {
+		if (*s == '`')
+			code = !code;
+		if (!code && *s == '<')
+			fputs("&lt;", out);
+		else if (!code && *s == '>')
+			fputs("&gt;", out);
+		else
+			fputc(*s, out);
+	}
+}
+
+void report_put_md_code(FILE *out, const char *s)
+{
+	size_t run = 0, longest = 0, i;
+	const char *p;
+
+	for (p = s; p && *p; p++) {
+		run = *p == '`' ? run + 1 : 0;
+		if (run > longest)
+			longest = run;
+	}
+	for (i = 0; i <= longest; i++)
+		fputc('`', out);
+	/* a span that starts or ends with '`' needs a space inside its fence */
+	fputs(longest ? " " : "", out);
+	for (p = s; p && *p; p++)
+		fputc(*p == '\n' || *p == '\r' ? ' ' : *p, out);
+	fputs(longest ? " " : "", out);
+	for (i = 0; i <= longest; i++)
+		fputc('`', out);
+}
+
+static void put_text(FILE *out, const char *s)
+{
+	report_put_md(out, s);
 }
 
 /* Table cells: the same (a '|' is escaped there too). */
@@ -67,11 +97,12 @@ static int md_begin(struct report *rep)
 	enum check_status worst = run->worst;
 
 	fprintf(rep->out, "## ocidoctor: `%s`\n\n", run->registry);
-	fprintf(rep->out, "Test image `%s%s%s` · worst status **%s** · %d pass, %d info, %d warn, %d fail, %d skip · %ld requests in %ld ms\n\n",
+	fprintf(rep->out, "Test image `%s%s%s` · worst status **%s** · %d pass, %d info, %d warn, %d fail, %d skip · %ld request%s in %ld ms\n\n",
 		run->repository, strchr(run->tag, ':') ? "@" : ":",
 		run->tag, check_status_name(worst),
 		counts[STATUS_PASS], counts[STATUS_INFO], counts[STATUS_WARN],
-		counts[STATUS_FAIL], counts[STATUS_SKIP], run->requests, run->duration_ms);
+		counts[STATUS_FAIL], counts[STATUS_SKIP], run->requests,
+		run->requests == 1 ? "" : "s", run->duration_ms);
 	fputs("| Status | Check | Result |\n|---|---|---|\n", rep->out);
 	return 0;
 }
@@ -170,10 +201,14 @@ static int md_end(struct report *rep)
 			continue;
 		}
 		/* the knowledge base's own Markdown, with the run's validated names filled in */
-		fprintf(rep->out, "- **`%s`**: %s (`ocidoctor explain %s`)\n", res->check->id,
-			fix.text, res->check->id);
-		for (c = fix.commands; *c; c++)
-			fprintf(rep->out, "  `%s`\n", *c);
+		fprintf(rep->out, "- **`%s`**: ", res->check->id);
+		report_put_kb_md(rep->out, fix.text);
+		fprintf(rep->out, " (`ocidoctor explain %s`)\n", res->check->id);
+		for (c = fix.commands; *c; c++) {
+			fputs("  ", rep->out);
+			report_put_md_code(rep->out, *c);
+			fputc('\n', rep->out);
+		}
 		report_fix_release(&fix);
 	}
 	return 0;

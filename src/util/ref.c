@@ -651,8 +651,56 @@ static int starts_with_origin(const char *url, const char *origin)
 	return n && !strncmp(url, origin, n) && strchr("/?#", url[n]);
 }
 
+/*
+ * Query parameters shown on any origin: what a token request asks for
+ * (the answer to an insufficient_scope is in them), never a secret.
+ */
+static int query_param_shown(const char *param, size_t len)
+{
+	static const char *const shown[] = { "scope", "service", NULL };
+	size_t i;
+
+	for (i = 0; shown[i]; i++) {
+		size_t n = strlen(shown[i]);
+
+		if (len > n && !strncmp(param, shown[i], n) && param[n] == '=')
+			return 1;
+	}
+	return 0;
+}
+
+/* Appends query (up to its end or '#') with every parameter but the shown ones dropped. */
+static void add_shown_query(struct buf *out, const char *query)
+{
+	size_t end = strcspn(query, "#");
+	int dropped = 0, first = 1;
+
+	while (end) {
+		size_t len = strcspn(query, "&#");
+
+		if (len > end)
+			len = end;
+		if (query_param_shown(query, len)) {
+			buf_adds(out, first ? "?" : "&");
+			buf_add(out, query, len);
+			first = 0;
+		} else if (len) {
+			dropped = 1;
+		}
+		query += len;
+		end -= len;
+		if (end && *query == '&') {
+			query++;
+			end--;
+		}
+	}
+	if (dropped)
+		buf_adds(out, first ? "?<redacted>" : "&<redacted>");
+}
+
 char *url_for_display(const char *url, const char *origin)
 {
+	struct buf out;
 	size_t n;
 
 	if (!url)
@@ -660,9 +708,12 @@ char *url_for_display(const char *url, const char *origin)
 	if (origin && (starts_with_origin(url, origin) || url_same_origin(url, origin)))
 		return xstrdup(url);
 	n = strcspn(url, "?#");
-	if (url[n] == '?')
-		return xstrfmt("%.*s?<redacted>", (int)n, url);
-	return xstrndup(url, n);
+	if (url[n] != '?')
+		return xstrndup(url, n);
+	buf_init(&out, BUF_TEXT_MAX);
+	buf_add(&out, url, n);
+	add_shown_query(&out, url + n + 1);
+	return buf_detach(&out);
 }
 
 /* Where the next http:// or https:// URL in text starts, or NULL. */
@@ -673,6 +724,24 @@ static const char *next_url(const char *text)
 	return a && (!b || a < b) ? a : b;
 }
 
+/*
+ * How long the URL at the start of text is: up to white space, a quote,
+ * a bracket, or a ',' or ';' that ends a clause (followed by white space
+ * or the end); a ',' inside (a token scope's "pull,push") is part of it.
+ */
+static size_t url_len_in_text(const char *url)
+{
+	size_t len = 0;
+
+	for (;;) {
+		len += strcspn(url + len, " \t\r\n\"'<>()[]{},;");
+		if ((url[len] != ',' && url[len] != ';') || !url[len + 1] ||
+		    strchr(" \t\r\n", url[len + 1]))
+			return len;
+		len++;
+	}
+}
+
 char *text_for_display(const char *text, const char *origin)
 {
 	struct buf out;
@@ -680,7 +749,7 @@ char *text_for_display(const char *text, const char *origin)
 
 	buf_init(&out, BUF_TEXT_MAX);
 	while (text && (url = next_url(text))) {
-		size_t len = strcspn(url, " \t\r\n\"'<>()[]{},;");
+		size_t len = url_len_in_text(url);
 		char *copy = xstrndup(url, len), *shown = url_for_display(copy, origin);
 
 		buf_add(&out, text, (size_t)(url - text));
@@ -836,16 +905,26 @@ int image_ref_parse(struct image_ref *out, const char *text, const char **why)
 		return fail(why, "image reference must not contain user information");
 	host_len = strcspn(text + prefix, "/");
 	if (prefix || looks_like_registry(text, host_len)) {
-		if (!text[prefix + host_len])
-			return fail(why, "image reference has no repository after the registry");
 		out->registry = xstrndup(text, prefix + host_len);
-		rest = text + prefix + host_len + 1;
+		rest = text + prefix + host_len;
+		rest += *rest == '/';
+		out->registry_only = !*rest;
 	} else {
 		out->registry = xstrdup("docker.io");
 		rest = text;
 	}
 	if (registry_url_parse(&u, out->registry, why) < 0)
 		goto fail;
+	if (!prefix && u.loopback) {
+		char *plain = xstrfmt("http://%s", out->registry);
+
+		free(out->registry);
+		out->registry = plain;
+	}
+	if (out->registry_only) {
+		registry_url_release(&u);
+		return 0;
+	}
 	at = strchr(rest, '@');
 	slash = strrchr(rest, '/');
 	colon = strrchr(rest, ':');

@@ -67,11 +67,18 @@ int registry_host_is_docker_hub(const char *host);
  * "localhost"; otherwise the registry is docker.io, where a one-component
  * repository is under library/. The tag defaults to latest; with a digest,
  * the digest is the reference. All three fields are newly allocated.
+ *
+ * As docker, crane and regctl do, a registry without a scheme on a
+ * loopback host (localhost, 127.0.0.0/8, ::1) is plain HTTP: registry is
+ * then "http://HOST[:PORT]"; "https://" written out keeps HTTPS. A text
+ * that names a registry and nothing else (registry_only) is not an error.
  */
 struct image_ref {
 	char *registry;
 	char *repository;
 	char *reference;   /* a tag, or a digest */
+	int registry_only; /* the text named a registry alone ("HOST[:PORT]", maybe with a
+	                      scheme and a trailing '/'): repository and reference are NULL */
 };
 
 int image_ref_parse(struct image_ref *out, const char *text, const char **why);
@@ -109,8 +116,11 @@ int url_is_plain_loopback(const char *url);
 /*
  * The URL as it may be shown (reports, evidence, the -v trace): unchanged
  * on `origin`'s origin; elsewhere (blob storage, a token realm) without its
- * query and fragment, which may hold a presigned URL's signature. A query
- * that was dropped leaves "?<redacted>". Newly allocated.
+ * fragment and its query parameters, which may hold a presigned URL's
+ * signature, except `scope` and `service` (what a token request asks for,
+ * needed to read an insufficient_scope). Parameters that were dropped
+ * leave "<redacted>" ("?scope=...&service=...&<redacted>", or
+ * "?<redacted>" when none is shown). Newly allocated.
  */
 char *url_for_display(const char *url, const char *origin);
 

@@ -14,6 +14,7 @@ server's request log.
 
 import json
 import os
+import re
 import socket
 import socketserver
 import threading
@@ -175,6 +176,37 @@ class ReferencesTest(h.DoctorTestCase):
         self.assertStatus(report, "pull", "pass", err)
         self.assertExit(code, h.EXIT_OK, report, err)
 
+    def test_loopback_reference_without_scheme_is_plain_http(self):
+        # as docker, crane and regctl: localhost, 127.0.0.0/8 and ::1 speak plain HTTP
+        port = self.registry.url.rsplit(":", 1)[1]
+        for host in ("127.0.0.1", "localhost"):
+            with self.subTest(host=host):
+                ref = "%s:%s/library/alpine:latest" % (host, port)
+                code, report, err = self.doctor_json(["run", ref, "--check",
+                                                      "check.integration.oci.pull"])
+                self.assertEqual(report["registry"], "http://%s:%s" % (host, port))
+                self.assertStatus(report, "pull", "pass", err)
+                self.assertExit(code, h.EXIT_OK, report, err)
+
+    def test_loopback_reference_with_https_written_keeps_https(self):
+        code, report, err = self.doctor_json(["run", "https://%s/library/alpine:latest"
+                                              % self.registry.host, "--check",
+                                              "check.integration.oci.registry"])
+        self.assertEqual(report["registry"], "https://" + self.registry.host)
+        self.assertStatus(report, "registry", "fail", err)  # a plain HTTP server
+
+    def test_registry_alone_probes_the_default_test_image(self):
+        code, report, err = self.doctor_json(["run", self.registry.host, "--check",
+                                              "check.integration.oci.pull"])
+        self.assertEqual(report["registry"], self.registry.url)
+        self.assertEqual(report["repository"], "library/alpine")
+        self.assertEqual(report["tag"], "latest")
+        self.assertRegex(err, r"^ocidoctor: '%s' names a registry, not an image: testing it "
+                              r"with the test image library/alpine:latest"
+                              % re.escape(self.registry.host))
+        self.assertStatus(report, "pull", "pass", err)
+        self.assertExit(code, h.EXIT_OK, report, err)
+
     def test_plain_http_flag_on_a_bare_address(self):
         code, report, err = self.doctor_json(["run", "--registry", self.registry.host,
                                               "--plain-http", "--check",
@@ -202,6 +234,36 @@ class ReferencesTest(h.DoctorTestCase):
         self.assertRegex(err, pattern)
         self.assertEqual(self.registry.requests(), [], "no request before the refusal")
         return err
+
+    def test_did_you_mean(self):
+        url = self.registry.url
+        config = os.path.join(h.scratch_dir("cfg-typo-"), "values.yaml")
+        with open(config, "w") as f:
+            f.write("ocidoctor:\n  timeot: 3\n")
+        for args, pattern in (
+                (["rnu", "--registry", url], r"unknown command 'rnu' \(did you mean 'run'\?"),
+                (["run", "--registry", url, "--formt", "json"],
+                 r"unknown option '--formt' \(did you mean --format\?"),
+                (["run", "--registry", url, "--check", "refferers"],
+                 r"no check matches 'refferers' \(did you mean "
+                 r"check\.integration\.oci\.referrers\?"),
+                (["run", "--registry", url, "--config", config],
+                 r"unknown key 'timeot' \(did you mean 'timeout'\?\)"),
+                (["explain", "pul"], r"unknown check 'pul' \(did you mean "
+                                     r"check\.integration\.oci\.pull\?")):
+            with self.subTest(args=args[0:1] + args[-2:]):
+                self.refused(args, pattern)
+        err = self.refused(["run", "--registry", url, "--check", "xyzzy"], r"no check matches")
+        self.assertNotIn("did you mean", err)
+
+    def test_a_check_named_by_its_last_segment(self):
+        code, report, err = self.doctor_json(["run", "--registry", self.registry.url,
+                                              "--check", "pull"])
+        ran = [r["checkId"] for r in report["results"] if r["status"] != "skip"]
+        self.assertEqual(ran, ["check.integration.oci.pull"], err)
+        code, out, err = self.doctor(["explain", "--no-pager", "pull"])
+        self.assertEqual(code, h.EXIT_OK, err)
+        self.assertIn("check.integration.oci.pull", out.splitlines()[0])
 
     def test_repository_with_a_tag_says_use_tag(self):
         self.refused(["run", "--registry", self.registry.url, "--repository", "team/app:1.0"],

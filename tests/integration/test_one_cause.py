@@ -9,6 +9,7 @@ the exit status is 2.
 """
 
 import json
+import os
 import re
 
 import harness as h
@@ -58,3 +59,29 @@ class DeadRegistryTest(h.DoctorTestCase):
         self.assertNotIn("checks failed", banner)
         self.assertEqual(out.count('<section class="check"'), 3, out)  # registry, credentials, artifacts
         self.assertIn("Blocked by this: <code>check.integration.oci.pull</code>", out)
+
+
+class SingularTest(h.DoctorTestCase):
+    """One of a thing is said in the singular: 1 target, 1 request."""
+
+    def test_one_target_one_request(self):
+        url = "http://127.0.0.1:%d" % h.free_port()
+        path = os.path.join(h.scratch_dir("singular-"), "targets.txt")
+        with open(path, "w") as f:
+            f.write(url + "\n")
+        for fmt, pattern in (("text", r"\n1 target; worst: fail\n"),
+                             ("markdown", r"\n1 target · .*\n1 target; worst"),
+                             ("html", r"1 target · .*1 target; worst")):
+            with self.subTest(fmt=fmt):
+                code, out, err = self.doctor(["matrix", "--no-progress", "--targets", path,
+                                              "--format", fmt, "--check",
+                                              "check.integration.oci.registry"])
+                self.assertEqual(code, h.EXIT_FAIL, err)
+                self.assertRegex(out, "(?s)" + pattern)
+                self.assertNotIn("1 targets", out)
+        for fmt in ("markdown", "html"):
+            with self.subTest(fmt=fmt):
+                code, out, err = self.doctor(["run", "--registry", url, "--format", fmt,
+                                              "--check", "check.integration.oci.registry"])
+                self.assertIn("1 request in", out)
+                self.assertNotIn("1 requests", out)

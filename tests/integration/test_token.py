@@ -115,6 +115,18 @@ class TokenAuthTest(h.DoctorTestCase):
                 self.assertTraced(*self.doctor(["run", "--registry", self.registry.url,
                                                 "-v", "--format", fmt]))
 
+    def test_trace_shows_the_scope_and_service_asked_for(self):
+        # what an insufficient_scope needs reading; the password stays out (doctor() checks)
+        code, out, err = self.doctor(["run", "--registry", self.registry.url, "-v",
+                                      "--username", USER, "--password-stdin", "--check",
+                                      "check.integration.oci.credentials"], PASSWORD + "\n")
+        self.assertTraced(code, out, err)
+        asked = [l for l in err.splitlines() if l.startswith("> GET " + self.tokens.url)]
+        self.assertTrue(asked, err[-2000:])
+        self.assertRegex(asked[0], r"(?i)[?&]scope=repository(:|%3A)library(/|%2F)alpine(:|%3A)pull")
+        self.assertRegex(asked[0], r"[?&]service=")
+        self.assertNotIn("account=", asked[0])
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -724,31 +724,67 @@ static void test_helper_json(void **state)
 	creds_release(&c);
 }
 
+/*
+ * Runs creds_resolve with a helper that cannot run: no error, no
+ * credential, and helper_error naming the config file and `want`.
+ */
+static void expect_helper_error(struct fixture *f, const struct creds_options *o, const char *want)
+{
+	struct creds c;
+	char *why = NULL;
+	char file[2048];
+
+	cred_helper_cache_clear();
+	snprintf(file, sizeof(file), "%s: ", path_in(f, "dc/config.json"));
+	assert_int_equal(creds_resolve(&c, o, &why), 0);
+	assert_null(why);
+	assert_int_equal(c.source, CRED_NONE);
+	assert_null(c.username);
+	assert_null(c.password);
+	assert_non_null(c.helper_error);
+	assert_no_secret(c.helper_error);
+	if (strncmp(c.helper_error, file, strlen(file)) || !strstr(c.helper_error, want))
+		fail_msg("helper error '%s' lacks '%s' or '%s'", c.helper_error, file, want);
+	assert_non_null(strstr(c.looked, "docker-credential-fake (cannot run)"));
+	creds_release(&c);
+}
+
 static void test_helper_fails(void **state)
 {
 	struct fixture *f = *state;
 	struct creds_options o = opts_for("localhost:5000");
+	struct creds c;
+	char *why = NULL;
 	char dir[2048];
 
 	use_fake_helper(f, &o, dir, sizeof(dir));
 	write_helper(f, "echo 'error talking to the secret store: s3cr3t'\n"
 			"echo 's3cr3t' >&2\nexit 3");
-	expect_resolve_error(&o, "credential helper docker-credential-fake failed (exit 3)");
+	expect_helper_error(f, &o, "credential helper docker-credential-fake failed (exit 3)");
 
 	write_helper(f, "echo 'not json s3cr3t'");
-	expect_resolve_error(&o, "docker-credential-fake: credential helper output is not valid JSON");
+	expect_helper_error(f, &o, "docker-credential-fake: credential helper output is not valid JSON");
 
 	write_helper(f, "kill -9 $$");
-	expect_resolve_error(&o, "docker-credential-fake was killed by signal 9");
+	expect_helper_error(f, &o, "docker-credential-fake was killed by signal 9");
 
 	write_helper(f, "exec yes s3cr3t");
-	expect_resolve_error(&o, "docker-credential-fake wrote more than 64 KiB");
+	expect_helper_error(f, &o, "docker-credential-fake wrote more than 64 KiB");
 
 	/* not executable, then not there at all */
 	write_file(f, "bin/docker-credential-fake", "#!/bin/sh\nexit 0\n", 0644);
-	expect_resolve_error(&o, "cannot run credential helper docker-credential-fake");
+	expect_helper_error(f, &o, "cannot run credential helper docker-credential-fake");
 	remove_tree(path_in(f, "bin/docker-credential-fake"));
-	expect_resolve_error(&o, "credential helper docker-credential-fake is not installed");
+	expect_helper_error(f, &o, "credential helper docker-credential-fake is not installed");
+
+	/* the search goes on: auth.json's credential wins, with no helper error */
+	write_file(f, "auth.json", "{\"auths\":{\"localhost:5000\":{\"auth\":\"" B64_USER_PA_SS "\"}}}",
+		   0600);
+	assert_int_equal(creds_resolve(&c, &o, &why), 0);
+	assert_null(why);
+	assert_int_equal(c.source, CRED_AUTH_JSON);
+	assert_null(c.helper_error);
+	creds_release(&c);
 }
 
 static void test_helper_not_found(void **state)
@@ -799,7 +835,7 @@ static void test_helper_timeout(void **state)
 	use_fake_helper(f, &o, dir, sizeof(dir));
 	write_helper(f, "exec sleep 60");
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	expect_resolve_error(&o, "credential helper docker-credential-fake timed out after 10 s");
+	expect_helper_error(f, &o, "credential helper docker-credential-fake timed out after 10 s");
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	assert_true(secs >= 9.5 && secs < 20.0);

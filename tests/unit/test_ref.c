@@ -380,6 +380,14 @@ static void expect_image(const char *text, const char *registry, const char *rep
 	}
 	assert_int_equal(image_ref_parse(&r, text, &why), 0);
 	assert_string_equal(r.registry, registry);
+	if (!repo) {
+		assert_true(r.registry_only);
+		assert_null(r.repository);
+		assert_null(r.reference);
+		image_ref_release(&r);
+		return;
+	}
+	assert_false(r.registry_only);
 	assert_string_equal(r.repository, repo);
 	assert_string_equal(r.reference, ref);
 	image_ref_release(&r);
@@ -394,11 +402,22 @@ static void test_image_refs(void **state)
 	char *s;
 
 	(void)state;
-	expect_image("localhost:5000/team/app:1.0", "localhost:5000", "team/app", "1.0");
-	expect_image("localhost/app", "localhost", "app", "latest");
+	/* loopback without a scheme is plain HTTP, as docker, crane and regctl do it */
+	expect_image("localhost:5000/team/app:1.0", "http://localhost:5000", "team/app", "1.0");
+	expect_image("localhost/app", "http://localhost", "app", "latest");
+	expect_image("127.0.0.1:5000/library/alpine:latest", "http://127.0.0.1:5000", "library/alpine", "latest");
+	expect_image("127.9.8.7/o/r", "http://127.9.8.7", "o/r", "latest");
+	expect_image("[::1]:5000/x:y", "http://[::1]:5000", "x", "y");
+	expect_image("https://127.0.0.1:5000/o/r", "https://127.0.0.1:5000", "o/r", "latest");
+	expect_image("https://localhost/o/r", "https://localhost", "o/r", "latest");
+	expect_image("128.0.0.1:5000/o/r", "128.0.0.1:5000", "o/r", "latest");
+	expect_image("localhost.example.com/o/r", "localhost.example.com", "o/r", "latest");
 	expect_image("registry.example.com/a/b/c", "registry.example.com", "a/b/c", "latest");
 	expect_image("http://127.0.0.1:5000/library/alpine:3", "http://127.0.0.1:5000", "library/alpine", "3");
-	expect_image("[::1]:5000/x:y", "[::1]:5000", "x", "y");
+	/* a registry alone */
+	expect_image("127.0.0.1:5000", "http://127.0.0.1:5000", NULL, NULL);
+	expect_image("localhost:5000/", "http://localhost:5000", NULL, NULL);
+	expect_image("https://ghcr.io", "https://ghcr.io", NULL, NULL);
 	expect_image("alpine", "docker.io", "library/alpine", "latest");
 	expect_image("docker.io/alpine:3.20", "docker.io", "library/alpine", "3.20");
 	expect_image("bitnami/redis", "docker.io", "bitnami/redis", "latest");
@@ -406,8 +425,10 @@ static void test_image_refs(void **state)
 	expect_image(text, "ghcr.io", "o/r", d);
 	snprintf(text, sizeof(text), "ghcr.io/o/r:v1@%s", d);
 	expect_image(text, "ghcr.io", "o/r", d);
-	expect_image("ghcr.io", NULL, NULL, NULL);
-	expect_image("ghcr.io/", NULL, NULL, NULL);
+	expect_image("ghcr.io", "ghcr.io", NULL, NULL);
+	expect_image("ghcr.io/", "ghcr.io", NULL, NULL);
+	expect_image("ghcr.io//o", NULL, NULL, NULL);
+	expect_image("ghcr.io:99999", NULL, NULL, NULL);
 	expect_image("ghcr.io/Upper", NULL, NULL, NULL);
 	expect_image("ghcr.io/o/r@sha256:short", NULL, NULL, NULL);
 	expect_image("ghcr.io/o/r:bad tag", NULL, NULL, NULL);
@@ -436,9 +457,21 @@ static void test_text_for_display(void **state)
 	char *t;
 
 	(void)state;
-	t = text_for_display("token request to https://auth.example/token?scope=x&sig=abc failed (401)",
+	t = text_for_display("token request to https://auth.example/token?sig=abc&account=u failed (401)",
 			     origin);
 	assert_string_equal(t, "token request to https://auth.example/token?<redacted> failed (401)");
+	free(t);
+	/* what a token request asks for stays readable: scope and service, nothing else */
+	t = text_for_display("token request to https://auth.example/token?scope=repository:a/b:pull,push"
+			     "&sig=abc&service=reg.example&account=alice#frag failed (401)", origin);
+	assert_string_equal(t, "token request to https://auth.example/token?scope=repository:a/b:pull,push"
+			       "&service=reg.example&<redacted> failed (401)");
+	free(t);
+	t = text_for_display("https://auth.example/token?service=r&&scope=x", origin);
+	assert_string_equal(t, "https://auth.example/token?service=r&scope=x");
+	free(t);
+	t = text_for_display("https://auth.example/token?scoped=1&scope=", origin);
+	assert_string_equal(t, "https://auth.example/token?scope=&<redacted>");
 	free(t);
 	t = text_for_display("see https://reg.example:5000/v2/a/blobs/uploads/u?_state=s; and "
 			     "'http://s3.example/b?X-Amz-Signature=1'", origin);

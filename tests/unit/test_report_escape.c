@@ -43,10 +43,55 @@ static void test_xml_drops_forbidden_code_points(void **state)
 	free(out);
 }
 
+static char *written(void (*put)(FILE *, const char *), const char *s)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	assert_non_null(f);
+	put(f, s);
+	fclose(f);
+	return text;
+}
+
+/* Markdown: markup is escaped, names and addresses read as they are. */
+static void test_md_text(void **state)
+{
+	char *out;
+
+	(void)state;
+	out = written(report_put_md, "http://127.0.0.1:5000 library/my_app-1.0 #3 (x) {y} +z");
+	assert_string_equal(out, "http://127.0.0.1:5000 library/my_app-1.0 #3 (x) {y} +z");
+	free(out);
+	out = written(report_put_md, "![i](u) [l](u) <b>&\"|`*~\\\n");
+	assert_string_equal(out, "\\!\\[i\\](u) \\[l\\](u) &lt;b&gt;&amp;&quot;\\|\\`\\*\\~\\\\ ");
+	free(out);
+}
+
+/* A fix's text: placeholders like sha256-<hex> are not HTML tags, code spans stay as written. */
+static void test_md_kb_text(void **state)
+{
+	char *out;
+
+	(void)state;
+	out = written(report_put_kb_md, "tags named sha256-<hex>; run `a <b> c` then <script>");
+	assert_string_equal(out, "tags named sha256-&lt;hex&gt;; run `a <b> c` then &lt;script&gt;");
+	free(out);
+	out = written(report_put_md_code, "printf '%s' \"$P\" | ocidoctor run");
+	assert_string_equal(out, "`printf '%s' \"$P\" | ocidoctor run`");
+	free(out);
+	out = written(report_put_md_code, "echo `id`");
+	assert_string_equal(out, "`` echo `id` ``");
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_xml_drops_forbidden_code_points),
+		cmocka_unit_test(test_md_text),
+		cmocka_unit_test(test_md_kb_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
