@@ -58,9 +58,20 @@ DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 MANIFEST_ACCEPT = ", ".join([OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, DOCKER_LIST])
 
 CHECK_PREFIX = "check.integration.oci."
-CHECK_IDS = [CHECK_PREFIX + name for name in
-             ("registry", "credentials", "pull", "push", "referrers", "capabilities",
-              "artifacts")]
+
+
+_check_ids = []
+
+
+def check_ids():
+    """The check ids in report order, as the program lists them
+    (`ocidoctor list --format json`): the program's table is the one list
+    of checks, so no test keeps its own."""
+    if not _check_ids:
+        out = subprocess.run([doctor_binary(), "list", "--format", "json"],
+                             stdout=subprocess.PIPE, check=True, encoding="utf-8").stdout
+        _check_ids.extend(c["id"] for c in json.loads(out))
+    return list(_check_ids)
 
 EXIT_OK, EXIT_WARN, EXIT_FAIL, EXIT_USAGE = 0, 1, 2, 3
 

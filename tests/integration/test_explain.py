@@ -50,7 +50,7 @@ class ExplainTest(h.DoctorTestCase):
         h.doctor_binary()
 
     def test_rendered_for_a_terminal(self):
-        for check in h.CHECK_IDS:
+        for check in h.check_ids():
             with self.subTest(check=check):
                 code, out, err = self.doctor(["explain", check], env={"COLUMNS": "70"})
                 self.assertEqual(code, h.EXIT_OK, err)

@@ -537,7 +537,7 @@ class FormatsTest(h.DoctorTestCase):
         self.assertEqual(caps.get("score"), 5, caps)
         self.assertEqual(self.report("refused")["summary"]["worst"], "fail")
         for target in self.urls:
-            self.assertEqual(list(self.statuses(target)), h.CHECK_IDS, target)
+            self.assertEqual(list(self.statuses(target)), h.check_ids(), target)
 
     # -- json --
 
@@ -620,7 +620,7 @@ class FormatsTest(h.DoctorTestCase):
         self.assertEqual(len(suites), 1)
         suite = suites[0]
         cases = suite.findall("testcase")
-        self.assertEqual([c.get("name") for c in cases], h.CHECK_IDS)
+        self.assertEqual([c.get("name") for c in cases], h.check_ids())
         failing = {"fail", "warn"} if warn_fails else {"fail"}
         for case in cases:
             check, status = case.get("name"), statuses[case.get("name")]
@@ -713,7 +713,7 @@ class FormatsTest(h.DoctorTestCase):
                 report = self.report(target)
                 rows = [self.ROW.match(line) for line in lines]
                 rows = [m for m in rows if m]
-                self.assertEqual([m.group("id") for m in rows], h.CHECK_IDS)
+                self.assertEqual([m.group("id") for m in rows], h.check_ids())
                 for m in rows:
                     result = h.result_of(report, m.group("id"))
                     self.assertEqual(m.group("status").split()[-1], result["status"])
@@ -781,8 +781,8 @@ class FormatsTest(h.DoctorTestCase):
                 fam = fams["ocidoctor_check_status"]
                 self.assertEqual(fam.type, "gauge")
                 series = {dict(k)["check"]: v for k, v in fam.series().items()}
-                self.assertEqual(len(fam.samples), len(h.CHECK_IDS))
-                self.assertEqual(sorted(series), sorted(h.CHECK_IDS))
+                self.assertEqual(len(fam.samples), len(h.check_ids()))
+                self.assertEqual(sorted(series), sorted(h.check_ids()))
                 for _, labels, _ in fam.samples:
                     self.assertEqual(set(labels), {"check", "registry", "repository"})
                     self.assertEqual(labels["registry"], self.urls[target])
@@ -937,7 +937,7 @@ class FormatsTest(h.DoctorTestCase):
         code, dom, err = run_chromium(CHROMIUM_FLAGS + [
             "--user-data-dir=" + os.path.join(work, "profile-dom"), "--dump-dom", url])
         self.assertEqual(code, 0, "chromium --dump-dom exited %d:\n%s" % (code, err[-2000:]))
-        for check in h.CHECK_IDS:
+        for check in h.check_ids():
             self.assertIn('id="%s"' % check, dom, "the DOM chromium loaded lacks %s" % check)
         for name in CAPABILITIES:
             self.assertIn(name, dom)
@@ -1091,7 +1091,7 @@ class FormatsTest(h.DoctorTestCase):
                     self.assertSchemaValid(json.loads(content), "-o json")
                 elif fmt == "junit":
                     names = [c.get("name") for c in ET.fromstring(content).iter("testcase")]
-                    self.assertEqual(names, h.CHECK_IDS)
+                    self.assertEqual(names, h.check_ids())
                 elif fmt == "prometheus":
                     self.assertIn("ocidoctor_check_status", parse_exposition(content))
                 elif fmt == "html":
