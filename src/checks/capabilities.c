@@ -40,7 +40,7 @@
 
 #define CHUNK_DEFAULT 512L
 #define CHUNK_MAX (4L * 1024 * 1024)
-#define NO_WRITES "not probed (--no-writes)"
+#define NO_WRITES "not probed (writes are off)"
 
 static const char *const tags[] = { "registry", "oci", "capabilities", "compatibility", NULL };
 
@@ -592,11 +592,11 @@ static void note_leftovers(struct check_ctx *ctx, const char *scratch)
 	}
 }
 
-/* "3/3 probed, 2 not probed (--no-writes)" when some were not probed, else "3/5". */
+/* "3/3 probed, 2 not probed (writes are off)" when some were not probed, else "3/5". */
 static char *score_text(int score, int probed)
 {
 	if (probed < CAP_N)
-		return xstrfmt("%d/%d probed, %d not probed (--no-writes)", score, probed, CAP_N - probed);
+		return xstrfmt("%d/%d probed, %d not probed (writes are off)", score, probed, CAP_N - probed);
 	return xstrfmt("%d/%d", score, CAP_N);
 }
 

@@ -187,7 +187,7 @@ int check_gate(struct check_ctx *ctx)
 		return 1;
 	}
 	if ((needs & NEED_WRITES) && ctx->config->no_writes) {
-		check_set(ctx, STATUS_SKIP, "no-writes", "not probed (--no-writes)");
+		check_set(ctx, STATUS_SKIP, "no-writes", "not probed (writes are off)");
 		return 1;
 	}
 	if ((needs & NEED_REACHABLE) && !ctx->facts->reachable) {

@@ -1207,7 +1207,7 @@ void engine_send(struct engine *e, const struct http_request *const *reqs,
 			resps[i]->failure = HTTP_DEADLINE;
 			resps[i]->error = xstrdup(atomic_load(&e->cancelled) ?
 				"cancelled before this request was sent: the program is stopping" :
-				"the run's deadline (--timeout) passed before this request was sent");
+				"the run's deadline passed before this request was sent");
 			continue;
 		}
 		xs[i].easy = make_easy(e, &xs[i], remaining, &resps[i]->error);

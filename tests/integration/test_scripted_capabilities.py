@@ -31,7 +31,7 @@ CHECK = "capabilities"
 NAMES = ("distributionVersion", "referrersApi", "chunkedUpload", "crossRepoMount", "delete")
 SCRATCH = "library/ocidoctor-scratch"     # for the server's own tests
 SCRATCH_OF_RUN = r"^library/ocidoctor-scratch$"   # the scratch repository of every run
-NOT_PROBED = "not probed (--no-writes)"
+NOT_PROBED = "not probed (writes are off)"
 
 
 def error_code(body):
@@ -375,7 +375,7 @@ class CapabilitiesCheckTest(sr.ScriptedTestCase):
         self.assertEqual([r["path"] for r in reg.requests("POST") + reg.requests("PATCH")], [])
         self.assertEqual((d.get("score"), d.get("probed"), d.get("max")), (2, 2, 5), d)
         self.assertStatus(report, CHECK, "pass", err)
-        self.assertMessageMatches(report, CHECK, r"^2/2 probed, 3 not probed \(--no-writes\)")
+        self.assertMessageMatches(report, CHECK, r"^2/2 probed, 3 not probed \(writes are off\)")
         self.assertEqual(report["summary"]["worst"], "pass", "the push check's skip does not count")
 
     def test_no_writes_on_a_poor_registry_still_says_what_is_missing(self):
