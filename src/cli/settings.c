@@ -373,20 +373,6 @@ static int shows_as_is(const char *value)
 	return same;
 }
 
-/* 0 when path can be opened and read, else the errno that says why not. */
-static int readable(const char *path)
-{
-	char byte;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), err = 0;
-
-	if (fd < 0)
-		return errno;
-	if (read(fd, &byte, 1) < 0 && errno != EAGAIN)
-		err = errno;
-	close(fd);
-	return err;
-}
-
 static int unreadable_file(const struct run_args *a, char **sources, const char *name, const char *path, int err)
 {
 	char *n = settings_name(a->opts, sources, name);
@@ -473,10 +459,10 @@ static int validate_files(struct run_args *a, char **sources)
 	for (i = 0; i < sizeof(tls) / sizeof(tls[0]); i++) {
 		const char *path = *(char **)((char *)a + a->opts[opt_index(a->opts, tls[i])].offset);
 
-		if (path && (err = readable(path)) != 0)
+		if (path && (err = path_readable(path)) != 0)
 			return unreadable_file(a, sources, tls[i], path, err);
 	}
-	if (a->password_file && (err = readable(a->password_file)) != 0)
+	if (a->password_file && (err = path_readable(a->password_file)) != 0)
 		return unreadable_file(a, sources, "password-file", a->password_file, err);
 	return EXIT_OK;
 }

@@ -541,7 +541,8 @@ done:
 	return out;
 }
 
-int http_check_client_pair(const char *cert, const char *key, char **why)
+static int check_pair(const char *cert, const char *key, const char *cert_name,
+		      const char *key_name, char **why)
 {
 	BIO *cb = BIO_new_file(cert, "r"), *kb = BIO_new_file(key, "r");
 	X509 *x = cb ? PEM_read_bio_X509(cb, NULL, NULL, NULL) : NULL;
@@ -549,13 +550,14 @@ int http_check_client_pair(const char *cert, const char *key, char **why)
 	int ret = -1;
 
 	if (!x)
-		*why = xstrfmt("--cert %s is not a readable PEM certificate (with --key %s)", cert, key);
+		*why = xstrfmt("%s %s is not a readable PEM certificate (with %s %s)", cert_name, cert,
+			       key_name, key);
 	else if (!k)
-		*why = xstrfmt("--key %s is not a readable, unencrypted PEM private key (for --cert %s)",
-			       key, cert);
+		*why = xstrfmt("%s %s is not a readable, unencrypted PEM private key (for %s %s)",
+			       key_name, key, cert_name, cert);
 	else if (X509_check_private_key(x, k) != 1)
-		*why = xstrfmt("--cert %s and --key %s do not match: the key is not the certificate's",
-			       cert, key);
+		*why = xstrfmt("%s %s and %s %s do not match: the key is not the certificate's",
+			       cert_name, cert, key_name, key);
 	else
 		ret = 0;
 	ERR_clear_error();
@@ -564,6 +566,29 @@ int http_check_client_pair(const char *cert, const char *key, char **why)
 	BIO_free(cb);
 	BIO_free(kb);
 	return ret;
+}
+
+int http_check_client_pair(const char *cert, const char *key, char **why)
+{
+	return check_pair(cert, key, "--cert", "--key", why);
+}
+
+int http_check_tls_files(const struct tls_files *f, char **why)
+{
+	const char *paths[] = { f->ca_file, f->cert, f->key };
+	const char *names[] = { f->ca_name, f->cert_name, f->key_name };
+	size_t i;
+	int err;
+
+	for (i = 0; i < 3; i++) {
+		if (paths[i] && (err = path_readable(paths[i])) != 0) {
+			*why = xstrfmt("cannot read %s '%s': %s", names[i], paths[i], strerror(err));
+			return -1;
+		}
+	}
+	if (f->cert && f->key)
+		return check_pair(f->cert, f->key, f->cert_name, f->key_name, why);
+	return 0;
 }
 
 /* Whether the request carries a credential: flagged, or an Authorization header. */

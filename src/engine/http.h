@@ -177,6 +177,20 @@ char *http_proxy_for(const char *url, const char **var);
  */
 int http_check_client_pair(const char *cert, const char *key, char **why);
 
+/*
+ * The TLS files a front end was given, with the names its user wrote them
+ * under ("--ca-file" on the command line, "ca_file" in a serve module):
+ * each readable, and the certificate and key a pair. One check, so that
+ * run, matrix and serve refuse the same files with the same words.
+ */
+struct tls_files {
+	const char *ca_file, *cert, *key;             /* NULL when not given */
+	const char *ca_name, *cert_name, *key_name;
+};
+
+/* Returns 0, or -1 with a newly allocated one-line *why. */
+int http_check_tls_files(const struct tls_files *f, char **why);
+
 /* Wipes every entry of a header list (its Authorization copy) and frees the list. */
 void http_headers_free(struct curl_slist *headers);
 

@@ -326,6 +326,20 @@ static void module_defaults(struct serve_module *m, const char *name)
 	m->selected = xcalloc(check_table_size, sizeof(*m->selected));
 }
 
+/* The module's CA, certificate and key, checked as run checks its own (http_check_tls_files). */
+static int module_tls_files(struct loader *l, const struct serve_module *m, const yaml_node_t *n)
+{
+	const struct tls_files f = { .ca_file = m->ca_file, .cert = m->cert, .key = m->key,
+				     .ca_name = "ca_file", .cert_name = "cert", .key_name = "key" };
+	char *why = NULL;
+	int ret = 0;
+
+	if (http_check_tls_files(&f, &why) < 0)
+		ret = bad(l, n, "module '%s': %s", m->name, why);
+	free(why);
+	return ret;
+}
+
 /* Fills the defaults that depend on other keys and checks the combinations. */
 static int module_finish(struct loader *l, struct serve_module *m, const yaml_node_t *n,
 			 struct opt_list *checks, struct opt_list *tags)
@@ -339,6 +353,8 @@ static int module_finish(struct loader *l, struct serve_module *m, const yaml_no
 			   m->name);
 	if (!!m->cert != !!m->key)
 		return bad(l, n, "cert and key go together");
+	if (module_tls_files(l, m, n) < 0)
+		return -1;
 	if (m->writes == DOCTOR_WRITES_PROBE && !m->min_interval_ms)
 		m->min_interval_ms = SERVE_DEFAULT_MIN_INTERVAL_S * 1000;
 	if (m->writes == DOCTOR_WRITES_NONE && m->min_interval_ms)

@@ -364,3 +364,16 @@ int buf_read_file(struct buf *b, const char *path, const char **why)
 	close(fd);
 	return ret;
 }
+
+int path_readable(const char *path)
+{
+	char byte;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), err = 0;
+
+	if (fd < 0)
+		return errno;
+	if (read(fd, &byte, 1) < 0 && errno != EAGAIN)
+		err = errno;
+	close(fd);
+	return err;
+}

@@ -67,6 +67,9 @@ int buf_read_stream(struct buf *b, FILE *f);
  */
 int buf_read_file(struct buf *b, const char *path, const char **why);
 
+/* 0 when path can be opened and a byte read from it, else the errno that says why not; never waits on a FIFO. */
+int path_readable(const char *path);
+
 /*
  * Replaces, in place, every byte that is not part of printable UTF-8 with
  * '?': control characters (C0, DEL, C1) and invalid sequences; and every

@@ -208,6 +208,52 @@ class ServeConfigTest(h.DoctorTestCase):
             self.assertIn("not a regular file", r.body)
             self.assertEqual(ex.probe(self.v4.url, module="d", timeout=30).status, 200)
 
+    # -- TLS files: refused as run refuses them --
+
+    def tls_pair_mismatched(self):
+        """A CA, and a certificate with the key of another (both readable PEM)."""
+        directory = os.path.join(self.dir, "tls-%d" % h.free_port())
+        os.makedirs(directory)
+        ca, ca_key = h.make_ca(directory)
+        cert, _ = h.make_server_cert(directory, ca, ca_key)
+        return ca, cert, ca_key
+
+    def run_refusal(self, *args):
+        code, _, err = h.run_doctor(["run", "--registry", self.v4.url] + list(args))
+        self.assertEqual(code, h.EXIT_USAGE, err)
+        return err.strip()
+
+    def test_unreadable_tls_files_are_refused_as_run_refuses_them(self):
+        missing = os.path.join(self.dir, "no-such-ca.pem")
+        ca, cert, wrong_key = self.tls_pair_mismatched()
+        cases = [
+            ("    ca_file: %s\n" % missing, ["--ca-file", missing],
+             "cannot read %s '%s': No such file or directory"),
+            ("    cert: %s\n    key: %s\n" % (cert, wrong_key), ["--cert", cert, "--key", wrong_key],
+             "%s %s and %s %s do not match: the key is not the certificate's"),
+        ]
+        for module_keys, run_args, shape in cases:
+            with self.subTest(run_args=run_args):
+                config = "modules:\n  tls:\n" + module_keys
+                err, _ = self.serve_refused([], config)
+                run_err = self.run_refusal(*run_args)
+                if "ca_file" in module_keys:
+                    self.assertIn("module 'tls': " + shape % ("ca_file", missing), err)
+                    self.assertIn(shape % ("--ca-file", missing), run_err)
+                else:
+                    self.assertIn("module 'tls': " + shape % ("cert", cert, "key", wrong_key), err)
+                    self.assertIn(shape % ("--cert", cert, "--key", wrong_key), run_err)
+
+    def test_a_reload_to_unreadable_tls_files_is_refused(self):
+        missing = os.path.join(self.dir, "gone-ca.pem")
+        config = "modules:\n  tls:\n    timeout: 3\n"
+        with sh.Exporter("--web.enable-lifecycle", config=config) as ex:
+            ex.write_config(config + "    ca_file: %s\n" % missing)
+            r = ex.post("/-/reload")
+            self.assertEqual(r.status, 500, r)
+            self.assertIn("module 'tls': cannot read ca_file '%s': No such file or directory" % missing,
+                          r.body)
+
     # -- nesting --
 
     def test_deeply_nested_yaml_is_refused_quickly(self):
