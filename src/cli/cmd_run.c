@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 static int write_report(struct run_args *a, FILE *out, const struct doctor_result *res)
@@ -56,17 +55,15 @@ static void note_invocation(struct run_results *r, const struct run_args *a)
 /* Runs the checks and writes the report to out, which it closes (when -o). */
 static int doctor(struct run_args *a, FILE *out, const int *selected, const struct creds *creds)
 {
-	/* --insecure means nothing without TLS, and is not reported then */
-	int insecure = a->insecure && !strncasecmp(a->registry, "https:", 6);
 	struct engine_options eo = {
 		.timeout_ms = a->timeout * 1000, .ca_file = a->ca_file, .cert = a->cert,
-		.key = a->key, .insecure = insecure, .trace = a->verbose ? stderr : NULL,
+		.key = a->key, .insecure = a->insecure, .trace = a->verbose ? stderr : NULL,
 	};
 	struct doctor_settings s = {
 		.registry = a->registry, .repository = a->repository, .tag = a->tag,
 		.scratch_repository = a->scratch, .selected = selected,
 		.writes = doctor_writes_mode(a->writes), .keep_artifacts = a->keep_artifacts,
-		.creds = creds, .insecure = insecure, /* the deadline: the engine's */
+		.creds = creds, .insecure = a->insecure, /* the deadline: the engine's */
 	};
 	struct doctor_result res;
 	struct engine *engine = NULL;

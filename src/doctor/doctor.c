@@ -54,7 +54,8 @@ int doctor_run(struct doctor_result *out, const struct doctor_settings *s, struc
 		.repository = keep(out, 1, s->repository ? s->repository : DOCTOR_DEFAULT_REPOSITORY),
 		.tag = keep(out, 2, s->tag ? s->tag : DOCTOR_DEFAULT_TAG),
 		.scratch_repository = keep(out, 3, s->scratch_repository),
-		.insecure = s->insecure,
+		/* skipping TLS verification means nothing without TLS, and is not reported then */
+		.insecure = s->insecure && !strncasecmp(s->registry, "https:", 6),
 		.creds = s->creds,
 		.no_writes = s->writes == DOCTOR_WRITES_NONE,
 		.verify_writes = s->writes == DOCTOR_WRITES_VERIFY,

@@ -14,6 +14,7 @@ writes them.
 - YAML nested 200k levels deep is refused quickly, naming file and line.
 """
 
+import json
 import os
 import socket
 import time
@@ -253,6 +254,18 @@ class ServeConfigTest(h.DoctorTestCase):
             self.assertEqual(r.status, 500, r)
             self.assertIn("module 'tls': cannot read ca_file '%s': No such file or directory" % missing,
                           r.body)
+
+    def test_insecure_counts_only_on_https_as_in_run(self):
+        """Skipping TLS verification means nothing to a plain-HTTP registry: run
+        does not report it there, and neither does a serve module."""
+        config = "modules:\n  loose:\n    insecure: true\n    checks: [\"*.registry\"]\n"
+        with sh.Exporter(config=config) as ex:
+            a = ex.probe(self.v4.url, module="loose", format="json")
+            self.assertEqual(a.status, 200, a)
+            self.assertIs(json.loads(a.body)["insecure"], False)
+        code, out, err = h.run_doctor(["run", "--registry", self.v4.url, "--insecure", "--format",
+                                       "json", "--check", "check.integration.oci.registry"])
+        self.assertIs(json.loads(out)["insecure"], False, err)
 
     # -- nesting --
 
