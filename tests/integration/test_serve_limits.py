@@ -338,6 +338,31 @@ class ServeLimitsTest(h.DoctorTestCase):
                                   module="default"), 1, metrics)
         self.assertIn("was abandoned", ex.stderr())
 
+    def test_an_abandoned_writing_probe_keeps_its_min_interval(self):
+        """A writing module's probe abandoned by its client may have written:
+        a scrape of the same registry within min_interval gets 429 with
+        Retry-After (no result to serve), not a new probe."""
+        hang = fs.FaultServer({("*", r"^/v2/"): fs.HANG}).start()
+        self.addCleanup(hang.stop)
+        ex = self.exporter()
+        s = socket.create_connection(("127.0.0.1", ex.port))
+        self.addCleanup(s.close)
+        s.sendall(("GET /probe?target=%s&module=writer HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+                   "X-Prometheus-Scrape-Timeout-Seconds: 86399\r\n\r\n"
+                   % (hang.url, ex.port)).encode())
+        self.wait_for("the exporter never reached the registry",
+                      lambda: hang.open_connections() == 1, 5)
+        s.close()
+        self.wait_for("the writing probe was not abandoned",
+                      lambda: hang.open_connections() == 0 and self.in_flight(ex) == 0, 1.5)
+        a = ex.probe(hang.url, module="writer", timeout=10 * sh.SLACK,
+                     headers={"X-Prometheus-Scrape-Timeout-Seconds": "3"})
+        self.assertEqual(a.status, 429, a)
+        self.assertIn("abandoned", a.body)
+        self.assertGreater(int(a.headers.get("Retry-After")), 500)
+        self.assertLess(a.seconds, 1 * sh.SLACK)
+        self.assertEqual(len(hang.requests()), 1)   # nothing sent again
+
 
 if __name__ == "__main__":
     unittest.main()
