@@ -170,7 +170,7 @@ static void send_token_request(const struct token_fetch *f, const char *method, 
 	const struct http_request *reqs[] = { &req };
 	struct http_response *resps[] = { resp };
 
-	engine_send(f->engine, reqs, resps, 1, f->deadline, f->depth);
+	engine_send(f->engine, reqs, resps, 1, f->deadline, f->cancel, f->depth);
 	if (f->log)
 		f->log(f->log_arg, method, url, resp);
 }
@@ -285,6 +285,33 @@ static struct token_entry *find_token(struct token_cache *tc, const char *key)
 	return NULL;
 }
 
+/*
+ * A fetch that failed because its run was cancelled says nothing about
+ * the token: its entry goes (under tc->lock, which this lets go), so
+ * that a caller not cancelled (a clean-up) fetches it again. Returns NULL.
+ */
+static char *forget_cancelled(struct token_cache *tc, struct token_entry *t,
+			      struct token_answer *a, long *status, char **why)
+{
+	struct token_entry **p;
+
+	for (p = &tc->tokens; *p; p = &(*p)->next)
+		if (*p == t) {
+			*p = t->next;
+			break;
+		}
+	pthread_cond_broadcast(&tc->cond);
+	pthread_mutex_unlock(&tc->lock);
+	*status = a->status;
+	if (why)
+		*why = a->error;
+	else
+		free(a->error);
+	free(t->key);
+	free(t);
+	return NULL;
+}
+
 char *token_get(struct token_cache *tc, const struct token_fetch *f, const struct challenge *c,
 		const char *scope, long *status, char **why)
 {
@@ -306,6 +333,8 @@ char *token_get(struct token_cache *tc, const struct token_fetch *f, const struc
 		pthread_mutex_unlock(&tc->lock);
 		fetch_answer(f, c, scope, &a);
 		pthread_mutex_lock(&tc->lock);
+		if (!a.token && cancel_is_set(f->cancel))
+			return forget_cancelled(tc, t, &a, status, why);
 		t->state = a.token ? TOKEN_OK : TOKEN_FAILED;
 		t->depth = f->depth ? *f->depth : 0;
 		t->token = a.token;

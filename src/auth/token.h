@@ -36,6 +36,7 @@ struct token_fetch {
 	const char *origin;          /* the registry's origin: the trace shows others without query */
 	const struct creds *creds;   /* NULL or CRED_NONE: anonymous */
 	long deadline;               /* clock_now_ms() point, 0 for the engine's */
+	const struct cancel *cancel; /* the run's cancellation, or NULL (engine_send) */
 	long *depth;                 /* the caller's round-trip chain (see engine_send), or NULL */
 	/* called for every exchange with the token endpoint (evidence), or NULL */
 	void (*log)(void *arg, const char *method, const char *url,

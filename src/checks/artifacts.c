@@ -1010,12 +1010,13 @@ static void set_head(struct verify *v, struct item *it, const struct curl_slist 
 
 /*
  * Whether the clean-up's grace period is over: the run's deadline has
- * passed and so has REGISTRY_CLEANUP_GRACE_MS since the clean-up began, so
- * that the waves together outlive the deadline by no more than one call.
+ * passed (or the run was cancelled) and so has REGISTRY_CLEANUP_GRACE_MS
+ * since the clean-up began, so that the waves together outlive the
+ * deadline by no more than one call.
  */
 static int grace_over(struct verify *v, long started)
 {
-	return engine_remaining_ms(registry_engine(v->ctx->registry), 0) == 0 &&
+	return registry_remaining_ms(v->ctx->registry) == 0 &&
 	       clock_now_ms() - started >= REGISTRY_CLEANUP_GRACE_MS;
 }
 

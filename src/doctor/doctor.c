@@ -43,7 +43,7 @@ int doctor_run(struct doctor_result *out, const struct doctor_settings *s, struc
 	       const char **why)
 {
 	struct registry_options ro = { .url = s->registry, .creds = s->creds,
-				       .timeout_ms = s->timeout_ms };
+				       .timeout_ms = s->timeout_ms, .cancel = s->cancel };
 	struct registry *registry = NULL;
 	struct run run;
 

@@ -70,6 +70,10 @@ struct doctor_settings {
 	                                    Borrowed: must outlive the result */
 	int insecure;                    /* TLS verification is off in the engine (for the report) */
 	long timeout_ms;                 /* the run's deadline, from doctor_run; 0: the engine's */
+	const struct cancel *cancel;     /* the run's cancellation (engine_cancel_run on the
+	                                    run's engine), or NULL: once set, the checks' requests
+	                                    end at once and only clean-ups are still sent, within
+	                                    REGISTRY_CLEANUP_GRACE_MS. Borrowed: must outlive the run */
 };
 
 /*

@@ -73,6 +73,7 @@ struct batch {
 	pthread_cond_t cond;
 	size_t left;            /* transfers not finished yet */
 	int wheel;              /* handed the wheel: this sender drives next */
+	const struct cancel *cancel; /* the run's (engine_cancel_run), or NULL */
 };
 
 struct xfer {
@@ -125,6 +126,8 @@ struct engine {
 	size_t nr_spare;
 	long deadline_ms;       /* monotonic clock */
 	atomic_int cancelled;   /* engine_cancel: every transfer ends, none starts */
+	atomic_int runs_cancelled; /* a run was cancelled (engine_cancel_run), or a transfer of
+	                              one went into libcurl, since the driver last looked */
 	pthread_mutex_t pause_lock; /* engine_pause sleeps on pause_cond until cancelled */
 	pthread_cond_t pause_cond;
 	struct engine_options opts;
@@ -263,7 +266,27 @@ void engine_cancel(struct engine *e)
 	wake_driver(e);
 }
 
-void engine_pause(struct engine *e, long ms)
+void cancel_init(struct cancel *c)
+{
+	atomic_init(&c->cancelled, 0);
+}
+
+int cancel_is_set(const struct cancel *c)
+{
+	return c && atomic_load(&c->cancelled);
+}
+
+void engine_cancel_run(struct engine *e, struct cancel *c)
+{
+	atomic_store(&c->cancelled, 1);
+	atomic_store(&e->runs_cancelled, 1); /* after c: the driver that sees this sees c */
+	pthread_mutex_lock(&e->pause_lock);
+	pthread_cond_broadcast(&e->pause_cond);
+	pthread_mutex_unlock(&e->pause_lock);
+	wake_driver(e);
+}
+
+void engine_pause(struct engine *e, long ms, const struct cancel *cancel)
 {
 	struct timespec until;
 
@@ -275,7 +298,7 @@ void engine_pause(struct engine *e, long ms)
 		until.tv_nsec -= 1000000000L;
 	}
 	pthread_mutex_lock(&e->pause_lock);
-	while (!atomic_load(&e->cancelled))
+	while (!atomic_load(&e->cancelled) && !cancel_is_set(cancel))
 		if (pthread_cond_timedwait(&e->pause_cond, &e->pause_lock, &until) == ETIMEDOUT)
 			break;
 	pthread_mutex_unlock(&e->pause_lock);
@@ -896,15 +919,25 @@ static void reap(struct engine *e)
 			finish(e, msg->easy_handle, msg->data.result, -1);
 }
 
-/* After engine_cancel: ends every transfer in libcurl at once (under multi_lock). */
+/*
+ * Ends at once the transfers in libcurl that are cancelled (under
+ * multi_lock): every one after engine_cancel, those of cancelled runs
+ * after engine_cancel_run. Looks at the list only when one of them was
+ * called since it last looked, or a transfer of a cancelled run went in.
+ */
 static void cut_off(struct engine *e)
 {
-	if (!atomic_load(&e->cancelled))
-		return;
-	while (e->live) {
-		struct xfer *x = e->live;
+	int all = atomic_load(&e->cancelled);
+	struct xfer *x, *after;
 
-		snprintf(x->errbuf, sizeof(x->errbuf), "cancelled: the program is stopping");
+	if (!all && !atomic_exchange(&e->runs_cancelled, 0))
+		return;
+	for (x = e->live; x; x = after) {
+		after = x->live_next; /* live, so its sender is still waiting for it */
+		if (!all && !cancel_is_set(x->batch->cancel))
+			continue;
+		snprintf(x->errbuf, sizeof(x->errbuf), all ? "cancelled: the program is stopping" :
+			 "cancelled: the run that sent this request was called off");
 		finish(e, x->easy, CURLE_ABORTED_BY_CALLBACK, -1);
 	}
 }
@@ -944,6 +977,8 @@ static void add_transfers(struct engine *e, struct xfer *x)
 			e->overdue_at = at;
 		live_add(e, x);
 		curl_multi_add_handle(e->multi, x->easy); /* sets the timer to now */
+		if (cancel_is_set(x->batch->cancel))
+			atomic_store(&e->runs_cancelled, 1); /* cancelled since it was handed over */
 	}
 }
 
@@ -1042,7 +1077,7 @@ static void start_beside_driver(struct engine *e, struct xfer *list)
 	add_transfers(e, list);
 	run_timer(e);
 	reap(e);
-	if ((e->driver_batch && !e->driver_batch->left) ||
+	if ((e->driver_batch && !e->driver_batch->left) || atomic_load(&e->runs_cancelled) ||
 	    (e->timer_at >= 0 && e->timer_at < e->sleep_until) ||
 	    (e->overdue_at >= 0 && e->overdue_at < e->sleep_until))
 		wake_driver(e);
@@ -1210,11 +1245,12 @@ void engine_trace(struct engine *e, const struct http_request *req,
 }
 
 void engine_send(struct engine *e, const struct http_request *const *reqs,
-		 struct http_response *const *resps, size_t n, long deadline, long *depth)
+		 struct http_response *const *resps, size_t n, long deadline,
+		 const struct cancel *cancel, long *depth)
 {
 	struct xfer *xs = xcalloc(n ? n : 1, sizeof(*xs));
-	long remaining = engine_remaining_ms(e, deadline);
-	struct batch batch = { .left = 0 };
+	long remaining = cancel_is_set(cancel) ? 0 : engine_remaining_ms(e, deadline);
+	struct batch batch = { .left = 0, .cancel = cancel };
 	size_t i;
 
 	pthread_mutex_init(&batch.lock, NULL);
@@ -1232,6 +1268,8 @@ void engine_send(struct engine *e, const struct http_request *const *reqs,
 			resps[i]->failure = HTTP_DEADLINE;
 			resps[i]->error = xstrdup(atomic_load(&e->cancelled) ?
 				"cancelled before this request was sent: the program is stopping" :
+				cancel_is_set(cancel) ?
+				"cancelled before this request was sent: its run was called off" :
 				"the run's deadline passed before this request was sent");
 			continue;
 		}

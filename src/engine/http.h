@@ -35,8 +35,8 @@
  *    borrowed until engine_send returns; responses are filled in by the
  *    driver and belong to the caller once engine_send returns (the caller
  *    releases them, from any thread);
- *  - engine_opts, engine_remaining_ms, engine_cancel, engine_pause,
- *    engine_trace, http_proxy_for and
+ *  - engine_opts, engine_remaining_ms, engine_cancel, engine_cancel_run,
+ *    engine_pause, engine_trace, http_proxy_for and
  *    the http_response_* and http_header* functions may be called from
  *    any thread; engine_new and engine_free from one thread, with no
  *    engine_send running;
@@ -54,6 +54,7 @@
 #include "util/buf.h"
 
 #include <curl/curl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 
 #define HTTP_MAX_HEADER_BYTES ((size_t)100 * 1024)
@@ -62,6 +63,18 @@
 #define HTTP_MAX_SHOWN_BODY ((size_t)64 * 1024)
 
 struct engine;
+
+/*
+ * One run's own cancellation, beside the engine's (engine_cancel): a
+ * flag the run owns and hands to every engine_send and engine_pause it
+ * makes. Once engine_cancel_run has set it, the transfers of the batches
+ * that carry it end at once, later ones fail before they are sent, and
+ * their pauses return; the other runs on the engine go on. Zeroed (or
+ * cancel_init) before use; it must outlive every call that carries it.
+ */
+struct cancel {
+	atomic_int cancelled;
+};
 
 struct engine_options {
 	long timeout_ms;      /* deadline of the whole run, from engine_new */
@@ -130,8 +143,9 @@ void engine_free(struct engine *e);
 /*
  * Performs the n requests concurrently and waits for all of them, each
  * limited by `deadline` (a clock_now_ms() point, util/clock.h; 0 means
- * the engine's own deadline). resps[i] must be zeroed or released; each
- * is filled in (and must be released with http_response_release).
+ * the engine's own deadline) and by `cancel` (the run's cancellation, or
+ * NULL for none: see struct cancel). resps[i] must be zeroed or released;
+ * each is filled in (and must be released with http_response_release).
  *
  * Round trips: *depth (when depth is not NULL) is the length of the
  * caller's chain of dependent requests; a call that sent something adds
@@ -141,7 +155,8 @@ void engine_free(struct engine *e);
  * keeps nothing per thread.
  */
 void engine_send(struct engine *e, const struct http_request *const *reqs,
-		 struct http_response *const *resps, size_t n, long deadline, long *depth);
+		 struct http_response *const *resps, size_t n, long deadline,
+		 const struct cancel *cancel, long *depth);
 
 /* Milliseconds left before `deadline` (0: the engine's deadline); never negative,
  * and 0 once the engine is cancelled. */
@@ -153,8 +168,17 @@ long engine_remaining_ms(const struct engine *e, long deadline);
  * before they are sent, and engine_pause returns. Any thread, any time.
  */
 void engine_cancel(struct engine *e);
-/* Sleeps ms milliseconds, or until the engine is cancelled. */
-void engine_pause(struct engine *e, long ms);
+/*
+ * Cancels one run (a scrape whose client went away): sets c, ends at
+ * once the transfers of e's batches that carry it, and wakes its pauses.
+ * Other batches on e are untouched. Any thread, any time, more than once.
+ */
+void engine_cancel_run(struct engine *e, struct cancel *c);
+void cancel_init(struct cancel *c);
+/* Whether c (NULL: never) has been set by engine_cancel_run. */
+int cancel_is_set(const struct cancel *c);
+/* Sleeps ms milliseconds, or until the engine or the run (cancel, may be NULL) is cancelled. */
+void engine_pause(struct engine *e, long ms, const struct cancel *cancel);
 const struct engine_options *engine_opts(const struct engine *e);
 
 /* Writes one exchange to the trace, if tracing is on. */

@@ -28,6 +28,7 @@ struct registry {
 	struct token_cache *tokens; /* shared by every check of the run */
 	json_t *rate_limit;         /* first rate-limiting answer, or NULL */
 	long deadline;              /* clock_now_ms() point, or 0 for the engine's */
+	const struct cancel *cancel; /* the run's, or NULL */
 };
 
 /* ---- evidence ---------------------------------------------------------- */
@@ -161,6 +162,7 @@ int registry_new(struct registry **out, struct engine *engine, const struct regi
 	r->engine = engine;
 	r->creds = opts->creds;
 	r->deadline = opts->timeout_ms ? clock_now_ms() + opts->timeout_ms : 0;
+	r->cancel = opts->cancel;
 	pthread_mutex_init(&r->lock, NULL);
 	r->tokens = token_cache_new();
 	*out = r;
@@ -192,6 +194,11 @@ struct engine *registry_engine(const struct registry *r)
 int registry_has_creds(const struct registry *r)
 {
 	return r->creds && r->creds->source != CRED_NONE;
+}
+
+long registry_remaining_ms(const struct registry *r)
+{
+	return cancel_is_set(r->cancel) ? 0 : engine_remaining_ms(r->engine, r->deadline);
 }
 
 static int has_password(const struct registry *r)
@@ -288,13 +295,14 @@ static void log_token_exchange(void *arg, const char *method, const char *url,
  * logged as evidence and limited by `deadline`; the caller's round-trip
  * chain (*depth) grows by what the token cost it.
  */
-static char *get_token(struct registry *r, struct evidence_log *log, long deadline, long *depth,
-		       const struct challenge *c, const char *scope, long *status, char **why)
+static char *get_token(struct registry *r, struct evidence_log *log, long deadline,
+		       const struct cancel *cancel, long *depth, const struct challenge *c,
+		       const char *scope, long *status, char **why)
 {
 	struct token_log tl = { r, log };
 	struct token_fetch f = {
 		.engine = r->engine, .origin = r->url.base, .creds = r->creds,
-		.deadline = deadline, .depth = depth,
+		.deadline = deadline, .cancel = cancel, .depth = depth,
 		.log = log_token_exchange, .log_arg = &tl,
 	};
 
@@ -305,7 +313,7 @@ long registry_token_probe(struct registry *r, struct evidence_log *log,
 			  const struct challenge *c, const char *scope, char **why)
 {
 	long status = 0, depth = evidence_log_depth(log);
-	char *token = get_token(r, log, r->deadline, &depth, c, scope, &status, why);
+	char *token = get_token(r, log, r->deadline, r->cancel, &depth, c, scope, &status, why);
 
 	evidence_log_join(log, depth);
 	if (!token)
@@ -327,6 +335,7 @@ struct call_state {
 	int hops;            /* redirects followed */
 	int retries;         /* retries after 429 or 503 */
 	long deadline;       /* of everything this call sends, its token requests too */
+	const struct cancel *cancel; /* the run's, but for a clean-up (NULL) */
 	long *depth;         /* the caller's round-trip chain */
 };
 
@@ -343,7 +352,8 @@ static int use_token(struct registry *r, struct evidence_log *log, struct regist
 {
 	char *why = NULL, *token;
 
-	token = get_token(r, log, st->deadline, st->depth, c, scope, &call->token_status, &why);
+	token = get_token(r, log, st->deadline, st->cancel, st->depth, c, scope,
+			  &call->token_status, &why);
 	if (!token) {
 		set_error(call, REG_ERR_TOKEN, why);
 		return -1;
@@ -512,7 +522,7 @@ static void send_once(struct registry *r, struct evidence_log *log, struct regis
 
 	send_prepare(r, call, st, &cs);
 	reqs[0] = &cs.req;
-	engine_send(r->engine, reqs, resps, 1, st->deadline, st->depth);
+	engine_send(r->engine, reqs, resps, 1, st->deadline, st->cancel, st->depth);
 	send_done(r, log, call, st, &cs);
 }
 
@@ -617,21 +627,21 @@ static int handle_rate_limit(struct registry *r, struct registry_call *call,
 		return 0;
 	if (wait < 0)
 		wait = 1000;
-	if (wait > REGISTRY_MAX_RETRY_WAIT_MS ||
+	if (wait > REGISTRY_MAX_RETRY_WAIT_MS || cancel_is_set(st->cancel) ||
 	    wait + 1000 > engine_remaining_ms(r->engine, st->deadline))
 		return 0;
-	engine_pause(r->engine, wait);
+	engine_pause(r->engine, wait, st->cancel);
 	(*retries)++;
 	return 1;
 }
 
 /*
  * A clean-up's deadline: the run's, or REGISTRY_CLEANUP_GRACE_MS from now
- * when the run's is nearer (or past).
+ * when the run's is nearer (or past, or the run was cancelled).
  */
 static long grace_deadline(const struct registry *r)
 {
-	long left = engine_remaining_ms(r->engine, r->deadline);
+	long left = registry_remaining_ms(r);
 
 	return clock_now_ms() + (left > REGISTRY_CLEANUP_GRACE_MS ? left : REGISTRY_CLEANUP_GRACE_MS);
 }
@@ -671,6 +681,7 @@ static int call_begin(struct registry *r, struct evidence_log *log, struct regis
 {
 	memset(st, 0, sizeof(*st));
 	st->deadline = call->cleanup ? grace_deadline(r) : r->deadline;
+	st->cancel = call->cleanup ? NULL : r->cancel;
 	st->depth = depth;
 	http_response_init(&call->resp, engine_opts(r->engine)->max_body);
 	call->error = REG_ERR_NONE;
@@ -836,6 +847,7 @@ static void call_many_batched(struct registry *r, struct evidence_log *log,
 	struct http_response **resps = xcalloc(n, sizeof(*resps));
 	long start = evidence_log_depth(log), depth = start;
 	size_t i, m = 0, later = 0;
+	const struct cancel *cancel = NULL;
 	long deadline = 0;
 
 	for (i = 0; i < n; i++) {
@@ -847,10 +859,11 @@ static void call_many_batched(struct registry *r, struct evidence_log *log,
 		reqs[m] = &sends[m].req;
 		resps[m] = &calls[i]->resp;
 		deadline = cs[i].st.deadline;
+		cancel = cs[i].st.cancel; /* the same for all: no clean-up mixed with probes */
 		m++;
 	}
 	if (m)
-		engine_send(r->engine, reqs, resps, m, deadline, &depth);
+		engine_send(r->engine, reqs, resps, m, deadline, cancel, &depth);
 	for (i = 0, m = 0; i < n; i++) {
 		if (!cs[i].sending)
 			continue;

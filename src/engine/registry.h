@@ -55,7 +55,8 @@
  * A clean-up call (cancelling an upload session, removing a mounted link)
  * may outlive the run's deadline by this much, so that a registry that
  * drips its answers until the deadline passes still gets its session
- * cancelled.
+ * cancelled. So may it outlive the run's cancellation
+ * (registry_options.cancel): a clean-up is never sent with it.
  */
 #define REGISTRY_CLEANUP_GRACE_MS 3000
 
@@ -127,6 +128,9 @@ struct registry_options {
 	const struct creds *creds;  /* may be NULL or CRED_NONE */
 	long timeout_ms;            /* deadline of everything sent to this registry, from
 	                               registry_new; 0: the engine's deadline */
+	const struct cancel *cancel; /* the run's cancellation (engine_cancel_run), or NULL:
+	                               once set, every call but a clean-up fails at once, its
+	                               requests in flight ended, its retry waits cut short */
 };
 
 struct registry;
@@ -137,6 +141,8 @@ void registry_free(struct registry *r);
 const struct registry_url *registry_url(const struct registry *r);
 struct engine *registry_engine(const struct registry *r);
 int registry_has_creds(const struct registry *r);
+/* Milliseconds left of the run's time: 0 once its deadline passed or it was cancelled. */
+long registry_remaining_ms(const struct registry *r);
 
 /*
  * A URL as reports may show it: unchanged on the registry's origin,
@@ -169,7 +175,8 @@ struct registry_call {
 	                                   for a later call arrive alongside other requests */
 	int follow;                     /* follow redirects (GET and HEAD only) */
 	int cleanup;                    /* undoes a probe: gets REGISTRY_CLEANUP_GRACE_MS
-	                                   past the deadline (its token requests too) */
+	                                   past the deadline or the run's cancellation (its
+	                                   token requests too) */
 	/* out */
 	struct http_response resp;      /* the final response; release with registry_call_release */
 	char *url;                      /* the final URL */

@@ -18,8 +18,10 @@
  * by a deadline that bytes do not extend (the watchdog below), one
  * address has at most SERVE_CONNECTIONS_PER_CLIENT connections, a
  * probe's time is capped by --max-timeout, a wait for another scrape's
- * probe ends with the scrape's deadline or its connection, and SIGTERM
- * cancels the probes that run.
+ * probe ends with the scrape's deadline or its connection, a probe whose
+ * scrape's client went away is cancelled (engine_cancel_run: its
+ * requests end, its slot is freed once its clean-ups are done, nothing is
+ * answered), and SIGTERM cancels the probes that run (engine_cancel).
  */
 #include "serve/serve_internal.h"
 #include "cli/cli.h"
@@ -437,6 +439,11 @@ static enum MHD_Result answer_refusal(struct server *s, struct MHD_Connection *c
 	case REFUSED_CACHE_FULL:
 		return answer_text(conn, 503, "the writing modules' cache is full of registries "
 				   "probed within their min_interval\n");
+	case REFUSED_ABANDONED:
+		return answer_retry_after(conn, o->retry_ms, "this writing module's last probe of %s, "
+					  "less than its min_interval ago, was abandoned when its scrape's "
+					  "client went away, so there is no result to give; once the "
+					  "interval is over it may probe again\n", q->registry);
 	case REFUSED_BUSY:
 	case REFUSED_NONE:
 		break;
@@ -463,7 +470,9 @@ static enum MHD_Result probe_answer(struct server *s, struct MHD_Connection *con
 	age_ms = o.age_ms;
 	pthread_mutex_lock(&s->lock);
 	mc = counters_for(s, m->name);
-	if (age_ms >= 0)
+	if (r->abandoned)
+		mc->abandoned++;
+	else if (age_ms >= 0)
 		mc->cache_hits++;
 	else if (!r->ran)
 		mc->errors++;
@@ -472,6 +481,13 @@ static enum MHD_Result probe_answer(struct server *s, struct MHD_Connection *con
 	else
 		mc->failure++;
 	pthread_mutex_unlock(&s->lock);
+	if (r->abandoned) {
+		log_event(s, "a probe of %s with module %s was abandoned after %ld.%03ld s: its "
+			  "client closed the connection", q->registry, m->name,
+			  r->duration_ms / 1000, r->duration_ms % 1000);
+		serve_rec_unref(r);
+		return MHD_NO; /* nothing goes to a closed connection */
+	}
 	log_probe(s, q->target, m->name, age_ms >= 0 ? 0 : r->duration_ms,
 		  !r->ran ? "error" : r->success ? "success" : "failure",
 		  r->ran ? check_status_name((enum check_status)r->res.worst) : "none", age_ms >= 0);
@@ -496,6 +512,15 @@ static int client_fd(struct MHD_Connection *conn)
 		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
 
 	return info ? info->connect_fd : -1;
+}
+
+/* The connection's watchdog entry (on_connection), or NULL. */
+static struct conn_watch *watch_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return info ? info->socket_context : NULL;
 }
 
 static enum MHD_Result handle_probe(struct server *s, struct MHD_Connection *conn)
@@ -533,6 +558,7 @@ static enum MHD_Result handle_probe(struct server *s, struct MHD_Connection *con
 	registry_url_release(&u);
 	lower(q.hostport);
 	q.client_fd = client_fd(conn);
+	q.watch = watch_of(conn);
 	c = config_get(s);
 	m = (struct serve_module *)serve_config_module(c, name && *name ? name : "default");
 	if (!m) {
@@ -620,6 +646,14 @@ static enum MHD_Result handle_metrics(struct server *s, struct MHD_Connection *c
 		fputs("ocidoctor_exporter_cache_hits_total", out);
 		put_module_label(out, s->counters[i].name);
 		fprintf(out, "} %lu\n", s->counters[i].cache_hits);
+	}
+	counter_family(out, om, "ocidoctor_exporter_probes_abandoned",
+		       "Probes cancelled because their scrape's client closed the connection, "
+		       "by module.");
+	for (i = 0; i < COUNTER_SLOTS && s->counters[i].name; i++) {
+		fputs("ocidoctor_exporter_probes_abandoned_total", out);
+		put_module_label(out, s->counters[i].name);
+		fprintf(out, "} %lu\n", s->counters[i].abandoned);
 	}
 	counter_family(out, om, "ocidoctor_exporter_unknown_module_requests",
 		       "Probe requests naming a module the config does not have.");
@@ -809,15 +843,11 @@ static enum MHD_Result handle_report(struct server *s, struct MHD_Connection *co
  * The descriptor stays valid while its entry is listed: libmicrohttpd
  * notifies MHD_CONNECTION_NOTIFY_CLOSED before it closes it, and the
  * entry leaves the list then, under the same lock.
+ *
+ * While a request runs a probe, the watchdog also looks at every tick
+ * whether its client closed the connection (nobody reads the socket
+ * meanwhile, so a closed one shows as hung up) and cancels the probe.
  */
-
-static struct conn_watch *watch_of(struct MHD_Connection *conn)
-{
-	const union MHD_ConnectionInfo *info =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-
-	return info ? info->socket_context : NULL;
-}
 
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 			  enum MHD_ConnectionNotificationCode code)
@@ -878,6 +908,24 @@ static int watch_disarm(struct server *s, struct MHD_Connection *conn)
 	return in_time;
 }
 
+void serve_watch_probe(struct server *s, struct conn_watch *w, struct cancel *c,
+		       struct engine *e)
+{
+	if (!w)
+		return;
+	pthread_mutex_lock(&s->watch_lock);
+	w->cancel = c;
+	w->engine = e;
+	pthread_mutex_unlock(&s->watch_lock);
+}
+
+/* Cancels the probe of a connection whose client is gone (under watch_lock). */
+static void watch_probe(struct conn_watch *w)
+{
+	if (w->cancel && !cancel_is_set(w->cancel) && serve_client_gone(w->fd))
+		engine_cancel_run(w->engine, w->cancel);
+}
+
 static void *watchdog(void *arg)
 {
 	struct server *s = arg;
@@ -888,11 +936,13 @@ static void *watchdog(void *arg)
 	pthread_mutex_lock(&s->watch_lock);
 	while (!s->watch_stop) {
 		now = clock_now_ms();
-		for (w = s->watched; w; w = w->next)
+		for (w = s->watched; w; w = w->next) {
 			if (w->deadline_ms && w->deadline_ms <= now && w->fd >= 0) {
 				shutdown(w->fd, SHUT_RDWR);
 				w->deadline_ms = 0;
 			}
+			watch_probe(w);
+		}
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_nsec += SERVE_WATCH_TICK_MS * 1000000L;
 		if (until.tv_nsec >= 1000000000L) {

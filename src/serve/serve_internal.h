@@ -26,6 +26,7 @@ struct probe_rec {
 	time_t when;
 	long duration_ms, timeout_ms;
 	int success;
+	int abandoned;                  /* its scrape's client went away while it ran: cut short */
 	pthread_mutex_t render;         /* writers of one record take turns */
 };
 
@@ -50,17 +51,23 @@ struct serve_cache {
 	size_t nr;
 };
 
-/* A connection's deadline for its next request (serve.c's watchdog). */
+/*
+ * A connection's deadline for its next request, and the probe its
+ * request runs, which the watchdog (serve.c) cancels when the client
+ * closes the connection. Under the server's watch_lock.
+ */
 struct conn_watch {
 	int fd;
 	long deadline_ms;               /* clock_now_ms; 0 while a request is being answered */
+	struct cancel *cancel;          /* the running probe's, or NULL */
+	struct engine *engine;          /* the engine it runs on */
 	struct conn_watch *prev, *next;
 };
 
 /* Counters per module name; they outlive reloads. */
 struct module_counters {
 	char *name;
-	unsigned long success, failure, errors, cache_hits;
+	unsigned long success, failure, errors, cache_hits, abandoned;
 };
 
 struct server {
@@ -97,6 +104,7 @@ struct probe_req {
 	long timeout_ms;
 	long deadline_ms;               /* clock_now_ms: the scrape's own end */
 	int client_fd;                  /* the scrape's connection, to see it closed; -1: unknown */
+	struct conn_watch *watch;       /* its watchdog entry, or NULL */
 };
 
 /* Why no probe result came back. */
@@ -108,7 +116,9 @@ enum probe_refusal {
 	REFUSED_STOPPING,               /* the server is stopping */
 	REFUSED_INTERVAL,               /* a writing module wrote to this registry for another
 	                                   image within min_interval */
-	REFUSED_CACHE_FULL              /* every cache entry is within its min_interval */
+	REFUSED_CACHE_FULL,             /* every cache entry is within its min_interval */
+	REFUSED_ABANDONED               /* a writing module's last probe of this registry, within
+	                                   min_interval, was abandoned: no result to give */
 };
 
 struct probe_outcome {
@@ -117,13 +127,26 @@ struct probe_outcome {
 	long retry_ms;                  /* REFUSED_INTERVAL: until the registry may be written again */
 };
 
+/* Whether the scrape's client has closed its connection (fd -1: never). */
+int serve_client_gone(int fd);
+/*
+ * Has the watchdog cancel a running probe (c on engine e) when the
+ * client of connection w goes away; c NULL: the probe is over. w NULL:
+ * nothing to watch.
+ */
+void serve_watch_probe(struct server *s, struct conn_watch *w, struct cancel *c,
+		       struct engine *e);
+
 /* Records are shared (history, cache, answers): a reference each. */
 struct probe_rec *serve_rec_ref(struct probe_rec *r);
 void serve_rec_unref(struct probe_rec *r);
 
 /*
  * Runs a probe in one of the --max-concurrent slots and adds it to the
- * history; NULL when every slot is taken (counted as rejected).
+ * history; NULL when every slot is taken (counted as rejected). When the
+ * scrape's client goes away meanwhile the probe is cancelled (its
+ * requests end, its clean-ups still get REGISTRY_CLEANUP_GRACE_MS) and
+ * the record comes back marked abandoned.
  */
 struct probe_rec *serve_probe_in_slot(struct server *s, struct serve_module *m,
 				      const struct probe_req *q);

@@ -368,7 +368,10 @@ static struct probe_rec *run_probe(struct server *s, struct serve_module *m,
 	};
 	long start = clock_now_ms();
 	const char *why = NULL;
+	struct cancel cancel;
 
+	cancel_init(&cancel);
+	ds.cancel = &cancel;
 	r->refs = 1;
 	pthread_mutex_init(&r->render, NULL);
 	r->target = xstrdup(q->target);
@@ -379,13 +382,19 @@ static struct probe_rec *run_probe(struct server *s, struct serve_module *m,
 	r->when = time(NULL);
 	r->timeout_ms = q->timeout_ms;
 	if (probe_creds(r, m, q->hostport) == 0) {
+		serve_watch_probe(s, q->watch, &cancel, m->engine.engine);
 		if (doctor_run(&r->res, &ds, m->engine.engine, &why) == 0)
 			r->ran = 1;
 		else
 			add_note(r, "The probe could not start: %s", why);
+		serve_watch_probe(s, q->watch, NULL, NULL); /* the watchdog is done with cancel */
 	}
 	r->duration_ms = clock_now_ms() - start;
-	r->success = r->ran && r->res.worst != STATUS_FAIL;
+	r->abandoned = cancel_is_set(&cancel);
+	if (r->abandoned)
+		add_note(r, "Abandoned: the scrape's client closed its connection while the probe ran; "
+			 "its requests were ended at once, only its clean-ups were still sent");
+	r->success = r->ran && !r->abandoned && r->res.worst != STATUS_FAIL;
 	pthread_mutex_lock(&s->lock);
 	r->id = ++s->next_id;
 	pthread_mutex_unlock(&s->lock);
@@ -481,7 +490,7 @@ static struct serve_cached *cache_add(struct serve_cache *c, const char *key, lo
 }
 
 /* Whether the scrape's client has closed its connection (it sends nothing else meanwhile). */
-static int client_gone(int fd)
+int serve_client_gone(int fd)
 {
 	struct pollfd p = { .fd = fd, .events = POLLRDHUP };
 
@@ -502,7 +511,7 @@ static enum probe_refusal wait_over(struct server *s, const struct probe_req *q)
 		return REFUSED_STOPPING;
 	if (clock_now_ms() >= q->deadline_ms)
 		return REFUSED_DEADLINE;
-	if (client_gone(q->client_fd))
+	if (serve_client_gone(q->client_fd))
 		return REFUSED_CLIENT_GONE;
 	return REFUSED_NONE;
 }
@@ -553,6 +562,12 @@ static struct probe_rec *cache_lookup(struct server *s, struct serve_module *m,
 		wait_slice(c);
 	}
 	if (e && e->rec && now - e->at_ms < m->min_interval_ms) {
+		if (e->rec->abandoned) {
+			/* it may have written: the interval holds, and there is no result to give */
+			out->refusal = REFUSED_ABANDONED;
+			out->retry_ms = m->min_interval_ms - (now - e->at_ms);
+			return NULL;
+		}
 		if (same_image(e->rec, q)) {
 			out->age_ms = now - e->at_ms;
 			return serve_rec_ref(e->rec);

@@ -31,6 +31,7 @@ serves /v2/ with MODE until Ctrl-C, for trying it with curl.
 
 import json
 import re
+import select
 import socket
 import socketserver
 import struct
@@ -44,7 +45,7 @@ import harness as h
 # Behaviours (a route's value is one of these, or a tuple made by the
 # functions below).
 RESET = "reset"                  # headers + part of the body, then a TCP reset
-HANG = "hang"                    # read the request, never answer
+HANG = "hang"                    # read the request, never answer (until the client leaves)
 DRIP = "drip"                    # a valid 200, one byte a second
 HUGE_LENGTH = "huge-length"      # Content-Length: 64 MiB, and stream it
 HUGE_CHUNKED = "huge-chunked"    # Transfer-Encoding: chunked, never ending
@@ -185,7 +186,11 @@ class _Handler(socketserver.BaseRequestHandler):
             sock.close()       # with linger 0: RST, not FIN
             return False
         if behaviour == HANG:
-            owner.stopping.wait()
+            # the connection stays open until the client closes it or the server stops
+            while not owner.stopping.is_set():
+                ready, _, _ = select.select([sock], [], [], 0.05)
+                if ready and not sock.recv(4096):
+                    return False
             return False
         if behaviour == DRIP:
             data = _head(200, [("Content-Type", "application/json"),
@@ -355,6 +360,11 @@ class FaultServer(h.Service):
             return [dict(r) for r in self._log
                     if (method is None or r["method"] == method)
                     and (path_contains is None or path_contains in r["path"])]
+
+    def open_connections(self):
+        """Connections from clients that are open now."""
+        with self._lock:
+            return len(self._conns)
 
     def authorized_requests(self):
         return [r for r in self.requests() if r["authorization"]]

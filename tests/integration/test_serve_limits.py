@@ -4,7 +4,8 @@ A slowloris client (many connections from one address, each sending a
 byte of an endless header every few hundred milliseconds), a flood of
 scrapes of a target that accepts and never answers (with the longest
 scrape timeout a header can ask for, on a writing module whose scrapes
-wait for each other), and SIGTERM in the middle of both. Meanwhile a
+wait for each other), a scrape whose client leaves while its probe
+runs, and SIGTERM in the middle of both. Meanwhile a
 well-behaved client on another loopback address (127.0.0.2, as
 Prometheus would be) must get `/-/healthy` and `/metrics` within a second,
 and SIGTERM must end the exporter within two seconds.
@@ -23,6 +24,7 @@ import unittest
 
 import faultserver as fs
 import harness as h
+import scripted_registry as sr
 import serve_harness as sh
 
 OTHER_CLIENT = "127.0.0.2"
@@ -272,6 +274,94 @@ class ServeLimitsTest(h.DoctorTestCase):
         finally:
             t.join(30 * sh.SLACK)
         self.assertEqual(first["a"].status, 200)
+
+    # -- a scrape whose client leaves --
+
+    def test_a_probe_whose_client_left_is_abandoned_and_another_goes_on(self):
+        """--max-concurrent 2: a scrape (timeout 86399 s, capped at 120) of a
+        registry that never answers, and a scrape of a slow registry (every
+        answer 0.6 s late) on the same module, hence the same engine. The
+        first scrape's client leaves after 0.5 s: within 1.5 s the exporter
+        has closed its connection without an answer and ended its request to
+        the registry, and its slot takes a third scrape; the slow probe goes
+        on and succeeds."""
+        hang = fs.FaultServer({("*", r"^/v2/"): fs.HANG}).start()
+        self.addCleanup(hang.stop)
+        slow = sr.ScriptedRegistry(referrers="index", delay_ms=600).start()
+        self.addCleanup(slow.stop)
+        ex = sh.Exporter("--max-concurrent", "2", config=CONFIG)
+        ex.start()
+        self.addCleanup(ex.stop)
+
+        s = socket.create_connection(("127.0.0.1", ex.port))
+        self.addCleanup(s.close)
+        s.sendall(("GET /probe?target=%s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+                   "X-Prometheus-Scrape-Timeout-Seconds: 86399\r\n\r\n"
+                   % (hang.url, ex.port)).encode())
+        self.wait_for("the exporter never reached the registry",
+                      lambda: hang.open_connections() == 1, 5)
+        other = {}
+        t = threading.Thread(target=lambda: other.update(a=ex.probe(
+            slow.url, timeout=60 * sh.SLACK,
+            headers={"X-Prometheus-Scrape-Timeout-Seconds": "60"})))
+        t.start()
+        self.addCleanup(t.join, 60 * sh.SLACK)
+        self.wait_for("the second probe never started", lambda: self.in_flight(ex) == 2, 5)
+        time.sleep(0.5)
+
+        s.shutdown(socket.SHUT_WR)   # the client is done: it only reads what comes
+        left = time.monotonic()
+        s.settimeout(5 * sh.SLACK)
+        try:
+            answer = s.recv(4096)
+        except socket.timeout:
+            self.fail("the exporter kept the connection of a client that left")
+        self.assertEqual(answer, b"", "the exporter answered a client that had left")
+        self.wait_for("the exporter kept its request to the registry after the client left",
+                      lambda: hang.open_connections() == 0, 1.5)
+        self.assertLess(time.monotonic() - left, 1.5 * sh.SLACK)
+        s.close()
+
+        # the slot is free: a third scrape runs (1 s) instead of a 503
+        self.assertTrue(t.is_alive(), "the slow probe ended too soon to show it went on")
+        third = ex.probe(hang.url, timeout=10 * sh.SLACK,
+                         headers={"X-Prometheus-Scrape-Timeout-Seconds": "1"})
+        self.assertEqual(third.status, 200, third)
+        self.assertEqual(sh.value(third.body, "ocidoctor_probe_success"), 0)
+
+        t.join(60 * sh.SLACK)
+        self.assertEqual(other["a"].status, 200, other["a"])
+        self.assertEqual(sh.value(other["a"].body, "ocidoctor_probe_success"), 1,
+                         other["a"].body)
+        metrics = ex.get("/metrics").body
+        self.assertEqual(sh.value(metrics, "ocidoctor_exporter_probes_abandoned_total",
+                                  module="default"), 1, metrics)
+        self.assertIn("was abandoned", ex.stderr())
+
+    def test_an_abandoned_writing_probe_keeps_its_min_interval(self):
+        """A writing module's probe abandoned by its client may have written:
+        a scrape of the same registry within min_interval gets 429 with
+        Retry-After (no result to serve), not a new probe."""
+        hang = fs.FaultServer({("*", r"^/v2/"): fs.HANG}).start()
+        self.addCleanup(hang.stop)
+        ex = self.exporter()
+        s = socket.create_connection(("127.0.0.1", ex.port))
+        self.addCleanup(s.close)
+        s.sendall(("GET /probe?target=%s&module=writer HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+                   "X-Prometheus-Scrape-Timeout-Seconds: 86399\r\n\r\n"
+                   % (hang.url, ex.port)).encode())
+        self.wait_for("the exporter never reached the registry",
+                      lambda: hang.open_connections() == 1, 5)
+        s.close()
+        self.wait_for("the writing probe was not abandoned",
+                      lambda: hang.open_connections() == 0 and self.in_flight(ex) == 0, 1.5)
+        a = ex.probe(hang.url, module="writer", timeout=10 * sh.SLACK,
+                     headers={"X-Prometheus-Scrape-Timeout-Seconds": "3"})
+        self.assertEqual(a.status, 429, a)
+        self.assertIn("abandoned", a.body)
+        self.assertGreater(int(a.headers.get("Retry-After")), 500)
+        self.assertLess(a.seconds, 1 * sh.SLACK)
+        self.assertEqual(len(hang.requests()), 1)   # nothing sent again
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
  * Unit tests for engine/http: many threads send at once on one engine,
  * which its senders drive themselves; every answer reaches the sender
  * that asked, a batch of requests comes back whole, and a request that
- * is never answered ends at its deadline while the others go on. A small
+ * is never answered ends at its deadline while the others go on, and a
+ * run that is cancelled has its requests ended at once while another
+ * run's go on. A small
  * keep-alive HTTP server on a loopback port answers each GET with its own
  * path, and never answers GET /hang.
  */
@@ -39,6 +41,7 @@ static struct {
 	struct conn conns[MAX_CONNS];
 	int requests;
 	int accepted;              /* connections taken */
+	int closed;                /* connections the client closed */
 } srv;
 
 static void answer(struct conn *c, const char *path)
@@ -111,6 +114,9 @@ static void *server_main(void *arg)
 			if (got <= 0) {
 				close(c->fd);
 				c->fd = -1;
+				pthread_mutex_lock(&srv.ls.lock);
+				srv.closed++;
+				pthread_mutex_unlock(&srv.ls.lock);
 				continue;
 			}
 			c->len += (size_t)got;
@@ -147,9 +153,9 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* GET path on the server; fills resp. */
-static void get(struct engine *e, const char *path, struct http_response *resp, long deadline,
-		long *depth)
+/* GET path on the server as part of the run `cancel` (NULL: none); fills resp. */
+static void get_in_run(struct engine *e, const char *path, struct http_response *resp,
+		       long deadline, const struct cancel *cancel, long *depth)
 {
 	char url[128];
 	struct http_request req = { .method = "GET", .url = url };
@@ -157,7 +163,19 @@ static void get(struct engine *e, const char *path, struct http_response *resp, 
 	struct http_response *resps[] = { resp };
 
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", srv.ls.port, path);
-	engine_send(e, reqs, resps, 1, deadline, depth);
+	engine_send(e, reqs, resps, 1, deadline, cancel, depth);
+}
+
+static void get(struct engine *e, const char *path, struct http_response *resp, long deadline,
+		long *depth)
+{
+	get_in_run(e, path, resp, deadline, NULL, depth);
+}
+
+static void get_with(struct engine *e, const char *path, struct http_response *resp,
+		     const struct cancel *cancel)
+{
+	get_in_run(e, path, resp, 0, cancel, NULL);
 }
 
 /* ---- many senders ---- */
@@ -226,7 +244,7 @@ static void test_a_batch_comes_back_whole(void **state)
 		rp[i] = &reqs[i];
 		sp[i] = &resps[i];
 	}
-	engine_send(*state, rp, sp, 8, 0, &depth);
+	engine_send(*state, rp, sp, 8, 0, NULL, &depth);
 	assert_int_equal(depth, 1); /* sent together: one round trip */
 	for (i = 0; i < 8; i++) {
 		assert_int_equal(resps[i].status, 200);
@@ -292,7 +310,7 @@ static void *waiter_main(void *arg)
 	long start = clock_now_ms();
 
 	snprintf(url, sizeof(url), "%s://127.0.0.1:%d%s", w->scheme, srv.ls.port, w->path);
-	engine_send(w->engine, reqs, resps, 1, start + w->deadline_in, NULL);
+	engine_send(w->engine, reqs, resps, 1, start + w->deadline_in, NULL, NULL);
 	w->took_ms = clock_now_ms() - start;
 	return NULL;
 }
@@ -380,6 +398,154 @@ static void test_plain_http_does_not_wait_for_a_busy_connection(void **state)
 	http_response_release(&w.resp);
 }
 
+/* ---- one run cancelled, another on the same engine not ---- */
+
+struct run {
+	struct engine *engine;
+	struct cancel *cancel;
+	long deadline_in;
+	struct http_response resps[2];
+	int n;
+	long took_ms;
+	int done;               /* under srv.ls.lock */
+	pthread_t tid;
+};
+
+static void *run_main(void *arg)
+{
+	struct run *r = arg;
+	char url[128];
+	struct http_request req = { .method = "GET", .url = url };
+	const struct http_request *reqs[] = { &req, &req };
+	struct http_response *resps[] = { &r->resps[0], &r->resps[1] };
+	long start = clock_now_ms();
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/hang", srv.ls.port);
+	engine_send(r->engine, reqs, resps, (size_t)r->n, start + r->deadline_in, r->cancel, NULL);
+	r->took_ms = clock_now_ms() - start;
+	pthread_mutex_lock(&srv.ls.lock);
+	r->done = 1;
+	pthread_mutex_unlock(&srv.ls.lock);
+	return NULL;
+}
+
+static int srv_count(const int *counter)
+{
+	int n;
+
+	pthread_mutex_lock(&srv.ls.lock);
+	n = *counter;
+	pthread_mutex_unlock(&srv.ls.lock);
+	return n;
+}
+
+static void wait_for_count(const int *counter, int at_least)
+{
+	int i;
+
+	for (i = 0; i < 500 && srv_count(counter) < at_least; i++)
+		poll(NULL, 0, 10);
+	assert_true(srv_count(counter) >= at_least);
+}
+
+/*
+ * Two runs on one engine wait for answers that never come: run a (two
+ * requests, a 10 s deadline) and run b (one request, 1.5 s). Cancelling
+ * a ends its requests at once (their connections closed), while b's goes
+ * on to its own deadline; a's later requests fail unsent, b's are
+ * answered, and a's pause returns at once.
+ */
+static void test_a_cancelled_run_ends_its_requests_and_no_other(void **state)
+{
+	struct cancel ca, cb;
+	struct run a = { .engine = *state, .cancel = &ca, .deadline_in = 10000, .n = 2 };
+	struct run b = { .engine = *state, .cancel = &cb, .deadline_in = 1500, .n = 1 };
+	struct http_response after;
+	int requests = server_requests(), closed = srv_count(&srv.closed), i;
+	long start;
+
+	cancel_init(&ca);
+	cancel_init(&cb);
+	memset(a.resps, 0, sizeof(a.resps));
+	memset(b.resps, 0, sizeof(b.resps));
+	assert_int_equal(pthread_create(&a.tid, NULL, run_main, &a), 0);
+	assert_int_equal(pthread_create(&b.tid, NULL, run_main, &b), 0);
+	wait_for_count(&srv.requests, requests + 3);  /* all three are with the server */
+
+	start = clock_now_ms();
+	engine_cancel_run(*state, &ca);
+	pthread_join(a.tid, NULL);
+	assert_true(clock_now_ms() - start < 1000);  /* at once, on a loaded machine */
+	assert_true(a.took_ms < 2000);
+	assert_int_equal(srv_count(&b.done), 0);      /* b goes on */
+	assert_true(cancel_is_set(&ca));
+	assert_false(cancel_is_set(&cb));
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(a.resps[i].status, 0);
+		assert_int_equal(a.resps[i].failure, HTTP_TRANSPORT);
+		assert_non_null(strstr(a.resps[i].error, "called off"));
+		http_response_release(&a.resps[i]);
+	}
+	wait_for_count(&srv.closed, closed + 2);      /* a's two connections were closed */
+
+	/* a's next request is not sent, and its pause does not sleep */
+	memset(&after, 0, sizeof(after));
+	requests = server_requests();
+	get_with(*state, "/after-a", &after, &ca);
+	assert_int_equal(after.failure, HTTP_DEADLINE);
+	assert_non_null(strstr(after.error, "called off"));
+	http_response_release(&after);
+	start = clock_now_ms();
+	engine_pause(*state, 5000, &ca);
+	assert_true(clock_now_ms() - start < 500);
+
+	pthread_join(b.tid, NULL);
+	assert_true(b.took_ms >= 1400);
+	assert_int_equal(b.resps[0].failure, HTTP_TRANSPORT);
+	assert_null(strstr(b.resps[0].error, "called off"));
+	http_response_release(&b.resps[0]);
+	memset(&after, 0, sizeof(after));
+	get_with(*state, "/after-b", &after, &cb);
+	assert_int_equal(after.status, 200);
+	http_response_release(&after);
+	assert_int_equal(server_requests(), requests + 1); /* b's, not a's */
+}
+
+struct pauser {
+	struct engine *engine;
+	struct cancel *cancel;
+	long took_ms;
+	pthread_t tid;
+};
+
+static void *pause_main(void *arg)
+{
+	struct pauser *p = arg;
+	long start = clock_now_ms();
+
+	engine_pause(p->engine, 5000, p->cancel);
+	p->took_ms = clock_now_ms() - start;
+	return NULL;
+}
+
+/* A pause (a retry's wait) ends when its run is cancelled, not another's. */
+static void test_a_cancelled_run_wakes_its_pause(void **state)
+{
+	struct cancel c, other;
+	struct pauser p = { .engine = *state, .cancel = &c };
+
+	cancel_init(&c);
+	cancel_init(&other);
+	assert_int_equal(pthread_create(&p.tid, NULL, pause_main, &p), 0);
+	poll(NULL, 0, 100);
+	engine_cancel_run(*state, &other);
+	poll(NULL, 0, 200);
+	engine_cancel_run(*state, &c);
+	pthread_join(p.tid, NULL);
+	assert_true(p.took_ms >= 250);
+	assert_true(p.took_ms < 1500);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -388,6 +554,8 @@ int main(void)
 		cmocka_unit_test(test_a_hung_request_ends_at_its_deadline),
 		cmocka_unit_test(test_a_request_waiting_for_a_connection_ends_at_its_deadline),
 		cmocka_unit_test(test_plain_http_does_not_wait_for_a_busy_connection),
+		cmocka_unit_test(test_a_cancelled_run_ends_its_requests_and_no_other),
+		cmocka_unit_test(test_a_cancelled_run_wakes_its_pause),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
