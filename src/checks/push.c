@@ -126,6 +126,11 @@ static void run(struct check_ctx *ctx)
 		check_set(ctx, STATUS_SKIP, "no-writes", "not probed (--no-writes)");
 		goto done;
 	}
+	if (!ctx->result->selected) {
+		/* run only because the referrers check uses it: no write the user did not ask for */
+		check_set(ctx, STATUS_SKIP, "not-selected", "not probed: the check was not selected");
+		goto done;
+	}
 	if (!ctx->facts->reachable) {
 		check_unreachable(ctx);
 		goto done;
@@ -147,5 +152,5 @@ const struct check check_push = {
 	.summary = "an upload session opens (202) in the test or scratch repository and is cancelled",
 	.run = run,
 	.offline = offline,
-	.causes = (const char *const[]){ "denied", "readonly", "status", "location", "no-writes", "error", "unreachable", NULL },
+	.causes = (const char *const[]){ "denied", "readonly", "status", "location", "no-writes", "not-selected", "error", "unreachable", NULL },
 };
