@@ -460,7 +460,7 @@ static void prove_with_own_blob(struct verify *v, struct buf *ev)
 {
 	struct blob *pb = &v->blobs[B_PROOF];
 	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/octet-stream");
-	char *url, *path = blob_path(v, pb->digest);
+	char *url = NULL, *path = blob_path(v, pb->digest);
 	struct registry_call put = { 0 }, del = { 0 }, head = { 0 };
 
 	if (!pb->session) {
@@ -471,8 +471,7 @@ static void prove_with_own_blob(struct verify *v, struct buf *ev)
 	put = (struct registry_call){ .method = "PUT", .path = url, .repository = v->scratch,
 		.actions = REG_PULL | REG_PUSH, .headers = h, .body = pb->data, .body_len = pb->len };
 	registry_call(v->ctx->registry, v->ctx->log, &put);
-	free(url);
-	evidence_add(ev, &put);
+	evidence_add(ev, &put);     /* reads put.path: url is freed at done */
 	lost(v, &put);
 	note_denied(v, &put);
 	if (put.resp.status != 201) {
@@ -512,6 +511,7 @@ done:
 	registry_call_release(&del);
 	registry_call_release(&head);
 	curl_slist_free_all(h);
+	free(url);
 	free(path);
 }
 
