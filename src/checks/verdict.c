@@ -315,7 +315,7 @@ static enum client_attach apply_attach(const struct attach_rule *rules,
 static const char ATTACH_READ_ONLY[] =
 	"the registry refuses every upload (read-only, check.integration.oci.push): attaching fails";
 static const char ATTACH_REFUSED[] =
-	"the registry refused the artifact manifest pushed by --writes verify (check.integration.oci.artifacts): attaching fails";
+	"the registry refused the artifact manifest pushed by --writes verify (check.integration.oci.artifacts), which has an artifactType and the empty config as this client's do: attaching fails";
 static const char ATTACH_WITHHELD[] =
 	"decided from the OCI-Subject header of a manifest push, and --writes verify pushed nothing (check.integration.oci.artifacts says why)";
 static const char ATTACH_NEEDS_PUSH[] =
@@ -344,7 +344,7 @@ static const struct list_rule oras_list[] = {
 static const struct attach_rule oras_attach[] = {
 	{ read_only, CLIENT_ATTACH_ERROR, ATTACH_READ_ONLY },
 	{ no_push, CLIENT_ATTACH_UNKNOWN, ATTACH_NEEDS_PUSH },
-	{ push_refused, CLIENT_ATTACH_UNKNOWN, ATTACH_REFUSED },
+	{ push_refused, CLIENT_ATTACH_ERROR, ATTACH_REFUSED },
 	{ push_withheld, CLIENT_ATTACH_UNKNOWN, ATTACH_WITHHELD },
 	{ subject_sent, CLIENT_ATTACH_API, "the push answered with OCI-Subject" },
 	{ always, CLIENT_ATTACH_TAG, "the push answered without OCI-Subject: oras writes the sha256-<hex> tag" },
@@ -421,7 +421,7 @@ static const struct list_rule regclient_list[] = {
 static const struct attach_rule regclient_attach[] = {
 	{ read_only, CLIENT_ATTACH_ERROR, ATTACH_READ_ONLY },
 	{ no_push, CLIENT_ATTACH_UNKNOWN, ATTACH_NEEDS_PUSH },
-	{ push_refused, CLIENT_ATTACH_UNKNOWN, ATTACH_REFUSED },
+	{ push_refused, CLIENT_ATTACH_ERROR, ATTACH_REFUSED },
 	{ push_withheld, CLIENT_ATTACH_UNKNOWN, ATTACH_WITHHELD },
 	{ subject_matches, CLIENT_ATTACH_API, "the push answered with OCI-Subject equal to the subject" },
 	{ always, CLIENT_ATTACH_TAG, "the push's OCI-Subject is missing or names another digest: regclient writes the tag" },

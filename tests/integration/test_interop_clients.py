@@ -28,13 +28,18 @@ scripts/test sets OCIDOCTOR_INTEROP_REQUIRED so that CI fails instead.
 
 import http.client
 import http.server
+import json
+import os
 import threading
 import unittest
 
 import harness as h
 import interop
+import schema_check
 import scripted_registry as sr
 
+SCHEMA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs",
+                      "report.schema.json")
 REPO = "library/alpine"
 ARTIFACT_TYPE = "application/vnd.ocidoctor.interop.v1"
 CLIENTS = ("oras", "go-containerregistry", "regclient")
@@ -246,6 +251,8 @@ class ClientsJudgePredictionsTest(h.DoctorTestCase):
         h.doctor_binary()
         for name in set(RUNNERS.values()):
             interop.binary(interop.CLIENTS[name])
+        with open(SCHEMA) as f:
+            cls.schema = json.load(f)
 
     def measure(self, make):
         """{client: {"list", "attach"}} as the real clients did it, each on a fresh registry."""
@@ -258,10 +265,12 @@ class ClientsJudgePredictionsTest(h.DoctorTestCase):
                     code, output = run_client(name, verb, target)
                     requests = target.requests()
                     got[name][verb] = observed(verb, code, requests, target.manifest_digest)
+                    tag = target.manifest_digest.replace(":", "-")
                     if verb == "attach" and got[name][verb] == "tag-fallback":
                         # the tag is there afterwards, in the registry's own listing
-                        self.assertIn(target.manifest_digest.replace(":", "-"), target.tags(),
-                                      "%s attach" % name)
+                        self.assertIn(tag, target.tags(), "%s attach" % name)
+                    elif verb == "attach" and got[name][verb] == "api":
+                        self.assertNotIn(tag, target.tags(), "%s attach" % name)
                 finally:
                     target.stop()
                 traces.append("  %s %s: exit %d, %s\n%s\n%s" % (name, verb, code, got[name][verb],
@@ -277,6 +286,7 @@ class ClientsJudgePredictionsTest(h.DoctorTestCase):
         finally:
             target.stop()
         self.assertIn(code, (h.EXIT_OK, h.EXIT_WARN, h.EXIT_FAIL), err)
+        self.assertEqual(schema_check.validate(report, self.schema), [], h.describe(report))
         clients = h.result_of(report, "referrers")["details"].get("clients") or {}
         return ({name: {"list": c["list"], "attach": c["attach"]} for name, c in clients.items()},
                 clients, report)
@@ -368,6 +378,15 @@ SCRIPTED = [
     ("OCI-Subject without listing (ECR once)", {"list_pushed": False}, "api/api api/api api/api", ()),
     ("OCI-Subject naming another digest", {"subject_header": "other"}, "api/api api/api api/tag", ()),
     ("no OCI-Subject, API works", {"subject_header": "none"}, "api/tag api/api api/tag", ()),
+    # artifact manifests (artifactType, empty config) refused: ECR once, Quay, Docker Hub;
+    # cosign's kind of artifact (a config of its own type) goes in
+    ("artifact manifests refused with 405 (ECR)", {"artifact_manifest": "405"},
+     "api/error api/api api/error", ()),
+    ("artifact manifests refused with 415", {"artifact_manifest": "415"},
+     "api/error api/api api/error", ()),
+    ("artifact manifests refused with 400, no API", {"artifact_manifest": "400",
+                                                    "referrers": "404-plain"},
+     "tag/error tag/tag tag/error", ()),
     ("GitLab: sha256-<hex> resolves to the subject",
      {"referrers": "404-plain", "fallback_tag": "subject"}, "tag/tag tag/error error/error", ()),
 ]
