@@ -460,7 +460,7 @@ static void prove_with_own_blob(struct verify *v, struct buf *ev)
 {
 	struct blob *pb = &v->blobs[B_PROOF];
 	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/octet-stream");
-	char *url, *path = blob_path(v, pb->digest);
+	char *url = NULL, *path = blob_path(v, pb->digest);
 	struct registry_call put = { 0 }, del = { 0 }, head = { 0 };
 
 	if (!pb->session) {
@@ -471,8 +471,7 @@ static void prove_with_own_blob(struct verify *v, struct buf *ev)
 	put = (struct registry_call){ .method = "PUT", .path = url, .repository = v->scratch,
 		.actions = REG_PULL | REG_PUSH, .headers = h, .body = pb->data, .body_len = pb->len };
 	registry_call(v->ctx->registry, v->ctx->log, &put);
-	free(url);
-	evidence_add(ev, &put);
+	evidence_add(ev, &put);     /* reads put.path: url is freed at done */
 	lost(v, &put);
 	note_denied(v, &put);
 	if (put.resp.status != 201) {
@@ -512,6 +511,7 @@ done:
 	registry_call_release(&del);
 	registry_call_release(&head);
 	curl_slist_free_all(h);
+	free(url);
 	free(path);
 }
 
@@ -1610,7 +1610,7 @@ const struct check check_artifacts = {
 	.deps = (const struct check *const[]){ &check_registry, NULL },
 	.summary = "with --writes verify: an artifact with a subject is pushed to the scratch repository, found through the referrers API or the tag-schema fallback, and deleted",
 	.run = run,
-	.needs = NEED_VERIFY | NEED_REACHABLE,
+	.needs = NEED_VERIFY | NEED_ASKED | NEED_REACHABLE,
 	.causes = (const char *const[]){ "deletes", "rejected", "not-found",
 		"header-without-listing", "clients", "fallback-only", "filter", "missing-subject",
 		"chunked", "cleanup", "upload", "denied", "connection", NULL },

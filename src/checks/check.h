@@ -80,10 +80,12 @@ struct run_config;
  * (check_cause_at lists both).
  */
 enum check_need {
-	NEED_VERIFY = 1 << 0,    /* --writes verify and the check asked for (it pushes, so only
-	                            where a report shows it): else skip, cause "no-verify" */
+	NEED_VERIFY = 1 << 0,    /* --writes verify: else skip, cause "no-verify" */
 	NEED_WRITES = 1 << 1,    /* writes not turned off: else skip, cause "no-writes" */
-	NEED_REACHABLE = 1 << 2  /* the registry check found a registry: else fail, cause
+	NEED_ASKED = 1 << 2,     /* asked for, not only run because another check reads it (a
+	                            check that writes writes only where a report shows it):
+	                            else skip, cause "not-selected" */
+	NEED_REACHABLE = 1 << 3  /* the registry check found a registry: else fail, cause
 	                            "unreachable", blocked by the registry check */
 };
 

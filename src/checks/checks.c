@@ -134,6 +134,7 @@ static const struct {
 } need_causes[] = {
 	{ NEED_VERIFY, "no-verify" },
 	{ NEED_WRITES, "no-writes" },
+	{ NEED_ASKED, "not-selected" },
 	{ NEED_REACHABLE, "unreachable" },
 };
 
@@ -165,9 +166,11 @@ int check_declares_cause(const struct check *c, const char *cause)
 
 int check_offline(const struct check *c, const struct run_config *config, int selected)
 {
-	if ((c->needs & NEED_VERIFY) && (!config->verify_writes || !selected))
+	if ((c->needs & NEED_VERIFY) && !config->verify_writes)
 		return 1;
 	if ((c->needs & NEED_WRITES) && config->no_writes)
+		return 1;
+	if ((c->needs & NEED_ASKED) && !selected)
 		return 1;
 	return c->offline && c->offline(config);
 }
@@ -181,13 +184,13 @@ int check_gate(struct check_ctx *ctx)
 			  "not verified: needs --writes verify (it pushes to the scratch repository and deletes what it pushed)");
 		return 1;
 	}
-	if ((needs & NEED_VERIFY) && !ctx->result->selected) {
-		/* run only because another check reads it: never push where no report shows it */
-		check_set(ctx, STATUS_SKIP, "no-verify", "not verified: the check was not selected");
-		return 1;
-	}
 	if ((needs & NEED_WRITES) && ctx->config->no_writes) {
 		check_set(ctx, STATUS_SKIP, "no-writes", "not probed (writes are off)");
+		return 1;
+	}
+	if ((needs & NEED_ASKED) && !ctx->result->selected) {
+		/* run only because another check reads it: no write the user did not ask for */
+		check_set(ctx, STATUS_SKIP, "not-selected", "not probed: the check was not selected");
 		return 1;
 	}
 	if ((needs & NEED_REACHABLE) && !ctx->facts->reachable) {

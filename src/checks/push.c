@@ -135,7 +135,7 @@ const struct check check_push = {
 	.deps = (const struct check *const[]){ &check_registry, NULL },
 	.summary = "an upload session opens (202) in the test or scratch repository and is cancelled",
 	.run = run,
-	.needs = NEED_WRITES | NEED_REACHABLE,
+	.needs = NEED_WRITES | NEED_ASKED | NEED_REACHABLE,
 	.describe = describe,
 	.causes = (const char *const[]){ "denied", "readonly", "status", "location", "error", NULL },
 };

@@ -217,6 +217,34 @@ static enum push_subject verified_push(struct check_ctx *ctx, const char **proce
 	return push == PUSH_NOT_MADE ? PUSH_WITHHELD : push;
 }
 
+/*
+ * Whether the push check found the registry read-only (every upload
+ * refused, whoever asks): then no client can attach. Read only when the
+ * report shows that check, which otherwise makes no request.
+ */
+static int registry_read_only(struct check_ctx *ctx)
+{
+	const struct check_result *push = check_dep(ctx, &check_push);
+
+	return push->selected && push->cause && !strcmp(push->cause, "readonly");
+}
+
+/*
+ * Whether the sha256-<hex> tag (HEAD with the referrers GET) exists and
+ * holds something that is not an OCI index: GitLab resolves it to the
+ * subject itself, and regclient and go-containerregistry refuse to read
+ * or update such a tag.
+ */
+static int tag_not_index(const struct registry_call *fallback)
+{
+	char type[128];
+
+	if (!fallback->method || fallback->resp.status != 200)
+		return 0;
+	http_content_type(&fallback->resp, type, sizeof(type));
+	return strcmp(type, OCI_INDEX_TYPE) != 0;
+}
+
 /* A registry that answers OCI-Subject but lists nothing: named in the consequences. */
 static void header_without_listing(struct check_ctx *ctx, const char *processing)
 {
@@ -263,6 +291,8 @@ static void judge(struct check_ctx *ctx, const struct registry_call *call,
 	a.redirected = call->redirects > 0;
 	a.repo_known = !probed;
 	a.push = verified_push(ctx, &processing, &wrong_type);
+	a.read_only = registry_read_only(ctx);
+	a.tag_not_index = tag_not_index(fallback);
 	if (wrong_type)
 		processing = NULL;  /* listed, under the wrong type: the content-type verdict says it */
 	referrers_judge(&a, &rv);
@@ -343,7 +373,7 @@ const struct check check_referrers = {
 	.tags = tags,
 	.severity = STATUS_WARN,
 	.deps = (const struct check *const[]){ &check_pull, NULL },
-	.uses = (const struct check *const[]){ &check_artifacts, NULL },
+	.uses = (const struct check *const[]){ &check_artifacts, &check_push, NULL },
 	.summary = "GET /v2/NAME/referrers/DIGEST answers with a valid OCI image index (200, or 404 with an index)",
 	.run = run,
 	.needs = NEED_REACHABLE,

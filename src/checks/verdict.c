@@ -183,7 +183,16 @@ const char *client_list_name(enum client_list l)
 
 const char *client_attach_name(enum client_attach a)
 {
-	return a == CLIENT_ATTACH_API ? "api" : a == CLIENT_ATTACH_TAG ? "tag-fallback" : "unknown";
+	switch (a) {
+	case CLIENT_ATTACH_API:
+		return "api";
+	case CLIENT_ATTACH_TAG:
+		return "tag-fallback";
+	case CLIENT_ATTACH_ERROR:
+		return "error";
+	default:
+		return "unknown";
+	}
 }
 
 enum push_subject push_subject_of(const char *header, const char *subject)
@@ -224,6 +233,8 @@ struct answer_facts {
 	int decodes;        /* the body decodes as an index would in Go: a JSON object */
 	int name_unknown;   /* a NAME_UNKNOWN error body */
 	enum push_subject push;
+	int read_only;      /* every upload is refused */
+	int tag_not_index;  /* the sha256-<hex> tag holds something that is not an OCI index */
 };
 
 static void answer_facts(const struct referrers_answer *a, struct answer_facts *f)
@@ -237,6 +248,8 @@ static void answer_facts(const struct referrers_answer *a, struct answer_facts *
 	f->name_unknown = oci_error_code(a->body, a->len, code, sizeof(code)) == 0 &&
 			  !strcmp(code, "NAME_UNKNOWN");
 	f->push = a->push;
+	f->read_only = a->read_only;
+	f->tag_not_index = a->tag_not_index;
 	json_decref(root);
 }
 
@@ -269,6 +282,8 @@ static int ggcr_rejects(const struct answer_facts *f)
 }
 static int is_200(const struct answer_facts *f) { return f->status == 200; }
 static int is_404_or_400(const struct answer_facts *f) { return f->status == 404 || f->status == 400; }
+static int is_denied(const struct answer_facts *f) { return f->status == 401 || f->status == 403; }
+static int read_only(const struct answer_facts *f) { return f->read_only; }
 static int no_push(const struct answer_facts *f) { return f->push == PUSH_NOT_MADE; }
 static int push_refused(const struct answer_facts *f) { return f->push == PUSH_REFUSED; }
 static int push_withheld(const struct answer_facts *f) { return f->push == PUSH_WITHHELD; }
@@ -297,8 +312,10 @@ static enum client_attach apply_attach(const struct attach_rule *rules,
 	return rules->attach;
 }
 
+static const char ATTACH_READ_ONLY[] =
+	"the registry refuses every upload (read-only, check.integration.oci.push): attaching fails";
 static const char ATTACH_REFUSED[] =
-	"the registry refused the artifact manifest pushed by --writes verify (check.integration.oci.artifacts): attaching fails";
+	"the registry refused the artifact manifest pushed by --writes verify (check.integration.oci.artifacts), which has an artifactType and the empty config as this client's do: attaching fails";
 static const char ATTACH_WITHHELD[] =
 	"decided from the OCI-Subject header of a manifest push, and --writes verify pushed nothing (check.integration.oci.artifacts says why)";
 static const char ATTACH_NEEDS_PUSH[] =
@@ -312,7 +329,9 @@ static const char ATTACH_NEEDS_PUSH[] =
  * index type is ErrUnsupported, and a body that does not decode is an
  * error. Attaching (pushWithIndexing) uses the API only when the
  * manifest push answered with a non-empty OCI-Subject, and otherwise
- * writes the sha256-<hex> tag without asking the API.
+ * writes the sha256-<hex> tag without asking the API. A sha256-<hex> tag
+ * that is not an index stops neither (oras 1.3.3 lists nothing through it
+ * and overwrites it).
  */
 static const struct list_rule oras_list[] = {
 	{ is_404_name_unknown, CLIENT_LIST_ERROR, "404 NAME_UNKNOWN: oras-go stops with \"repository not found\"" },
@@ -323,8 +342,9 @@ static const struct list_rule oras_list[] = {
 	{ always, CLIENT_LIST_API, "200 with the index Content-Type" },
 };
 static const struct attach_rule oras_attach[] = {
+	{ read_only, CLIENT_ATTACH_ERROR, ATTACH_READ_ONLY },
 	{ no_push, CLIENT_ATTACH_UNKNOWN, ATTACH_NEEDS_PUSH },
-	{ push_refused, CLIENT_ATTACH_UNKNOWN, ATTACH_REFUSED },
+	{ push_refused, CLIENT_ATTACH_ERROR, ATTACH_REFUSED },
 	{ push_withheld, CLIENT_ATTACH_UNKNOWN, ATTACH_WITHHELD },
 	{ subject_sent, CLIENT_ATTACH_API, "the push answered with OCI-Subject" },
 	{ always, CLIENT_ATTACH_TAG, "the push answered without OCI-Subject: oras writes the sha256-<hex> tag" },
@@ -346,7 +366,11 @@ void client_oras(const struct referrers_answer *a, struct client_prediction *out
  * that does not parse is then an error) and reads the fallback tag
  * otherwise. write.go, after pushing a manifest with a subject, GETs
  * /referrers/<subject> and takes any 200 as "the API exists, push no
- * tag"; 404 and 400 make it update the tag, anything else fails the push.
+ * tag"; 404 and 400 make it update the tag, anything else fails the push
+ * (a denial may be the credentials', so it stays unknown). Updating the
+ * tag fails when the tag holds something that is not an OCI index
+ * (GitLab resolves sha256-<hex> to the subject); listing then reads it
+ * as an index with no entries.
  */
 static const struct list_rule ggcr_list[] = {
 	{ ggcr_rejects, CLIENT_LIST_ERROR, "remote.Referrers accepts only 200, 404, 400 or 406" },
@@ -355,10 +379,15 @@ static const struct list_rule ggcr_list[] = {
 	{ always, CLIENT_LIST_TAG, "not a 200 with the index Content-Type: remote.Referrers reads the tag" },
 };
 static const struct attach_rule ggcr_attach[] = {
+	{ read_only, CLIENT_ATTACH_ERROR, ATTACH_READ_ONLY },
 	{ is_200, CLIENT_ATTACH_API, "remote.Write takes any 200 from the referrers endpoint as the API and pushes no tag" },
 	{ is_404_or_400, CLIENT_ATTACH_TAG, "remote.Write updates the sha256-<hex> tag after a 404 or 400" },
-	{ always, CLIENT_ATTACH_UNKNOWN, "remote.Write stops with an error on this status, or succeeds only with other credentials" },
+	{ is_denied, CLIENT_ATTACH_UNKNOWN, "remote.Write stops on a denial of the referrers endpoint, or succeeds with other credentials" },
+	{ always, CLIENT_ATTACH_ERROR, "remote.Write stops with an error on any status but 200, 404 or 400 from the referrers endpoint" },
 };
+
+static const char GGCR_TAG_NOT_INDEX[] =
+	"remote.Write updates the sha256-<hex> tag after a 404 or 400, but the tag holds a manifest that is not an OCI index (the registry resolves it to the subject itself): \"fallback tag manifest is not an OCI image index\"";
 
 void client_ggcr(const struct referrers_answer *a, struct client_prediction *out)
 {
@@ -367,6 +396,10 @@ void client_ggcr(const struct referrers_answer *a, struct client_prediction *out
 	answer_facts(a, &f);
 	out->list = apply_list(ggcr_list, &f, &out->list_why);
 	out->attach = apply_attach(ggcr_attach, &f, &out->attach_why);
+	if (out->attach == CLIENT_ATTACH_TAG && f.tag_not_index) {
+		out->attach = CLIENT_ATTACH_ERROR;
+		out->attach_why = GGCR_TAG_NOT_INDEX;
+	}
 }
 
 /*
@@ -375,7 +408,9 @@ void client_ggcr(const struct referrers_answer *a, struct client_prediction *out
  * the index type, a body that does not parse) records the API as
  * unsupported and reads the tag instead; listing never fails on the
  * answer itself. manifest.go: after a push with a subject it updates the
- * tag unless OCI-Subject equals the subject's digest.
+ * tag unless OCI-Subject equals the subject's digest. Reading the tag,
+ * to list or to update it, fails when it holds something that is not an
+ * OCI index (GitLab resolves sha256-<hex> to the subject).
  */
 static const struct list_rule regclient_list[] = {
 	{ is_not_200, CLIENT_LIST_TAG, "not 200: regclient reads the tag" },
@@ -384,12 +419,18 @@ static const struct list_rule regclient_list[] = {
 	{ always, CLIENT_LIST_API, "200 with an index under the index Content-Type" },
 };
 static const struct attach_rule regclient_attach[] = {
+	{ read_only, CLIENT_ATTACH_ERROR, ATTACH_READ_ONLY },
 	{ no_push, CLIENT_ATTACH_UNKNOWN, ATTACH_NEEDS_PUSH },
-	{ push_refused, CLIENT_ATTACH_UNKNOWN, ATTACH_REFUSED },
+	{ push_refused, CLIENT_ATTACH_ERROR, ATTACH_REFUSED },
 	{ push_withheld, CLIENT_ATTACH_UNKNOWN, ATTACH_WITHHELD },
 	{ subject_matches, CLIENT_ATTACH_API, "the push answered with OCI-Subject equal to the subject" },
 	{ always, CLIENT_ATTACH_TAG, "the push's OCI-Subject is missing or names another digest: regclient writes the tag" },
 };
+
+static const char REGCLIENT_TAG_LIST[] =
+	"regclient reads the sha256-<hex> tag, which holds a manifest that is not an OCI index (the registry resolves it to the subject itself): \"manifest is not an OCI index\"";
+static const char REGCLIENT_TAG_ATTACH[] =
+	"regclient updates the sha256-<hex> tag, which holds a manifest that is not an OCI index (the registry resolves it to the subject itself): \"manifest is not an OCI index\"";
 
 void client_regclient(const struct referrers_answer *a, struct client_prediction *out)
 {
@@ -398,6 +439,14 @@ void client_regclient(const struct referrers_answer *a, struct client_prediction
 	answer_facts(a, &f);
 	out->list = apply_list(regclient_list, &f, &out->list_why);
 	out->attach = apply_attach(regclient_attach, &f, &out->attach_why);
+	if (f.tag_not_index && out->list == CLIENT_LIST_TAG) {
+		out->list = CLIENT_LIST_ERROR;
+		out->list_why = REGCLIENT_TAG_LIST;
+	}
+	if (f.tag_not_index && out->attach == CLIENT_ATTACH_TAG) {
+		out->attach = CLIENT_ATTACH_ERROR;
+		out->attach_why = REGCLIENT_TAG_ATTACH;
+	}
 }
 
 /* How a report names what each client does, for consequences. */
@@ -405,10 +454,11 @@ static const struct {
 	const char *attacher;   /* who attaches, and what */
 	const char *lister;     /* the command that lists */
 	const char *own;        /* that listing, from the attacher's side */
+	const char *attach;     /* the command that attaches */
 } client_words[CLIENT_COUNT] = {
-	[CLIENT_ORAS] = { "artifacts attached by oras (and notation signatures)", "oras discover", "oras discover" },
-	[CLIENT_GGCR] = { "signatures attached by cosign", "cosign's listing (go-containerregistry)", "cosign's own listing" },
-	[CLIENT_REGCLIENT] = { "artifacts attached by regctl", "regctl artifact list", "regctl artifact list" },
+	[CLIENT_ORAS] = { "artifacts attached by oras (and notation signatures)", "oras discover", "oras discover", "oras attach" },
+	[CLIENT_GGCR] = { "signatures attached by cosign", "cosign's listing (go-containerregistry)", "cosign's own listing", "cosign's attaching (go-containerregistry)" },
+	[CLIENT_REGCLIENT] = { "artifacts attached by regctl", "regctl artifact list", "regctl artifact list", "regctl artifact put" },
 };
 
 static void clause(struct buf *out, int *n, const char *a, const char *verb, const char *b)
@@ -431,12 +481,25 @@ static void list_names(struct buf *out, const struct client_prediction p[CLIENT_
 		}
 }
 
+/* Whether every client's attach fails: the registry refuses pushes, which is no referrers matter. */
+static int all_attach_fail(const struct client_prediction p[CLIENT_COUNT])
+{
+	size_t i;
+
+	for (i = 0; i < CLIENT_COUNT; i++)
+		if (p[i].attach != CLIENT_ATTACH_ERROR)
+			return 0;
+	return 1;
+}
+
 int referrers_consequences(const struct client_prediction p[CLIENT_COUNT], struct buf *out)
 {
-	int n = 0, api = 0, tag = 0;
+	int n = 0, api = 0, tag = 0, say_attach = !all_attach_fail(p);
 	size_t i;
 
 	for (i = 0; i < CLIENT_COUNT; i++) {
+		if (say_attach && p[i].attach == CLIENT_ATTACH_ERROR)
+			clause(out, &n, client_words[i].attach, " fails outright", "");
 		if (p[i].list == CLIENT_LIST_ERROR)
 			clause(out, &n, client_words[i].lister, " fails outright", "");
 		else if (p[i].attach == CLIENT_ATTACH_API && p[i].list == CLIENT_LIST_TAG)

@@ -96,11 +96,13 @@ struct referrers_answer {
 	int redirected;            /* the answer came after a redirect */
 	int repo_known;            /* the pull check just read the repository */
 	enum push_subject push;    /* how a push with a subject was answered */
+	int read_only;             /* the push check found every upload refused (read-only mode) */
+	int tag_not_index;         /* the sha256-<hex> tag exists and is no OCI index (GitLab: the subject) */
 };
 
 /* How a client lists referrers, and how it attaches one. */
 enum client_list { CLIENT_LIST_API, CLIENT_LIST_TAG, CLIENT_LIST_ERROR };
-enum client_attach { CLIENT_ATTACH_UNKNOWN, CLIENT_ATTACH_API, CLIENT_ATTACH_TAG };
+enum client_attach { CLIENT_ATTACH_UNKNOWN, CLIENT_ATTACH_API, CLIENT_ATTACH_TAG, CLIENT_ATTACH_ERROR };
 
 enum referrers_client { CLIENT_ORAS, CLIENT_GGCR, CLIENT_REGCLIENT, CLIENT_COUNT };
 
@@ -112,7 +114,7 @@ struct client_prediction {
 };
 
 const char *client_list_name(enum client_list l);     /* "api", "tag-fallback", "error" */
-const char *client_attach_name(enum client_attach a); /* "api", "tag-fallback", "unknown" */
+const char *client_attach_name(enum client_attach a); /* "api", "tag-fallback", "error", "unknown" */
 
 /* The JSON keys of the clients, in enum order. */
 extern const char *const referrers_clients[CLIENT_COUNT];
@@ -124,8 +126,10 @@ void client_regclient(const struct referrers_answer *a, struct client_prediction
 
 /*
  * What users of the clients will meet because of the predictions: a
- * client whose listing fails, one that lists elsewhere than it attaches,
- * clients that list from different places. Appends one clause per
+ * client whose listing fails, one whose attaching fails (unless every
+ * client's does: a registry refusing all pushes is the push check's
+ * finding), one that lists elsewhere than it attaches, clients that list
+ * from different places. Appends one clause per
  * consequence to out ("; "-separated) and returns how many.
  */
 int referrers_consequences(const struct client_prediction p[CLIENT_COUNT], struct buf *out);

@@ -359,8 +359,11 @@ class RejectedArtifactTest(ArtifactsTestCase):
                     self.assertNotIn("code", d["steps"]["artifact"])
                 self.assertIn("rejects artifact manifests", h.result_of(report, CHECK)["message"])
                 clients = self.details(report, "referrers")["clients"]
-                self.assertEqual(clients["oras"]["attach"], "unknown")
+                self.assertEqual(clients["oras"]["attach"], "error")
+                self.assertEqual(clients["regclient"]["attach"], "error")
                 self.assertIn("refused", clients["oras"]["why"])
+                self.assertIn("oras attach fails outright",
+                              self.details(report, "referrers")["consequences"])
                 # the subject image went in, and out again
                 self.assertEqual(self.steps(d)["subject"], "pass")
                 self.assertLeftNothingOfTheRun(reg, d)

@@ -67,7 +67,8 @@ static int list_code(enum client_list l)
 
 static int attach_code(enum client_attach a)
 {
-	return a == CLIENT_ATTACH_API ? API : a == CLIENT_ATTACH_TAG ? TAG : UNK;
+	return a == CLIENT_ATTACH_API ? API : a == CLIENT_ATTACH_TAG ? TAG :
+	       a == CLIENT_ATTACH_ERROR ? ERR : UNK;
 }
 
 static struct referrers_answer answer_of(const struct row *r, enum push_subject push)
@@ -196,19 +197,21 @@ static void test_attach_rows_from_observation(void **state)
 		}
 }
 
-/* A registry that refused the artifact push: attaching fails, and the reason says so. */
+/* A registry that refused the artifact push: attaching with oras and regctl fails, and the reason says so. */
 static void test_attach_after_refused_push(void **state)
 {
 	struct referrers_answer a = answer_of(&observed[0], PUSH_REFUSED);
 	struct client_prediction p;
 
 	(void)state;
-	client_oras(&a, &p);
-	assert_int_equal(p.attach, CLIENT_ATTACH_UNKNOWN);
+	client_oras(&a, &p); /* measured: oras attach fails, and so does regctl artifact put */
+	assert_int_equal(p.attach, CLIENT_ATTACH_ERROR);
 	assert_non_null(strstr(p.attach_why, "refused"));
 	client_regclient(&a, &p);
-	assert_int_equal(p.attach, CLIENT_ATTACH_UNKNOWN);
+	assert_int_equal(p.attach, CLIENT_ATTACH_ERROR);
 	assert_non_null(strstr(p.attach_why, "refused"));
+	client_ggcr(&a, &p); /* cosign's artifact has a config of its own type: it goes in */
+	assert_int_equal(p.attach, CLIENT_ATTACH_API);
 	/* without a push the reason names the way to make one */
 	a.push = PUSH_NOT_MADE;
 	client_oras(&a, &p);
@@ -240,15 +243,103 @@ static void test_other_statuses(void **state)
 	a.len = 0;
 	client_oras(&a, &p);
 	assert_int_equal(p.list, CLIENT_LIST_ERROR);
-	client_ggcr(&a, &p);
+	client_ggcr(&a, &p); /* measured: remote.Write fails after the push */
 	assert_int_equal(p.list, CLIENT_LIST_ERROR);
-	assert_int_equal(p.attach, CLIENT_ATTACH_UNKNOWN);
+	assert_int_equal(p.attach, CLIENT_ATTACH_ERROR);
+	assert_string_equal(client_attach_name(p.attach), "error");
 	client_regclient(&a, &p);
 	assert_int_equal(p.list, CLIENT_LIST_TAG);
 	a.status = 400;
 	client_ggcr(&a, &p); /* Quay 3.13 for an unknown subject */
 	assert_int_equal(p.list, CLIENT_LIST_TAG);
 	assert_int_equal(p.attach, CLIENT_ATTACH_TAG);
+	a.status = 403;
+	client_ggcr(&a, &p); /* a denial may be the credentials' */
+	assert_int_equal(p.attach, CLIENT_ATTACH_UNKNOWN);
+}
+
+/* A read-only registry (Harbor's read-only mode): every client's attach fails. */
+static void test_read_only_registry(void **state)
+{
+	struct referrers_answer a = answer_of(&observed[0], PUSH_WITHHELD);
+	char text[2048];
+	size_t c;
+
+	(void)state;
+	a.read_only = 1;
+	for (c = 0; c < CLIENT_COUNT; c++) {
+		struct client_prediction p;
+
+		models[c](&a, &p);
+		assert_int_equal(p.list, CLIENT_LIST_API);
+		assert_int_equal(p.attach, CLIENT_ATTACH_ERROR);
+		assert_non_null(strstr(p.attach_why, "read-only"));
+	}
+	/* also without --writes verify: the push check alone tells */
+	a.push = PUSH_NOT_MADE;
+	for (c = 0; c < CLIENT_COUNT; c++) {
+		struct client_prediction p;
+
+		models[c](&a, &p);
+		assert_int_equal(p.attach, CLIENT_ATTACH_ERROR);
+	}
+	/* the push check says it; the referrers check has nothing to add */
+	{
+		struct referrers_verdict rv;
+		struct buf b;
+
+		referrers_judge(&a, &rv);
+		buf_init(&b, BUF_TEXT_MAX);
+		assert_int_equal(referrers_consequences(rv.clients, &b), 0);
+		snprintf(text, sizeof(text), "%s", b.data ? b.data : "");
+		buf_release(&b);
+		verdict_release(&rv.v);
+	}
+	assert_string_equal(text, "");
+}
+
+/*
+ * GitLab: no API (404) and the sha256-<hex> tag resolves to the subject
+ * itself. oras lists and attaches through it; regclient fails both ways;
+ * go-containerregistry lists (nothing) and fails to attach.
+ */
+static void test_tag_not_index(void **state)
+{
+	static const int want[CLIENT_COUNT][2] = { { TAG, TAG }, { TAG, ERR }, { ERR, ERR } };
+	struct referrers_answer a = answer_of(&observed[7], PUSH_NO_SUBJECT);
+	struct referrers_verdict rv;
+	struct buf b;
+	size_t c;
+
+	(void)state;
+	a.tag_not_index = 1;
+	for (c = 0; c < CLIENT_COUNT; c++) {
+		struct client_prediction p;
+
+		models[c](&a, &p);
+		if (list_code(p.list) != want[c][0] || attach_code(p.attach) != want[c][1])
+			fail_msg("%s predicted %s / %s", referrers_clients[c],
+				 client_list_name(p.list), client_attach_name(p.attach));
+	}
+	referrers_judge(&a, &rv);
+	buf_init(&b, BUF_TEXT_MAX);
+	assert_true(referrers_consequences(rv.clients, &b) >= 3);
+	assert_non_null(strstr(b.data, "regctl artifact list fails outright"));
+	assert_non_null(strstr(b.data, "regctl artifact put fails outright"));
+	assert_non_null(strstr(b.data, "cosign's attaching (go-containerregistry) fails outright"));
+	assert_null(strstr(b.data, "oras"));
+	buf_release(&b);
+	verdict_release(&rv.v);
+	/* with a working API the tag is not read, whatever it holds */
+	a = answer_of(&observed[0], PUSH_SUBJECT_MATCHES);
+	a.tag_not_index = 1;
+	for (c = 0; c < CLIENT_COUNT; c++) {
+		struct client_prediction p;
+
+		models[c](&a, &p);
+		assert_int_equal(p.list, CLIENT_LIST_API);
+		assert_int_equal(p.attach, CLIENT_ATTACH_API);
+	}
 }
 
 static int consequences_of(const struct row *r, enum push_subject push, char *out, size_t n)
@@ -301,6 +392,8 @@ int main(void)
 		cmocka_unit_test(test_attach_rows_from_observation),
 		cmocka_unit_test(test_attach_after_refused_push),
 		cmocka_unit_test(test_other_statuses),
+		cmocka_unit_test(test_read_only_registry),
+		cmocka_unit_test(test_tag_not_index),
 		cmocka_unit_test(test_consequences),
 	};
 

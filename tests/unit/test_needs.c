@@ -31,7 +31,7 @@ static const struct check writer = {
 
 static const struct check verifier = {
 	.id = "check.test.verifier",
-	.needs = NEED_VERIFY | NEED_WRITES | NEED_REACHABLE,
+	.needs = NEED_VERIFY | NEED_WRITES | NEED_ASKED | NEED_REACHABLE,
 	.run = counting_run,
 	.causes = (const char *const[]){ "rejected", NULL },
 };
@@ -114,7 +114,7 @@ static void test_verify_comes_first_and_needs_the_check_asked_for(void **state)
 	f.result.selected = 0;
 	assert_int_equal(check_gate(&f.ctx), 1);
 	assert_int_equal(f.result.status, STATUS_SKIP);
-	assert_string_equal(f.result.cause, "no-verify");
+	assert_string_equal(f.result.cause, "not-selected");
 	fixture_release(&f);
 }
 
@@ -124,8 +124,9 @@ static void test_needs_causes_are_the_checks_own(void **state)
 	assert_string_equal(check_cause_at(&verifier, 0), "rejected");
 	assert_string_equal(check_cause_at(&verifier, 1), "no-verify");
 	assert_string_equal(check_cause_at(&verifier, 2), "no-writes");
-	assert_string_equal(check_cause_at(&verifier, 3), "unreachable");
-	assert_null(check_cause_at(&verifier, 4));
+	assert_string_equal(check_cause_at(&verifier, 3), "not-selected");
+	assert_string_equal(check_cause_at(&verifier, 4), "unreachable");
+	assert_null(check_cause_at(&verifier, 5));
 	assert_true(check_declares_cause(&writer, "unreachable"));
 	assert_true(check_declares_cause(&writer, "denied"));
 	assert_false(check_declares_cause(&writer, "no-verify"));
@@ -151,7 +152,8 @@ static void test_unmet_configuration_needs_decide_offline(void **state)
 /* No check of the table repeats a cause its needs already give it, and none gates itself. */
 static void test_the_table_declares_its_gates(void **state)
 {
-	static const char *const gate_causes[] = { "no-verify", "no-writes", "unreachable", NULL };
+	static const char *const gate_causes[] = { "no-verify", "no-writes", "not-selected",
+						   "unreachable", NULL };
 	size_t i, k;
 
 	(void)state;
@@ -165,6 +167,7 @@ static void test_the_table_declares_its_gates(void **state)
 	}
 	assert_true(check_pull.needs & NEED_REACHABLE);
 	assert_true(check_push.needs & NEED_WRITES);
+	assert_true(check_push.needs & NEED_ASKED);
 	assert_true(check_artifacts.needs & NEED_VERIFY);
 }
 
