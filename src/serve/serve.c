@@ -645,6 +645,7 @@ static enum MHD_Result handle_metrics(struct server *s, struct MHD_Connection *c
 		       "Config reloads rejected (the old config was kept).");
 	fprintf(out, "ocidoctor_exporter_config_reload_failures_total %lu\n", s->reload_failures);
 	pthread_mutex_unlock(&s->lock);
+	serve_write_process_metrics(out, om);
 	if (om)
 		fputs("# EOF\n", out);
 	return mem_answer(conn, &m, 200, om ? OPENMETRICS_TYPE : PROMETHEUS_TEXT_TYPE);

@@ -156,6 +156,16 @@ class PrometheusScrapeTest(h.DoctorTestCase):
         success = self.wait_for("ocidoctor_probe_success", 3)
         self.assertEqual(success, {self.distribution.url: 1.0, self.scripted.url: 1.0,
                                    self.down: 0.0})
+        # blackbox_exporter's names, with the same values
+        self.assertEqual(self.prometheus.query("probe_success"), success)
+        self.assertEqual(self.prometheus.query("probe_http_status_code"),
+                         {self.distribution.url: 200.0, self.scripted.url: 200.0,
+                          self.down: 0.0})
+        self.assertEqual(self.prometheus.query(
+            'ocidoctor_probe_failure_info{check="check.integration.oci.registry"}'),
+            {self.down: 1.0})
+        self.assertEqual(self.prometheus.query("ocidoctor_capability_probed"),
+                         {self.distribution.url: 2.0, self.scripted.url: 2.0})
         registry = self.prometheus.query(
             'ocidoctor_check_status{check="check.integration.oci.registry"}')
         self.assertEqual(registry, {self.distribution.url: 0.0, self.scripted.url: 0.0,
@@ -182,6 +192,9 @@ class PrometheusScrapeTest(h.DoctorTestCase):
         self.wait_for('sum(ocidoctor_exporter_probes_total{job="ocidoctor-exporter"}) >= 3', 1)
         self.wait_for('ocidoctor_exporter_probes_total{job="ocidoctor-exporter",'
                       'outcome="failure"} >= 1', 1)
+        # the exporter's process_* series, scraped in OpenMetrics
+        self.wait_for('process_open_fds{job="ocidoctor-exporter"} > 0', 1)
+        self.wait_for('process_cpu_seconds_total{job="ocidoctor-exporter"} >= 0', 1)
         rules = self.prometheus.query('ALERTS{alertname="RegistryDown"}')
         self.assertNotIn(self.distribution.url, rules)
 

@@ -1,0 +1,116 @@
+"""The exporter's series that blackbox_exporter users look for, and the
+ones about a probe's health: probe_success, probe_duration_seconds,
+probe_http_status_code, ocidoctor_probe_failure_info{check,cause},
+ocidoctor_capability_probed, the process_* series of /metrics, and
+probe_success of `run --format prometheus`. Every answer goes through
+`promtool check metrics`.
+"""
+
+import os
+import time
+import unittest
+
+import harness as h
+import scripted_registry as sr
+import serve_harness as sh
+
+SECRET = "series-Pa55word"
+CAPS = ("distributionVersion", "referrersApi", "chunkedUpload", "crossRepoMount", "delete")
+
+
+class SeriesTest(h.DoctorTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.good = cls.start_server(sr.ScriptedRegistry(referrers="index"))
+        cls.locked = cls.start_server(sr.ScriptedRegistry(auth="basic",
+                                                          users={"prober": "right"}))
+        cls.down = "http://127.0.0.1:%d" % h.free_port()
+        cls.dir = h.scratch_dir("series-")
+        pw = os.path.join(cls.dir, "password")
+        with open(pw, "w") as f:
+            f.write(SECRET + "\n")
+        h.add_secret(SECRET)
+        cls.exporter = cls.start_server(sh.Exporter(config="""modules:
+  default:
+    writes: none
+  wrong:
+    checks: ["*.registry", "*.credentials", "*.pull"]
+    credentials:
+      username: prober
+      password_file: %s
+    registries: ["%s"]
+""" % (pw, cls.locked.host)))
+
+    def scrape(self, target, **params):
+        a = self.exporter.probe(target, **params)
+        self.assertEqual(a.status, 200, a)
+        ok, out = sh.promtool_check_metrics(a.body)
+        self.assertTrue(ok, "promtool check metrics: %s\n%s" % (out, a.body[:3000]))
+        return a.body
+
+    def failures(self, text):
+        return {dict(labels)["check"]: dict(labels)["cause"]
+                for (name, labels), v in sh.samples(text).items()
+                if name == "ocidoctor_probe_failure_info" and v == 1}
+
+    def test_a_good_registry(self):
+        text = self.scrape(self.good.url)
+        self.assertEqual(sh.value(text, "probe_success"), 1)
+        self.assertEqual(sh.value(text, "probe_duration_seconds"),
+                         sh.value(text, "ocidoctor_probe_duration_seconds"))
+        self.assertGreater(sh.value(text, "probe_duration_seconds"), 0)
+        self.assertEqual(sh.value(text, "probe_http_status_code"), 200)
+        self.assertEqual(self.failures(text), {})
+        probed = [c for c in CAPS
+                  if sh.value(text, "ocidoctor_capability_supported", capability=c) is not None]
+        # a read-only module cannot tell chunked upload, mount and delete
+        self.assertEqual(sh.value(text, "ocidoctor_capability_probed"), len(probed))
+        self.assertEqual(len(probed), 2)
+        self.assertEqual(sh.value(text, "ocidoctor_capability_score"), 2)
+
+    def test_nothing_listening(self):
+        text = self.scrape(self.down)
+        self.assertEqual(sh.value(text, "probe_success"), 0)
+        self.assertEqual(sh.value(text, "probe_http_status_code"), 0)
+        failures = self.failures(text)
+        self.assertEqual(failures[h.CHECK_PREFIX + "registry"], "refused")
+        self.assertIn(h.CHECK_PREFIX + "pull", failures)
+
+    def test_rejected_credentials_are_a_cause(self):
+        text = self.scrape(self.locked.url, module="wrong")
+        self.assertEqual(sh.value(text, "probe_success"), 0)
+        self.assertEqual(sh.value(text, "probe_http_status_code"), 401)
+        self.assertEqual(self.failures(text).get(h.CHECK_PREFIX + "credentials"), "rejected",
+                         text)
+
+    def test_process_series(self):
+        self.scrape(self.good.url)
+        for accept in (None, sh.OPENMETRICS):
+            a = self.exporter.get("/metrics", headers={"Accept": accept} if accept else None)
+            self.assertTrue(a.body.endswith("# EOF\n") == bool(accept))
+            if not accept:   # promtool reads the text format only
+                ok, out = sh.promtool_check_metrics(a.body)
+                self.assertTrue(ok, "promtool check metrics: %s\n%s" % (out, a.body[-3000:]))
+            self.assertGreater(sh.value(a.body, "process_resident_memory_bytes"), 1 << 20)
+            self.assertGreater(sh.value(a.body, "process_virtual_memory_bytes"),
+                               sh.value(a.body, "process_resident_memory_bytes"))
+            self.assertGreaterEqual(sh.value(a.body, "process_cpu_seconds_total"), 0)
+            self.assertGreater(sh.value(a.body, "process_open_fds"), 3)
+            self.assertGreaterEqual(sh.value(a.body, "process_max_fds"),
+                                    sh.value(a.body, "process_open_fds"))
+            start = sh.value(a.body, "process_start_time_seconds")
+            self.assertLess(abs(start - time.time()), 600)
+        self.assertIn("# TYPE process_cpu_seconds counter", a.body)
+
+    def test_run_writes_probe_success(self):
+        for target, want in ((self.good.url, 1), (self.down, 0)):
+            code, out, err = h.run_doctor(["run", "--registry", target, "--format", "prometheus"])
+            ok, promtool = sh.promtool_check_metrics(out)
+            self.assertTrue(ok, promtool)
+            self.assertEqual(sh.value(out, "probe_success", registry=target,
+                                      repository="library/alpine"), want, out)
+
+
+if __name__ == "__main__":
+    unittest.main()
