@@ -112,5 +112,39 @@ class SeriesTest(h.DoctorTestCase):
                                       repository="library/alpine"), want, out)
 
 
+
+class CheckConfigTest(h.DoctorTestCase):
+    """`serve --check-config FILE`: the start's verdict on a config, without a server."""
+
+    def write(self, text):
+        path = os.path.join(h.scratch_dir("check-config-"), "serve.yaml")
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def test_a_valid_config_with_prometheus_durations(self):
+        path = self.write("modules:\n  default: {writes: none}\n"
+                          "  quick: {timeout: 5s}\n"
+                          "  writer: {writes: probe, min_interval: 1m, timeout: 1500ms}\n")
+        code, out, err = h.run_doctor(["serve", "--check-config", path])
+        self.assertEqual((code, err), (0, ""))
+        self.assertEqual(out, "%s: valid, 3 modules: default, quick, writer\n" % path)
+
+    def test_an_invalid_config_gets_the_message_of_a_start(self):
+        missing = os.path.join(h.scratch_dir("check-config-"), "nosuch.yaml")
+        for path in (self.write("modules:\n  m: {timeout: 5x}\n"),
+                     self.write("modules:\n  m:\n    registries: ['*']\n"),
+                     self.write("modules:\n  m: {min_interval: 1m30s, writes: probe}\n"),
+                     missing):
+            with self.subTest(path=path):
+                code, out, err = h.run_doctor(["serve", "--check-config", path])
+                self.assertEqual((code, out), (3, ""))
+                self.assertIn(path, err)
+                # the server itself stops at start with the same words
+                start = h.run_doctor(["serve", "--listen", "127.0.0.1:%d" % h.free_port(),
+                                      "--config", path])
+                self.assertEqual(start[0], 3)
+                self.assertEqual(start[2], err)
+
 if __name__ == "__main__":
     unittest.main()
