@@ -21,6 +21,14 @@
  *   ocidoctor_capability_score                 supported capabilities, of
  *   ocidoctor_capability_probed                the capabilities probed
  *   ocidoctor_probe_failure_info{check,cause}  1 for each failing check, with its fix's cause word
+ *   probe_ssl_earliest_cert_expiry             blackbox_exporter's: the earliest notAfter of
+ *                                              the registry's certificates, Unix time
+ *   probe_tls_version_info{version}            blackbox_exporter's: the registry's TLS version
+ *   ocidoctor_ssl_earliest_cert_expiry{host}   the same for every host the probe reached
+ *                                              over TLS (token realm, blob storage)
+ *   ocidoctor_clock_skew_seconds{host}         a host's Date header less the local clock
+ *   ocidoctor_token_lifetime_seconds           the shortest token lifetime of the run
+ * (all from the answers the probe got anyway: no request of their own)
  *   ocidoctor_referrers_client_info{client,list,attach} 1: how each client lists and attaches referrers
  *   ocidoctor_rate_limit_remaining             what the registry said is left, when it did
  *   ocidoctor_run_duration_seconds             wall time of the run (run)
@@ -325,6 +333,144 @@ static void prom_failures(struct report *rep)
 	}
 }
 
+/* ---- facts of the answers: certificates, clocks, tokens ---- */
+
+#define FACT_HOSTS_MAX 16
+
+struct host_facts {
+	char host[256];
+	long long not_after;            /* earliest seen; 0: none */
+	char version[12];
+	long long skew;
+	int has_skew;
+};
+
+struct answer_facts {
+	struct host_facts hosts[FACT_HOSTS_MAX];
+	size_t nr;
+	long token_lifetime;            /* shortest; 0: none */
+};
+
+/* host[:port] of an absolute URL into out ("" when it has none). */
+static void url_host(const char *url, char *out, size_t n)
+{
+	const char *p = strstr(url, "://");
+	size_t len;
+
+	out[0] = '\0';
+	if (!p)
+		return;
+	p += 3;
+	len = strcspn(p, "/?#");
+	if (len >= n)
+		return;
+	memcpy(out, p, len);
+	out[len] = '\0';
+}
+
+static struct host_facts *facts_host(struct answer_facts *f, const char *host)
+{
+	size_t i;
+
+	for (i = 0; i < f->nr; i++)
+		if (!strcmp(f->hosts[i].host, host))
+			return &f->hosts[i];
+	if (f->nr == FACT_HOSTS_MAX)
+		return NULL;
+	memset(&f->hosts[f->nr], 0, sizeof(f->hosts[0]));
+	snprintf(f->hosts[f->nr].host, sizeof(f->hosts[0].host), "%s", host);
+	return &f->hosts[f->nr++];
+}
+
+static void facts_add(struct answer_facts *f, const struct evidence *e)
+{
+	struct host_facts *h;
+	char host[256];
+
+	if (e->token_lifetime_s > 0 && (!f->token_lifetime || e->token_lifetime_s < f->token_lifetime))
+		f->token_lifetime = e->token_lifetime_s;
+	url_host(e->url, host, sizeof(host));
+	if (!*host || !(h = facts_host(f, host)))
+		return;
+	if (e->tls_not_after && (!h->not_after || e->tls_not_after < h->not_after))
+		h->not_after = e->tls_not_after;
+	if (e->tls_version[0] && !h->version[0])
+		memcpy(h->version, e->tls_version, sizeof(h->version));
+	if (e->date && e->received_at && !h->has_skew) {
+		h->skew = e->date - e->received_at;
+		h->has_skew = 1;
+	}
+}
+
+/* The facts of every answer of the run; the registry's host first when the registry check ran. */
+static void facts_collect(const struct run_results *run, struct answer_facts *f)
+{
+	const struct check_result *reg = registry_result(run);
+	size_t i, j;
+
+	memset(f, 0, sizeof(*f));
+	for (j = 0; reg && j < reg->evidence.nr; j++)
+		facts_add(f, &reg->evidence.items[j]);
+	for (i = 0; i < run->nr; i++)
+		for (j = 0; run->results[i].done && &run->results[i] != reg &&
+			    j < run->results[i].evidence.nr; j++)
+			facts_add(f, &run->results[i].evidence.items[j]);
+}
+
+static void prom_host_series(struct report *rep, const struct answer_facts *f, const char *name,
+			     const char *help, int skew)
+{
+	int first = 1;
+	size_t i;
+
+	for (i = 0; i < f->nr; i++) {
+		const struct host_facts *h = &f->hosts[i];
+		const char *labels[] = { "host", h->host, NULL };
+
+		if (skew ? !h->has_skew : !h->not_after)
+			continue;
+		if (first)
+			family(rep->out, name, help);
+		first = 0;
+		sample(rep, name, labels);
+		fprintf(rep->out, " %lld\n", skew ? h->skew : h->not_after);
+	}
+}
+
+static void prom_answer_facts(struct report *rep)
+{
+	struct answer_facts f;
+	const struct check_result *r = registry_result(rep->results);
+	const struct host_facts *reg;
+	const char *labels[] = { "version", NULL, NULL };
+
+	facts_collect(rep->results, &f);
+	reg = r && r->evidence.nr && f.nr ? &f.hosts[0] : NULL;
+	if (reg && reg->not_after) {
+		family(rep->out, "probe_ssl_earliest_cert_expiry",
+		       "Earliest expiry of the registry's certificates, in Unix time.");
+		sample(rep, "probe_ssl_earliest_cert_expiry", NULL);
+		fprintf(rep->out, " %lld\n", reg->not_after);
+	}
+	if (reg && reg->version[0]) {
+		labels[1] = reg->version;
+		family(rep->out, "probe_tls_version_info", "The TLS version the registry spoke, always 1.");
+		sample(rep, "probe_tls_version_info", labels);
+		fputs(" 1\n", rep->out);
+	}
+	prom_host_series(rep, &f, "ocidoctor_ssl_earliest_cert_expiry",
+			 "Earliest expiry of the certificates of each host the probe reached over TLS, in Unix time.",
+			 0);
+	prom_host_series(rep, &f, "ocidoctor_clock_skew_seconds",
+			 "A host's Date header less the local clock when its answer arrived.", 1);
+	if (f.token_lifetime) {
+		family(rep->out, "ocidoctor_token_lifetime_seconds",
+		       "Lifetime of the shortest-lived token the probe got (expires_in, else the JWT's exp - iat).");
+		sample(rep, "ocidoctor_token_lifetime_seconds", NULL);
+		fprintf(rep->out, " %ld\n", f.token_lifetime);
+	}
+}
+
 /* What the registry said is left of its rate-limit window, when it did. */
 static void prom_rate_limit(struct report *rep)
 {
@@ -367,6 +513,7 @@ static int prom_end(struct report *rep)
 	prom_durations(rep);
 	prom_failures(rep);
 	prom_v2_status(rep);
+	prom_answer_facts(rep);
 	results_foreach_section(rep->results, prom_section, rep);
 	prom_rate_limit(rep);
 	prom_run(rep);

@@ -7,6 +7,7 @@ probe_success of `run --format prometheus`. Every answer goes through
 """
 
 import os
+import ssl
 import time
 import unittest
 
@@ -111,6 +112,67 @@ class SeriesTest(h.DoctorTestCase):
             self.assertEqual(sh.value(out, "probe_success", registry=target,
                                       repository="library/alpine"), want, out)
 
+
+
+class AnswerFactsTest(h.DoctorTestCase):
+    """Certificates, clocks and tokens from the answers a probe gets anyway."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tls = cls.start_server(sr.ScriptedRegistry(tls=True, tls_days=1))
+        cls.tokens = cls.start_server(h.TokenServer(expires_in=42))
+        cls.token_reg = cls.start_server(sr.ScriptedRegistry(
+            auth="token", token_realm=cls.tokens.realm, token_service=cls.tokens.service))
+        cls.ahead = cls.start_server(sr.ScriptedRegistry(date_offset=3600))
+        cls.exporter = cls.start_server(sh.Exporter(config="""modules:
+  default:
+    writes: none
+  internal:
+    ca_file: %s
+""" % cls.tls.ca_file))
+
+    def scrape(self, target, **params):
+        a = self.exporter.probe(target, **params)
+        self.assertEqual(a.status, 200, a)
+        ok, out = sh.promtool_check_metrics(a.body)
+        self.assertTrue(ok, "promtool check metrics: %s\n%s" % (out, a.body[:3000]))
+        return a.body
+
+    def test_certificate_expiry_and_tls_version(self):
+        text = self.scrape(self.tls.url, module="internal")
+        self.assertEqual(sh.value(text, "probe_success"), 1, text)
+        cert = os.path.join(os.path.dirname(self.tls.ca_file), "server.pem")
+        not_after = ssl.cert_time_to_seconds(ssl._ssl._test_decode_cert(cert)["notAfter"])
+        got = sh.value(text, "probe_ssl_earliest_cert_expiry")
+        self.assertEqual(got, not_after, text)
+        self.assertLess(abs(got - (time.time() + 86400)), 3600)   # the 1-day certificate
+        self.assertEqual(sh.value(text, "ocidoctor_ssl_earliest_cert_expiry",
+                                  host=self.tls.host), not_after)
+        versions = [dict(labels)["version"] for (name, labels), v in sh.samples(text).items()
+                    if name == "probe_tls_version_info" and v == 1]
+        self.assertIn(versions, (["TLS 1.3"], ["TLS 1.2"]))
+
+    def test_plain_http_has_no_certificate_series(self):
+        text = self.scrape(self.ahead.url)
+        self.assertNotIn("probe_ssl_earliest_cert_expiry", text)
+        self.assertNotIn("probe_tls_version_info", text)
+
+    def test_token_lifetime(self):
+        text = self.scrape(self.token_reg.url)
+        self.assertEqual(sh.value(text, "probe_success"), 1, text)
+        self.assertEqual(sh.value(text, "ocidoctor_token_lifetime_seconds"), 42, text)
+        # the token service's clock agrees with ours
+        tokens_host = "127.0.0.1:%d" % self.tokens.port
+        self.assertLessEqual(abs(sh.value(text, "ocidoctor_clock_skew_seconds",
+                                          host=tokens_host)), 2, text)
+
+    def test_clock_skew(self):
+        text = self.scrape(self.ahead.url)
+        skew = sh.value(text, "ocidoctor_clock_skew_seconds", host=self.ahead.host)
+        self.assertLessEqual(abs(skew - 3600), 2, text)
+        text = self.scrape(self.token_reg.url)
+        skew = sh.value(text, "ocidoctor_clock_skew_seconds", host=self.token_reg.host)
+        self.assertLessEqual(abs(skew), 2, text)
 
 
 class CheckConfigTest(h.DoctorTestCase):
