@@ -202,7 +202,7 @@ class PrometheusScrapeTest(h.DoctorTestCase):
         p = subprocess.run([sh.PROMTOOL, "check", "rules", RULES], stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, encoding="utf-8", timeout=60)
         self.assertEqual(p.returncode, 0, p.stdout)
-        self.assertIn("SUCCESS: 5 rules found", p.stdout)
+        self.assertIn("SUCCESS: 12 rules found", p.stdout)
         p = subprocess.run([sh.PROMTOOL, "test", "rules", os.path.basename(RULES_TEST)],
                            cwd=h.HERE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                            encoding="utf-8", timeout=60)
