@@ -7,6 +7,7 @@ probe_success of `run --format prometheus`. Every answer goes through
 """
 
 import os
+import re
 import ssl
 import time
 import unittest
@@ -103,6 +104,23 @@ class SeriesTest(h.DoctorTestCase):
             start = sh.value(a.body, "process_start_time_seconds")
             self.assertLess(abs(start - time.time()), 600)
         self.assertIn("# TYPE process_cpu_seconds counter", a.body)
+
+    def test_home_page_shows_the_image_and_links_the_debug_output(self):
+        self.scrape(self.good.url, repository="team/app", tag="v1.2")
+        page = self.exporter.get("/").body
+        row = next(line for line in page.splitlines() if "team/app" in line)
+        cells = re.findall(r"<td>(.*?)</td>", row)
+        self.assertEqual(cells[1:5], [self.good.url, "team/app", "v1.2", "default"], row)
+        debug = re.search(r'href="(/report/\d+\?debug=true)"', row).group(1)
+        before = len(self.good.requests())
+        a = self.exporter.get(debug)
+        self.assertEqual(a.status, 200, a)
+        self.assertTrue(a.body.startswith("Probe of %s with module default (repository team/app, "
+                                          "tag v1.2)" % self.good.url), a.body[:300])
+        self.assertIn("\nMetrics:\n", a.body)
+        self.assertEqual(len(self.good.requests()), before)   # the stored probe, not a new one
+        report = re.search(r'href="(/report/\d+)"', row).group(1)
+        self.assertIn("<html", self.exporter.get(report).body)
 
     def test_run_writes_probe_success(self):
         for target, want in ((self.good.url, 1), (self.down, 0)):
