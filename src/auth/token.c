@@ -150,6 +150,65 @@ char *token_parse(const char *body, size_t len)
 	return out;
 }
 
+/* exp - iat of a JWT's claims (its second, base64url part), or 0. */
+static long jwt_lifetime(const char *jwt)
+{
+	const char *start = strchr(jwt, '.'), *end = start ? strchr(start + 1, '.') : NULL;
+	size_t n, i;
+	char *b64 = NULL;
+	unsigned char *raw = NULL;
+	json_t *claims = NULL;
+	json_int_t exp, iat;
+	long out = 0;
+	int len;
+
+	if (!end || end - start - 1 > 16 * 1024)
+		return 0;
+	n = (size_t)(end - start - 1);
+	b64 = xmalloc(n + 4);
+	for (i = 0; i < n; i++)
+		b64[i] = start[1 + i] == '-' ? '+' : start[1 + i] == '_' ? '/' : start[1 + i];
+	while (i % 4)
+		b64[i++] = '=';
+	raw = xmalloc(i / 4 * 3 + 1);
+	len = EVP_DecodeBlock(raw, (unsigned char *)b64, (int)i);
+	if (len <= 0)
+		goto done;
+	len -= (n % 4 == 2) ? 2 : (n % 4 == 3) ? 1 : 0; /* EVP_DecodeBlock counts the padding */
+	claims = json_loadb((const char *)raw, (size_t)len, 0, NULL);
+	if (!json_is_integer(json_object_get(claims, "exp")) ||
+	    !json_is_integer(json_object_get(claims, "iat")))
+		goto done;
+	exp = json_integer_value(json_object_get(claims, "exp"));
+	iat = json_integer_value(json_object_get(claims, "iat"));
+	if (exp > iat && exp - iat < 100L * 365 * 86400)
+		out = (long)(exp - iat);
+done:
+	json_decref(claims);
+	free(raw);
+	free(b64);
+	return out;
+}
+
+long token_lifetime(const char *body, size_t len)
+{
+	json_t *root = json_loadb(body, len, 0, NULL), *e = json_object_get(root, "expires_in");
+	char *token;
+	long out = 0;
+
+	if (json_is_integer(e) && json_integer_value(e) > 0 &&
+	    json_integer_value(e) < 100L * 365 * 86400)
+		out = (long)json_integer_value(e);
+	json_decref(root);
+	if (out)
+		return out;
+	token = token_parse(body, len);
+	if (token)
+		out = jwt_lifetime(token);
+	secret_free(token);
+	return out;
+}
+
 struct token_answer {
 	long status;
 	char *token;
@@ -171,6 +230,8 @@ static void send_token_request(const struct token_fetch *f, const char *method, 
 	struct http_response *resps[] = { resp };
 
 	engine_send(f->engine, reqs, resps, 1, f->deadline, f->cancel, f->depth);
+	if (resp->status == 200 && resp->body.data)
+		resp->token_lifetime_s = token_lifetime(resp->body.data, resp->body.len);
 	if (f->log)
 		f->log(f->log_arg, method, url, resp);
 }

@@ -68,6 +68,13 @@ char *token_get(struct token_cache *tc, const struct token_fetch *f, const struc
  */
 char *token_parse(const char *body, size_t len);
 
+/*
+ * The lifetime of the token in a token endpoint's JSON answer, in
+ * seconds: its expires_in, else the exp - iat of the token when it is a
+ * JWT; 0 when neither says.
+ */
+long token_lifetime(const char *body, size_t len);
+
 /* Whether credentials may travel to url: https, or plain http to a loopback host. */
 int auth_url_safe(const char *url);
 

@@ -538,7 +538,9 @@ static const struct section_def capabilities_section = {
 	.metric_label = "capability",
 	.metric_help = "Registry capability: 1 supported, 0 unsupported, -1 unknown.",
 	.score_metric = "ocidoctor_capability_score",
-	.score_help = "Number of supported capabilities, out of 5.",
+	.score_help = "Number of supported capabilities, of ocidoctor_capability_probed.",
+	.probed_metric = "ocidoctor_capability_probed",
+	.probed_help = "Number of capabilities probed (the denominator of ocidoctor_capability_score).",
 };
 
 static void write_details(struct probe *p, int score, int probed)

@@ -173,6 +173,9 @@ struct section_def {
 	const char *metric_help;
 	const char *score_metric;        /* SECTION_METRIC_STATE: the count of supported rows, or NULL */
 	const char *score_help;
+	const char *probed_metric;       /* SECTION_METRIC_STATE: the count of probed rows (the
+					    score's denominator), or NULL */
+	const char *probed_help;
 };
 
 struct section_row {

@@ -39,6 +39,8 @@ static const struct opt serve_opts[] = {
 	  .help = "refuse debug=true, format=json|html and /report/ID, and list no recent probes on /" },
 	{ .long_name = "web.enable-lifecycle", .type = OPT_BOOL, .offset = SARG(web_enable_lifecycle),
 	  .help = "allow POST /-/reload (off by default; SIGHUP always reloads)" },
+	{ .long_name = "check-config", .type = OPT_STRING, .offset = SARG(check_config), .arg = "FILE",
+	  .help = "load FILE as --config would, print its modules and exit: 0 valid, 3 not (the message of a start)" },
 	OPT_GROUP_HELP(SARG),
 	OPT_END
 };
@@ -60,8 +62,12 @@ static int serve_cmd(int argc, char **argv)
 		ret = cli_usage_error("unexpected argument '%s'", positional.items[0]);
 	else {
 		opt_apply_defaults(serve_opts, &a, sources);
-		thread_prefer_batch(); /* before serve_main starts a thread: they inherit it */
-		ret = serve_main(&a);
+		if (a.check_config) {
+			ret = serve_check_config(a.check_config);
+		} else {
+			thread_prefer_batch(); /* before serve_main starts a thread: they inherit it */
+			ret = serve_main(&a);
+		}
 	}
 	opt_release(serve_opts, &a);
 	opt_list_release(&positional);

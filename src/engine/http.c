@@ -448,6 +448,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
 	}
 	if (len >= 5 && !memcmp(data, "HTTP/", 5)) {
 		clear_headers(r);
+		http_tls_note(x->easy, r);
 		return len;
 	}
 	colon = memchr(data, ':', len);

@@ -135,7 +135,24 @@ struct http_response {
 	const char *proxy_var;       /* the environment variable that named it */
 	int client_cert_wanted;      /* the TLS handshake failed after the server asked for a
 	                                client certificate, and none was configured */
+	/* what the answer's connection and headers tell at no extra cost (http_tls.c) */
+	long long tls_not_after;     /* earliest notAfter of the certificates the server sent,
+	                                Unix time; 0 over plain HTTP or when unknown */
+	char tls_version[12];        /* "TLS 1.3", ...; "" over plain HTTP or when unknown */
+	long long received_at;       /* wall clock (Unix time) when the status line arrived; 0: none */
+	long token_lifetime_s;       /* a token answer: the token's lifetime (auth/token.c); 0: none */
 };
+
+/*
+ * http_tls.c: notes the TLS facts of the connection a response arrives on
+ * (called when its status line arrives, while libcurl still holds the
+ * connection): the earliest notAfter of the server's chain, the version,
+ * and the wall clock.
+ */
+void http_tls_note(CURL *easy, struct http_response *r);
+/* Copies a response's facts out, its Date header parsed (0 when absent or unreadable). */
+void http_answer_facts(const struct http_response *r, long long *not_after, char version[12],
+		       long long *date, long long *received_at, long *token_lifetime_s);
 
 int engine_new(struct engine **out, const struct engine_options *opts);
 void engine_free(struct engine *e);

@@ -91,6 +91,8 @@ void evidence_log_add(struct evidence_log *log, const char *method, const char *
 	ev->status = resp->status;
 	ev->duration_ms = resp->duration_ms;
 	ev->error = resp->error ? xstrdup(resp->error) : NULL;
+	http_answer_facts(resp, &ev->tls_not_after, ev->tls_version, &ev->date, &ev->received_at,
+			  &ev->token_lifetime_s);
 	pthread_mutex_unlock(&log->lock);
 }
 

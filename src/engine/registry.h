@@ -67,6 +67,12 @@ struct evidence {
 	long status;       /* 0 when no response arrived */
 	long duration_ms;
 	char *error;       /* transport error, or NULL */
+	/* from the answer, for the exporter's series (see struct http_response) */
+	long long tls_not_after;
+	char tls_version[12];
+	long long date;            /* its Date header, Unix time; 0: none */
+	long long received_at;
+	long token_lifetime_s;
 };
 
 /* Exchanges as a finished result keeps them: plain data, no lock. */

@@ -6,6 +6,10 @@
  * target as `instance`, plus the probe_* series; text 0.0.4 or
  * OpenMetrics 1.0.0). One writer for both, so they cannot drift.
  *
+ *   probe_success                              blackbox_exporter's: 1 completed with no
+ *                                              failing check (serve and run)
+ *   probe_duration_seconds                     blackbox_exporter's: wall time of the probe (serve)
+ *   probe_http_status_code                     the status of GET /v2/ (0: no answer)
  *   ocidoctor_probe_success                    1 completed with no failing check (serve)
  *   ocidoctor_probe_duration_seconds           wall time of the probe (serve)
  *   ocidoctor_probe_timeout_seconds            the time it was given (serve)
@@ -14,7 +18,17 @@
  *   ocidoctor_check_status{check}              0 pass, 1 info, 2 warn, 3 fail, -1 skip
  *   ocidoctor_check_duration_seconds{check}
  *   ocidoctor_capability_supported{capability} 1 supported, 0 unsupported, -1 unknown
- *   ocidoctor_capability_score                 supported capabilities (of 5)
+ *   ocidoctor_capability_score                 supported capabilities, of
+ *   ocidoctor_capability_probed                the capabilities probed
+ *   ocidoctor_probe_failure_info{check,cause}  1 for each failing check, with its fix's cause word
+ *   probe_ssl_earliest_cert_expiry             blackbox_exporter's: the earliest notAfter of
+ *                                              the registry's certificates, Unix time
+ *   probe_tls_version_info{version}            blackbox_exporter's: the registry's TLS version
+ *   ocidoctor_ssl_earliest_cert_expiry{host}   the same for every host the probe reached
+ *                                              over TLS (token realm, blob storage)
+ *   ocidoctor_clock_skew_seconds{host}         a host's Date header less the local clock
+ *   ocidoctor_token_lifetime_seconds           the shortest token lifetime of the run
+ * (all from the answers the probe got anyway: no request of their own)
  *   ocidoctor_referrers_client_info{client,list,attach} 1: how each client lists and attaches referrers
  *   ocidoctor_rate_limit_remaining             what the registry said is left, when it did
  *   ocidoctor_run_duration_seconds             wall time of the run (run)
@@ -96,6 +110,11 @@ static void seconds(FILE *out, long ms)
 
 static void probe_metrics(FILE *out, const struct report_probe *p)
 {
+	family(out, "probe_success", "Whether the probe succeeded (blackbox_exporter's meaning).");
+	fprintf(out, "probe_success %d\n", p->success ? 1 : 0);
+	family(out, "probe_duration_seconds", "How long the probe took to complete in seconds.");
+	fputs("probe_duration_seconds", out);
+	seconds(out, p->duration_ms);
 	family(out, "ocidoctor_probe_success", "1 when the probe completed and no check failed.");
 	fprintf(out, "ocidoctor_probe_success %d\n", p->success ? 1 : 0);
 	family(out, "ocidoctor_probe_duration_seconds", "Wall time of the probe.");
@@ -127,8 +146,14 @@ void report_prometheus_probe_only(FILE *out, const struct report_probe *probe)
 
 static int prom_begin(struct report *rep)
 {
-	if (rep->probe)
+	if (rep->probe) {
 		probe_metrics(rep->out, rep->probe);
+	} else {
+		family(rep->out, "probe_success",
+		       "Whether the run succeeded: 1 when no check failed (blackbox_exporter's meaning).");
+		sample(rep, "probe_success", NULL);
+		fprintf(rep->out, " %d\n", rep->results->worst != STATUS_FAIL);
+	}
 	family(rep->out, "ocidoctor_check_status",
 	       "Result of each check: 0 pass, 1 info, 2 warn, 3 fail, -1 skip.");
 	return 0;
@@ -168,7 +193,7 @@ static void prom_durations(struct report *rep)
 static void prom_state_section(struct report *rep, const struct result_section *s)
 {
 	const struct section_def *d = s->def;
-	int score = 0;
+	int score = 0, probed = 0;
 	size_t i;
 
 	family(rep->out, d->metric, d->metric_help);
@@ -180,14 +205,20 @@ static void prom_state_section(struct report *rep, const struct result_section *
 		if (state && !strcmp(state, "not-probed"))
 			continue;
 		score += v == 1;
+		probed++;
 		sample(rep, d->metric, labels);
 		fprintf(rep->out, " %d\n", v);
 	}
-	if (!d->score_metric)
-		return;
-	family(rep->out, d->score_metric, d->score_help);
-	sample(rep, d->score_metric, NULL);
-	fprintf(rep->out, " %d\n", score);
+	if (d->score_metric) {
+		family(rep->out, d->score_metric, d->score_help);
+		sample(rep, d->score_metric, NULL);
+		fprintf(rep->out, " %d\n", score);
+	}
+	if (d->probed_metric) {
+		family(rep->out, d->probed_metric, d->probed_help);
+		sample(rep, d->probed_metric, NULL);
+		fprintf(rep->out, " %d\n", probed);
+	}
 }
 
 /*
@@ -231,6 +262,215 @@ static void prom_section(void *arg, const struct check_result *res, const struct
 		prom_info_section(arg, s);
 }
 
+/* The result of the registry check, when it ran. */
+static const struct check_result *registry_result(const struct run_results *run)
+{
+	size_t i;
+
+	for (i = 0; i < run->nr; i++)
+		if (run->results[i].check == &check_registry && run->results[i].done)
+			return &run->results[i];
+	return NULL;
+}
+
+/* The status of the last GET /v2/ of the registry check (0: no answer), when it ran. */
+static void prom_v2_status(struct report *rep)
+{
+	const struct check_result *res = registry_result(rep->results);
+	long status = -1;
+	size_t i, n;
+
+	for (i = 0; res && i < res->evidence.nr; i++) {
+		const struct evidence *e = &res->evidence.items[i];
+
+		n = strlen(e->url);
+		if (n >= 4 && !strcmp(e->url + n - 4, "/v2/"))
+			status = e->status;
+	}
+	if (status < 0)
+		return;
+	family(rep->out, "probe_http_status_code", "HTTP status of the registry's GET /v2/ (0: no answer).");
+	sample(rep, "probe_http_status_code", NULL);
+	fprintf(rep->out, " %ld\n", status);
+}
+
+/* The cause word of a failing result: its fix's, else its own. */
+static const char *failure_cause(struct report *rep, const struct check_result *res)
+{
+	struct report_fix fix;
+	const char *cause = NULL;
+
+	if (!res->blocked_by && report_fix_get(rep, res, &fix) == 0) {
+		cause = fix.remediation->cause;
+		report_fix_release(&fix);
+	}
+	if (!cause)
+		cause = res->cause;
+	if (!cause && res->blocked_by)
+		cause = "blocked";
+	return cause ? cause : "unknown";
+}
+
+/* One series per failing check, labelled with the cause a dashboard can group by. */
+static void prom_failures(struct report *rep)
+{
+	int first = 1;
+	size_t i;
+
+	for (i = 0; i < rep->results->nr; i++) {
+		const struct check_result *res = &rep->results->results[i];
+		const char *labels[] = { "check", res->check->id, "cause", NULL, NULL };
+
+		if (!res->selected || !res->done || res->status != STATUS_FAIL)
+			continue;
+		labels[3] = failure_cause(rep, res);
+		if (first)
+			family(rep->out, "ocidoctor_probe_failure_info",
+			       "1 for each failing check, labelled with the cause of its fix.");
+		first = 0;
+		sample(rep, "ocidoctor_probe_failure_info", labels);
+		fputs(" 1\n", rep->out);
+	}
+}
+
+/* ---- facts of the answers: certificates, clocks, tokens ---- */
+
+#define FACT_HOSTS_MAX 16
+
+struct host_facts {
+	char host[256];
+	long long not_after;            /* earliest seen; 0: none */
+	char version[12];
+	long long skew;
+	int has_skew;
+};
+
+struct answer_facts {
+	struct host_facts hosts[FACT_HOSTS_MAX];
+	size_t nr;
+	long token_lifetime;            /* shortest; 0: none */
+};
+
+/* host[:port] of an absolute URL into out ("" when it has none). */
+static void url_host(const char *url, char *out, size_t n)
+{
+	const char *p = strstr(url, "://");
+	size_t len;
+
+	out[0] = '\0';
+	if (!p)
+		return;
+	p += 3;
+	len = strcspn(p, "/?#");
+	if (len >= n)
+		return;
+	memcpy(out, p, len);
+	out[len] = '\0';
+}
+
+static struct host_facts *facts_host(struct answer_facts *f, const char *host)
+{
+	size_t i;
+
+	for (i = 0; i < f->nr; i++)
+		if (!strcmp(f->hosts[i].host, host))
+			return &f->hosts[i];
+	if (f->nr == FACT_HOSTS_MAX)
+		return NULL;
+	memset(&f->hosts[f->nr], 0, sizeof(f->hosts[0]));
+	snprintf(f->hosts[f->nr].host, sizeof(f->hosts[0].host), "%s", host);
+	return &f->hosts[f->nr++];
+}
+
+static void facts_add(struct answer_facts *f, const struct evidence *e)
+{
+	struct host_facts *h;
+	char host[256];
+
+	if (e->token_lifetime_s > 0 && (!f->token_lifetime || e->token_lifetime_s < f->token_lifetime))
+		f->token_lifetime = e->token_lifetime_s;
+	url_host(e->url, host, sizeof(host));
+	if (!*host || !(h = facts_host(f, host)))
+		return;
+	if (e->tls_not_after && (!h->not_after || e->tls_not_after < h->not_after))
+		h->not_after = e->tls_not_after;
+	if (e->tls_version[0] && !h->version[0])
+		memcpy(h->version, e->tls_version, sizeof(h->version));
+	if (e->date && e->received_at && !h->has_skew) {
+		h->skew = e->date - e->received_at;
+		h->has_skew = 1;
+	}
+}
+
+/* The facts of every answer of the run; the registry's host first when the registry check ran. */
+static void facts_collect(const struct run_results *run, struct answer_facts *f)
+{
+	const struct check_result *reg = registry_result(run);
+	size_t i, j;
+
+	memset(f, 0, sizeof(*f));
+	for (j = 0; reg && j < reg->evidence.nr; j++)
+		facts_add(f, &reg->evidence.items[j]);
+	for (i = 0; i < run->nr; i++)
+		for (j = 0; run->results[i].done && &run->results[i] != reg &&
+			    j < run->results[i].evidence.nr; j++)
+			facts_add(f, &run->results[i].evidence.items[j]);
+}
+
+static void prom_host_series(struct report *rep, const struct answer_facts *f, const char *name,
+			     const char *help, int skew)
+{
+	int first = 1;
+	size_t i;
+
+	for (i = 0; i < f->nr; i++) {
+		const struct host_facts *h = &f->hosts[i];
+		const char *labels[] = { "host", h->host, NULL };
+
+		if (skew ? !h->has_skew : !h->not_after)
+			continue;
+		if (first)
+			family(rep->out, name, help);
+		first = 0;
+		sample(rep, name, labels);
+		fprintf(rep->out, " %lld\n", skew ? h->skew : h->not_after);
+	}
+}
+
+static void prom_answer_facts(struct report *rep)
+{
+	struct answer_facts f;
+	const struct check_result *r = registry_result(rep->results);
+	const struct host_facts *reg;
+	const char *labels[] = { "version", NULL, NULL };
+
+	facts_collect(rep->results, &f);
+	reg = r && r->evidence.nr && f.nr ? &f.hosts[0] : NULL;
+	if (reg && reg->not_after) {
+		family(rep->out, "probe_ssl_earliest_cert_expiry",
+		       "Earliest expiry of the registry's certificates, in Unix time.");
+		sample(rep, "probe_ssl_earliest_cert_expiry", NULL);
+		fprintf(rep->out, " %lld\n", reg->not_after);
+	}
+	if (reg && reg->version[0]) {
+		labels[1] = reg->version;
+		family(rep->out, "probe_tls_version_info", "The TLS version the registry spoke, always 1.");
+		sample(rep, "probe_tls_version_info", labels);
+		fputs(" 1\n", rep->out);
+	}
+	prom_host_series(rep, &f, "ocidoctor_ssl_earliest_cert_expiry",
+			 "Earliest expiry of the certificates of each host the probe reached over TLS, in Unix time.",
+			 0);
+	prom_host_series(rep, &f, "ocidoctor_clock_skew_seconds",
+			 "A host's Date header less the local clock when its answer arrived.", 1);
+	if (f.token_lifetime) {
+		family(rep->out, "ocidoctor_token_lifetime_seconds",
+		       "Lifetime of the shortest-lived token the probe got (expires_in, else the JWT's exp - iat).");
+		sample(rep, "ocidoctor_token_lifetime_seconds", NULL);
+		fprintf(rep->out, " %ld\n", f.token_lifetime);
+	}
+}
+
 /* What the registry said is left of its rate-limit window, when it did. */
 static void prom_rate_limit(struct report *rep)
 {
@@ -271,6 +511,9 @@ static void prom_run(struct report *rep)
 static int prom_end(struct report *rep)
 {
 	prom_durations(rep);
+	prom_failures(rep);
+	prom_v2_status(rep);
+	prom_answer_facts(rep);
 	results_foreach_section(rep->results, prom_section, rep);
 	prom_rate_limit(rep);
 	prom_run(rep);

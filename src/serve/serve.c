@@ -679,6 +679,7 @@ static enum MHD_Result handle_metrics(struct server *s, struct MHD_Connection *c
 		       "Config reloads rejected (the old config was kept).");
 	fprintf(out, "ocidoctor_exporter_config_reload_failures_total %lu\n", s->reload_failures);
 	pthread_mutex_unlock(&s->lock);
+	serve_write_process_metrics(out, om);
 	if (om)
 		fputs("# EOF\n", out);
 	return mem_answer(conn, &m, 200, om ? OPENMETRICS_TYPE : PROMETHEUS_TEXT_TYPE);
@@ -782,7 +783,8 @@ static enum MHD_Result handle_home(struct server *s, struct MHD_Connection *conn
 		n = 0;
 	else
 		fputs("<h2>Recent probes</h2>\n<table>\n<tr><th>Time</th><th>Target</th>"
-		      "<th>Module</th><th>Worst</th><th>Duration</th><th>Report</th></tr>\n", out);
+		      "<th>Repository</th><th>Tag</th><th>Module</th><th>Worst</th><th>Duration</th>"
+		      "<th>Report</th><th>Debug</th></tr>\n", out);
 	pthread_mutex_lock(&s->lock);
 	for (i = 0; i < n; i++) {
 		size_t at = (s->history_next + n - 1 - i) % n;
@@ -797,10 +799,15 @@ static enum MHD_Result handle_home(struct server *s, struct MHD_Connection *conn
 		fprintf(out, "<tr><td>%s</td><td>", when);
 		report_put_xml(out, r->target);
 		fputs("</td><td>", out);
+		report_put_xml(out, r->repository);
+		fputs("</td><td>", out);
+		report_put_xml(out, r->tag);
+		fputs("</td><td>", out);
 		report_put_xml(out, r->module);
-		fprintf(out, "</td><td>%s</td><td>%ld.%03ld s</td><td><a href=\"/report/%ld\">report</a></td></tr>\n",
+		fprintf(out, "</td><td>%s</td><td>%ld.%03ld s</td><td><a href=\"/report/%ld\">report</a></td>"
+			"<td><a href=\"/report/%ld?debug=true\">debug</a></td></tr>\n",
 			r->ran ? check_status_name((enum check_status)r->res.worst) : "error",
-			r->duration_ms / 1000, r->duration_ms % 1000, r->id);
+			r->duration_ms / 1000, r->duration_ms % 1000, r->id, r->id);
 	}
 	pthread_mutex_unlock(&s->lock);
 	fputs(n ? "</table>\n</body></html>\n" : "</body></html>\n", out);
@@ -826,7 +833,9 @@ static enum MHD_Result handle_report(struct server *s, struct MHD_Connection *co
 	if (!r)
 		return answer_text(conn, 404, "no such probe in the history (it keeps the last %ld)\n",
 				   s->args->history_limit);
-	ret = answer_probe(conn, r, FORMAT_HTML, 0, 0);
+	/* ?debug=true: the probe's debug output, as /probe?debug=true gave it, without probing again */
+	ret = answer_probe(conn, r, arg(conn, "debug") && !strcmp(arg(conn, "debug"), "true") ?
+			   FORMAT_DEBUG : FORMAT_HTML, 0, 0);
 	serve_rec_unref(r);
 	return ret;
 }

@@ -84,6 +84,13 @@ int serve_config_load(struct serve_config **out, const char *path, char **why);
 /* The same from text, for tests. */
 int serve_config_parse(struct serve_config **out, const char *name, const char *text, size_t len,
 		       char **why);
+/*
+ * `serve --check-config FILE`: loads the config as the server does at
+ * start, without listening or probing. Prints the modules on stdout and
+ * returns EXIT_OK, or writes the start's message on stderr and returns the
+ * start's exit status (EXIT_USAGE).
+ */
+int serve_check_config(const char *path);
 /* Starts every module's engine. Returns 0 or -1 with *why. */
 int serve_config_start(struct serve_config *c, char **why);
 /* Stops the engines and frees everything. */
@@ -123,6 +130,7 @@ struct serve_args {
 	struct opt_list allow_targets;
 	int web_disable_debug;          /* no debug=true, format=json|html, /report/ID */
 	int web_enable_lifecycle;       /* POST /-/reload */
+	char *check_config;             /* load this config, say whether it is valid, and exit */
 	int help;
 };
 

@@ -105,7 +105,7 @@ static int get_seconds(struct loader *l, const yaml_node_t *v, const char *key, 
 	const char *s = scalar(v);
 
 	if (!s || clock_parse_seconds(s, 1, CLOCK_SECONDS_MAX * 1000, ms) < 0)
-		return bad(l, v, "%s is a number of seconds such as 30 or 2.5, from 0.001 to 86400, not '%s'",
+		return bad(l, v, "%s is a number of seconds such as 30, 2.5, 5s or 1m, from 0.001 to 86400, not '%s'",
 			   key, s ? s : "a list or a mapping");
 	return 0;
 }
@@ -531,6 +531,28 @@ int serve_config_load(struct serve_config **out, const char *path, char **why)
 	buf_release(&b);
 	if (ret == 0)
 		(*out)->path = xstrdup(path);
+	return ret;
+}
+
+int serve_check_config(const char *path)
+{
+	struct serve_config *c = NULL;
+	char *why = NULL;
+	size_t i;
+	int ret;
+
+	if (serve_config_load(&c, path, &why) < 0) {
+		ret = cli_usage_error("%s", why);
+		goto done;
+	}
+	printf("%s: valid, %zu module%s:", path, c->nr, c->nr == 1 ? "" : "s");
+	for (i = 0; i < c->nr; i++)
+		printf("%s%s", i ? ", " : " ", c->modules[i].name);
+	putchar('\n');
+	ret = fflush(stdout) == 0 ? EXIT_OK : EXIT_USAGE;
+done:
+	serve_config_free(c);
+	free(why);
 	return ret;
 }
 

@@ -171,4 +171,7 @@ void serve_write_metrics(FILE *out, struct probe_rec *r, int openmetrics, int ca
 void serve_write_debug(FILE *out, struct probe_rec *r, int cached, long age_ms);
 int serve_write_report(FILE *out, struct probe_rec *r, const struct report_writer *w);
 
+/* The exporter's process_* series (serve_process.c). */
+void serve_write_process_metrics(FILE *out, int openmetrics);
+
 #endif

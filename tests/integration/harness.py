@@ -297,8 +297,9 @@ def make_ca(directory, name="ocidoctor-test-ca"):
     return cert, key
 
 
-def make_server_cert(directory, ca_cert, ca_key):
-    """Creates server.pem/server.key for 127.0.0.1 and localhost, signed by the CA."""
+def make_server_cert(directory, ca_cert, ca_key, days=2):
+    """Creates server.pem/server.key for 127.0.0.1 and localhost, signed by the CA,
+    valid for days."""
     cert, key = os.path.join(directory, "server.pem"), os.path.join(directory, "server.key")
     csr = os.path.join(directory, "server.csr")
     ext = _write(os.path.join(directory, "server.ext"),
@@ -309,7 +310,7 @@ def make_server_cert(directory, ca_cert, ca_key):
     _run_tool(["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
                "-nodes", "-keyout", key, "-out", csr, "-subj", "/CN=127.0.0.1"])
     _run_tool(["openssl", "x509", "-req", "-in", csr, "-CA", ca_cert, "-CAkey", ca_key,
-               "-CAcreateserial", "-out", cert, "-days", "2", "-extfile", ext])
+               "-CAcreateserial", "-out", cert, "-days", str(days), "-extfile", ext])
     return cert, key
 
 

@@ -263,6 +263,9 @@ class ScriptedRegistry(h.Service):
                        status_override still wins over it
       tls              serve https with a throwaway CA (see .ca_file; call()
                        speaks plain http only)
+      tls_days         the server certificate's validity in days (default 2)
+      date_offset      seconds added to the Date header of every answer (a
+                       registry whose clock is off)
     """
 
     def __init__(self, referrers=None, referrers_count=0, referrers_link=False,
@@ -273,7 +276,7 @@ class ScriptedRegistry(h.Service):
                  token_service=None, override_first=None, tls=False, slow=None,
                  subject_header=None, list_pushed=True, filter_artifact_type=True,
                  artifact_manifest=None, missing_subject="accept", stall_blob_deletes=0,
-                 profile="spec"):
+                 profile="spec", tls_days=2, date_offset=0):
         _check_choice("profile", profile, tuple(PROFILES))
         self.profile = profile
         traits = dict(PROFILE_DEFAULTS, **PROFILES[profile])
@@ -331,6 +334,8 @@ class ScriptedRegistry(h.Service):
         self.override_first = {key: [n, answer] for key, (n, answer)
                                in (override_first or {}).items()}
         self.tls = tls
+        self.tls_days = tls_days
+        self.date_offset = date_offset
         self.ca_file = None
         self._ssl_context = None
         # -- end of fault-injection options --
@@ -416,7 +421,7 @@ class ScriptedRegistry(h.Service):
         """A server context for 127.0.0.1 signed by a new CA (.ca_file)."""
         directory = h.scratch_dir("scripted-tls-")
         ca_cert, ca_key = h.make_ca(directory)
-        cert, key = h.make_server_cert(directory, ca_cert, ca_key)
+        cert, key = h.make_server_cert(directory, ca_cert, ca_key, days=self.tls_days)
         self.ca_file = ca_cert
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(cert, key)
@@ -1014,6 +1019,10 @@ def _make_handler(registry):
 
         def log_message(self, *args):
             pass
+
+        def date_time_string(self, timestamp=None):
+            return super().date_time_string(
+                (time.time() if timestamp is None else timestamp) + registry.date_offset)
 
         def _serve(self):
             body = _read_body(self)

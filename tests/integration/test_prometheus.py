@@ -12,12 +12,15 @@ The alerting rules of docs/ocidoctor-alerts.yml go through
 `promtool check rules` and `promtool test rules`.
 """
 
+import glob
 import json
 import os
+import re
 import signal
 import subprocess
 import time
 import unittest
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -38,8 +41,6 @@ rule_files:
 scrape_configs:
   - job_name: ocidoctor
     metrics_path: /probe
-    params:
-      module: [default]
     static_configs:
       - targets: [{targets}]
     relabel_configs:
@@ -47,6 +48,10 @@ scrape_configs:
         target_label: __param_target
       - source_labels: [__param_target]
         target_label: instance
+      - source_labels: [__param_module]
+        regex: ""
+        target_label: __param_module
+        replacement: default
       - source_labels: [__param_module]
         target_label: module
       - target_label: __address__
@@ -100,6 +105,17 @@ class Prometheus(h.Service):
             raise AssertionError("query %s: %s" % (expr, doc))
         return {s["metric"].get("instance"): float(s["value"][1]) for s in doc["data"]["result"]}
 
+    def series(self, expr):
+        """{(instance, module): value} of a query's result."""
+        url = "http://127.0.0.1:%d/api/v1/query?%s" % (self.port,
+                                                       urllib.parse.urlencode({"query": expr}))
+        with urllib.request.urlopen(url, timeout=10) as r:
+            doc = json.load(r)
+        if doc.get("status") != "success":
+            raise AssertionError("query %s: %s" % (expr, doc))
+        return {(s["metric"].get("instance"), s["metric"].get("module")): float(s["value"][1])
+                for s in doc["data"]["result"]}
+
     def log_tail(self):
         with open(os.path.join(self.dir, "prometheus.log")) as f:
             return f.read()[-3000:]
@@ -140,6 +156,16 @@ class PrometheusScrapeTest(h.DoctorTestCase):
         success = self.wait_for("ocidoctor_probe_success", 3)
         self.assertEqual(success, {self.distribution.url: 1.0, self.scripted.url: 1.0,
                                    self.down: 0.0})
+        # blackbox_exporter's names, with the same values
+        self.assertEqual(self.prometheus.query("probe_success"), success)
+        self.assertEqual(self.prometheus.query("probe_http_status_code"),
+                         {self.distribution.url: 200.0, self.scripted.url: 200.0,
+                          self.down: 0.0})
+        self.assertEqual(self.prometheus.query(
+            'ocidoctor_probe_failure_info{check="check.integration.oci.registry"}'),
+            {self.down: 1.0})
+        self.assertEqual(self.prometheus.query("ocidoctor_capability_probed"),
+                         {self.distribution.url: 2.0, self.scripted.url: 2.0})
         registry = self.prometheus.query(
             'ocidoctor_check_status{check="check.integration.oci.registry"}')
         self.assertEqual(registry, {self.distribution.url: 0.0, self.scripted.url: 0.0,
@@ -166,6 +192,9 @@ class PrometheusScrapeTest(h.DoctorTestCase):
         self.wait_for('sum(ocidoctor_exporter_probes_total{job="ocidoctor-exporter"}) >= 3', 1)
         self.wait_for('ocidoctor_exporter_probes_total{job="ocidoctor-exporter",'
                       'outcome="failure"} >= 1', 1)
+        # the exporter's process_* series, scraped in OpenMetrics
+        self.wait_for('process_open_fds{job="ocidoctor-exporter"} > 0', 1)
+        self.wait_for('process_cpu_seconds_total{job="ocidoctor-exporter"} >= 0', 1)
         rules = self.prometheus.query('ALERTS{alertname="RegistryDown"}')
         self.assertNotIn(self.distribution.url, rules)
 
@@ -173,13 +202,115 @@ class PrometheusScrapeTest(h.DoctorTestCase):
         p = subprocess.run([sh.PROMTOOL, "check", "rules", RULES], stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, encoding="utf-8", timeout=60)
         self.assertEqual(p.returncode, 0, p.stdout)
-        self.assertIn("SUCCESS: 5 rules found", p.stdout)
+        self.assertIn("SUCCESS: 12 rules found", p.stdout)
         p = subprocess.run([sh.PROMTOOL, "test", "rules", os.path.basename(RULES_TEST)],
                            cwd=h.HERE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                            encoding="utf-8", timeout=60)
         self.assertEqual(p.returncode, 0, p.stdout)
         self.assertIn("SUCCESS", p.stdout)
 
+
+GUIDE = os.path.join(h.REPO_ROOT, "docs", "monitoring.md")
+
+
+def guide_yaml_blocks(section):
+    """The ```yaml blocks of a "## " section of docs/monitoring.md, as written."""
+    with open(GUIDE) as f:
+        text = f.read()
+    start = text.index("\n## %s\n" % section)
+    end = text.find("\n## ", start + 1)
+    return re.findall(r"```yaml\n(.*?)```", text[start:end if end > 0 else None], re.S)
+
+
+def substitute(text, replacements):
+    """text with each (old, new) replaced; every old must be in it, so that a
+    change of the guide shows here instead of being silently skipped."""
+    for old, new in replacements:
+        if old not in text:
+            raise AssertionError("the guide no longer has %r:\n%s" % (old, text))
+        text = text.replace(old, new)
+    return text
+
+
+# The exporter's modules for the guide's fleet: the names the fleet uses,
+# each selecting different checks so that its series show which ran.
+GUIDE_MODULES = """modules:
+  default:
+    writes: none
+  team-a:
+    checks: ["check.integration.oci.registry"]
+  release-path:
+    checks: ["check.integration.oci.registry", "check.integration.oci.pull"]
+"""
+
+
+@unittest.skipUnless(os.access(PROMETHEUS, os.X_OK), "prometheus is not installed "
+                     "(scripts/install-deps --test)")
+class GuideScrapeConfigTest(h.DoctorTestCase):
+    """docs/monitoring.md's scrape config and fleet file, taken from the
+    guide's text with only addresses, paths and the interval replaced, in
+    the real Prometheus: every target is probed with its own module (the
+    default one when it names none), and the repository it names."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.shared = cls.start_server(sr.ScriptedRegistry())      # registry.example.com
+        cls.harbor = cls.start_server(sr.ScriptedRegistry())      # harbor.example.com
+        cls.team_a = cls.start_server(sr.ScriptedRegistry())      # registry.team-a.example
+        cls.exporter = cls.start_server(sh.Exporter(config=GUIDE_MODULES))
+        cls.dir = h.scratch_dir("guide-")
+        blocks = guide_yaml_blocks("Scrape config")
+        scrape = next(b for b in blocks if "scrape_configs:" in b)
+        fleet = next(b for b in blocks if "scrape_configs:" not in b and "- targets:" in b)
+        sd_dir = os.path.join(cls.dir, "registries")
+        os.mkdir(sd_dir)
+        interval = "%ds" % sh.SLACK
+        scrape = substitute(scrape, [
+            ("/etc/prometheus/registries/*.yml", os.path.join(sd_dir, "*.yml")),
+            ("127.0.0.1:10071", "127.0.0.1:%d" % cls.exporter.port),
+            ("scrape_interval: 5m", "scrape_interval: " + interval),
+            ("scrape_timeout: 30s", "scrape_timeout: " + interval)])
+        fleet = substitute(fleet, [
+            ("https://registry.example.com", cls.shared.url),
+            ("https://harbor.example.com", cls.harbor.url),
+            ("https://registry.team-a.example", cls.team_a.url)])
+        with open(os.path.join(sd_dir, "fleet.yml"), "w") as f:
+            f.write(fleet)
+        cls.prometheus = cls.start_server(Prometheus(scrape))
+
+    def wait_for(self, expr, count, timeout=60):
+        deadline = time.monotonic() + timeout * sh.SLACK
+        while True:
+            try:
+                got = self.prometheus.series(expr)
+            except urllib.error.HTTPError as e:   # 503 until its storage is ready
+                if e.code != 503:
+                    raise
+                got = {}
+            if len(got) >= count or time.monotonic() > deadline:
+                return got
+            time.sleep(0.5)
+
+    def test_each_target_is_probed_with_its_module(self):
+        expected = {(self.shared.url, "default"), (self.harbor.url, "default"),
+                    (self.team_a.url, "team-a"), (self.shared.url, "release-path")}
+        success = self.wait_for("ocidoctor_probe_success", len(expected))
+        self.assertEqual(set(success), expected,
+                         "prometheus log:\n%s\nexporter log:\n%s"
+                         % (self.prometheus.log_tail(), self.exporter.stderr()[-3000:]))
+        # the module's checks ran: team-a has the registry check only,
+        # release-path no referrers check, default every check
+        referrers = self.prometheus.series(
+            'ocidoctor_check_status{check="check.integration.oci.referrers"}')
+        self.assertEqual(set(referrers), {(self.shared.url, "default"),
+                                          (self.harbor.url, "default")})
+        pull = self.prometheus.series('ocidoctor_check_status{check="check.integration.oci.pull"}')
+        self.assertEqual(set(pull), expected - {(self.team_a.url, "team-a")})
+        # the guide's ci/release-base reached the exporter as &repository=
+        # for release-path, and only there
+        self.assertTrue(self.shared.requests(path_contains="/v2/ci/release-base/"))
+        self.assertFalse(self.harbor.requests(path_contains="/v2/ci/release-base/"))
+        self.assertFalse(self.team_a.requests(path_contains="/v2/ci/release-base/"))
 
 if __name__ == "__main__":
     unittest.main()

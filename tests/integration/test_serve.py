@@ -457,7 +457,7 @@ class ServeTest(h.DoctorTestCase):
             for _ in range(5):
                 ex.probe(self.down)
             page = ex.get("/").body
-            self.assertEqual(len(re.findall(r'href="/report/', page)), 3)
+            self.assertEqual(len(re.findall(r'href="/report/\d+"', page)), 3)
 
     def test_log_line_per_probe_in_json(self):
         with sh.Exporter("--log-format", "json") as ex:

@@ -35,12 +35,31 @@ static void test_decimal_seconds(void **state)
 	assert_int_equal(parsed("60", 0, 60000), 60000);
 }
 
+/* Prometheus' units, one after the number. */
+static void test_units(void **state)
+{
+	(void)state;
+	assert_int_equal(parsed("5s", 1, 86400000), 5000);
+	assert_int_equal(parsed("1m", 1, 86400000), 60000);
+	assert_int_equal(parsed("1.5m", 1, 86400000), 90000);
+	assert_int_equal(parsed("2h", 1, 86400000), 7200000);
+	assert_int_equal(parsed("24h", 1, 86400000), 86400000);
+	assert_int_equal(parsed("1440m", 1, 86400000), 86400000);
+	assert_int_equal(parsed("500ms", 1, 86400000), 500);
+	assert_int_equal(parsed("1.5ms", 1, 86400000), 2);   /* rounded to the millisecond */
+	assert_int_equal(parsed("0.001m", 1, 86400000), 60);
+	assert_int_equal(parsed("0.5s", 1, 86400000), 500);
+	assert_int_equal(parsed("61s", 0, 60000), -1);
+	assert_int_equal(parsed("1m", 0, 60000), 60000);
+}
+
 static void test_everything_else_is_refused(void **state)
 {
 	static const char *const bad[] = {
 		"nan", "NaN", "-nan", "inf", "Infinity", "-1", "+1", "-0", "1e3", "1E-3", "0x10",
-		" 5", "5 ", "5s", "", ".", "1.2.3", "1,5", "86401", "86400.001",
-		"99999999999999999999999", "0.0004", "0",
+		" 5", "5 ", "", ".", "1.2.3", "1,5", "86401", "86400.001",
+		"99999999999999999999999", "0.0004", "0", "5 s", "5S", "5sec", "1m30s", "5d", "5w",
+		"s", "ms", "5us", "25h", "1441m", "0.4ms", "-5s",
 	};
 	size_t i;
 
@@ -56,6 +75,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_decimal_seconds),
+		cmocka_unit_test(test_units),
 		cmocka_unit_test(test_everything_else_is_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

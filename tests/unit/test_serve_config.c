@@ -401,7 +401,7 @@ static void test_deep_yaml_is_refused_quickly(void **state)
 static void test_durations_are_plain_seconds(void **state)
 {
 	static const char *const bad[] = { "nan", ".nan", "inf", ".inf", "-.inf", "-1", "0", "1e3",
-					   "0x10", "86401", "1e-9", "30s" };
+					   "0x10", "86401", "1e-9", "30x", "1m30s", "5 s", "25h" };
 	char text[128];
 	struct serve_config *c;
 	size_t i;
@@ -418,6 +418,14 @@ static void test_durations_are_plain_seconds(void **state)
 	c = parse_ok("modules:\n  m:\n    writes: probe\n    timeout: 0.25\n    min_interval: 90\n");
 	assert_int_equal(serve_config_module(c, "m")->timeout_ms, 250);
 	assert_int_equal(serve_config_module(c, "m")->min_interval_ms, 90000);
+	serve_config_free(c);
+	/* Prometheus' units */
+	c = parse_ok("modules:\n  m:\n    writes: probe\n    timeout: 5s\n    min_interval: 1m\n");
+	assert_int_equal(serve_config_module(c, "m")->timeout_ms, 5000);
+	assert_int_equal(serve_config_module(c, "m")->min_interval_ms, 60000);
+	serve_config_free(c);
+	c = parse_ok("modules:\n  m:\n    timeout: 1500ms\n");
+	assert_int_equal(serve_config_module(c, "m")->timeout_ms, 1500);
 	serve_config_free(c);
 }
 

@@ -291,6 +291,30 @@ static void test_parse(void **state)
 	assert_null(token_parse("[]", 2));
 }
 
+/* A token's lifetime: expires_in, else the JWT's exp - iat, else unknown (0). */
+static void test_lifetime(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "{\"token\":\"abc\",\"expires_in\":60}", "60" },
+		/* exp 1300, iat 1000 (base64url with and without a padding remainder) */
+		{ "{\"token\":\"eyJhbGciOiJub25lIn0.eyJleHAiOjEzMDAsImlhdCI6MTAwMCwic3ViIjoieCJ9.c2ln\"}", "300" },
+		{ "{\"access_token\":\"eyJhbGciOiJub25lIn0.eyJleHAiOjEzMDAsImlhdCI6MTAwMH0.c2ln\"}", "300" },
+		{ "{\"token\":\"eyJhbGciOiJub25lIn0.eyJleHAiOjEzMDAsImlhdCI6MTAwMH0.c2ln\",\"expires_in\":7}", "7" },
+		{ "{\"token\":\"opaque\"}", "0" },
+		{ "{\"token\":\"a.!!!.c\"}", "0" },
+		{ "{\"token\":\"abc\",\"expires_in\":-5}", "0" },
+		{ "{\"token\":\"abc\",\"expires_in\":\"60\"}", "0" },
+		{ "not json", "0" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(*cases); i++)
+		if (token_lifetime(cases[i][0], strlen(cases[i][0])) != atol(cases[i][1]))
+			fail_msg("%s: %ld, not %s", cases[i][0],
+				 token_lifetime(cases[i][0], strlen(cases[i][0])), cases[i][1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -301,6 +325,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_plain_http_realm_gets_no_credentials, setup,
 						teardown),
 		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_lifetime),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
