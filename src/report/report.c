@@ -495,16 +495,3 @@ int report_column_is_text(const char *key)
 	return !strcmp(key, "reason") || !strcmp(key, "why") || !strcmp(key, "evidence");
 }
 
-const json_t *report_leftovers(const struct check_result *res)
-{
-	const json_t *l = json_object_get(res->details, "leftovers");
-
-	return json_array_size(l) ? l : NULL;
-}
-
-const char *report_str(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s ? s : "";
-}
