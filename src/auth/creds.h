@@ -38,7 +38,9 @@
  * target (auth/creds_internal.h, cred_helper_get).
  *
  * The sources live in one file each: docker_config.c, cred_helper.c,
- * auth_json.c; creds.c is the resolver and keeps the order above.
+ * auth_json.c; creds.c is the resolver and keeps the order above; what
+ * they share is in creds_common.c, which the sources call and nothing
+ * else of src/auth.
  *
  * A credential helper is run with a 10 second limit, its stdout capped at
  * 64 KiB; its error text is never copied into messages (it may echo

@@ -1,7 +1,8 @@
 /*
  * creds_internal: what the credential sources (docker_config.c,
- * cred_helper.c, auth_json.c) and the resolver (creds.c) share. Not for
- * use outside src/auth/, except by the unit tests.
+ * cred_helper.c, auth_json.c) and the resolver (creds.c) share
+ * (creds_common.c), and the sources the resolver calls. Not for use
+ * outside src/auth/, except by the unit tests.
  */
 #ifndef OCIDOCTOR_CREDS_INTERNAL_H
 #define OCIDOCTOR_CREDS_INTERNAL_H

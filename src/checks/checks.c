@@ -3,7 +3,6 @@
  */
 #include "checks/check.h"
 #include "checks/kb.h"
-#include "checks/run.h"
 #include "util/suggest.h"
 #include "util/xalloc.h"
 
@@ -109,10 +108,6 @@ void check_call(struct check_ctx *ctx, struct registry_call *call)
 	detail_bool(ctx, "authenticated", call->authenticated);
 }
 
-const struct check_result *check_dep(struct check_ctx *ctx, const struct check *dep)
-{
-	return run_wait(ctx->run, dep, ctx->log);
-}
 
 const struct remediation *check_remediation(const struct check_result *res)
 {
@@ -169,30 +164,6 @@ int check_offline(const struct check *c, const struct run_config *config, int se
 	return c->offline && c->offline(config);
 }
 
-int check_gate(struct check_ctx *ctx)
-{
-	unsigned needs = ctx->result->check->needs;
-
-	if ((needs & NEED_VERIFY) && !ctx->config->verify_writes) {
-		check_set(ctx, STATUS_SKIP, "no-verify",
-			  "not verified: needs --writes verify (it pushes to the scratch repository and deletes what it pushed)");
-		return 1;
-	}
-	if ((needs & NEED_VERIFY) && !ctx->result->selected) {
-		/* run only because another check reads it: never push where no report shows it */
-		check_set(ctx, STATUS_SKIP, "no-verify", "not verified: the check was not selected");
-		return 1;
-	}
-	if ((needs & NEED_WRITES) && ctx->config->no_writes) {
-		check_set(ctx, STATUS_SKIP, "no-writes", "not probed (--no-writes)");
-		return 1;
-	}
-	if ((needs & NEED_REACHABLE) && !ctx->facts->reachable) {
-		check_unreachable(ctx);
-		return 1;
-	}
-	return 0;
-}
 
 void detail_str(struct check_ctx *ctx, const char *key, const char *value)
 {
@@ -218,13 +189,6 @@ void detail_bool(struct check_ctx *ctx, const char *key, int value)
 	json_object_set_new(ctx->result->details, key, json_boolean(value));
 }
 
-void check_unreachable(struct check_ctx *ctx)
-{
-	const struct check_result *reg = run_wait(ctx->run, &check_registry, ctx->log);
-
-	check_set(ctx, STATUS_FAIL, "unreachable", "cannot check: there is no registry to talk to (%s)",
-		  reg->message && reg->message[0] ? reg->message : "the registry check failed");
-}
 
 const char *call_failure_text(const struct registry_call *call)
 {
