@@ -190,7 +190,7 @@ static int from_helper(struct resolve *r, const char *path, const char *helper)
 	const char *host = r->opts->registry_host;
 	char *err = NULL;
 
-	if (cred_helper_get(r->out, helper, helper_server(host), &err) < 0) {
+	if (cred_helper_get(r->out, helper, helper_server(host), r->opts->helper_timeout_ms, &err) < 0) {
 		creds_release(r->out);
 		add_looked(r, "docker-credential-%s (cannot run)", helper);
 		if (!r->helper_error)
