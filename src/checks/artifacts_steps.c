@@ -90,7 +90,7 @@ static void prove_with_own_blob(struct verify *v, struct buf *ev)
 {
 	struct blob *pb = &v->blobs[B_PROOF];
 	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/octet-stream");
-	char *url, *path = av_blob_path(v, pb->digest);
+	char *url = NULL, *path = av_blob_path(v, pb->digest);
 	struct registry_call put = { 0 }, del = { 0 }, head = { 0 };
 
 	if (!pb->session) {
@@ -101,7 +101,6 @@ static void prove_with_own_blob(struct verify *v, struct buf *ev)
 	put = (struct registry_call){ .method = "PUT", .path = url, .repository = v->scratch,
 		.actions = REG_PULL | REG_PUSH, .headers = h, .body = pb->data, .body_len = pb->len };
 	registry_call(v->ctx->registry, v->ctx->log, &put);
-	free(url);
 	call_evidence_add(ev, &put);
 	av_lost(v, &put);
 	av_note_denied(v, &put);
@@ -143,6 +142,7 @@ done:
 	registry_call_release(&head);
 	curl_slist_free_all(h);
 	free(path);
+	free(url);
 }
 
 /* ---- steps 2 to 4 ------------------------------------------------------- */
