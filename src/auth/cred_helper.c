@@ -3,7 +3,8 @@
  *
  * A helper is `docker-credential-NAME get`, the server name on its stdin
  * and a JSON answer on its stdout. It runs as a child process with a time
- * limit (HELPER_TIMEOUT_MS), a capped stdout, its stderr on /dev/null and
+ * limit (creds_options.helper_timeout_ms, else HELPER_TIMEOUT_MS), a
+ * capped stdout, its stderr on /dev/null and
  * no descriptor of ours but its standard streams; its exit ends the read
  * even when a process it left behind holds its stdout. Its output is kept
  * in wiped memory, and no message quotes it.
@@ -261,6 +262,7 @@ struct helper_run {
 	int exec_errno;
 	enum helper_end end;
 	struct buf output;
+	long timeout_ms;           /* its time limit */
 };
 
 /* Reads the exec status pipe: 0 when exec worked, else the child's errno. */
@@ -305,7 +307,7 @@ static int spawn_and_collect(struct helper_run *h, const char *server)
 	close_fd(&h->out[1]);
 	close_fd(&h->st[1]);
 	h->exec_errno = read_exec_errno(h->st[0]);
-	deadline = clock_now_ms() + HELPER_TIMEOUT_MS;
+	deadline = clock_now_ms() + h->timeout_ms;
 	h->end = h->exec_errno ? HELPER_DONE
 			       : read_until(h->out[0], &h->output, deadline, h->pid, &h->status,
 					    &reaped);
@@ -342,9 +344,12 @@ static int helper_verdict(struct creds *out, struct helper_run *h, char **why)
 		return creds_fail(why, "credential helper %s is not installed (not found on PATH)", h->prog);
 	if (h->exec_errno)
 		return creds_fail(why, "cannot run credential helper %s: %s", h->prog, strerror(h->exec_errno));
+	if (h->end == HELPER_TIMEOUT && h->timeout_ms % 1000)
+		return creds_fail(why, "credential helper %s timed out after %.3g s", h->prog,
+			    (double)h->timeout_ms / 1000);
 	if (h->end == HELPER_TIMEOUT)
-		return creds_fail(why, "credential helper %s timed out after %d s", h->prog,
-			    HELPER_TIMEOUT_MS / 1000);
+		return creds_fail(why, "credential helper %s timed out after %ld s", h->prog,
+			    h->timeout_ms / 1000);
 	if (h->end == HELPER_OVERFLOW)
 		return creds_fail(why, "credential helper %s wrote more than %zu KiB", h->prog,
 			    HELPER_OUT_MAX >> 10);
@@ -369,12 +374,14 @@ static int helper_verdict(struct creds *out, struct helper_run *h, char **why)
  * Runs `docker-credential-NAME get` for server. Returns 0 with out
  * filled, or CRED_NONE when the helper knows no credential; -1 on error.
  */
-int cred_helper_run(struct creds *out, const char *name, const char *server, char **why)
+int cred_helper_run(struct creds *out, const char *name, const char *server, long timeout_ms,
+		    char **why)
 {
 	struct helper_run h;
 	int ret = -1;
 
 	memset(&h, 0, sizeof(h));
+	h.timeout_ms = timeout_ms > 0 ? timeout_ms : HELPER_TIMEOUT_MS;
 	h.in[0] = h.in[1] = h.out[0] = h.out[1] = h.st[0] = h.st[1] = -1;
 	buf_init_secret(&h.output, HELPER_OUT_MAX);
 	h.prog = xstrfmt("docker-credential-%s", name);
@@ -455,7 +462,8 @@ static struct helper_entry *find_entry(const char *name, const char *server)
 	return NULL;
 }
 
-int cred_helper_get(struct creds *out, const char *name, const char *server, char **why)
+int cred_helper_get(struct creds *out, const char *name, const char *server, long timeout_ms,
+		    char **why)
 {
 	struct helper_entry *e;
 	int ret;
@@ -472,7 +480,7 @@ int cred_helper_get(struct creds *out, const char *name, const char *server, cha
 		cache = e;
 		runs++;
 		pthread_mutex_unlock(&cache_lock);
-		ret = cred_helper_run(&e->creds, name, server, &e->why);
+		ret = cred_helper_run(&e->creds, name, server, timeout_ms, &e->why);
 		pthread_mutex_lock(&cache_lock);
 		e->ret = ret;
 		e->at_ms = clock_now_ms();

@@ -37,35 +37,7 @@
 #include <unistd.h>
 
 
-/* Sets *why (when why is not NULL) to a formatted message; returns -1. */
-int creds_fail(char **why, const char *fmt, ...)
-{
-	struct buf b;
-	va_list ap;
 
-	if (!why)
-		return -1;
-	buf_init(&b, BUF_TEXT_MAX);
-	va_start(ap, fmt);
-	buf_vaddf(&b, fmt, ap);
-	va_end(ap);
-	free(*why);
-	*why = buf_detach(&b);
-	return -1;
-}
-
-void creds_release(struct creds *c)
-{
-	if (!c)
-		return;
-	secret_free(c->username);
-	secret_free(c->password);
-	secret_free(c->identity_token);
-	free(c->origin);
-	free(c->looked);
-	free(c->helper_error);
-	memset(c, 0, sizeof(*c));
-}
 
 const char *cred_source_name(enum cred_source s)
 {
@@ -133,12 +105,6 @@ static int from_flags(struct resolve *r)
 	return 1;
 }
 
-const char *creds_getenv(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v && v[0] ? v : NULL;
-}
 
 int creds_env_given(void)
 {
@@ -167,27 +133,7 @@ static int from_env(struct resolve *r)
 	return 1;
 }
 
-/* $HOME, else the password database; NULL when neither knows. */
-const char *creds_home_dir(void)
-{
-	const char *home = creds_getenv("HOME");
-	struct passwd *pw;
 
-	if (home)
-		return home;
-	pw = getpwuid(getuid());
-	return pw && pw->pw_dir && pw->pw_dir[0] ? pw->pw_dir : NULL;
-}
-
-/* dir + "/" + file, without doubling the slash. */
-char *creds_join_path(const char *dir, const char *file)
-{
-	size_t len = strlen(dir);
-
-	while (len > 1 && dir[len - 1] == '/')
-		len--;
-	return xstrfmt("%.*s/%s", (int)len, dir, file);
-}
 
 /* Reads a config file: 1 when read, 0 when it does not exist, -1 on error. */
 static int read_config(const char *path, struct buf *text, char **why)
@@ -244,7 +190,7 @@ static int from_helper(struct resolve *r, const char *path, const char *helper)
 	const char *host = r->opts->registry_host;
 	char *err = NULL;
 
-	if (cred_helper_get(r->out, helper, helper_server(host), &err) < 0) {
+	if (cred_helper_get(r->out, helper, helper_server(host), r->opts->helper_timeout_ms, &err) < 0) {
 		creds_release(r->out);
 		add_looked(r, "docker-credential-%s (cannot run)", helper);
 		if (!r->helper_error)

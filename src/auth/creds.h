@@ -38,10 +38,12 @@
  * target (auth/creds_internal.h, cred_helper_get).
  *
  * The sources live in one file each: docker_config.c, cred_helper.c,
- * auth_json.c; creds.c is the resolver and keeps the order above.
+ * auth_json.c; creds.c is the resolver and keeps the order above; what
+ * they share is in creds_common.c, which the sources call and nothing
+ * else of src/auth.
  *
- * A credential helper is run with a 10 second limit, its stdout capped at
- * 64 KiB; its error text is never copied into messages (it may echo
+ * A credential helper is run with a 10 second limit (helper_timeout_ms),
+ * its stdout capped at 64 KiB; its error text is never copied into messages (it may echo
  * secrets), only its exit status. It inherits no descriptor but its
  * standard streams, and its exit ends the read of its stdout (a process it
  * left behind may hold that open).
@@ -88,6 +90,7 @@ struct creds_options {
 	int stored_only;             /* skip sources 1 and 2 (a login given for another
 	                                registry: matrix --credentials-for); look only in
 	                                docker's config.json and auth.json */
+	long helper_timeout_ms;      /* a credential helper's time limit; 0: 10 seconds */
 };
 
 /*

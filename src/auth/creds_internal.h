@@ -1,7 +1,8 @@
 /*
  * creds_internal: what the credential sources (docker_config.c,
- * cred_helper.c, auth_json.c) and the resolver (creds.c) share. Not for
- * use outside src/auth/, except by the unit tests.
+ * cred_helper.c, auth_json.c) and the resolver (creds.c) share
+ * (creds_common.c), and the sources the resolver calls. Not for use
+ * outside src/auth/, except by the unit tests.
  */
 #ifndef OCIDOCTOR_CREDS_INTERNAL_H
 #define OCIDOCTOR_CREDS_INTERNAL_H
@@ -13,7 +14,7 @@
 
 #define CONFIG_MAX ((size_t)4 << 20)
 #define HELPER_OUT_MAX ((size_t)64 << 10)
-#define HELPER_TIMEOUT_MS 10000
+#define HELPER_TIMEOUT_MS 10000      /* a helper's time limit unless creds_options says */
 #define HELPER_NAME_MAX 64
 #define HOST_MAX 1024
 #define AUTH_B64_MAX ((size_t)64 << 10)
@@ -56,8 +57,11 @@ size_t auth_json_paths(char *paths[AUTH_JSON_MAX_PATHS]);
  * credentials). Safe from any thread. cred_helper_run always runs it.
  */
 #define CRED_HELPER_CACHE_TTL_MS (5L * 60 * 1000)
-int cred_helper_get(struct creds *out, const char *name, const char *server, char **why);
-int cred_helper_run(struct creds *out, const char *name, const char *server, char **why);
+/* timeout_ms: the helper's time limit; 0 for HELPER_TIMEOUT_MS. */
+int cred_helper_get(struct creds *out, const char *name, const char *server, long timeout_ms,
+		    char **why);
+int cred_helper_run(struct creds *out, const char *name, const char *server, long timeout_ms,
+		    char **why);
 /* Helper processes started so far by this process, and forgetting every cached answer (tests). */
 long cred_helper_runs(void);
 void cred_helper_cache_clear(void);

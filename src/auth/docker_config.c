@@ -19,11 +19,6 @@
 
 /* ---- matching config keys against the registry ---- */
 
-int creds_is_docker_hub(const char *host)
-{
-	return !strcasecmp(host, "docker.io") || !strcasecmp(host, "index.docker.io") ||
-	       !strcasecmp(host, "registry-1.docker.io");
-}
 
 /* An auths or credHelpers key taken apart. */
 struct key_parts {
@@ -147,19 +142,6 @@ done:
 	return ret;
 }
 
-/* Reads an optional string member; -1 when it is there but not a string. */
-int creds_json_string(json_t *obj, const char *name, const char **out)
-{
-	json_t *v = json_object_get(obj, name);
-
-	*out = NULL;
-	if (!v || json_is_null(v))
-		return 0;
-	if (!json_is_string(v))
-		return -1;
-	*out = json_string_value(v);
-	return 0;
-}
 
 /*
  * Fills out from one auths entry. Returns 1 when it holds a credential,

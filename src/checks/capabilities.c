@@ -30,7 +30,10 @@
  * the end. --no-writes leaves out everything that writes or deletes.
  */
 #include "checks/check.h"
+#include "checks/cleanup.h"
+#include "checks/probe.h"
 #include "checks/verdict.h"
+#include "util/digest.h"
 #include "util/xalloc.h"
 
 #include <assert.h>
@@ -39,7 +42,6 @@
 #include <string.h>
 
 #define CHUNK_DEFAULT 512L
-#define CHUNK_MAX (4L * 1024 * 1024)
 #define NO_WRITES "not probed (writes are off)"
 
 static const char *const tags[] = { "registry", "oci", "capabilities", "compatibility", NULL };
@@ -62,8 +64,7 @@ struct probe {
 	char *scratch;             /* where writes go */
 	struct verdict caps[CAP_N];
 	json_t *extra[CAP_N];      /* per-capability details */
-	int connection_error;
-	char *connection_text;
+	char *connection_text;      /* the first call that got no answer */
 	/* wave 1 */
 	struct registry_call del_manifest, del_blob, opt_manifest, opt_blob, manifest, post;
 	struct scratch_probe seen;
@@ -94,31 +95,13 @@ static void random_digests(char *out[], size_t n)
 /* Notes a transport failure; returns 1 when the call got no answer. */
 static int lost(struct probe *p, const struct registry_call *call)
 {
-	if (call->resp.status && call->error != REG_ERR_TRANSPORT)
-		return 0;
-	if (!p->connection_error) {
-		p->connection_error = 1;
-		p->connection_text = xstrfmt("%s %s: %s", call->method, call->path,
-					     call_failure_text(call));
-	}
-	return 1;
+	return call_lost(&p->connection_text, call);
 }
 
-/*
- * The upload session in an answer's Location, when it is one of the
- * scratch repository's (registry_upload_location); else NULL, with *why
- * saying where the registry sent the upload (NULL when there was no
- * usable Location). An upload moved to another origin is remembered for
- * the report.
- */
+/* The upload session in an answer's Location (upload_session_of); a move to another origin is kept for the report. */
 static char *session_of(struct probe *p, const struct registry_call *call, char **why)
 {
-	struct registry *r = p->ctx->registry;
-	char *url = registry_upload_location(r, call, p->scratch, why);
-
-	if (url && registry_is_elsewhere(r, url) && !p->moved_to)
-		p->moved_to = registry_display_url(r, url);
-	return url;
+	return upload_session_of(p->ctx, call, p->scratch, why, &p->moved_to);
 }
 
 /* ---- distributionVersion and referrersApi: from earlier checks -------- */
@@ -366,11 +349,6 @@ static void judge_mount(struct probe *p)
 	}
 }
 
-static int success(long status)
-{
-	return status >= 200 && status < 300;
-}
-
 /*
  * Whether to mount: when the scratch repository answered whether it has
  * the blob. 404: the link will be the run's own, removed afterwards; 200:
@@ -427,7 +405,7 @@ static void wave3(struct probe *p)
 	char *body = NULL, *range = NULL, *mount_path = NULL;
 	size_t n = 0;
 
-	if (p->session && p->chunk > CHUNK_MAX) {
+	if (p->session && p->chunk > PROBE_CHUNK_MAX) {
 		verdict_set(&p->caps[CAP_CHUNKED], CAP_UNKNOWN,
 			    "the registry's minimum chunk (%ld bytes) is over 4 MiB", p->chunk);
 	} else if (p->session) {
@@ -459,50 +437,25 @@ static void wave3(struct probe *p)
 }
 
 
-/* What an undo's answer leaves: nothing on 2xx or 404 (another run removed it), else a leftover. */
-static void undo_judged(struct probe *p, const struct registry_call *undo, const char *kind,
-			const char *ref, const char *what)
-{
-	char *why;
-
-	if (!undo->method || success(undo->resp.status) || undo->resp.status == 404)
-		return;
-	why = undo->resp.status
-		? xstrfmt("%s answered %ld", what, undo->resp.status)
-		: xstrfmt("%s got no answer: %s", what, call_failure_text(undo));
-	leftover_add(p->ctx, kind, p->scratch, ref, why);
-	free(why);
-}
-
 /*
- * Wave 4: cancels the chunked-upload session and undoes the mount:
- * cancels the session a 202 opened, or removes the link a 201 made when
- * deletes work. What cannot be undone goes into details.leftovers.
+ * Wave 4 and on: cancels the chunked-upload session and undoes the mount
+ * on the undo list (cleanup.h): cancels the session a 202 opened, or
+ * removes the link a 201 made when deletes work, and shows it gone by a
+ * HEAD. What cannot be undone goes into details.leftovers.
  */
-static void wave4(struct probe *p)
+static void undo_writes(struct probe *p)
 {
-	struct registry_call cancel = { 0 }, undo = { 0 };
-	struct registry_call *calls[2];
-	const char *kind = p->mount_session ? "upload-session" : "mounted-blob";
-	const char *ref = p->mount_session ? p->mount_session : p->mount_digest;
-	char *link = NULL;
-	size_t n = 0;
+	struct undo_list undo;
 
-	if (p->session) {
-		cancel = (struct registry_call){ .method = "DELETE", .path = p->session,
-			.repository = p->scratch, .actions = REG_PULL | REG_PUSH, .cleanup = 1 };
-		calls[n++] = &cancel;
-	}
+	undo_init(&undo, p->ctx, p->scratch);
+	if (p->session)
+		undo_add(&undo, UNDO_SESSION, p->session, "chunked-upload session", 0);
 	if (p->mount_session) {
-		undo = (struct registry_call){ .method = "DELETE", .path = p->mount_session,
-			.repository = p->scratch, .actions = REG_PULL | REG_PUSH, .cleanup = 1 };
+		undo_add(&undo, UNDO_SESSION, p->mount_session, "upload session the mount opened", 0);
 	} else if (p->mount_digest && p->caps[CAP_DELETE].state == CAP_SUPPORTED) {
-		link = xstrfmt("/v2/%s/blobs/%s", p->scratch, p->mount_digest);
-		undo = (struct registry_call){ .method = "DELETE", .path = link,
-			.repository = p->scratch, .actions = REG_PULL | REG_PUSH | REG_DELETE,
-			.cleanup = 1 };
+		undo_add(&undo, UNDO_MOUNTED_BLOB, p->mount_digest, "mounted blob", 1);
 	} else if (p->mount_digest) {
-		leftover_add(p->ctx, kind, p->scratch, ref,
+		leftover_add(p->ctx, "mounted-blob", p->scratch, p->mount_digest,
 			     "blob deletes are not shown to work, so the mounted link was not removed");
 	} else if (p->preexisting && p->mount.resp.status == 201 &&
 		   p->caps[CAP_DELETE].state == CAP_UNSUPPORTED) {
@@ -510,14 +463,8 @@ static void wave4(struct probe *p)
 		leftover_add(p->ctx, "mounted-blob", p->scratch, p->blob,
 			     "blob deletes are not shown to work, so the mounted link was not removed (an earlier run made it; this run's mount found it there)");
 	}
-	if (undo.method)
-		calls[n++] = &undo;
-	registry_call_many(p->ctx->registry, p->ctx->log, calls, n);
-	undo_judged(p, &cancel, "upload-session", p->session, "cancelling the chunked-upload session");
-	undo_judged(p, &undo, kind, ref, "removing it");
-	registry_call_release(&cancel);
-	registry_call_release(&undo);
-	free(link);
+	undo_run(&undo);
+	undo_release(&undo);
 }
 
 /* ---- the result -------------------------------------------------------- */
@@ -569,29 +516,7 @@ static void write_details(struct probe *p, int score, int probed)
 	detail_int(p->ctx, "probed", probed);
 	json_object_set_new(p->ctx->result->details, "capabilities", caps);
 	detail_str(p->ctx, "scratchRepository", p->scratch);
-	if (!json_object_get(p->ctx->result->details, "leftovers"))
-		json_object_set_new(p->ctx->result->details, "leftovers", json_array());
-}
-
-/* Says in the message when something could not be cleaned up, and when the run created the scratch repository. */
-static void note_leftovers(struct check_ctx *ctx, const char *scratch)
-{
-	size_t n = json_array_size(json_object_get(ctx->result->details, "leftovers"));
-	int created = json_object_get(ctx->result->details, "scratchRepositoryRemoval") != NULL;
-	char *msg;
-
-	if (n) {
-		msg = xstrfmt("%s; %zu thing%s left on the registry (details.leftovers)",
-			      ctx->result->message, n, n == 1 ? "" : "s");
-		free(ctx->result->message);
-		ctx->result->message = msg;
-	}
-	if (created) {
-		msg = xstrfmt("%s; this run created the scratch repository %s, which later runs use again (the report says how to remove it)",
-			      ctx->result->message, scratch);
-		free(ctx->result->message);
-		ctx->result->message = msg;
-	}
+	leftovers_ensure(p->ctx);
 }
 
 /* "3/3 probed, 2 not probed (writes are off)" when some were not probed, else "3/5". */
@@ -630,7 +555,7 @@ static void conclude(struct probe *p)
 	}
 	write_details(p, score, probed);
 	of = score_text(score, probed);
-	if (p->connection_error)
+	if (p->connection_text)
 		check_set(p->ctx, STATUS_FAIL, "connection", "a capability probe failed: %s",
 			  p->connection_text);
 	else if (p->caps[CAP_REFERRERS].state == CAP_UNSUPPORTED)
@@ -640,7 +565,7 @@ static void conclude(struct probe *p)
 		check_set(p->ctx, STATUS_INFO, "partial", "%s capabilities (%s)", of, missing.data);
 	else
 		check_set(p->ctx, STATUS_PASS, NULL, "%s capabilities supported", of);
-	note_leftovers(p->ctx, p->scratch);
+	leftovers_note(p->ctx, p->scratch, "on the registry");
 	free(of);
 	buf_release(&missing);
 }
@@ -714,7 +639,7 @@ static void probe_registry(struct probe *p)
 	if (writes && !p->blob)
 		verdict_set(&p->caps[CAP_MOUNT], CAP_UNKNOWN, "no blob to mount: %s", p->no_blob);
 	wave3(p);
-	wave4(p);
+	undo_writes(p);
 	for (i = 0; i < 6; i++)
 		free(paths[i]);
 	free(exists_path);

@@ -2,7 +2,9 @@
  * check: the framework every check is written against.
  *
  * A check is one source file, src/checks/<name>.c, that exports one
- * `const struct check` and keeps everything else static. The table in
+ * `const struct check` and keeps everything else static (a large check
+ * may split its jobs into src/checks/<name>_*.c behind an internal
+ * header, as artifacts does). The table in
  * checks.c lists them all. A check's run function gets a struct check_ctx,
  * makes its requests through ctx->registry (never printing anything) and
  * fills in ctx->result: a status, a one-line message, structured details
@@ -295,17 +297,6 @@ const char *call_failure_text(const struct registry_call *call);
  * body names a read-only mode (Harbor, Quay).
  */
 int upload_read_only(const struct http_response *r);
-/* Cancels an upload session (DELETE on its URL); returns the status, 0 for none. */
-long upload_cancel(struct check_ctx *ctx, const char *repository, const char *url);
-/*
- * Lists something the run could not clean up in details.leftovers, with
- * why and the command that removes it by hand. kind: "upload-session"
- * (what: its URL), "mounted-blob" or "blob" (a digest), "manifest" (a
- * digest).
- */
-void leftover_add(struct check_ctx *ctx, const char *kind, const char *repository,
-		  const char *what, const char *why);
-
 /*
  * The scratch repository of a write probe: --scratch-repository as given,
  * else NAMESPACE/ocidoctor-scratch (NAMESPACE: the test repository minus
@@ -343,10 +334,6 @@ int scratch_note_created(struct check_ctx *ctx, const char *scratch, enum scratc
 			 int wrote);
 /* How to remove a repository the registry API cannot delete. Newly allocated. */
 char *scratch_removal_text(const char *scratch);
-/* Writes 2 * bytes random lower-case hex digits and a NUL to out (bytes <= 128). */
-void random_hex(char *out, size_t bytes);
-/* "sha256:" and the hex SHA-256 of data (newly allocated). */
-char *sha256_digest_of(const void *data, size_t len);
 
 /* The media types a manifest request should accept. */
 struct curl_slist *manifest_accept_headers(void);

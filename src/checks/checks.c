@@ -3,14 +3,10 @@
  */
 #include "checks/check.h"
 #include "checks/kb.h"
-#include "checks/run.h"
 #include "util/suggest.h"
 #include "util/xalloc.h"
 
 #include <assert.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
-#include <pthread.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,10 +108,6 @@ void check_call(struct check_ctx *ctx, struct registry_call *call)
 	detail_bool(ctx, "authenticated", call->authenticated);
 }
 
-const struct check_result *check_dep(struct check_ctx *ctx, const struct check *dep)
-{
-	return run_wait(ctx->run, dep, ctx->log);
-}
 
 const struct remediation *check_remediation(const struct check_result *res)
 {
@@ -175,30 +167,6 @@ int check_offline(const struct check *c, const struct run_config *config, int se
 	return c->offline && c->offline(config);
 }
 
-int check_gate(struct check_ctx *ctx)
-{
-	unsigned needs = ctx->result->check->needs;
-
-	if ((needs & NEED_VERIFY) && !ctx->config->verify_writes) {
-		check_set(ctx, STATUS_SKIP, "no-verify",
-			  "not verified: needs --writes verify (it pushes to the scratch repository and deletes what it pushed)");
-		return 1;
-	}
-	if ((needs & NEED_WRITES) && ctx->config->no_writes) {
-		check_set(ctx, STATUS_SKIP, "no-writes", "not probed (writes are off)");
-		return 1;
-	}
-	if ((needs & NEED_ASKED) && !ctx->result->selected) {
-		/* run only because another check reads it: no write the user did not ask for */
-		check_set(ctx, STATUS_SKIP, "not-selected", "not probed: the check was not selected");
-		return 1;
-	}
-	if ((needs & NEED_REACHABLE) && !ctx->facts->reachable) {
-		check_unreachable(ctx);
-		return 1;
-	}
-	return 0;
-}
 
 void detail_str(struct check_ctx *ctx, const char *key, const char *value)
 {
@@ -224,13 +192,6 @@ void detail_bool(struct check_ctx *ctx, const char *key, int value)
 	json_object_set_new(ctx->result->details, key, json_boolean(value));
 }
 
-void check_unreachable(struct check_ctx *ctx)
-{
-	const struct check_result *reg = run_wait(ctx->run, &check_registry, ctx->log);
-
-	check_set(ctx, STATUS_FAIL, "unreachable", "cannot check: there is no registry to talk to (%s)",
-		  reg->message && reg->message[0] ? reg->message : "the registry check failed");
-}
 
 const char *call_failure_text(const struct registry_call *call)
 {
@@ -273,135 +234,6 @@ int upload_read_only(const struct http_response *r)
 		return 1; /* distribution */
 	/* Harbor answers 403 DENIED, Quay 405 DENIED, both naming the mode */
 	return (r->status == 403 || r->status == 405) && mentions_read_only(&r->body);
-}
-
-long upload_cancel(struct check_ctx *ctx, const char *repository, const char *url)
-{
-	struct registry_call call = {
-		.method = "DELETE", .path = url, .repository = repository,
-		.actions = REG_PULL | REG_PUSH, .cleanup = 1,
-	};
-	long status;
-
-	registry_call(ctx->registry, ctx->log, &call);
-	status = call.resp.status;
-	registry_call_release(&call);
-	return status;
-}
-
-/* The command that removes a leftover by hand. */
-static char *leftover_command(struct check_ctx *ctx, const char *kind, const char *repository,
-			      const char *ref)
-{
-	const char *base = registry_url(ctx->registry)->base;
-
-	if (!strcmp(kind, "upload-session"))
-		return xstrfmt("curl -X DELETE '%s%s'", strncmp(ref, "http", 4) ? base : "", ref);
-	if (!strcmp(kind, "manifest"))
-		return xstrfmt("curl -X DELETE '%s/v2/%s/manifests/%s' (with deletes enabled; its tags go with it)",
-			       base, repository, ref);
-	return xstrfmt("curl -X DELETE '%s/v2/%s/blobs/%s' (with deletes enabled), or run the registry's garbage collection",
-		       base, repository, ref);
-}
-
-void leftover_add(struct check_ctx *ctx, const char *kind, const char *repository,
-		  const char *what, const char *why)
-{
-	json_t *list = json_object_get(ctx->result->details, "leftovers");
-	char *shown = registry_display_url(ctx->registry, what); /* no presigned query */
-	char *command = leftover_command(ctx, kind, repository, shown);
-	char *clean_ref = shown, *clean_why = xstrdup(why), *clean_cmd = command;
-
-	text_sanitize(clean_ref);
-	text_sanitize(clean_why);
-	text_sanitize(clean_cmd);
-	if (!list) {
-		list = json_array();
-		json_object_set_new(ctx->result->details, "leftovers", list);
-	}
-	json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, s:s}", "kind", kind,
-					      "repository", repository, "ref", clean_ref,
-					      "why", clean_why, "command", clean_cmd));
-	free(clean_ref);
-	free(clean_why);
-	free(command);
-}
-
-/*
- * OpenSSL's random bytes, drawn RANDOM_DRAW at a time by each thread: a
- * RAND_bytes call costs its provider machinery microseconds whatever the
- * size, and a probe asks for a few dozen bytes in two or three calls.
- * The names and digests made of them need to be unique, not secret.
- */
-#define RANDOM_DRAW 1024
-
-static _Thread_local struct {
-	unsigned char bytes[RANDOM_DRAW];
-	size_t used;            /* a thread starts with none left */
-} random_pool = { .used = RANDOM_DRAW };
-
-static const unsigned char *random_take(size_t n)
-{
-	const unsigned char *p;
-
-	assert(n <= RANDOM_DRAW);
-	if (RANDOM_DRAW - random_pool.used < n) {
-		if (RAND_bytes(random_pool.bytes, RANDOM_DRAW) != 1)
-			xdie("cannot get random bytes");
-		random_pool.used = 0;
-	}
-	p = random_pool.bytes + random_pool.used;
-	random_pool.used += n;
-	return p;
-}
-
-static void hex_of(char *out, const unsigned char *raw, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = "0123456789abcdef"[raw[i] >> 4];
-		out[2 * i + 1] = "0123456789abcdef"[raw[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-void random_hex(char *out, size_t bytes)
-{
-	hex_of(out, random_take(bytes), bytes);
-}
-
-/*
- * SHA-256 fetched from OpenSSL's providers once: EVP_sha256() makes
- * every digest look the algorithm up again, which costs more than
- * hashing a manifest.
- */
-static EVP_MD *sha256_md;
-static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
-
-static void sha256_release(void)
-{
-	EVP_MD_free(sha256_md);
-}
-
-static void sha256_fetch(void)
-{
-	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
-	if (sha256_md)
-		atexit(sha256_release);
-}
-
-char *sha256_digest_of(const void *data, size_t len)
-{
-	unsigned char md[32];
-	unsigned int n = 0;
-	char hex[sizeof("sha256:") + 64] = "sha256:";
-
-	pthread_once(&sha256_once, sha256_fetch);
-	if (!sha256_md || EVP_Digest(data, len, md, &n, sha256_md, NULL) != 1 || n != 32)
-		xdie("cannot compute a sha256 digest");
-	hex_of(hex + 7, md, 32);
-	return xstrdup(hex);
 }
 
 char *scratch_repository_name(const struct run_config *c)

@@ -11,6 +11,7 @@
  */
 #include "checks/check.h"
 #include "checks/verdict.h"
+#include "util/digest.h"
 #include "util/xalloc.h"
 
 #include <stdlib.h>

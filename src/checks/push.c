@@ -8,6 +8,8 @@
  * 401 or 403 is a denial. A cancel that fails is reported as a leftover.
  */
 #include "checks/check.h"
+#include "checks/cleanup.h"
+#include "checks/probe.h"
 #include "util/xalloc.h"
 
 #include <stdlib.h>
@@ -40,6 +42,7 @@ static void opened(struct check_ctx *ctx, const struct registry_call *call)
 	const char *repo = target_repository(ctx);
 	char *why = NULL, *note;
 	char *url = registry_upload_location(ctx->registry, call, repo, &why);
+	struct undo_list undo;
 	long status;
 
 	if (why) {
@@ -55,21 +58,19 @@ static void opened(struct check_ctx *ctx, const struct registry_call *call)
 		return;
 	}
 	note = moved_note(ctx, url);
-	status = upload_cancel(ctx, repo, url);
+	undo_init(&undo, ctx, repo);
+	undo_add(&undo, UNDO_SESSION, url, "upload session", 0);
+	undo_run(&undo);       /* a cancel that fails is a leftover */
+	status = undo.items[0].del_status;
+	undo_release(&undo);
 	detail_int(ctx, "cancelStatus", status);
-	if (status >= 200 && status < 300) {
+	if (status_2xx(status))
 		check_set(ctx, STATUS_PASS, NULL,
 			  "push to %s allowed: an upload session was opened and cancelled%s", repo, note);
-	} else {
-		char *left = status ? xstrfmt("cancelling the upload session answered %ld", status)
-				    : xstrdup("cancelling the upload session got no answer, even in the clean-up's grace period");
-
-		leftover_add(ctx, "upload-session", repo, url, left);
-		free(left);
+	else
 		check_set(ctx, STATUS_PASS, NULL,
 			  "push to %s allowed, but cancelling the upload session answered %ld; the registry will expire it%s",
 			  repo, status, note);
-	}
 	free(note);
 	free(url);
 }

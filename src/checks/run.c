@@ -305,3 +305,43 @@ enum check_status run_worst(const struct run *run, int counts[STATUS_COUNT])
 {
 	return results_worst(run->results, check_table_size, counts);
 }
+
+/* ---- what a check asks of the runner ---------------------------------- */
+
+const struct check_result *check_dep(struct check_ctx *ctx, const struct check *dep)
+{
+	return run_wait(ctx->run, dep, ctx->log);
+}
+
+void check_unreachable(struct check_ctx *ctx)
+{
+	const struct check_result *reg = run_wait(ctx->run, &check_registry, ctx->log);
+
+	check_set(ctx, STATUS_FAIL, "unreachable", "cannot check: there is no registry to talk to (%s)",
+		  reg->message && reg->message[0] ? reg->message : "the registry check failed");
+}
+
+int check_gate(struct check_ctx *ctx)
+{
+	unsigned needs = ctx->result->check->needs;
+
+	if ((needs & NEED_VERIFY) && !ctx->config->verify_writes) {
+		check_set(ctx, STATUS_SKIP, "no-verify",
+			  "not verified: needs --writes verify (it pushes to the scratch repository and deletes what it pushed)");
+		return 1;
+	}
+	if ((needs & NEED_WRITES) && ctx->config->no_writes) {
+		check_set(ctx, STATUS_SKIP, "no-writes", "not probed (writes are off)");
+		return 1;
+	}
+	if ((needs & NEED_ASKED) && !ctx->result->selected) {
+		/* run only because another check reads it: no write the user did not ask for */
+		check_set(ctx, STATUS_SKIP, "not-selected", "not probed: the check was not selected");
+		return 1;
+	}
+	if ((needs & NEED_REACHABLE) && !ctx->facts->reachable) {
+		check_unreachable(ctx);
+		return 1;
+	}
+	return 0;
+}

@@ -84,83 +84,6 @@ const char *report_platform(const char *name)
 	return name;
 }
 
-static int word_char(int c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-}
-
-/* Whether word starts at s, as a whole word (start is where s's text begins). */
-static int word_at(const char *start, const char *s, const char *word)
-{
-	size_t n = strlen(word);
-
-	return !strncmp(s, word, n) && !word_char((unsigned char)s[n]) &&
-	       (s == start || !word_char((unsigned char)s[-1]));
-}
-
-char *report_fill(const struct run_results *c, const char *text)
-{
-	const char *digest = c->manifest_digest;
-	struct registry_url u;
-	char *hostport = NULL, *base = NULL, *host = NULL;
-	const char *s;
-	struct buf b;
-	int port = 0;
-
-	if (registry_url_parse(&u, c->registry, NULL) == 0) {
-		hostport = registry_url_hostport(&u);
-		base = xstrdup(u.base);
-		host = xstrdup(u.host);
-		port = u.port ? u.port : strcmp(u.scheme, "http") ? 443 : 80;
-		registry_url_release(&u);
-	}
-	buf_init(&b, BUF_TEXT_MAX);
-	for (s = text; *s;) {
-		if (base && (!strncmp(s, "https://", 8) || !strncmp(s, "http://", 7)) &&
-		    word_at(text, s + (s[4] == 's' ? 8 : 7), "REGISTRY")) {
-			buf_adds(&b, base);
-			s += (s[4] == 's' ? 8 : 7) + 8;
-		} else if (base && !strncmp(s, "--registry REGISTRY", 19) &&
-			   !word_char((unsigned char)s[19])) {
-			buf_addf(&b, "--registry %s", base);
-			s += 19;
-		} else if (host && word_at(text, s, "HOST")) {
-			/* an IPv6 address in front of :PORT goes in brackets */
-			int v6 = strchr(host, ':') && !strncmp(s + 4, ":PORT", 5);
-
-			buf_addf(&b, v6 ? "[%s]" : "%s", host);
-			s += 4;
-		} else if (port && word_at(text, s, "PORT")) {
-			buf_addf(&b, "%d", port);
-			s += 4;
-		} else if (hostport && word_at(text, s, "REGISTRY")) {
-			buf_adds(&b, hostport);
-			s += 8;
-		} else if (c->repository && word_at(text, s, "REPOSITORY")) {
-			buf_adds(&b, c->repository);
-			s += 10;
-		} else if (c->tag && word_at(text, s, "TAG")) {
-			buf_adds(&b, c->tag);
-			s += 3;
-		} else if (!digest && c->tag && !strncmp(s, "@DIGEST", 7) &&
-			   !word_char((unsigned char)s[7])) {
-			/* no digest known: the reference by the run's tag (or digest) */
-			buf_addf(&b, "%s%s", strchr(c->tag, ':') ? "@" : ":", c->tag);
-			s += 7;
-		} else if (digest && word_at(text, s, "DIGEST")) {
-			buf_adds(&b, digest);
-			s += 6;
-		} else {
-			buf_add(&b, s, 1);
-			s++;
-		}
-	}
-	free(hostport);
-	free(base);
-	free(host);
-	return buf_detach(&b);
-}
-
 static const struct remediation_step *step_for(const struct remediation *r, const char *platform)
 {
 	const struct remediation_step *s;
@@ -495,16 +418,3 @@ int report_column_is_text(const char *key)
 	return !strcmp(key, "reason") || !strcmp(key, "why") || !strcmp(key, "evidence");
 }
 
-const json_t *report_leftovers(const struct check_result *res)
-{
-	const json_t *l = json_object_get(res->details, "leftovers");
-
-	return json_array_size(l) ? l : NULL;
-}
-
-const char *report_str(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s ? s : "";
-}

@@ -138,10 +138,6 @@ int report_capability_value(const char *state);
  * than a short word: Prometheus keeps it out of labels.
  */
 int report_column_is_text(const char *key);
-/* A result's details.leftovers when it has any, else NULL. */
-const json_t *report_leftovers(const struct check_result *res);
-/* The string `key` of a leftover or client object, "" when absent. */
-const char *report_str(const json_t *o, const char *key);
 
 /* The Content-Types of the Prometheus writer's two formats. */
 #define PROMETHEUS_TEXT_TYPE "text/plain; version=0.0.4; charset=utf-8"

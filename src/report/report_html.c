@@ -251,32 +251,6 @@ static void html_sections(FILE *out, const struct check_result *res)
 			html_section(out, &res->sections[i]);
 }
 
-static void html_leftovers(FILE *out, const struct check_result *res)
-{
-	const json_t *list = report_leftovers(res);
-	const json_t *l;
-	size_t i;
-
-	if (!list)
-		return;
-	fputs("<p><b>Left on the registry:</b></p>\n<table><tr><th>Kind</th><th>Repository</th><th>Reference</th><th>Why</th><th>Remove with</th></tr>\n",
-	      out);
-	json_array_foreach(list, i, l) {
-		fputs("<tr><td>", out);
-		put(out, report_str(l, "kind"));
-		fputs("</td><td>", out);
-		put(out, report_str(l, "repository"));
-		fputs("</td><td><code>", out);
-		put(out, report_str(l, "ref"));
-		fputs("</code></td><td>", out);
-		put(out, report_str(l, "why"));
-		fputs("</td><td><code>", out);
-		put(out, report_str(l, "command"));
-		fputs("</code></td></tr>\n", out);
-	}
-	fputs("</table>\n", out);
-}
-
 /* The results that res blocked: no cards of their own. */
 static void html_blocked(struct report *rep, const struct check_result *res)
 {
@@ -314,7 +288,6 @@ static int html_result(struct report *rep, const struct check_result *res)
 	put(out, res->message);
 	fputs("</p>\n", out);
 	html_sections(out, res);
-	html_leftovers(out, res);
 	html_blocked(rep, res);
 	html_remediation(rep, res);
 	html_evidence(out, &res->evidence);

@@ -45,26 +45,6 @@ static int junit_begin(struct report *rep)
 	return 0;
 }
 
-/* What the check could not clean up, one line each, in its system-out. */
-static void junit_leftovers(FILE *out, const struct check_result *res)
-{
-	const json_t *l;
-	size_t i;
-
-	json_array_foreach(report_leftovers(res), i, l) {
-		fputs("\nleft on the registry: ", out);
-		report_put_xml(out, report_str(l, "kind"));
-		fputc(' ', out);
-		report_put_xml(out, report_str(l, "repository"));
-		fputc(' ', out);
-		report_put_xml(out, report_str(l, "ref"));
-		fputs(" (", out);
-		report_put_xml(out, report_str(l, "why"));
-		fputs("); remove with: ", out);
-		report_put_xml(out, report_str(l, "command"));
-	}
-}
-
 /*
  * The result's sections in its system-out, after the message: the title,
  * then a line per row, "name: key value, key value".
@@ -135,7 +115,6 @@ static int junit_result(struct report *rep, const struct check_result *res)
 	fprintf(out, "      <system-out>%s: ", check_status_name(res->status));
 	report_put_xml(out, res->message);
 	junit_sections(out, res);
-	junit_leftovers(out, res);
 	fputs("</system-out>\n    </testcase>\n", out);
 	return 0;
 }

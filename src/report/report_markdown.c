@@ -145,38 +145,6 @@ static void md_section(void *arg, const struct check_result *res, const struct r
 	}
 }
 
-/* Everything the run could not clean up, from every check. */
-static void md_leftovers(struct report *rep)
-{
-	const struct run_results *run = rep->results;
-	int heading = 0;
-	size_t i, j;
-
-	for (i = 0; i < run->nr; i++) {
-		const struct check_result *res = &run->results[i];
-		const json_t *l;
-
-		if (!res->selected)
-			continue;
-		json_array_foreach(report_leftovers(res), j, l) {
-			if (!heading++)
-				fputs("\n### Left on the registry\n\n| Check | Kind | Repository | Reference | Why | Remove with |\n|---|---|---|---|---|---|\n",
-				      rep->out);
-			fprintf(rep->out, "| `%s` | ", res->check->id);
-			put_cell(rep->out, report_str(l, "kind"));
-			fputs(" | ", rep->out);
-			put_cell(rep->out, report_str(l, "repository"));
-			fputs(" | ", rep->out);
-			put_cell(rep->out, report_str(l, "ref"));
-			fputs(" | ", rep->out);
-			put_cell(rep->out, report_str(l, "why"));
-			fputs(" | ", rep->out);
-			put_cell(rep->out, report_str(l, "command"));
-			fputs(" |\n", rep->out);
-		}
-	}
-}
-
 static int md_end(struct report *rep)
 {
 	const struct run_results *run = rep->results;
@@ -184,7 +152,6 @@ static int md_end(struct report *rep)
 	size_t i;
 
 	results_foreach_section(rep->results, md_section, rep->out);
-	md_leftovers(rep);
 	for (i = 0; i < run->nr; i++) {
 		const struct check_result *res = &run->results[i];
 		struct report_fix fix;

@@ -116,28 +116,6 @@ static void section_tables(struct report *rep, const struct check_result *res)
 	}
 }
 
-/* What the check could not clean up, with the command that removes it. */
-static void leftover_lines(struct report *rep, const struct check_result *res)
-{
-	const json_t *list = report_leftovers(res);
-	const json_t *l;
-	size_t i;
-
-	json_array_foreach(list, i, l) {
-		fputs("        left on the registry: ", rep->out);
-		put_clean(rep->out, report_str(l, "kind"));
-		fputc(' ', rep->out);
-		put_clean(rep->out, report_str(l, "repository"));
-		fputc(' ', rep->out);
-		put_clean(rep->out, report_str(l, "ref"));
-		fputs(" (", rep->out);
-		put_clean(rep->out, report_str(l, "why"));
-		fputs(")\n        remove with: ", rep->out);
-		put_clean(rep->out, report_str(l, "command"));
-		fputc('\n', rep->out);
-	}
-}
-
 /* The results that res blocked, one line each under it. */
 static void blocked_lines(struct report *rep, const struct check_result *res)
 {
@@ -170,7 +148,6 @@ static int text_result(struct report *rep, const struct check_result *res)
 	label(rep, res->status);
 	fprintf(rep->out, "  %-34s %s\n", res->check->id, res->message);
 	section_tables(rep, res);
-	leftover_lines(rep, res);
 	blocked_lines(rep, res);
 	if (res->status == STATUS_PASS)
 		return 0;
