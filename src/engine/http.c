@@ -1301,3 +1301,17 @@ void engine_send(struct engine *e, const struct http_request *const *reqs,
 		engine_trace(e, reqs[i], resps[i]);
 	free(xs);
 }
+
+void http_answer_facts(const struct http_response *r, long long *not_after_out, char version[12],
+		       long long *date, long long *received_at, long *token_lifetime_s)
+{
+	const char *d = http_header_get(r, "Date");
+	time_t t = d ? curl_getdate(d, NULL) : -1;
+
+	*not_after_out = r->tls_not_after;
+	memcpy(version, r->tls_version, 12);
+	version[11] = '\0';
+	*date = t > 0 ? (long long)t : 0;
+	*received_at = r->received_at;
+	*token_lifetime_s = r->token_lifetime_s;
+}

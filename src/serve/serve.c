@@ -917,17 +917,6 @@ static int watch_disarm(struct server *s, struct MHD_Connection *conn)
 	return in_time;
 }
 
-void serve_watch_probe(struct server *s, struct conn_watch *w, struct cancel *c,
-		       struct engine *e)
-{
-	if (!w)
-		return;
-	pthread_mutex_lock(&s->watch_lock);
-	w->cancel = c;
-	w->engine = e;
-	pthread_mutex_unlock(&s->watch_lock);
-}
-
 /* Cancels the probe of a connection whose client is gone (under watch_lock). */
 static void watch_probe(struct conn_watch *w)
 {

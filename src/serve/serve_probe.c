@@ -4,14 +4,12 @@
  * a writing module's cache, the shared records, and their renderings
  * (metrics, the debug log with secrets taken out of URLs, reports).
  */
-#define _GNU_SOURCE /* POLLRDHUP */
 #include "serve/serve_internal.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/xalloc.h"
 
 #include <ctype.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -487,16 +485,6 @@ static struct serve_cached *cache_add(struct serve_cache *c, const char *key, lo
 	memset(e, 0, sizeof(*e));
 	e->key = xstrdup(key);
 	return e;
-}
-
-/* Whether the scrape's client has closed its connection (it sends nothing else meanwhile). */
-int serve_client_gone(int fd)
-{
-	struct pollfd p = { .fd = fd, .events = POLLRDHUP };
-
-	if (fd < 0)
-		return 0;
-	return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL));
 }
 
 /* Why a scrape waiting in the cache must stop waiting now, or REFUSED_NONE. */
