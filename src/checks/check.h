@@ -349,5 +349,6 @@ extern const struct check check_push;
 extern const struct check check_referrers;
 extern const struct check check_capabilities;
 extern const struct check check_artifacts;
+extern const struct check check_apis;
 
 #endif

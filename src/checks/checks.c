@@ -20,6 +20,7 @@ const struct check *const check_table[] = {
 	&check_referrers,
 	&check_capabilities,
 	&check_artifacts,
+	&check_apis,
 };
 const size_t check_table_size = sizeof(check_table) / sizeof(check_table[0]);
 

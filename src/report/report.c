@@ -18,6 +18,7 @@ const struct report_writer *const report_writers[] = {
 	&report_markdown,
 	&report_prometheus,
 	&report_html,
+	&report_conformance,
 	NULL
 };
 

@@ -154,5 +154,6 @@ extern const struct report_writer report_junit;
 extern const struct report_writer report_markdown;
 extern const struct report_writer report_prometheus;
 extern const struct report_writer report_html;
+extern const struct report_writer report_conformance;
 
 #endif

@@ -17,6 +17,7 @@ import scripted_registry as sr
 
 CAPS = h.CHECK_PREFIX + "capabilities"
 REFERRERS = h.CHECK_PREFIX + "referrers"
+APIS = "check.integration.oci.apis"
 SCHEMA_FILE = os.path.join(h.REPO_ROOT, "docs", "report.schema.json")
 CAPABILITY_NAMES = ["distributionVersion", "referrersApi", "chunkedUpload",
                     "crossRepoMount", "delete"]
@@ -55,8 +56,21 @@ class SectionsTest(sr.ScriptedTestCase):
             self.assertEqual(sorted(clients[name]), ["attach", "list", "why"])
         # only results with a table have sections
         for r in self.report["results"]:
-            if r["checkId"] not in (CAPS, REFERRERS):
+            if r["checkId"] not in (CAPS, REFERRERS, APIS):
                 self.assertNotIn("sections", r["details"], r["checkId"])
+
+    def test_api_table_section_mirrors_details_apis(self):
+        apis = self.details(self.report, APIS)["apis"]
+        self.assertEqual(len(apis), 28)
+        s = self.section(APIS, "apis")
+        self.assertEqual([c["key"] for c in s["columns"]], ["name", "group", "state", "why"])
+        self.assertEqual(sorted(r["name"] for r in s["rows"]), sorted(apis))
+        groups = [r["group"] for r in s["rows"]]
+        self.assertEqual(groups, sorted(groups, key=["registry", "blobs", "manifests", "tags",
+                                                     "referrers"].index))
+        for row in s["rows"]:
+            self.assertEqual(row["state"], apis[row["name"]]["state"])
+            self.assertEqual(row["why"], apis[row["name"]]["why"])
 
     def test_sections_mirror_the_check_details(self):
         caps = self.details(self.report, CAPS)["capabilities"]

@@ -247,6 +247,44 @@ static void golden_report(const struct report_writer *w, const char *file, int p
 	run_results_release(&r);
 }
 
+/*
+ * --format conformance: the fixture plus an API table on the apis check
+ * (three of its rows, one in each state family), and without one.
+ */
+static void test_conformance(void **state)
+{
+	struct run_results r;
+	struct check_result *res;
+	char *text = NULL;
+	size_t len = 0;
+	struct report rep = { .results = &r };
+
+	(void)state;
+	fixture(&r);
+	res = result_of(&r, &check_apis);
+	set(res, STATUS_WARN, "nonconformant", "1 of 28 APIs fail", 7);
+	json_object_set_new(res->details, "apis",
+			    json_pack("{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}}",
+				      "Referrers", "state", "FAIL", "Ping", "state", "Pass",
+				      "Blob get range", "state", "Skip", "Tag delete", "state",
+				      "Disabled"));
+	rep.out = open_memstream(&text, &len);
+	assert_non_null(rep.out);
+	assert_int_equal(report_write(&report_conformance, &rep), 0);
+	fclose(rep.out);
+	expect_golden("report.conformance.yaml", text);
+	free(text);
+	text = NULL;
+	json_object_del(res->details, "apis");
+	rep.out = open_memstream(&text, &len);
+	assert_non_null(rep.out);
+	assert_int_equal(report_write(&report_conformance, &rep), 0);
+	fclose(rep.out);
+	assert_string_equal(text, "apis: {}\n");
+	free(text);
+	run_results_release(&r);
+}
+
 static void test_text(void **state) { (void)state; golden_report(&report_text, "report.txt", 0); }
 static void test_json(void **state) { (void)state; golden_report(&report_json, "report.json", 0); }
 static void test_junit(void **state) { (void)state; golden_report(&report_junit, "report.junit.xml", 0); }
@@ -416,6 +454,7 @@ int main(void)
 		cmocka_unit_test(test_prometheus),
 		cmocka_unit_test(test_prometheus_probe),
 		cmocka_unit_test(test_html),
+		cmocka_unit_test(test_conformance),
 		cmocka_unit_test(test_matrix_writers),
 		cmocka_unit_test(test_matrix_row_sized_from_table),
 	};
