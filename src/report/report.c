@@ -278,6 +278,19 @@ static const struct remediation *fix_by_cause(const struct run_results *run,
 	return r ? r : own;
 }
 
+int report_under_cause(const struct report *rep, const struct check_result *res)
+{
+	const struct run_results *r = rep->results;
+	size_t i;
+
+	if (!res->blocked_by || !res->done)
+		return 0;
+	for (i = 0; i < r->nr; i++)
+		if (r->results[i].check == res->blocked_by && r->results[i].selected)
+			return 1;
+	return 0;
+}
+
 int report_fix_get(const struct report *rep, const struct check_result *res, struct report_fix *fix)
 {
 	memset(fix, 0, sizeof(*fix));

@@ -73,6 +73,12 @@ struct report_fix {
 	char **commands;            /* newly allocated, NULL-terminated */
 };
 
+/*
+ * Whether res is listed under the check that blocked it (its cause is in
+ * the report) instead of on its own: no card, row or fix of its own.
+ */
+int report_under_cause(const struct report *rep, const struct check_result *res);
+
 /* Returns 0 with *fix filled, or -1 (and *fix empty) when there is no advice. */
 int report_fix_get(const struct report *rep, const struct check_result *res, struct report_fix *fix);
 void report_fix_release(struct report_fix *fix);

@@ -301,12 +301,9 @@ static int html_result(struct report *rep, const struct check_result *res)
 {
 	FILE *out = rep->out;
 	const char *status = check_status_name(res->status);
-	const struct run_results *run = rep->results;
-	size_t i;
 
-	for (i = 0; res->blocked_by && i < run->nr; i++)
-		if (run->results[i].check == res->blocked_by && run->results[i].selected)
-			return 0; /* listed in its cause's card */
+	if (report_under_cause(rep, res))
+		return 0; /* listed in its cause's card */
 	fprintf(out, "<section class=\"check\" id=\"%s\"><h3><span class=\"badge %s\">%s</span><code>%s</code> ",
 		res->check->id, status, status, res->check->id);
 	put(out, res->check->title);

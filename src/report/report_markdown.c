@@ -90,6 +90,23 @@ static void put_cell(FILE *out, const char *s)
 	put_text(out, s);
 }
 
+/*
+ * One root cause leads: "1 cause: <message> (`<check>`); N checks blocked
+ * by it", before the counts.
+ */
+static void md_cause(FILE *out, const struct run_results *run)
+{
+	const struct check_result *cause = results_root_cause(run);
+	size_t n = results_blocked(run);
+
+	if (!cause)
+		return;
+	fputs("**1 cause:** ", out);
+	put_text(out, cause->message);
+	fprintf(out, " (`%s`); %zu %s blocked by it\n\n", cause->check->id, n,
+		n == 1 ? "check" : "checks");
+}
+
 static int md_begin(struct report *rep)
 {
 	const struct run_results *run = rep->results;
@@ -97,6 +114,7 @@ static int md_begin(struct report *rep)
 	enum check_status worst = run->worst;
 
 	fprintf(rep->out, "## ocidoctor: `%s`\n\n", run->registry);
+	md_cause(rep->out, run);
 	fprintf(rep->out, "Test image `%s%s%s` · worst status **%s** · %d pass, %d info, %d warn, %d fail, %d skip · %ld request%s in %ld ms\n\n",
 		run->repository, strchr(run->tag, ':') ? "@" : ":",
 		run->tag, check_status_name(worst),
@@ -107,11 +125,30 @@ static int md_begin(struct report *rep)
 	return 0;
 }
 
+/* The rows of the results that res blocked, right under its own. */
+static void md_blocked_rows(struct report *rep, const struct check_result *res)
+{
+	const struct run_results *run = rep->results;
+	size_t i;
+
+	for (i = 0; i < run->nr; i++) {
+		const struct check_result *b = &run->results[i];
+
+		if (!b->selected || !b->done || b->blocked_by != res->check)
+			continue;
+		fprintf(rep->out, "| %s | ↳ `%s` | blocked by `%s` |\n", status_icon[b->status],
+			b->check->id, res->check->id);
+	}
+}
+
 static int md_result(struct report *rep, const struct check_result *res)
 {
+	if (report_under_cause(rep, res))
+		return 0; /* a row under its cause */
 	fprintf(rep->out, "| %s | `%s` | ", status_icon[res->status], res->check->id);
 	put_cell(rep->out, res->message);
 	fputs(" |\n", rep->out);
+	md_blocked_rows(rep, res);
 	return 0;
 }
 
@@ -190,8 +227,9 @@ static int md_end(struct report *rep)
 		struct report_fix fix;
 		char **c;
 
-		if (!res->selected || res->status == STATUS_PASS || res->status == STATUS_SKIP)
-			continue;
+		if (!res->selected || res->status == STATUS_PASS || res->status == STATUS_SKIP ||
+		    report_under_cause(rep, res))
+			continue; /* a blocked check's fix is its cause's */
 		if (!heading++)
 			fputs("\n### How to fix\n\n", rep->out);
 		if (report_fix_get(rep, res, &fix) < 0) {

@@ -157,15 +157,8 @@ static void blocked_lines(struct report *rep, const struct check_result *res)
 
 static int text_result(struct report *rep, const struct check_result *res)
 {
-	if (res->blocked_by && res->done) {
-		const struct run_results *r = rep->results;
-		size_t i;
-
-		/* shown under its cause, when that is in the report */
-		for (i = 0; i < r->nr; i++)
-			if (r->results[i].check == res->blocked_by && r->results[i].selected)
-				return 0;
-	}
+	if (report_under_cause(rep, res))
+		return 0; /* shown under its cause */
 	fputs("  ", rep->out);
 	label(rep, res->status);
 	fprintf(rep->out, "  %-34s %s\n", res->check->id, res->message);

@@ -635,7 +635,9 @@ class FormatsTest(h.DoctorTestCase):
                 if failures:
                     self.assertEqual(failures[0].get("type"), status)
                     self.assertTrue(failures[0].get("message"))
-                    self.assertIn("ocidoctor explain " + check, failures[0].text)
+                    # a blocked check points at its cause, whose fix is the fix
+                    cause = h.result_of(report, check).get("blockedBy")
+                    self.assertIn("ocidoctor explain " + (cause or check), failures[0].text)
         counts = collections.Counter(statuses.values())
         expected = {"tests": len(cases), "errors": 0, "skipped": counts["skip"],
                     "failures": sum(counts[s] for s in failing)}
@@ -696,7 +698,8 @@ class FormatsTest(h.DoctorTestCase):
 
     # -- markdown --
 
-    ROW = re.compile(r"^\| (?P<status>[^|]+) \| `(?P<id>[^`]+)` \| (?P<message>.*) \|$")
+    ROW = re.compile(r"^\| (?P<status>[^|]+) \| (?P<under>↳ )?`(?P<id>[^`]+)` \| "
+                     r"(?P<message>.*) \|$")
     CAP_ROW = re.compile(r"^\| (?P<name>[A-Za-z]+) \| (?P<state>[a-z]+) \| (?P<reason>.*) \|$")
     FIX = re.compile(r"^- \*\*`(?P<id>[^`]+)`\*\*: (?P<text>.+) \(`ocidoctor explain "
                      r"(?P<explain>[^`]+)`\)$")
@@ -713,10 +716,16 @@ class FormatsTest(h.DoctorTestCase):
                 report = self.report(target)
                 rows = [self.ROW.match(line) for line in lines]
                 rows = [m for m in rows if m]
-                self.assertEqual([m.group("id") for m in rows], h.CHECK_IDS)
+                self.assertEqual(sorted(m.group("id") for m in rows), sorted(h.CHECK_IDS))
                 for m in rows:
                     result = h.result_of(report, m.group("id"))
                     self.assertEqual(m.group("status").split()[-1], result["status"])
+                    if result.get("blockedBy"):
+                        # a row under its cause's
+                        self.assertTrue(m.group("under"))
+                        self.assertEqual(m.group("message"), "blocked by `%s`" % result["blockedBy"])
+                        continue
+                    self.assertFalse(m.group("under"))
                     self.assertEqual(same_run_text(markdown_plain(m.group("message"))),
                                      same_run_text(result["message"]))
                 s = report["summary"]
@@ -745,7 +754,7 @@ class FormatsTest(h.DoctorTestCase):
                 lines = self.markdown(target)
                 report = self.report(target)
                 wanted = [r["checkId"] for r in report["results"]
-                          if r["status"] not in ("pass", "skip")]
+                          if r["status"] not in ("pass", "skip") and not r.get("blockedBy")]
                 if not wanted:
                     self.assertNotIn("### How to fix", lines)
                     continue
