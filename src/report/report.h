@@ -38,6 +38,7 @@ struct report_probe {
 struct report {
 	FILE *out;
 	int color;                  /* ANSI colours (text format) */
+	int width;                  /* text format: lines wrapped to this many columns; 0: never */
 	int warn_fails;             /* --fail-on warn: junit reports warnings as failures */
 	int nothing_fails;          /* --fail-on never: junit reports no failure at all */
 	const char *platform;       /* whose remediation step is the fix: a KB platform; NULL: bare-metal */
