@@ -1,7 +1,9 @@
 /*
  * report_html: one self-contained page (inline CSS, no scripts, no
- * network assets): the summary, the capability matrix, and every check
- * with its status, message, evidence and fix.
+ * network assets): the verdict naming what failed or warned (links to
+ * their cards), the counts, the checks that need attention with their
+ * fixes, the capability matrix, then every other check. Commands wrap
+ * instead of being clipped.
  */
 #include "report/report.h"
 
@@ -21,7 +23,9 @@ static const char style[] =
 	"table{border-collapse:collapse;width:100%;margin:.5rem 0 1rem}td,th{border:1px solid #d1d9e0;padding:.35rem .6rem;text-align:left;vertical-align:top}"
 	"th{background:#f6f8fa}.check{border:1px solid #d1d9e0;border-radius:8px;margin:1rem 0;padding:0 1rem}"
 	".check h3{display:flex;gap:.6rem;align-items:center;font-size:1.05rem}.badge{border-radius:6px;padding:.1rem .5rem;font-size:.8rem;text-transform:uppercase}"
-	"code{background:#f6f8fa;padding:.1rem .3rem;border-radius:4px}pre{background:#f6f8fa;padding:.5rem;border-radius:6px;overflow-x:auto}"
+	"code{background:#f6f8fa;padding:.1rem .3rem;border-radius:4px;overflow-wrap:anywhere}"
+	"pre{background:#f6f8fa;padding:.5rem;border-radius:6px;white-space:pre-wrap;overflow-wrap:anywhere}"
+	".verdict a{color:inherit}"
 	"details{margin:.5rem 0 1rem}"
 	".verdict{border-radius:8px;padding:.8rem 1rem;margin:.8rem 0;font-size:1.25rem;font-weight:600}"
 	".verdict b{text-transform:uppercase;font-size:1.6rem;margin-right:.6rem}";
@@ -33,7 +37,10 @@ static const enum check_status card_order[STATUS_COUNT] = {
 
 static void put(FILE *out, const char *s);
 
-/* The short names (last id segment) of the selected, unblocked results with status st. */
+/*
+ * The short names (last id segment) of the selected, unblocked results
+ * with status st, each a link to its card.
+ */
 static void name_results(FILE *out, const struct run_results *run, enum check_status st)
 {
 	const char *sep = ": ";
@@ -44,8 +51,9 @@ static void name_results(FILE *out, const struct run_results *run, enum check_st
 
 		if (!r->selected || !r->done || r->status != st || r->blocked_by)
 			continue;
-		fputs(sep, out);
+		fprintf(out, "%s<a href=\"#%s\">", sep, r->check->id);
 		put(out, strrchr(r->check->id, '.') + 1);
+		fputs("</a>", out);
 		sep = ", ";
 	}
 }
@@ -71,6 +79,10 @@ static void verdict(FILE *out, const struct run_results *run)
 	} else if (worst == STATUS_FAIL) {
 		fprintf(out, "%d check%s failed", counts[STATUS_FAIL], counts[STATUS_FAIL] == 1 ? "" : "s");
 		name_results(out, run, STATUS_FAIL);
+		if (counts[STATUS_WARN]) {
+			fprintf(out, "; %d warned", counts[STATUS_WARN]);
+			name_results(out, run, STATUS_WARN);
+		}
 	} else if (worst == STATUS_WARN) {
 		fprintf(out, "%d check%s warned", counts[STATUS_WARN], counts[STATUS_WARN] == 1 ? "" : "s");
 		name_results(out, run, STATUS_WARN);
@@ -165,8 +177,6 @@ static int html_begin(struct report *rep)
 			check_status_name(card_order[i]), counts[card_order[i]],
 			check_status_name(card_order[i]));
 	fputs("</div>\n", rep->out);
-	results_foreach_section(run, summary_section, rep->out);
-	fputs("<h2>Checks</h2>\n", rep->out);
 	return 0;
 }
 
@@ -297,13 +307,11 @@ static void html_blocked(struct report *rep, const struct check_result *res)
 		fputs("</p>\n", rep->out);
 }
 
-static int html_result(struct report *rep, const struct check_result *res)
+static void html_card(struct report *rep, const struct check_result *res)
 {
 	FILE *out = rep->out;
 	const char *status = check_status_name(res->status);
 
-	if (report_under_cause(rep, res))
-		return 0; /* listed in its cause's card */
 	fprintf(out, "<section class=\"check\" id=\"%s\"><h3><span class=\"badge %s\">%s</span><code>%s</code> ",
 		res->check->id, status, status, res->check->id);
 	put(out, res->check->title);
@@ -316,11 +324,50 @@ static int html_result(struct report *rep, const struct check_result *res)
 	html_remediation(rep, res);
 	html_evidence(out, &res->evidence);
 	fputs("</section>\n", out);
+}
+
+/* The cards come in html_end, what needs attention first. */
+static int html_result(struct report *rep, const struct check_result *res)
+{
+	(void)rep;
+	(void)res;
 	return 0;
 }
 
+/* The cards of the results with status st, in table order. */
+static void html_cards(struct report *rep, enum check_status st)
+{
+	const struct run_results *run = rep->results;
+	size_t i;
+
+	for (i = 0; i < run->nr; i++) {
+		const struct check_result *res = &run->results[i];
+
+		if (!res->selected || res->status != st || report_under_cause(rep, res))
+			continue; /* a blocked result is listed in its cause's card */
+		html_card(rep, res);
+	}
+}
+
+/*
+ * What needs attention (fail, then warn) leads, with its fixes; then the
+ * capability matrix; then every other check (info, skip, pass).
+ */
 static int html_end(struct report *rep)
 {
+	const int *counts = rep->results->counts;
+
+	if (counts[STATUS_FAIL] || counts[STATUS_WARN]) {
+		fputs("<h2>Needs attention</h2>\n", rep->out);
+		html_cards(rep, STATUS_FAIL);
+		html_cards(rep, STATUS_WARN);
+	}
+	results_foreach_section(rep->results, summary_section, rep->out);
+	fputs(counts[STATUS_FAIL] || counts[STATUS_WARN] ? "<h2>Other checks</h2>\n" : "<h2>Checks</h2>\n",
+	      rep->out);
+	html_cards(rep, STATUS_INFO);
+	html_cards(rep, STATUS_SKIP);
+	html_cards(rep, STATUS_PASS);
 	fprintf(rep->out, "<p class=\"sub\">ocidoctor %s</p>\n</body></html>\n", OCIDOCTOR_VERSION);
 	return 0;
 }

@@ -86,6 +86,14 @@ CHROMIUM_TIMEOUT = 60
 # Prometheus text exposition format: a strict parser
 # --------------------------------------------------------------------------
 
+def attention_order(report, ids):
+    """ids in the order of the HTML report's cards: fail, warn, info, skip,
+    pass, each in table order."""
+    rank = {"fail": 0, "warn": 1, "info": 2, "skip": 3, "pass": 4}
+    status = {r["checkId"]: r["status"] for r in report["results"]}
+    return sorted(ids, key=lambda i: rank[status[i]])
+
+
 def unblocked_ids(report):
     """The ids of the results that have a line or card of their own."""
     return [r["checkId"] for r in report["results"] if not r.get("blockedBy")]
@@ -899,16 +907,17 @@ class FormatsTest(h.DoctorTestCase):
                 report = self.report(target)
                 text = same_run_text(html.unescape("".join(scan.text)))
                 ids = [attrs.get("id") for tag, attrs in scan.elements if tag == "section"]
-                # a result blocked by another is listed in its cause's card
-                self.assertEqual(ids, unblocked_ids(report))
+                # a result blocked by another is listed in its cause's card;
+                # what needs attention comes first: fail, warn, info, skip, pass
+                self.assertEqual(ids, attention_order(report, unblocked_ids(report)))
                 for result in report["results"]:
                     self.assertIn(result["checkId"], text)
                     if not result.get("blockedBy"):
                         self.assertIn(same_run_text(result["message"]), text)
                 badges = [a.get("class").split()[1] for t, a in scan.elements
                           if t == "span" and "badge" in (a.get("class") or "")]
-                self.assertEqual(badges, [r["status"] for r in report["results"]
-                                          if not r.get("blockedBy")])
+                status = {r["checkId"]: r["status"] for r in report["results"]}
+                self.assertEqual(badges, [status[i] for i in ids])
                 if target != "refused":
                     caps = self.capabilities(target)["capabilities"]
                     for name in CAPABILITIES:
