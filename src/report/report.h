@@ -80,6 +80,23 @@ struct report_fix {
  */
 int report_under_cause(const struct report *rep, const struct check_result *res);
 
+/*
+ * A Referrers API that no client uses: the registry answers it (the
+ * referrers result's state is supported) but every client model lists
+ * referrers through the tag schema (a wrong Content-Type, as Harbor 2.9
+ * sends). The capability then is not shown as a plain pass: its state
+ * cell carries REPORT_FALLBACK_MARK, the result holding that cell gets
+ * REPORT_FALLBACK_NOTE after its message, and the summaries say it.
+ */
+int report_referrers_unused(const struct run_results *r);
+#define REPORT_FALLBACK_MARK "*"
+#define REPORT_FALLBACK_NOTE "* referrersApi answers, but every client falls back to the tag schema"
+/* REPORT_FALLBACK_MARK for a state cell that report_referrers_unused marks, else "". */
+const char *report_cell_mark(const struct run_results *r, const struct result_section *s,
+			     const struct section_row *row, size_t column);
+/* Whether one of res's section cells is marked (its message then gets the note). */
+int report_result_marked(const struct run_results *r, const struct check_result *res);
+
 /* Returns 0 with *fix filled, or -1 (and *fix empty) when there is no advice. */
 int report_fix_get(const struct report *rep, const struct check_result *res, struct report_fix *fix);
 void report_fix_release(struct report_fix *fix);

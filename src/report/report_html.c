@@ -108,9 +108,14 @@ static void state_class(FILE *out, const char *state)
 	fprintf(out, " class=\"%s\"", state);
 }
 
-/* One section as a table; the "state" column is coloured by its word. */
-static void html_section(FILE *out, const struct result_section *s)
+/*
+ * One section as a table; the "state" column is coloured by its word, a
+ * marked state (a Referrers API no client uses) as unknown, with a note.
+ */
+static void html_section(FILE *out, const struct run_results *run, const struct result_section *s)
 {
+	int marked = 0;
+
 	size_t n = section_columns(s->def), j, k;
 
 	fputs("<table><tr>", out);
@@ -123,22 +128,31 @@ static void html_section(FILE *out, const struct result_section *s)
 	for (j = 0; j < s->nr; j++) {
 		fputs("<tr>", out);
 		for (k = 0; k < n; k++) {
+			const char *mark = report_cell_mark(run, s, &s->rows[j], k);
+
 			fputs("<td", out);
-			if (!strcmp(s->def->columns[k].key, "state"))
+			if (*mark)
+				state_class(out, "unknown");
+			else if (!strcmp(s->def->columns[k].key, "state"))
 				state_class(out, s->rows[j].cells[k]);
 			fputc('>', out);
 			put(out, s->rows[j].cells[k]);
+			put(out, mark);
 			fputs("</td>", out);
+			marked |= *mark != 0;
 		}
 		fputs("</tr>\n", out);
 	}
 	fputs("</table>\n", out);
+	if (marked)
+		fputs("<p class=\"sub\">" REPORT_FALLBACK_NOTE "</p>\n", out);
 }
 
 /* The summary sections (a capability matrix), under the cards with a heading. */
 static void summary_section(void *arg, const struct check_result *res, const struct result_section *s)
 {
-	FILE *out = arg;
+	const struct report *rep = arg;
+	FILE *out = rep->out;
 
 	(void)res;
 	if (!s->def->summary)
@@ -146,7 +160,7 @@ static void summary_section(void *arg, const struct check_result *res, const str
 	fputs("<h2>", out);
 	put(out, s->def->title);
 	fputs("</h2>\n", out);
-	html_section(out, s);
+	html_section(out, rep->results, s);
 }
 
 static int html_begin(struct report *rep)
@@ -171,6 +185,9 @@ static int html_begin(struct report *rep)
 	fprintf(rep->out, "</code> · started %s · %ld request%s in %ld ms · worst status <b>%s</b>%s</p>\n",
 		run->started_at, run->requests, run->requests == 1 ? "" : "s", run->duration_ms, check_status_name(worst),
 		run->insecure ? " · <b>TLS verification skipped</b>" : "");
+	if (report_referrers_unused(run))
+		fputs("<p class=\"sub\"><b>Referrers:</b> every client falls back to the tag schema; the Referrers API is answered but not used</p>\n",
+		      rep->out);
 	fputs("<div class=\"cards\">", rep->out);
 	for (i = 0; i < STATUS_COUNT; i++)
 		fprintf(rep->out, "<div class=\"card %s\"><span>%d</span>%s</div>",
@@ -252,13 +269,13 @@ static void html_remediation(struct report *rep, const struct check_result *res)
 }
 
 /* The result's own sections (not the summary's), inside its box. */
-static void html_sections(FILE *out, const struct check_result *res)
+static void html_sections(FILE *out, const struct run_results *run, const struct check_result *res)
 {
 	size_t i;
 
 	for (i = 0; i < res->sections_nr; i++)
 		if (!res->sections[i].def->summary)
-			html_section(out, &res->sections[i]);
+			html_section(out, run, &res->sections[i]);
 }
 
 static void html_leftovers(FILE *out, const struct check_result *res)
@@ -311,14 +328,19 @@ static void html_card(struct report *rep, const struct check_result *res)
 {
 	FILE *out = rep->out;
 	const char *status = check_status_name(res->status);
+	int marked = report_result_marked(rep->results, res);
 
-	fprintf(out, "<section class=\"check\" id=\"%s\"><h3><span class=\"badge %s\">%s</span><code>%s</code> ",
-		res->check->id, status, status, res->check->id);
+	/* a pass with a marked cell is no plain pass: pass*, coloured as unknown */
+	fprintf(out, "<section class=\"check\" id=\"%s\"><h3><span class=\"badge %s\">%s%s</span><code>%s</code> ",
+		res->check->id, marked ? "unknown" : status, status, marked ? REPORT_FALLBACK_MARK : "",
+		res->check->id);
 	put(out, res->check->title);
 	fputs("</h3>\n<p>", out);
 	put(out, res->message);
+	if (marked)
+		fputs(" (" REPORT_FALLBACK_NOTE ")", out);
 	fputs("</p>\n", out);
-	html_sections(out, res);
+	html_sections(out, rep->results, res);
 	html_leftovers(out, res);
 	html_blocked(rep, res);
 	html_remediation(rep, res);
@@ -362,7 +384,7 @@ static int html_end(struct report *rep)
 		html_cards(rep, STATUS_FAIL);
 		html_cards(rep, STATUS_WARN);
 	}
-	results_foreach_section(rep->results, summary_section, rep->out);
+	results_foreach_section(rep->results, summary_section, rep);
 	fputs(counts[STATUS_FAIL] || counts[STATUS_WARN] ? "<h2>Other checks</h2>\n" : "<h2>Checks</h2>\n",
 	      rep->out);
 	html_cards(rep, STATUS_INFO);

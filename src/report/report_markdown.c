@@ -121,6 +121,9 @@ static int md_begin(struct report *rep)
 		counts[STATUS_PASS], counts[STATUS_INFO], counts[STATUS_WARN],
 		counts[STATUS_FAIL], counts[STATUS_SKIP], run->requests,
 		run->requests == 1 ? "" : "s", run->duration_ms);
+	if (report_referrers_unused(run))
+		fputs("**Referrers:** every client falls back to the tag schema; the Referrers API is answered but not used\n\n",
+		      rep->out);
 	fputs("| Status | Check | Result |\n|---|---|---|\n", rep->out);
 	return 0;
 }
@@ -143,10 +146,20 @@ static void md_blocked_rows(struct report *rep, const struct check_result *res)
 
 static int md_result(struct report *rep, const struct check_result *res)
 {
+	int marked;
+
 	if (report_under_cause(rep, res))
 		return 0; /* a row under its cause */
-	fprintf(rep->out, "| %s | `%s` | ", status_icon[res->status], res->check->id);
+	marked = report_result_marked(rep->results, res);
+
+	fprintf(rep->out, "| %s%s | `%s` | ", status_icon[res->status], marked ? "\\*" : "",
+		res->check->id);
 	put_cell(rep->out, res->message);
+	if (marked) {
+		fputs(" (", rep->out);
+		put_cell(rep->out, REPORT_FALLBACK_NOTE);
+		fputc(')', rep->out);
+	}
 	fputs(" |\n", rep->out);
 	md_blocked_rows(rep, res);
 	return 0;
@@ -155,8 +168,10 @@ static int md_result(struct report *rep, const struct check_result *res)
 /* Every check's sections, in table order: a heading and a table each. */
 static void md_section(void *arg, const struct check_result *res, const struct result_section *s)
 {
-	FILE *out = arg;
+	struct report *rep = arg;
+	FILE *out = rep->out;
 	size_t n = section_columns(s->def), j, k;
+	int marked = 0;
 
 	(void)res;
 	fputs("\n### ", out);
@@ -174,11 +189,20 @@ static void md_section(void *arg, const struct check_result *res, const struct r
 	for (j = 0; j < s->nr; j++) {
 		fputc('|', out);
 		for (k = 0; k < n; k++) {
+			const char *mark = report_cell_mark(rep->results, s, &s->rows[j], k);
+
 			fputc(' ', out);
 			put_cell(out, s->rows[j].cells[k]);
+			put_cell(out, mark);
 			fputs(" |", out);
+			marked |= *mark != 0;
 		}
 		fputc('\n', out);
+	}
+	if (marked) {
+		fputs("\n", out);
+		put_text(out, REPORT_FALLBACK_NOTE);
+		fputs("\n", out);
 	}
 }
 
@@ -220,7 +244,7 @@ static int md_end(struct report *rep)
 	int heading = 0;
 	size_t i;
 
-	results_foreach_section(rep->results, md_section, rep->out);
+	results_foreach_section(rep->results, md_section, rep);
 	md_leftovers(rep);
 	for (i = 0; i < run->nr; i++) {
 		const struct check_result *res = &run->results[i];

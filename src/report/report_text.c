@@ -197,10 +197,15 @@ static void section_tables(struct report *rep, const struct check_result *res)
 
 				if (s->def->columns[k].long_text)
 					continue;
-				if (j)
+				if (j) {
+					const char *mark = report_cell_mark(rep->results, s, &s->rows[j - 1], k);
+
 					put_clean(rep->out, cell);
-				else
+					fputs(mark, rep->out);
+					len += strlen(mark);
+				} else {
 					put_lower(rep->out, cell);
+				}
 				if (width)
 					fprintf(rep->out, "%*s", (int)(len < (size_t)width ? width - len : 0) + 1, "");
 			}
@@ -255,11 +260,19 @@ static void blocked_lines(struct report *rep, const struct check_result *res)
 
 static int text_result(struct report *rep, const struct check_result *res)
 {
+	int marked;
+
 	if (report_under_cause(rep, res))
 		return 0; /* shown under its cause */
+	marked = report_result_marked(rep->results, res);
+
 	fputs("  ", rep->out);
 	label(rep, res->status);
-	fprintf(rep->out, "  %-34s %s\n", res->check->id, res->message);
+	/* a pass with a marked cell is no plain pass: PASS* */
+	fprintf(rep->out, "%s %-34s %s", marked ? REPORT_FALLBACK_MARK : " ", res->check->id, res->message);
+	if (marked)
+		fputs(" (" REPORT_FALLBACK_NOTE ")", rep->out);
+	fputc('\n', rep->out);
 	lines_done(rep, HANG_RESULT, 0);
 	section_tables(rep, res);
 	leftover_lines(rep, res);
@@ -272,6 +285,16 @@ static int text_result(struct report *rep, const struct check_result *res)
 		fprintf(rep->out, "        see: ocidoctor explain %s\n", res->check->id);
 	lines_done(rep, HANG_DETAIL, 0);
 	return 0;
+}
+
+/* Says so when the registry answers the Referrers API but no client uses it. */
+static void fallback_note(struct report *rep)
+{
+	if (!report_referrers_unused(rep->results))
+		return;
+	fputs("        referrers: every client falls back to the tag schema; the Referrers API is answered but not used\n",
+	      rep->out);
+	lines_done(rep, HANG_DETAIL, 0);
 }
 
 /* Says so when the registry rate-limited the run, with the headers it sent. */
@@ -317,6 +340,7 @@ static int text_end(struct report *rep)
 		fprintf(rep->out, " (%ld %s in %ld ms)\n", rep->results->requests,
 			rep->results->requests == 1 ? "request" : "requests", rep->results->duration_ms);
 		lines_done(rep, HANG_SUMMARY, 0);
+		fallback_note(rep);
 		rate_limit_note(rep);
 		return wrap_end(rep);
 	}
@@ -327,6 +351,7 @@ static int text_end(struct report *rep)
 	fprintf(rep->out, " (%ld %s in %ld ms)\n", rep->results->requests,
 		rep->results->requests == 1 ? "request" : "requests", rep->results->duration_ms);
 	lines_done(rep, HANG_SUMMARY, 0);
+	fallback_note(rep);
 	rate_limit_note(rep);
 	return wrap_end(rep);
 }
