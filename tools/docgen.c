@@ -206,6 +206,26 @@ static void check_ids(FILE *out)
 		fprintf(out, "%s%s", i ? " " : "", check_table[i]->id);
 }
 
+/* Every tag of the check table, once each, in table order. */
+static void check_tags(FILE *out)
+{
+	const char *const *t, *const *u;
+	size_t i, j;
+	int first = 1, seen;
+
+	for (i = 0; i < check_table_size; i++)
+		for (t = check_table[i]->tags; t && *t; t++) {
+			seen = 0;
+			for (j = 0; j <= i && !seen; j++)
+				for (u = check_table[j]->tags; u && *u && u != t && !seen; u++)
+					seen = !strcmp(*u, *t);
+			if (seen)
+				continue;
+			fprintf(out, "%s%s", first ? "" : " ", *t);
+			first = 0;
+		}
+}
+
 /* The values an option of a command takes, space-separated; 0 when free-form. */
 static int option_values(FILE *out, const struct command *c, const struct opt *o)
 {
@@ -218,6 +238,10 @@ static int option_values(FILE *out, const struct command *c, const struct opt *o
 	}
 	if (!strcmp(o->long_name, "check")) {
 		check_ids(out);
+		return 1;
+	}
+	if (!strcmp(o->long_name, "tags")) {
+		check_tags(out);
 		return 1;
 	}
 	/* from the option table: .values, or the writer table behind .value_at */
@@ -245,6 +269,13 @@ static void bash_completion(FILE *out)
 	      "\tlocal cur=\"${COMP_WORDS[COMP_CWORD]}\" prev=\"${COMP_WORDS[COMP_CWORD-1]}\"\n"
 	      "\tlocal cmd=\"${COMP_WORDS[1]}\" words=\"\"\n"
 	      "\tCOMPREPLY=()\n"
+	      /* --opt=value: the value is completed after the '=' (which bash may split off) */
+	      "\tlocal line=\"${COMP_LINE:0:${COMP_POINT:-0}}\" eq=\"\"\n"
+	      "\tline=\"${line##*[[:space:]]}\"\n"
+	      "\tif [[ \"$line\" == --*=* ]]; then\n"
+	      "\t\tprev=\"${line%%=*}\" cur=\"${line#*=}\"\n"
+	      "\t\t[[ \"$COMP_WORDBREAKS\" == *=* ]] || eq=\"$prev=\"\n"
+	      "\tfi\n"
 	      "\tif [ \"$COMP_CWORD\" -eq 1 ]; then\n"
 	      "\t\tCOMPREPLY=($(compgen -W \"", out);
 	for (i = 0; cli_commands[i]; i++)
@@ -264,17 +295,17 @@ static void bash_completion(FILE *out)
 				fprintf(out, "|-%c", o->short_name);
 			fputs(")\n\t\t\t", out);
 			if (takes_file(o)) {
-				fputs("COMPREPLY=($(compgen -f -- \"$cur\"))", out);
+				fputs("COMPREPLY=($(compgen -f -P \"$eq\" -- \"$cur\"))", out);
 			} else if (takes_dir(o)) {
-				fputs("COMPREPLY=($(compgen -d -- \"$cur\"))", out);
+				fputs("COMPREPLY=($(compgen -d -P \"$eq\" -- \"$cur\"))", out);
 			} else {
 				fputs("COMPREPLY=($(compgen -W \"", out);
 				option_values(out, c, o);
-				fputs("\" -- \"$cur\"))", out);
+				fputs("\" -P \"$eq\" -- \"$cur\"))", out);
 			}
 			fputs("\n\t\t\treturn 0 ;;\n", out);
 		}
-		fputs("\t\tesac\n\t\twords=\"", out);
+		fputs("\t\tesac\n\t\t[[ \"$line\" == --*=* ]] && return 0\n\t\twords=\"", out);
 		words_of(out, c->opts);
 		fputs("\"", out);
 		if (c == &cmd_explain) {
@@ -339,7 +370,8 @@ static void zsh_completion(FILE *out)
 		for (o = c->opts; o && o->long_name; o++) {
 			if (o->hidden)
 				continue;
-			fprintf(out, "\t\t\t'--%s[", o->long_name);
+			/* --opt= : the value in the next word or after '=' */
+			fprintf(out, "\t\t\t'--%s%s[", o->long_name, o->type == OPT_BOOL ? "" : "=");
 			zsh_text(out, o->help);
 			fputc(']', out);
 			if (o->type != OPT_BOOL) {

@@ -31,6 +31,7 @@
 #include "checks/check.h"
 #include "checks/verdict.h"
 #include "util/buf.h"
+#include "util/digest.h"
 #include "util/xalloc.h"
 
 #include <stdarg.h>

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -270,6 +271,21 @@ int cli_select_checks(const struct opt_list *checks, const struct opt_list *tags
 	if (!any)
 		return cli_usage_error("--check and --tags together select no check");
 	return EXIT_OK;
+}
+
+int cli_terminal_width(int fd)
+{
+	struct winsize ws;
+	const char *env = getenv("COLUMNS");
+	int w = 80;
+
+	if (!isatty(fd))
+		return 0;
+	if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col)
+		w = ws.ws_col;
+	else if (env && atoi(env) > 0)
+		w = atoi(env);
+	return w < 40 ? 40 : w;
 }
 
 int cli_exit_status(enum check_status worst, const char *fail_on)

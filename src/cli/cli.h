@@ -53,6 +53,13 @@ int cli_main(int argc, char **argv);
  */
 int cli_select_checks(const struct opt_list *checks, const struct opt_list *tags, int *selected);
 
+/*
+ * The width of the terminal on fd: its window size, else $COLUMNS, else
+ * 80, at least 40. 0 when fd is no terminal (a pipe or a file): nothing
+ * is wrapped then.
+ */
+int cli_terminal_width(int fd);
+
 /* The exit status for a worst status under --fail-on (NULL: warn). */
 int cli_exit_status(enum check_status worst, const char *fail_on);
 

@@ -31,6 +31,8 @@ static int write_report(struct run_args *a, FILE *out, const struct doctor_resul
 	rep.platform = report_platform(a->platform);
 	rep.color = !a->output && !a->no_color && !(getenv("NO_COLOR") && *getenv("NO_COLOR")) &&
 		    isatty(STDOUT_FILENO);
+	/* on a terminal, lines are wrapped to its width; a pipe or a file gets them whole */
+	rep.width = a->output ? 0 : cli_terminal_width(STDOUT_FILENO);
 	errno = 0;
 	return cli_finish_output(out, a->output, "report", report_write(w, &rep) < 0);
 }

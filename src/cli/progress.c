@@ -20,8 +20,9 @@ void progress_draw(struct progress *p, int done, int failing)
 
 	if (!p->on || done >= p->total)
 		return; /* finished: nothing is left on the line */
-	fprintf(stderr, "\r[%.*s%*s] %d/%d targets, %d failing", filled,
-		"##############################", width - filled, "", done, p->total, failing);
+	fprintf(stderr, "\r[%.*s%*s] %d/%d %s, %d failing", filled,
+		"##############################", width - filled, "", done, p->total,
+		p->total == 1 ? "target" : "targets", failing);
 	fflush(stderr);
 	p->drawn = 1;
 }

@@ -1,8 +1,9 @@
 /*
  * matrix_html: the fleet table as one self-contained page, streamed a row
- * at a time. It fits a 1280-pixel window: a fixed layout, short capability
- * headings (the full names in their titles and in the legend), long names
- * and reasons wrapped. A legend, the start time and the version say how to
+ * at a time. It fits a 1280-pixel window: columns sized for their content
+ * (headings never broken, short capability headings with the full names
+ * in their titles and in the legend), long names broken anywhere, and the
+ * reason column kept wide enough to read. A legend, the start time and the version say how to
  * read it and where it came from.
  */
 #include "report/matrix.h"
@@ -22,11 +23,11 @@ static void html_begin(struct matrix_out *m)
 	      "<title>ocidoctor matrix</title><style>"
 	      "body{font-family:system-ui,sans-serif;margin:1.5rem auto;max-width:1240px;padding:0 .5rem;color:#1f2328}"
 	      "h1{font-size:1.4rem;margin-bottom:.2rem}.sub{color:#59636e;margin-top:0}"
-	      "table{border-collapse:collapse;table-layout:fixed;width:100%}"
-	      "td,th{border:1px solid #d1d9e0;padding:.3rem .45rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}"
-	      "th{background:#f6f8fa;font-size:.85rem}td.c,th.c{text-align:center}"
-	      "col.registry{width:17%}col.image{width:17%}col.worst{width:5.5%}col.score{width:5%}"
-	      "col.cap{width:6.2%}col.reason{width:24.5%}"
+	      "table{border-collapse:collapse;width:100%}"
+	      "td,th{border:1px solid #d1d9e0;padding:.3rem .45rem;text-align:left;vertical-align:top}"
+	      "th{background:#f6f8fa;font-size:.85rem;white-space:nowrap}td.c,th.c{text-align:center}"
+	      "td{font-size:.9rem;overflow-wrap:break-word}td.c{white-space:nowrap}"
+	      "td.reason{overflow-wrap:anywhere}"
 	      ".supported,.pass{background:#dafbe1}.unsupported,.fail{background:#ffebe9}"
 	      ".unknown,.warn{background:#fff8c5}.info{background:#ddf4ff}.skip{background:#eaeef2}"
 	      ".legend{font-size:.85rem;color:#59636e}"
@@ -38,12 +39,7 @@ static void html_begin(struct matrix_out *m)
 	for (i = 0; i < CAPABILITY_COUNT; i++)
 		fprintf(out, "%s<b>%s</b> = %s", i ? ", " : "", matrix_cap_short[i], capability_names[i]);
 	fputs(". Score: supported capabilities out of 5. Reason: the message of the worst check of "
-	      "a target that did not pass.</p>\n"
-	      "<table><colgroup><col class=\"registry\"><col class=\"image\"><col class=\"worst\">"
-	      "<col class=\"score\">", out);
-	for (i = 0; i < CAPABILITY_COUNT; i++)
-		fputs("<col class=\"cap\">", out);
-	fputs("<col class=\"reason\"></colgroup>\n<tr><th>Registry</th><th>Image</th><th>Worst</th>"
+	      "a target that did not pass.</p>\n<table>\n<tr><th>Registry</th><th>Image</th><th>Worst</th>"
 	      "<th class=\"c\">Score</th>", out);
 	for (i = 0; i < CAPABILITY_COUNT; i++)
 		fprintf(out, "<th class=\"c\" title=\"%s\">%s</th>", capability_names[i], matrix_cap_short[i]);

@@ -9,8 +9,6 @@
 #include <string.h>
 #include "report/report.h"
 
-#include <string.h>
-
 static void text_begin(struct matrix_out *m)
 {
 	size_t i;
@@ -24,15 +22,14 @@ static void text_begin(struct matrix_out *m)
 static void text_row(struct matrix_out *m, const struct matrix_row *row)
 {
 	char *image = matrix_row_image(row), *reason;
-	char target[512];
+	char target[512], score[32] = "-";
 	size_t i;
 
 	snprintf(target, sizeof(target), "%s %s", row->registry, image);
-	fprintf(m->out, "%-56s %-5s ", target, check_status_name(row->worst));
 	if (row->score >= 0)
-		fprintf(m->out, "%d/%-2d ", row->score, row->probed);
-	else
-		fputs("-     ", m->out);
+		snprintf(score, sizeof(score), "%d/%d", row->score, row->probed);
+	/* the same widths as the heading's, whether or not the target answered */
+	fprintf(m->out, "%-56s %-5s %-5s", target, check_status_name(row->worst), score);
 	for (i = 0; i < CAPABILITY_COUNT; i++)
 		fprintf(m->out, " %-9s", matrix_cap_mark(row->caps[i]));
 	if (row->worst != STATUS_PASS && row->message) {

@@ -202,6 +202,72 @@ static const struct remediation *fix_by_cause(const struct run_results *run,
 	return r ? r : own;
 }
 
+/* The string `key` of a JSON object, "" when absent. */
+static const char *json_str(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : "";
+}
+
+int report_referrers_unused(const struct run_results *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nr; i++) {
+		json_t *d = r->results[i].details;
+		json_t *clients = json_object_get(d, "clients"), *c;
+		const char *name;
+
+		if (!r->results[i].done || !json_is_object(clients) || !json_object_size(clients))
+			continue;
+		if (strcmp(json_str(d, "state"), "supported"))
+			return 0;
+		json_object_foreach(clients, name, c)
+			if (!strcmp(json_str(c, "list"), "api"))
+				return 0;
+		return 1;
+	}
+	return 0;
+}
+
+const char *report_cell_mark(const struct run_results *r, const struct result_section *s,
+			     const struct section_row *row, size_t column)
+{
+	if (strcmp(s->def->columns[column].key, "state") || strcmp(row->cells[0], "referrersApi") ||
+	    strcmp(row->cells[column], "supported"))
+		return "";
+	return report_referrers_unused(r) ? REPORT_FALLBACK_MARK : "";
+}
+
+int report_result_marked(const struct run_results *r, const struct check_result *res)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < res->sections_nr; i++) {
+		const struct result_section *s = &res->sections[i];
+
+		for (j = 0; j < s->nr; j++)
+			for (k = 0; k < section_columns(s->def); k++)
+				if (*report_cell_mark(r, s, &s->rows[j], k))
+					return 1;
+	}
+	return 0;
+}
+
+int report_under_cause(const struct report *rep, const struct check_result *res)
+{
+	const struct run_results *r = rep->results;
+	size_t i;
+
+	if (!res->blocked_by || !res->done)
+		return 0;
+	for (i = 0; i < r->nr; i++)
+		if (r->results[i].check == res->blocked_by && r->results[i].selected)
+			return 1;
+	return 0;
+}
+
 int report_fix_get(const struct report *rep, const struct check_result *res, struct report_fix *fix)
 {
 	memset(fix, 0, sizeof(*fix));

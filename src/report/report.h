@@ -38,6 +38,7 @@ struct report_probe {
 struct report {
 	FILE *out;
 	int color;                  /* ANSI colours (text format) */
+	int width;                  /* text format: lines wrapped to this many columns; 0: never */
 	int warn_fails;             /* --fail-on warn: junit reports warnings as failures */
 	int nothing_fails;          /* --fail-on never: junit reports no failure at all */
 	const char *platform;       /* whose remediation step is the fix: a KB platform; NULL: bare-metal */
@@ -72,6 +73,29 @@ struct report_fix {
 	char *text;                 /* newly allocated */
 	char **commands;            /* newly allocated, NULL-terminated */
 };
+
+/*
+ * Whether res is listed under the check that blocked it (its cause is in
+ * the report) instead of on its own: no card, row or fix of its own.
+ */
+int report_under_cause(const struct report *rep, const struct check_result *res);
+
+/*
+ * A Referrers API that no client uses: the registry answers it (the
+ * referrers result's state is supported) but every client model lists
+ * referrers through the tag schema (a wrong Content-Type, as Harbor 2.9
+ * sends). The capability then is not shown as a plain pass: its state
+ * cell carries REPORT_FALLBACK_MARK, the result holding that cell gets
+ * REPORT_FALLBACK_NOTE after its message, and the summaries say it.
+ */
+int report_referrers_unused(const struct run_results *r);
+#define REPORT_FALLBACK_MARK "*"
+#define REPORT_FALLBACK_NOTE "* referrersApi answers, but every client falls back to the tag schema"
+/* REPORT_FALLBACK_MARK for a state cell that report_referrers_unused marks, else "". */
+const char *report_cell_mark(const struct run_results *r, const struct result_section *s,
+			     const struct section_row *row, size_t column);
+/* Whether one of res's section cells is marked (its message then gets the note). */
+int report_result_marked(const struct run_results *r, const struct check_result *res);
 
 /* Returns 0 with *fix filled, or -1 (and *fix empty) when there is no advice. */
 int report_fix_get(const struct report *rep, const struct check_result *res, struct report_fix *fix);

@@ -1,7 +1,9 @@
 /*
  * report_html: one self-contained page (inline CSS, no scripts, no
- * network assets): the summary, the capability matrix, and every check
- * with its status, message, evidence and fix.
+ * network assets): the verdict naming what failed or warned (links to
+ * their cards), the counts, the checks that need attention with their
+ * fixes, the capability matrix, then every other check. Commands wrap
+ * instead of being clipped.
  */
 #include "report/report.h"
 
@@ -21,7 +23,9 @@ static const char style[] =
 	"table{border-collapse:collapse;width:100%;margin:.5rem 0 1rem}td,th{border:1px solid #d1d9e0;padding:.35rem .6rem;text-align:left;vertical-align:top}"
 	"th{background:#f6f8fa}.check{border:1px solid #d1d9e0;border-radius:8px;margin:1rem 0;padding:0 1rem}"
 	".check h3{display:flex;gap:.6rem;align-items:center;font-size:1.05rem}.badge{border-radius:6px;padding:.1rem .5rem;font-size:.8rem;text-transform:uppercase}"
-	"code{background:#f6f8fa;padding:.1rem .3rem;border-radius:4px}pre{background:#f6f8fa;padding:.5rem;border-radius:6px;overflow-x:auto}"
+	"code{background:#f6f8fa;padding:.1rem .3rem;border-radius:4px;overflow-wrap:anywhere}"
+	"pre{background:#f6f8fa;padding:.5rem;border-radius:6px;white-space:pre-wrap;overflow-wrap:anywhere}"
+	".verdict a{color:inherit}"
 	"details{margin:.5rem 0 1rem}"
 	".verdict{border-radius:8px;padding:.8rem 1rem;margin:.8rem 0;font-size:1.25rem;font-weight:600}"
 	".verdict b{text-transform:uppercase;font-size:1.6rem;margin-right:.6rem}";
@@ -33,7 +37,10 @@ static const enum check_status card_order[STATUS_COUNT] = {
 
 static void put(FILE *out, const char *s);
 
-/* The short names (last id segment) of the selected, unblocked results with status st. */
+/*
+ * The short names (last id segment) of the selected, unblocked results
+ * with status st, each a link to its card.
+ */
 static void name_results(FILE *out, const struct run_results *run, enum check_status st)
 {
 	const char *sep = ": ";
@@ -44,8 +51,9 @@ static void name_results(FILE *out, const struct run_results *run, enum check_st
 
 		if (!r->selected || !r->done || r->status != st || r->blocked_by)
 			continue;
-		fputs(sep, out);
+		fprintf(out, "%s<a href=\"#%s\">", sep, r->check->id);
 		put(out, strrchr(r->check->id, '.') + 1);
+		fputs("</a>", out);
 		sep = ", ";
 	}
 }
@@ -71,6 +79,10 @@ static void verdict(FILE *out, const struct run_results *run)
 	} else if (worst == STATUS_FAIL) {
 		fprintf(out, "%d check%s failed", counts[STATUS_FAIL], counts[STATUS_FAIL] == 1 ? "" : "s");
 		name_results(out, run, STATUS_FAIL);
+		if (counts[STATUS_WARN]) {
+			fprintf(out, "; %d warned", counts[STATUS_WARN]);
+			name_results(out, run, STATUS_WARN);
+		}
 	} else if (worst == STATUS_WARN) {
 		fprintf(out, "%d check%s warned", counts[STATUS_WARN], counts[STATUS_WARN] == 1 ? "" : "s");
 		name_results(out, run, STATUS_WARN);
@@ -96,9 +108,14 @@ static void state_class(FILE *out, const char *state)
 	fprintf(out, " class=\"%s\"", state);
 }
 
-/* One section as a table; the "state" column is coloured by its word. */
-static void html_section(FILE *out, const struct result_section *s)
+/*
+ * One section as a table; the "state" column is coloured by its word, a
+ * marked state (a Referrers API no client uses) as unknown, with a note.
+ */
+static void html_section(FILE *out, const struct run_results *run, const struct result_section *s)
 {
+	int marked = 0;
+
 	size_t n = section_columns(s->def), j, k;
 
 	fputs("<table><tr>", out);
@@ -111,22 +128,31 @@ static void html_section(FILE *out, const struct result_section *s)
 	for (j = 0; j < s->nr; j++) {
 		fputs("<tr>", out);
 		for (k = 0; k < n; k++) {
+			const char *mark = report_cell_mark(run, s, &s->rows[j], k);
+
 			fputs("<td", out);
-			if (!strcmp(s->def->columns[k].key, "state"))
+			if (*mark)
+				state_class(out, "unknown");
+			else if (!strcmp(s->def->columns[k].key, "state"))
 				state_class(out, s->rows[j].cells[k]);
 			fputc('>', out);
 			put(out, s->rows[j].cells[k]);
+			put(out, mark);
 			fputs("</td>", out);
+			marked |= *mark != 0;
 		}
 		fputs("</tr>\n", out);
 	}
 	fputs("</table>\n", out);
+	if (marked)
+		fputs("<p class=\"sub\">" REPORT_FALLBACK_NOTE "</p>\n", out);
 }
 
 /* The summary sections (a capability matrix), under the cards with a heading. */
 static void summary_section(void *arg, const struct check_result *res, const struct result_section *s)
 {
-	FILE *out = arg;
+	const struct report *rep = arg;
+	FILE *out = rep->out;
 
 	(void)res;
 	if (!s->def->summary)
@@ -134,7 +160,7 @@ static void summary_section(void *arg, const struct check_result *res, const str
 	fputs("<h2>", out);
 	put(out, s->def->title);
 	fputs("</h2>\n", out);
-	html_section(out, s);
+	html_section(out, rep->results, s);
 }
 
 static int html_begin(struct report *rep)
@@ -159,14 +185,15 @@ static int html_begin(struct report *rep)
 	fprintf(rep->out, "</code> · started %s · %ld request%s in %ld ms · worst status <b>%s</b>%s</p>\n",
 		run->started_at, run->requests, run->requests == 1 ? "" : "s", run->duration_ms, check_status_name(worst),
 		run->insecure ? " · <b>TLS verification skipped</b>" : "");
+	if (report_referrers_unused(run))
+		fputs("<p class=\"sub\"><b>Referrers:</b> every client falls back to the tag schema; the Referrers API is answered but not used</p>\n",
+		      rep->out);
 	fputs("<div class=\"cards\">", rep->out);
 	for (i = 0; i < STATUS_COUNT; i++)
 		fprintf(rep->out, "<div class=\"card %s\"><span>%d</span>%s</div>",
 			check_status_name(card_order[i]), counts[card_order[i]],
 			check_status_name(card_order[i]));
 	fputs("</div>\n", rep->out);
-	results_foreach_section(run, summary_section, rep->out);
-	fputs("<h2>Checks</h2>\n", rep->out);
 	return 0;
 }
 
@@ -242,13 +269,13 @@ static void html_remediation(struct report *rep, const struct check_result *res)
 }
 
 /* The result's own sections (not the summary's), inside its box. */
-static void html_sections(FILE *out, const struct check_result *res)
+static void html_sections(FILE *out, const struct run_results *run, const struct check_result *res)
 {
 	size_t i;
 
 	for (i = 0; i < res->sections_nr; i++)
 		if (!res->sections[i].def->summary)
-			html_section(out, &res->sections[i]);
+			html_section(out, run, &res->sections[i]);
 }
 
 /* The results that res blocked: no cards of their own. */
@@ -271,32 +298,71 @@ static void html_blocked(struct report *rep, const struct check_result *res)
 		fputs("</p>\n", rep->out);
 }
 
-static int html_result(struct report *rep, const struct check_result *res)
+static void html_card(struct report *rep, const struct check_result *res)
 {
 	FILE *out = rep->out;
 	const char *status = check_status_name(res->status);
-	const struct run_results *run = rep->results;
-	size_t i;
+	int marked = report_result_marked(rep->results, res);
 
-	for (i = 0; res->blocked_by && i < run->nr; i++)
-		if (run->results[i].check == res->blocked_by && run->results[i].selected)
-			return 0; /* listed in its cause's card */
-	fprintf(out, "<section class=\"check\" id=\"%s\"><h3><span class=\"badge %s\">%s</span><code>%s</code> ",
-		res->check->id, status, status, res->check->id);
+	/* a pass with a marked cell is no plain pass: pass*, coloured as unknown */
+	fprintf(out, "<section class=\"check\" id=\"%s\"><h3><span class=\"badge %s\">%s%s</span><code>%s</code> ",
+		res->check->id, marked ? "unknown" : status, status, marked ? REPORT_FALLBACK_MARK : "",
+		res->check->id);
 	put(out, res->check->title);
 	fputs("</h3>\n<p>", out);
 	put(out, res->message);
+	if (marked)
+		fputs(" (" REPORT_FALLBACK_NOTE ")", out);
 	fputs("</p>\n", out);
-	html_sections(out, res);
+	html_sections(out, rep->results, res);
 	html_blocked(rep, res);
 	html_remediation(rep, res);
 	html_evidence(out, &res->evidence);
 	fputs("</section>\n", out);
+}
+
+/* The cards come in html_end, what needs attention first. */
+static int html_result(struct report *rep, const struct check_result *res)
+{
+	(void)rep;
+	(void)res;
 	return 0;
 }
 
+/* The cards of the results with status st, in table order. */
+static void html_cards(struct report *rep, enum check_status st)
+{
+	const struct run_results *run = rep->results;
+	size_t i;
+
+	for (i = 0; i < run->nr; i++) {
+		const struct check_result *res = &run->results[i];
+
+		if (!res->selected || res->status != st || report_under_cause(rep, res))
+			continue; /* a blocked result is listed in its cause's card */
+		html_card(rep, res);
+	}
+}
+
+/*
+ * What needs attention (fail, then warn) leads, with its fixes; then the
+ * capability matrix; then every other check (info, skip, pass).
+ */
 static int html_end(struct report *rep)
 {
+	const int *counts = rep->results->counts;
+
+	if (counts[STATUS_FAIL] || counts[STATUS_WARN]) {
+		fputs("<h2>Needs attention</h2>\n", rep->out);
+		html_cards(rep, STATUS_FAIL);
+		html_cards(rep, STATUS_WARN);
+	}
+	results_foreach_section(rep->results, summary_section, rep);
+	fputs(counts[STATUS_FAIL] || counts[STATUS_WARN] ? "<h2>Other checks</h2>\n" : "<h2>Checks</h2>\n",
+	      rep->out);
+	html_cards(rep, STATUS_INFO);
+	html_cards(rep, STATUS_SKIP);
+	html_cards(rep, STATUS_PASS);
 	fprintf(rep->out, "<p class=\"sub\">ocidoctor %s</p>\n</body></html>\n", OCIDOCTOR_VERSION);
 	return 0;
 }

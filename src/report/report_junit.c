@@ -20,6 +20,27 @@ static int is_failure(const struct report *rep, enum check_status s)
 	return s == STATUS_FAIL || (s == STATUS_WARN && rep->warn_fails);
 }
 
+/* "1 cause: <message> (<check>); N checks blocked by it", escaped. */
+static void junit_cause(FILE *out, const struct check_result *cause, size_t blocked)
+{
+	fputs("1 cause: ", out);
+	report_put_xml(out, cause->message);
+	fprintf(out, " (%s); %zu %s blocked by it", cause->check->id, blocked,
+		blocked == 1 ? "check" : "checks");
+}
+
+/* One root cause leads the suite, as a property CI systems show first. */
+static void junit_cause_property(struct report *rep)
+{
+	const struct check_result *cause = results_root_cause(rep->results);
+
+	if (!cause)
+		return;
+	fputs("    <properties>\n      <property name=\"cause\" value=\"", rep->out);
+	junit_cause(rep->out, cause, results_blocked(rep->results));
+	fputs("\"/>\n    </properties>\n", rep->out);
+}
+
 static int junit_begin(struct report *rep)
 {
 	const struct run_results *run = rep->results;
@@ -42,6 +63,7 @@ static int junit_begin(struct report *rep)
 		tests, failures, counts[STATUS_SKIP], run->started_at);
 	put_seconds(rep->out, run->duration_ms);
 	fputs("\">\n", rep->out);
+	junit_cause_property(rep);
 	return 0;
 }
 
@@ -71,12 +93,41 @@ static void junit_sections(FILE *out, const struct check_result *res)
 	}
 }
 
-/* The failure's body: the fix for the platform, its commands, where to read more. */
+/* The checks res blocked, one line: they carry no fix of their own. */
+static void junit_blocks(struct report *rep, const struct check_result *res)
+{
+	const struct run_results *run = rep->results;
+	const char *sep = "Blocks: ";
+	size_t i;
+
+	for (i = 0; i < run->nr; i++) {
+		const struct check_result *b = &run->results[i];
+
+		if (!b->selected || !b->done || b->blocked_by != res->check)
+			continue;
+		fputs(sep, rep->out);
+		report_put_xml(rep->out, b->check->id);
+		sep = ", ";
+	}
+	if (*sep == ',')
+		fputc('\n', rep->out);
+}
+
+/*
+ * The failure's body: the fix for the platform, its commands, where to
+ * read more; for a blocked check, its cause's page.
+ */
 static void junit_fix(struct report *rep, const struct check_result *res)
 {
 	struct report_fix fix;
 	char **c;
 
+	if (report_under_cause(rep, res)) {
+		fprintf(rep->out, "Blocked by %s: fix that first.\nSee: ocidoctor explain %s",
+			res->blocked_by->id, res->blocked_by->id);
+		return;
+	}
+	junit_blocks(rep, res);
 	if (report_fix_get(rep, res, &fix) == 0) {
 		fputs("Fix: ", rep->out);
 		report_put_xml(rep->out, fix.text);
@@ -107,6 +158,8 @@ static int junit_result(struct report *rep, const struct check_result *res)
 		fputs("\"/>\n", out);
 	} else if (is_failure(rep, res->status)) {
 		fprintf(out, "      <failure type=\"%s\" message=\"", check_status_name(res->status));
+		if (report_under_cause(rep, res))
+			fprintf(out, "blocked by %s: ", res->blocked_by->id);
 		report_put_xml(out, res->message);
 		fputs("\">", out);
 		junit_fix(rep, res);
@@ -119,8 +172,27 @@ static int junit_result(struct report *rep, const struct check_result *res)
 	return 0;
 }
 
+/* The suite's summary, as the text report ends: the cause first, then the counts. */
+static void junit_summary(struct report *rep)
+{
+	const struct run_results *run = rep->results;
+	const struct check_result *cause = results_root_cause(run);
+	const int *counts = run->counts;
+
+	fputs("    <system-out>", rep->out);
+	if (cause) {
+		junit_cause(rep->out, cause, results_blocked(run));
+		fputc('\n', rep->out);
+	}
+	fprintf(rep->out, "%d pass, %d info, %d warn, %d fail, %d skip; worst: %s (%ld %s in %ld ms)</system-out>\n",
+		counts[STATUS_PASS], counts[STATUS_INFO], counts[STATUS_WARN], counts[STATUS_FAIL],
+		counts[STATUS_SKIP], check_status_name(run->worst), run->requests,
+		run->requests == 1 ? "request" : "requests", run->duration_ms);
+}
+
 static int junit_end(struct report *rep)
 {
+	junit_summary(rep);
 	fputs("  </testsuite>\n</testsuites>\n", rep->out);
 	return 0;
 }

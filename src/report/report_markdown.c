@@ -90,6 +90,23 @@ static void put_cell(FILE *out, const char *s)
 	put_text(out, s);
 }
 
+/*
+ * One root cause leads: "1 cause: <message> (`<check>`); N checks blocked
+ * by it", before the counts.
+ */
+static void md_cause(FILE *out, const struct run_results *run)
+{
+	const struct check_result *cause = results_root_cause(run);
+	size_t n = results_blocked(run);
+
+	if (!cause)
+		return;
+	fputs("**1 cause:** ", out);
+	put_text(out, cause->message);
+	fprintf(out, " (`%s`); %zu %s blocked by it\n\n", cause->check->id, n,
+		n == 1 ? "check" : "checks");
+}
+
 static int md_begin(struct report *rep)
 {
 	const struct run_results *run = rep->results;
@@ -97,29 +114,64 @@ static int md_begin(struct report *rep)
 	enum check_status worst = run->worst;
 
 	fprintf(rep->out, "## ocidoctor: `%s`\n\n", run->registry);
+	md_cause(rep->out, run);
 	fprintf(rep->out, "Test image `%s%s%s` · worst status **%s** · %d pass, %d info, %d warn, %d fail, %d skip · %ld request%s in %ld ms\n\n",
 		run->repository, strchr(run->tag, ':') ? "@" : ":",
 		run->tag, check_status_name(worst),
 		counts[STATUS_PASS], counts[STATUS_INFO], counts[STATUS_WARN],
 		counts[STATUS_FAIL], counts[STATUS_SKIP], run->requests,
 		run->requests == 1 ? "" : "s", run->duration_ms);
+	if (report_referrers_unused(run))
+		fputs("**Referrers:** every client falls back to the tag schema; the Referrers API is answered but not used\n\n",
+		      rep->out);
 	fputs("| Status | Check | Result |\n|---|---|---|\n", rep->out);
 	return 0;
 }
 
+/* The rows of the results that res blocked, right under its own. */
+static void md_blocked_rows(struct report *rep, const struct check_result *res)
+{
+	const struct run_results *run = rep->results;
+	size_t i;
+
+	for (i = 0; i < run->nr; i++) {
+		const struct check_result *b = &run->results[i];
+
+		if (!b->selected || !b->done || b->blocked_by != res->check)
+			continue;
+		fprintf(rep->out, "| %s | ↳ `%s` | blocked by `%s` |\n", status_icon[b->status],
+			b->check->id, res->check->id);
+	}
+}
+
 static int md_result(struct report *rep, const struct check_result *res)
 {
-	fprintf(rep->out, "| %s | `%s` | ", status_icon[res->status], res->check->id);
+	int marked;
+
+	if (report_under_cause(rep, res))
+		return 0; /* a row under its cause */
+	marked = report_result_marked(rep->results, res);
+
+	fprintf(rep->out, "| %s%s | `%s` | ", status_icon[res->status], marked ? "\\*" : "",
+		res->check->id);
 	put_cell(rep->out, res->message);
+	if (marked) {
+		fputs(" (", rep->out);
+		put_cell(rep->out, REPORT_FALLBACK_NOTE);
+		fputc(')', rep->out);
+	}
 	fputs(" |\n", rep->out);
+	md_blocked_rows(rep, res);
 	return 0;
 }
 
 /* Every check's sections, in table order: a heading and a table each. */
 static void md_section(void *arg, const struct check_result *res, const struct result_section *s)
 {
-	FILE *out = arg;
+	struct report *rep = arg;
+	FILE *out = rep->out;
 	size_t n = section_columns(s->def), j, k;
+	int marked = 0;
 
 	(void)res;
 	fputs("\n### ", out);
@@ -137,11 +189,20 @@ static void md_section(void *arg, const struct check_result *res, const struct r
 	for (j = 0; j < s->nr; j++) {
 		fputc('|', out);
 		for (k = 0; k < n; k++) {
+			const char *mark = report_cell_mark(rep->results, s, &s->rows[j], k);
+
 			fputc(' ', out);
 			put_cell(out, s->rows[j].cells[k]);
+			put_cell(out, mark);
 			fputs(" |", out);
+			marked |= *mark != 0;
 		}
 		fputc('\n', out);
+	}
+	if (marked) {
+		fputs("\n", out);
+		put_text(out, REPORT_FALLBACK_NOTE);
+		fputs("\n", out);
 	}
 }
 
@@ -151,14 +212,15 @@ static int md_end(struct report *rep)
 	int heading = 0;
 	size_t i;
 
-	results_foreach_section(rep->results, md_section, rep->out);
+	results_foreach_section(rep->results, md_section, rep);
 	for (i = 0; i < run->nr; i++) {
 		const struct check_result *res = &run->results[i];
 		struct report_fix fix;
 		char **c;
 
-		if (!res->selected || res->status == STATUS_PASS || res->status == STATUS_SKIP)
-			continue;
+		if (!res->selected || res->status == STATUS_PASS || res->status == STATUS_SKIP ||
+		    report_under_cause(rep, res))
+			continue; /* a blocked check's fix is its cause's */
 		if (!heading++)
 			fputs("\n### How to fix\n\n", rep->out);
 		if (report_fix_get(rep, res, &fix) < 0) {

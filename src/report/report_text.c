@@ -2,7 +2,11 @@
  * report_text: the report for a person at a terminal. One line per
  * check (status, id, message), the fix under every check that did not
  * pass, and a summary line. Colours only when asked for (stdout is a
- * terminal, no --no-color, no NO_COLOR).
+ * terminal, no --no-color, no NO_COLOR). With a width (stdout is a
+ * terminal), each line is wrapped to it with a hanging indent under the
+ * start of its text: the writer gathers its lines in a memory stream and
+ * hands each to text_wrap (util/wrap.h) as it ends; a command is broken
+ * only where a shell would join it again (" \").
  */
 #include "report/report.h"
 
@@ -10,6 +14,7 @@
 #include <string.h>
 
 #include "checks/verdict.h"
+#include "util/wrap.h"
 #include "util/xalloc.h"
 
 #define RESET "\033[0m"
@@ -38,13 +43,94 @@ static void label(struct report *rep, enum check_status s)
 		fprintf(rep->out, "%-4s", status_label[s]);
 }
 
+/* Where the lines go while they are wrapped (rep->priv). */
+struct text_wrap {
+	FILE *real;                 /* the report's own stream */
+	char *data;                 /* the memory stream's bytes */
+	size_t len;
+	size_t done;                /* bytes already written out */
+	int failed;
+};
+
+/* The hanging indents: under the message, a fix's text, a command's first word. */
+enum { HANG_RESULT = 43, HANG_DETAIL = 13, HANG_COMMAND = 17, HANG_SUMMARY = 9 };
+
+/*
+ * The lines written since the last call, wrapped with hang (a command's
+ * when shell), to the report's stream. Nothing to do without a width.
+ */
+static void lines_done(struct report *rep, int hang, int shell)
+{
+	struct text_wrap *tw = rep->priv;
+	struct buf b;
+	size_t i, start;
+
+	if (!tw)
+		return;
+	if (fflush(rep->out) != 0)
+		tw->failed = 1;
+	buf_init(&b, BUF_TEXT_MAX);
+	for (i = start = tw->done; i < tw->len && !tw->failed; i++) {
+		if (tw->data[i] != '\n')
+			continue;
+		if (text_wrap(&b, tw->data + start, i - start, rep->width, hang, shell) < 0 ||
+		    buf_addch(&b, '\n') < 0)
+			tw->failed = 1;
+		start = i + 1;
+	}
+	tw->done = start;
+	if (b.len && fwrite(b.data, 1, b.len, tw->real) != b.len)
+		tw->failed = 1;
+	buf_release(&b);
+}
+
+/* With a width, the report's lines go to a memory stream until they end. */
+static int wrap_begin(struct report *rep)
+{
+	struct text_wrap *tw;
+	FILE *mem;
+
+	if (rep->width <= 0)
+		return 0;
+	tw = xcalloc(1, sizeof(*tw));
+	mem = open_memstream(&tw->data, &tw->len);
+	if (!mem) {
+		free(tw);
+		return -1;
+	}
+	tw->real = rep->out;
+	rep->out = mem;
+	rep->priv = tw;
+	return 0;
+}
+
+/* The report's own stream back; -1 when a line could not be written. */
+static int wrap_end(struct report *rep)
+{
+	struct text_wrap *tw = rep->priv;
+	int failed;
+
+	if (!tw)
+		return 0;
+	lines_done(rep, 0, 0);
+	failed = tw->failed | (fclose(rep->out) != 0);
+	rep->out = tw->real;
+	rep->priv = NULL;
+	free(tw->data);
+	free(tw);
+	return failed ? -1 : 0;
+}
+
 static int text_begin(struct report *rep)
 {
 	const struct run_results *c = rep->results;
 
+	if (wrap_begin(rep) < 0)
+		return -1;
 	fprintf(rep->out, "ocidoctor %s: %s (test image %s%s%s)%s\n\n", OCIDOCTOR_VERSION,
 		c->registry, c->repository, strchr(c->tag, ':') ? "@" : ":", c->tag,
 		c->insecure ? " [TLS verification skipped]" : "");
+	lines_done(rep, 4, 0);
 	return 0;
 }
 
@@ -57,8 +143,11 @@ static void fix_lines(struct report *rep, const struct check_result *res)
 	if (report_fix_get(rep, res, &fix) < 0)
 		return;
 	fprintf(rep->out, "        fix: %s\n", fix.text);
-	for (c = fix.commands; *c; c++)
+	lines_done(rep, HANG_DETAIL, 0);
+	for (c = fix.commands; *c; c++) {
 		fprintf(rep->out, "             $ %s\n", *c);
+		lines_done(rep, HANG_COMMAND, 1);
+	}
 	report_fix_release(&fix);
 }
 
@@ -91,10 +180,14 @@ static void section_tables(struct report *rep, const struct check_result *res)
 	for (i = 0; i < res->sections_nr; i++) {
 		const struct result_section *s = &res->sections[i];
 		size_t n = section_columns(s->def), last = 0;
+		int hang = 8; /* under the last column */
 
 		for (k = 0; k < n; k++)
 			if (!s->def->columns[k].long_text)
 				last = k;
+		for (k = 0; k < last; k++)
+			if (!s->def->columns[k].long_text)
+				hang += (k ? 12 : 20) + 1;
 		for (j = s->def->bare ? 1 : 0; j <= s->nr; j++) {
 			fputs("        ", rep->out);
 			for (k = 0; k <= last; k++) {
@@ -104,14 +197,20 @@ static void section_tables(struct report *rep, const struct check_result *res)
 
 				if (s->def->columns[k].long_text)
 					continue;
-				if (j)
+				if (j) {
+					const char *mark = report_cell_mark(rep->results, s, &s->rows[j - 1], k);
+
 					put_clean(rep->out, cell);
-				else
+					fputs(mark, rep->out);
+					len += strlen(mark);
+				} else {
 					put_lower(rep->out, cell);
+				}
 				if (width)
 					fprintf(rep->out, "%*s", (int)(len < (size_t)width ? width - len : 0) + 1, "");
 			}
 			fputc('\n', rep->out);
+			lines_done(rep, hang, 0);
 		}
 	}
 }
@@ -131,22 +230,25 @@ static void blocked_lines(struct report *rep, const struct check_result *res)
 		label(rep, b->status);
 		fprintf(rep->out, " %s\n", b->check->id);
 	}
+	lines_done(rep, HANG_DETAIL, 0);
 }
 
 static int text_result(struct report *rep, const struct check_result *res)
 {
-	if (res->blocked_by && res->done) {
-		const struct run_results *r = rep->results;
-		size_t i;
+	int marked;
 
-		/* shown under its cause, when that is in the report */
-		for (i = 0; i < r->nr; i++)
-			if (r->results[i].check == res->blocked_by && r->results[i].selected)
-				return 0;
-	}
+	if (report_under_cause(rep, res))
+		return 0; /* shown under its cause */
+	marked = report_result_marked(rep->results, res);
+
 	fputs("  ", rep->out);
 	label(rep, res->status);
-	fprintf(rep->out, "  %-34s %s\n", res->check->id, res->message);
+	/* a pass with a marked cell is no plain pass: PASS* */
+	fprintf(rep->out, "%s %-34s %s", marked ? REPORT_FALLBACK_MARK : " ", res->check->id, res->message);
+	if (marked)
+		fputs(" (" REPORT_FALLBACK_NOTE ")", rep->out);
+	fputc('\n', rep->out);
+	lines_done(rep, HANG_RESULT, 0);
 	section_tables(rep, res);
 	blocked_lines(rep, res);
 	if (res->status == STATUS_PASS)
@@ -155,7 +257,18 @@ static int text_result(struct report *rep, const struct check_result *res)
 		fix_lines(rep, res);
 	if (res->status != STATUS_SKIP)
 		fprintf(rep->out, "        see: ocidoctor explain %s\n", res->check->id);
+	lines_done(rep, HANG_DETAIL, 0);
 	return 0;
+}
+
+/* Says so when the registry answers the Referrers API but no client uses it. */
+static void fallback_note(struct report *rep)
+{
+	if (!report_referrers_unused(rep->results))
+		return;
+	fputs("        referrers: every client falls back to the tag schema; the Referrers API is answered but not used\n",
+	      rep->out);
+	lines_done(rep, HANG_DETAIL, 0);
 }
 
 /* Says so when the registry rate-limited the run, with the headers it sent. */
@@ -178,6 +291,7 @@ static void rate_limit_note(struct report *rep)
 		put_clean(rep->out, json_string_value(value));
 	}
 	fputc('\n', rep->out);
+	lines_done(rep, 6, 0);
 }
 
 static int text_end(struct report *rep)
@@ -190,16 +304,19 @@ static int text_end(struct report *rep)
 	if (cause) {
 		fputs("\nSummary: 1 cause: ", rep->out);
 		put_clean(rep->out, cause->message);
-		fprintf(rep->out, " (%s); %zu %s blocked by it", cause->check->id, blocked,
+		fprintf(rep->out, " (%s); %zu %s blocked by it\n", cause->check->id, blocked,
 			blocked == 1 ? "check" : "checks");
-		fprintf(rep->out, "\n        %d pass, %d info, %d warn, %d fail, %d skip; worst: ",
+		lines_done(rep, HANG_SUMMARY, 0);
+		fprintf(rep->out, "        %d pass, %d info, %d warn, %d fail, %d skip; worst: ",
 			counts[STATUS_PASS], counts[STATUS_INFO], counts[STATUS_WARN],
 			counts[STATUS_FAIL], counts[STATUS_SKIP]);
 		label(rep, worst);
 		fprintf(rep->out, " (%ld %s in %ld ms)\n", rep->results->requests,
 			rep->results->requests == 1 ? "request" : "requests", rep->results->duration_ms);
+		lines_done(rep, HANG_SUMMARY, 0);
+		fallback_note(rep);
 		rate_limit_note(rep);
-		return 0;
+		return wrap_end(rep);
 	}
 	fprintf(rep->out, "\nSummary: %d pass, %d info, %d warn, %d fail, %d skip; worst: ",
 		counts[STATUS_PASS], counts[STATUS_INFO], counts[STATUS_WARN],
@@ -207,8 +324,10 @@ static int text_end(struct report *rep)
 	label(rep, worst);
 	fprintf(rep->out, " (%ld %s in %ld ms)\n", rep->results->requests,
 		rep->results->requests == 1 ? "request" : "requests", rep->results->duration_ms);
+	lines_done(rep, HANG_SUMMARY, 0);
+	fallback_note(rep);
 	rate_limit_note(rep);
-	return 0;
+	return wrap_end(rep);
 }
 
 const struct report_writer report_text = {

@@ -86,6 +86,14 @@ CHROMIUM_TIMEOUT = 60
 # Prometheus text exposition format: a strict parser
 # --------------------------------------------------------------------------
 
+def attention_order(report, ids):
+    """ids in the order of the HTML report's cards: fail, warn, info, skip,
+    pass, each in table order."""
+    rank = {"fail": 0, "warn": 1, "info": 2, "skip": 3, "pass": 4}
+    status = {r["checkId"]: r["status"] for r in report["results"]}
+    return sorted(ids, key=lambda i: rank[status[i]])
+
+
 def unblocked_ids(report):
     """The ids of the results that have a line or card of their own."""
     return [r["checkId"] for r in report["results"] if not r.get("blockedBy")]
@@ -635,7 +643,9 @@ class FormatsTest(h.DoctorTestCase):
                 if failures:
                     self.assertEqual(failures[0].get("type"), status)
                     self.assertTrue(failures[0].get("message"))
-                    self.assertIn("ocidoctor explain " + check, failures[0].text)
+                    # a blocked check points at its cause, whose fix is the fix
+                    cause = h.result_of(report, check).get("blockedBy")
+                    self.assertIn("ocidoctor explain " + (cause or check), failures[0].text)
         counts = collections.Counter(statuses.values())
         expected = {"tests": len(cases), "errors": 0, "skipped": counts["skip"],
                     "failures": sum(counts[s] for s in failing)}
@@ -696,7 +706,8 @@ class FormatsTest(h.DoctorTestCase):
 
     # -- markdown --
 
-    ROW = re.compile(r"^\| (?P<status>[^|]+) \| `(?P<id>[^`]+)` \| (?P<message>.*) \|$")
+    ROW = re.compile(r"^\| (?P<status>[^|]+) \| (?P<under>↳ )?`(?P<id>[^`]+)` \| "
+                     r"(?P<message>.*) \|$")
     CAP_ROW = re.compile(r"^\| (?P<name>[A-Za-z]+) \| (?P<state>[a-z]+) \| (?P<reason>.*) \|$")
     FIX = re.compile(r"^- \*\*`(?P<id>[^`]+)`\*\*: (?P<text>.+) \(`ocidoctor explain "
                      r"(?P<explain>[^`]+)`\)$")
@@ -713,10 +724,16 @@ class FormatsTest(h.DoctorTestCase):
                 report = self.report(target)
                 rows = [self.ROW.match(line) for line in lines]
                 rows = [m for m in rows if m]
-                self.assertEqual([m.group("id") for m in rows], h.check_ids())
+                self.assertEqual(sorted(m.group("id") for m in rows), sorted(h.check_ids()))
                 for m in rows:
                     result = h.result_of(report, m.group("id"))
                     self.assertEqual(m.group("status").split()[-1], result["status"])
+                    if result.get("blockedBy"):
+                        # a row under its cause's
+                        self.assertTrue(m.group("under"))
+                        self.assertEqual(m.group("message"), "blocked by `%s`" % result["blockedBy"])
+                        continue
+                    self.assertFalse(m.group("under"))
                     self.assertEqual(same_run_text(markdown_plain(m.group("message"))),
                                      same_run_text(result["message"]))
                 s = report["summary"]
@@ -745,7 +762,7 @@ class FormatsTest(h.DoctorTestCase):
                 lines = self.markdown(target)
                 report = self.report(target)
                 wanted = [r["checkId"] for r in report["results"]
-                          if r["status"] not in ("pass", "skip")]
+                          if r["status"] not in ("pass", "skip") and not r.get("blockedBy")]
                 if not wanted:
                     self.assertNotIn("### How to fix", lines)
                     continue
@@ -890,16 +907,17 @@ class FormatsTest(h.DoctorTestCase):
                 report = self.report(target)
                 text = same_run_text(html.unescape("".join(scan.text)))
                 ids = [attrs.get("id") for tag, attrs in scan.elements if tag == "section"]
-                # a result blocked by another is listed in its cause's card
-                self.assertEqual(ids, unblocked_ids(report))
+                # a result blocked by another is listed in its cause's card;
+                # what needs attention comes first: fail, warn, info, skip, pass
+                self.assertEqual(ids, attention_order(report, unblocked_ids(report)))
                 for result in report["results"]:
                     self.assertIn(result["checkId"], text)
                     if not result.get("blockedBy"):
                         self.assertIn(same_run_text(result["message"]), text)
                 badges = [a.get("class").split()[1] for t, a in scan.elements
                           if t == "span" and "badge" in (a.get("class") or "")]
-                self.assertEqual(badges, [r["status"] for r in report["results"]
-                                          if not r.get("blockedBy")])
+                status = {r["checkId"]: r["status"] for r in report["results"]}
+                self.assertEqual(badges, [status[i] for i in ids])
                 if target != "refused":
                     caps = self.capabilities(target)["capabilities"]
                     for name in CAPABILITIES:

@@ -11,9 +11,12 @@ for `ocidoctor`.
 
 import json
 import os
+import pty
 import re
+import select
 import shutil
 import subprocess
+import time
 import unittest
 
 import harness as h
@@ -24,6 +27,42 @@ def tool(name):
     if not path:
         raise AssertionError("%s is needed (scripts/install-deps --test)" % name)
     return path
+
+
+def bash_tab(completion, typed):
+    """What an interactive bash that sourced completion shows after typed
+    and a TAB (its line, as readline completed it)."""
+    master, slave = pty.openpty()
+    home = h.scratch_dir("bash-")
+    env = {"PATH": "/usr/bin:/bin", "HOME": home, "TERM": "dumb", "PS1": "$ ",
+           "INPUTRC": "/dev/null"}
+    proc = subprocess.Popen([tool("bash"), "--norc", "--noprofile", "-i"], stdin=slave,
+                            stdout=slave, stderr=slave, env=env, cwd=home,
+                            start_new_session=True)
+    os.close(slave)
+
+    def read(until, timeout=10):
+        out, end = "", time.time() + timeout
+        while time.time() < end and until not in out:
+            ready, _, _ = select.select([master], [], [], 0.1)
+            if ready:
+                try:
+                    out += os.read(master, 65536).decode("utf-8", "replace")
+                except OSError:
+                    break
+        return out
+
+    try:
+        os.write(master, ('source "%s"; echo sourced-ok\n' % completion).encode())
+        read("sourced-ok\r\n$ ")
+        os.write(master, typed.encode() + b"\t")
+        shown = read(typed, 2)
+        shown += read("\x00", 1)   # what the completion adds
+        return shown
+    finally:
+        proc.kill()
+        proc.wait()
+        os.close(master)
 
 
 class InstallTest(h.DoctorTestCase):
@@ -94,6 +133,44 @@ class InstallTest(h.DoctorTestCase):
         self.assertEqual(self.complete_bash("explain", "check.integration.oci.pu"),
                          ["check.integration.oci.pull", "check.integration.oci.push"])
 
+    def complete_bash_line(self, line, wordbreaks=None):
+        """_ocidoctor for line as bash splits it (COMP_LINE, COMP_POINT; '='
+        a word of its own when it is in COMP_WORDBREAKS, as by default)."""
+        split = (lambda w: re.split(r"(=)", w)) if wordbreaks is None else (lambda w: [w])
+        words = [p for w in line.split(" ") for p in split(w) if p]
+        words += [""] if line.endswith(" ") else []
+        script = ('source "$1"; COMP_LINE="$2"; COMP_POINT=${#COMP_LINE}; shift 2; '
+                  + ('COMP_WORDBREAKS="%s"; ' % wordbreaks if wordbreaks is not None else '')
+                  + 'COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); '
+                  '_ocidoctor; printf "%s\\n" "${COMPREPLY[@]}"')
+        proc = subprocess.run([tool("bash"), "-c", script, "bash", self.bash, line] + words,
+                              capture_output=True, text=True)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        return proc.stdout.split()
+
+    def test_bash_completes_option_values_after_equals(self):
+        # '=' splits words (bash's default): the value alone replaces what follows '='
+        self.assertEqual(self.complete_bash_line("ocidoctor run --format=ju"), ["junit"])
+        self.assertEqual(self.complete_bash_line("ocidoctor matrix --format="),
+                         ["text", "json", "csv", "html", "junit", "markdown", "prometheus"])
+        # '=' not a word break: the whole word, option and value, is replaced
+        self.assertEqual(self.complete_bash_line("ocidoctor run --format=ma", wordbreaks=" "),
+                         ["--format=markdown"])
+        self.assertEqual(self.complete_bash_line("ocidoctor run --tags=refe"), ["referrers"])
+        # and in a real interactive bash
+        self.assertIn("ocidoctor run --format=junit ", bash_tab(self.bash, "ocidoctor run --format=ju"))
+        self.assertIn("ocidoctor run --tags=referrers ", bash_tab(self.bash, "ocidoctor run --tags=refe"))
+
+    def test_bash_completes_tags(self):
+        _, out, _ = h.run_doctor(["list", "--format", "json"])
+        tags = []
+        for c in json.loads(out):
+            tags += [t for t in c.get("tags", []) if t not in tags]
+        self.assertGreater(len(tags), 3)
+        self.assertEqual(self.complete_bash("run", "--tags", ""), tags)
+        self.assertEqual(self.complete_bash("matrix", "--tags", "capa"), ["capabilities"])
+        self.assertIn("ocidoctor run --tags capabilities ", bash_tab(self.bash, "ocidoctor run --tags capa"))
+
     def test_zsh_completion(self):
         zsh = tool("zsh")
         proc = subprocess.run([zsh, "-n", self.zsh], capture_output=True, text=True)
@@ -106,7 +183,10 @@ class InstallTest(h.DoctorTestCase):
         with open(self.zsh) as f:
             text = f.read()
         for option in self.run_options:
-            self.assertIn("'%s[" % option, text)
+            # an option with a value takes it after '=' too (_arguments' --opt= form)
+            self.assertRegex(text, r"'%s=?\[" % re.escape(option))
+        self.assertIn("'--format=[", text)
+        self.assertRegex(text, r"'--tags=\[[^']*:\(registry [^)]*capabilities")
         for check in self.check_ids:
             self.assertIn(check, text)
         self.assertIn("(text json junit markdown prometheus html)", text)
