@@ -102,6 +102,9 @@ struct check {
 	const char *summary;            /* one line: what it checks */
 	void (*run)(struct check_ctx *ctx);
 	unsigned needs;                 /* enum check_need bits, tested before run */
+	int opt_in;                     /* left out of the default selection: runs when --check
+	                                   names it, or --tags names a tag only opt-in checks
+	                                   carry (a module's checks/tags alike) */
 	/*
 	 * Optional: writes the details that say what the check looks at (the
 	 * repository, the reference), before its needs are tested, so that a

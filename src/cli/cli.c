@@ -221,9 +221,37 @@ static int has_tag(const struct check *c, const struct opt_list *tags)
 	return 0;
 }
 
+/* Whether a tag is carried by opt-in checks only (so naming it asks for them). */
+static int tag_of_opt_in_only(const char *tag)
+{
+	const char *const *t;
+	size_t j;
+
+	for (j = 0; j < check_table_size; j++)
+		for (t = check_table[j]->tags; t && *t; t++)
+			if (!strcmp(*t, tag) && !check_table[j]->opt_in)
+				return 0;
+	return 1;
+}
+
+/* Whether the tags select c: one of its tags, and for an opt-in check one only opt-in checks carry. */
+static int tags_select(const struct check *c, const struct opt_list *tags)
+{
+	const char *const *t;
+	size_t i;
+
+	for (i = 0; i < tags->nr; i++)
+		for (t = c->tags; t && *t; t++)
+			if (!strcmp(*t, tags->items[i]) &&
+			    (!c->opt_in || tag_of_opt_in_only(tags->items[i])))
+				return 1;
+	return 0;
+}
+
 /*
  * Marks the checks that --check (globs) and --tags select; with neither,
- * all. A pattern or tag that selects nothing is an error.
+ * every check that is not opt-in. A pattern or tag that selects nothing
+ * is an error.
  */
 int cli_select_checks(const struct opt_list *checks, const struct opt_list *tags, int *selected)
 {
@@ -261,8 +289,8 @@ int cli_select_checks(const struct opt_list *checks, const struct opt_list *tags
 	}
 	for (j = 0; j < check_table_size; j++) {
 		if (!checks->nr && !tags->nr)
-			selected[j] = 1;
-		else if (!checks->nr && has_tag(check_table[j], tags))
+			selected[j] = !check_table[j]->opt_in;
+		else if (!checks->nr && tags_select(check_table[j], tags))
 			selected[j] = 1;
 		else if (checks->nr && tags->nr && !has_tag(check_table[j], tags))
 			selected[j] = 0;

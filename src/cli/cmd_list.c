@@ -39,10 +39,10 @@ static void list_json(void)
 	for (i = 0; i < check_table_size; i++) {
 		const struct check *c = check_table[i];
 
-		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:o, s:s}", "id", c->id,
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:o, s:s, s:b}", "id", c->id,
 						   "severity", check_status_name(c->severity),
 						   "title", c->title, "tags", tags_json(c->tags),
-						   "plugin", c->plugin));
+						   "plugin", c->plugin, "default", !c->opt_in));
 	}
 	json_dumpf(a, stdout, JSON_INDENT(2));
 	fputc('\n', stdout);

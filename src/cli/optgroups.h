@@ -37,7 +37,7 @@ extern const char *const opt_platform_values[];
 /* Which checks run. */
 #define OPT_GROUP_SELECTION(ARG)                                                               \
 	{ .long_name = "check", .type = OPT_LIST, .offset = ARG(checks), .arg = "ID",          \
-	  .help = "run only matching checks: an id, its last part (pull) or a glob (repeatable; default all)",         \
+	  .help = "run only matching checks: an id, its last part (pull) or a glob (repeatable; default every check but the opt-in API table, apis)",         \
 	  .key = "checks", .env = "OCIDOCTOR_CHECKS" },                                         \
 	{ .long_name = "tags", .type = OPT_LIST, .offset = ARG(tags), .arg = "TAG,...",         \
 	  .help = "run only checks with one of these tags (e.g. oci-1.1,registry)",            \

@@ -389,12 +389,15 @@ void http_content_type(const struct http_response *r, char *out, size_t n)
 static size_t body_keep(const struct xfer *x)
 {
 	long status = 0;
+	size_t keep;
 
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
 	if (status >= 200 && status < 300 &&
 	    (x->req->secret_answer || !strcmp(x->req->method, "GET")))
-		return x->resp->body.max;
-	return x->resp->body.max < HTTP_MAX_SHOWN_BODY ? x->resp->body.max : HTTP_MAX_SHOWN_BODY;
+		keep = x->resp->body.max;
+	else
+		keep = x->resp->body.max < HTTP_MAX_SHOWN_BODY ? x->resp->body.max : HTTP_MAX_SHOWN_BODY;
+	return x->req->keep_max && x->req->keep_max < keep ? x->req->keep_max : keep;
 }
 
 /* Keeps what body_keep says and drops the rest as it streams by; past the cap the transfer ends. */

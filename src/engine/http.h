@@ -113,6 +113,9 @@ struct http_request {
 	                                    buffer that is wiped as it grows */
 	const char *origin;              /* the registry's origin: the trace shows URLs
 	                                    elsewhere without their query (see url_for_display) */
+	size_t keep_max;                 /* keep at most this much of the body, whatever the
+	                                    answer (the rest is read and dropped); 0: the rule
+	                                    above */
 };
 
 struct http_response {

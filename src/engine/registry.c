@@ -502,6 +502,7 @@ static void send_prepare(struct registry *r, struct registry_call *call,
 		.method = call->method, .url = st->url,
 		.headers = st->auth ? cs->headers : call->headers,
 		.body = call->body, .body_len = call->body_len, .origin = r->url.base,
+		.keep_max = call->keep_max,
 	};
 	http_response_release(&call->resp);
 }

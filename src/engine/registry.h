@@ -183,6 +183,8 @@ struct registry_call {
 	int cleanup;                    /* undoes a probe: gets REGISTRY_CLEANUP_GRACE_MS
 	                                   past the deadline or the run's cancellation (its
 	                                   token requests too) */
+	size_t keep_max;                /* keep at most this much of the answer's body
+	                                   (http_request.keep_max); 0: the engine's rule */
 	/* out */
 	struct http_response resp;      /* the final response; release with registry_call_release */
 	char *url;                      /* the final URL */

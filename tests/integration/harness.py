@@ -60,18 +60,27 @@ MANIFEST_ACCEPT = ", ".join([OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, DOCKER_LI
 CHECK_PREFIX = "check.integration.oci."
 
 
-_check_ids = []
+_checks = []
+
+
+def _listed_checks():
+    """The program's checks (`ocidoctor list --format json`), read once:
+    the program's table is the one list of checks, so no test keeps its own."""
+    if not _checks:
+        out = subprocess.run([doctor_binary(), "list", "--format", "json"],
+                             stdout=subprocess.PIPE, check=True, encoding="utf-8").stdout
+        _checks.extend(json.loads(out))
+    return _checks
 
 
 def check_ids():
-    """The check ids in report order, as the program lists them
-    (`ocidoctor list --format json`): the program's table is the one list
-    of checks, so no test keeps its own."""
-    if not _check_ids:
-        out = subprocess.run([doctor_binary(), "list", "--format", "json"],
-                             stdout=subprocess.PIPE, check=True, encoding="utf-8").stdout
-        _check_ids.extend(c["id"] for c in json.loads(out))
-    return list(_check_ids)
+    """The ids of the checks a run without --check runs, in report order."""
+    return [c["id"] for c in _listed_checks() if c.get("default", True)]
+
+
+def all_check_ids():
+    """The ids of every check, the opt-in ones included, in report order."""
+    return [c["id"] for c in _listed_checks()]
 
 EXIT_OK, EXIT_WARN, EXIT_FAIL, EXIT_USAGE = 0, 1, 2, 3
 

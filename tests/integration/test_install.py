@@ -125,7 +125,7 @@ class InstallTest(h.DoctorTestCase):
         for option in self.run_options:
             self.assertIn(option, self.complete_bash("run", "--"))
         self.assertEqual(self.complete_bash("run", "--format", ""),
-                         ["text", "json", "junit", "markdown", "prometheus", "html"])
+                         ["text", "json", "junit", "markdown", "prometheus", "html", "conformance"])
         self.assertEqual(self.complete_bash("matrix", "--format", ""),
                          ["text", "json", "csv", "html", "junit", "markdown", "prometheus"])
         self.assertEqual(self.complete_bash("run", "--platform", "k"), ["kubernetes"])
@@ -189,7 +189,7 @@ class InstallTest(h.DoctorTestCase):
         self.assertRegex(text, r"'--tags=\[[^']*:\(registry [^)]*capabilities")
         for check in self.check_ids:
             self.assertIn(check, text)
-        self.assertIn("(text json junit markdown prometheus html)", text)
+        self.assertIn("(text json junit markdown prometheus html conformance)", text)
 
 
 if __name__ == "__main__":

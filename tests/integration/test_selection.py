@@ -24,6 +24,7 @@ SETTINGS_C = os.path.join(h.REPO_ROOT, "src", "cli", "settings.c")
 CHECKS_DIR = os.path.join(h.REPO_ROOT, "docs", "checks")
 PULL, PUSH, REFERRERS = (h.CHECK_PREFIX + n for n in ("pull", "push", "referrers"))
 ARTIFACTS = h.CHECK_PREFIX + "artifacts"
+APIS = h.CHECK_PREFIX + "apis"
 
 
 def expand_groups(source):
@@ -177,13 +178,22 @@ class SelectionTest(h.DoctorTestCase):
 
     # -- list --
 
+    def test_the_api_table_runs_only_when_asked_for(self):
+        self.assertNotIn(APIS, self.selected()[1])
+        self.assertNotIn(APIS, self.selected("--tags", "registry")[1])
+        self.assertIn(APIS, self.selected("--check", "apis")[1])
+        self.assertIn(APIS, self.selected("--check", "*")[1])
+        self.assertEqual(self.selected("--tags", "conformance")[1], [APIS])
+
     def test_list_json(self):
         code, out, err = self.doctor(["list", "--format", "json"])
         self.assertEqual(code, h.EXIT_OK, err)
         checks = json.loads(out)
         self.assertIsInstance(checks, list)
-        self.assertEqual([c["id"] for c in checks], h.check_ids())
-        report = self.selected()[2]
+        self.assertEqual([c["id"] for c in checks], h.all_check_ids())
+        self.assertEqual([c["id"] for c in checks if c["default"]], h.check_ids())
+        self.assertEqual([c["id"] for c in checks if not c["default"]], [APIS])
+        report = self.selected("--check", "*")[2]
         for entry in checks:
             with self.subTest(check=entry["id"]):
                 self.assertTrue({"id", "severity", "tags", "title"} <= set(entry), entry)
