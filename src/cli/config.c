@@ -6,6 +6,7 @@
 #include "cli/yamldoc.h"
 #include "util/buf.h"
 #include "util/suggest.h"
+#include "util/keyname.h"
 #include "util/xalloc.h"
 
 #include <errno.h>
@@ -34,10 +35,11 @@ static int fail_at(struct loader *l, const yaml_node_t *node, char *msg)
 	return -1;
 }
 
+/* The option a key names, in its camelCase spelling or as snake_case (keyname.h). */
 static const struct opt *find_key(const struct opt *opts, const char *key)
 {
 	for (; opts->long_name; opts++)
-		if (opts->key && !strcmp(opts->key, key))
+		if (opts->key && key_same(opts->key, key))
 			return opts;
 	return NULL;
 }

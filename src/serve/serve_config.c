@@ -30,6 +30,7 @@
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/ref.h"
+#include "util/keyname.h"
 #include "util/xalloc.h"
 
 #include <arpa/inet.h>
@@ -220,10 +221,25 @@ static int key_repeated(struct loader *l, const yaml_node_t *map, const yaml_nod
 	for (p = map->data.mapping.pairs.start; p < upto; p++) {
 		const char *k = scalar(yaml_document_get_node(l->doc, p->key));
 
-		if (k && !strcmp(k, key))
+		if (k && key_same(k, key))
 			return 1;
 	}
 	return 0;
+}
+
+/* One key of a module's credentials, key in snake_case. */
+static int load_credential_key(struct loader *l, struct serve_module *m, const char *key,
+			       const yaml_node_t *k, const yaml_node_t *v)
+{
+	if (!strcmp(key, "docker_config"))
+		return get_string(l, v, key, &m->docker_config);
+	if (!strcmp(key, "username"))
+		return get_string(l, v, key, &m->username);
+	if (!strcmp(key, "password_file"))
+		return get_string(l, v, key, &m->password_file);
+	if (!strcmp(key, "password"))
+		return bad(l, k, "credentials take a password_file, never a password in the config");
+	return bad(l, k, "unknown credentials key '%s' (docker_config, username, password_file)", key);
 }
 
 static int load_credentials(struct loader *l, struct serve_module *m, const yaml_node_t *n)
@@ -235,21 +251,14 @@ static int load_credentials(struct loader *l, struct serve_module *m, const yaml
 	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = yaml_document_get_node(l->doc, p->key);
 		yaml_node_t *v = yaml_document_get_node(l->doc, p->value);
-		const char *key = scalar(k) ? scalar(k) : "";
+		char *key = key_snake_case(scalar(k) ? scalar(k) : "");
 		int ret;
 
 		if (key_repeated(l, n, p, key))
-			return bad(l, k, "credentials: '%s' is given twice", key);
-		if (!strcmp(key, "docker_config"))
-			ret = get_string(l, v, key, &m->docker_config);
-		else if (!strcmp(key, "username"))
-			ret = get_string(l, v, key, &m->username);
-		else if (!strcmp(key, "password_file"))
-			ret = get_string(l, v, key, &m->password_file);
-		else if (!strcmp(key, "password"))
-			return bad(l, k, "credentials take a password_file, never a password in the config");
+			ret = bad(l, k, "credentials: '%s' is given twice", key);
 		else
-			return bad(l, k, "unknown credentials key '%s' (docker_config, username, password_file)", key);
+			ret = load_credential_key(l, m, key, k, v);
+		free(key);
 		if (ret < 0)
 			return -1;
 	}
@@ -369,6 +378,7 @@ static int load_module(struct loader *l, struct serve_module *m, const char *nam
 {
 	struct opt_list checks = { 0 }, tags = { 0 };
 	yaml_node_pair_t *p;
+	char *key;
 	int ret = -1;
 
 	module_defaults(m, name);
@@ -385,14 +395,17 @@ static int load_module(struct loader *l, struct serve_module *m, const char *nam
 		yaml_node_t *v = yaml_document_get_node(l->doc, p->value);
 
 		if (!scalar(k)) {
-			bad(l, k, "module keys are strings");
+			ret = bad(l, k, "module keys are strings");
 			goto done;
 		}
 		if (key_repeated(l, n, p, scalar(k))) {
-			bad(l, k, "module '%s': '%s' is given twice", name, scalar(k));
+			ret = bad(l, k, "module '%s': '%s' is given twice", name, scalar(k));
 			goto done;
 		}
-		if (load_key(l, m, scalar(k), k, v, &checks, &tags) < 0)
+		key = key_snake_case(scalar(k));
+		ret = load_key(l, m, key, k, v, &checks, &tags);
+		free(key);
+		if (ret < 0)
 			goto done;
 	}
 	ret = module_finish(l, m, n, &checks, &tags);

@@ -255,6 +255,16 @@ class ConfigErrorsTest(ConfigTestCase):
             with self.subTest(file=name, command=command[0]):
                 self.assertUsageError(command + ["--config", path], where, *needles)
 
+    def test_a_key_in_snake_case_is_an_alias(self):
+        """A key copied from a serve modules file (snake_case) names the same setting."""
+        text = "oci:\n  registry_url: http://127.0.0.1:1\n  scratch_repository: team/s\n"
+        path = write(self.dir, "snake.yaml", text)
+        settings = self.show("--config", path)
+        self.assertEqual(settings["registry"][0], "http://127.0.0.1:1")
+        self.assertEqual(settings["scratch-repository"][0], "team/s")
+        twice = "oci:\n  scratchRepository: team/a\n  scratch_repository: team/b\n"
+        self.broken("twice.yaml", twice, "scratch_repository", "given twice")
+
     def test_unknown_key(self):
         text = ("global:\n  anything: goes\noci:\n  registryUrl: http://127.0.0.1:1\n"
                 "  registryURL: http://typo.example\n  testTag: latest\n")

@@ -335,6 +335,25 @@ static void test_keys_given_twice(void **state)
 	free(pw);
 }
 
+/* A key copied from the --config file (camelCase) is the same key here (snake_case). */
+static void test_keys_in_either_spelling(void **state)
+{
+	struct serve_config *c;
+	const struct serve_module *m;
+
+	(void)state;
+	c = parse_ok("modules:\n  m:\n    scratchRepository: team/s\n    minInterval: 90\n"
+		     "    writes: probe\n");
+	m = serve_config_module(c, "m");
+	assert_non_null(m);
+	assert_string_equal(m->scratch, "team/s");
+	assert_int_equal(m->min_interval_ms, 90000);
+	serve_config_free(c);
+	expect_refused("modules:\n  m:\n    min_interval: 90\n    writes: probe\n    minInterval: 60\n",
+		       "t.yaml:5: module 'm': 'minInterval' is given twice");
+	expect_refused("modules:\n  m:\n    noSuchKey: 1\n", "no_such_key");
+}
+
 static void on_alarm(int sig)
 {
 	(void)sig;
@@ -457,6 +476,7 @@ int main(void)
 		cmocka_unit_test(test_registries_that_are_no_pattern),
 		cmocka_unit_test(test_durations_are_plain_seconds),
 		cmocka_unit_test(test_keys_given_twice),
+		cmocka_unit_test(test_keys_in_either_spelling),
 		cmocka_unit_test(test_deep_yaml_is_refused_quickly),
 		cmocka_unit_test(test_credentials_files_cannot_block),
 		cmocka_unit_test(test_error_names_the_line),
