@@ -60,15 +60,6 @@ static const char *scalar(const yaml_node_t *n)
 	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
 }
 
-/* 1 for a true word, 0 for a false one, -1 for anything else. */
-static int bool_word(const char *s)
-{
-	if (s && (!strcasecmp(s, "true") || !strcasecmp(s, "yes") || !strcasecmp(s, "on")))
-		return 1;
-	if (s && (!strcasecmp(s, "false") || !strcasecmp(s, "no") || !strcasecmp(s, "off")))
-		return 0;
-	return -1;
-}
 
 /*
  * Checks a value's type and form without storing it, so that a value a
@@ -82,7 +73,7 @@ static int check_value(struct loader *l, const struct opt *o, const yaml_node_t 
 
 	switch (o->type) {
 	case OPT_BOOL:
-		if (bool_word(s) < 0)
+		if (yamldoc_bool(s) < 0)
 			return fail_at(l, v, xstrfmt("%s must be true or false", o->key));
 		return 0;
 	case OPT_LONG:
@@ -114,7 +105,7 @@ static int store_value(struct loader *l, const struct opt *o, const yaml_node_t 
 	int ret = 0;
 
 	if (o->type == OPT_BOOL) {
-		*(int *)((char *)l->target + o->offset) = bool_word(scalar(v));
+		*(int *)((char *)l->target + o->offset) = yamldoc_bool(scalar(v));
 		return 0;
 	}
 	if (v->type == YAML_SEQUENCE_NODE) {

@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static void parser_start(yaml_parser_t *parser, const char *text, size_t len)
 {
@@ -102,4 +103,13 @@ int yamldoc_load(yaml_document_t *doc, const char *name, const char *text, size_
 	}
 	yaml_parser_delete(&parser);
 	return ret;
+}
+
+int yamldoc_bool(const char *s)
+{
+	if (s && (!strcasecmp(s, "true") || !strcasecmp(s, "yes") || !strcasecmp(s, "on")))
+		return 1;
+	if (s && (!strcasecmp(s, "false") || !strcasecmp(s, "no") || !strcasecmp(s, "off")))
+		return 0;
+	return -1;
 }

@@ -27,4 +27,11 @@
  */
 int yamldoc_load(yaml_document_t *doc, const char *name, const char *text, size_t len, char **why);
 
+/*
+ * The one boolean grammar of every YAML file ocidoctor reads (the --config
+ * file, the targets file, a serve modules file): 1 for true, yes or on, 0
+ * for false, no or off, in any case; -1 for anything else (NULL too).
+ */
+int yamldoc_bool(const char *s);
+
 #endif

@@ -90,14 +90,11 @@ static int get_string(struct loader *l, const yaml_node_t *v, const char *key, c
 
 static int get_bool(struct loader *l, const yaml_node_t *v, const char *key, int *out)
 {
-	const char *s = scalar(v);
+	int b = yamldoc_bool(scalar(v));
 
-	if (s && (!strcmp(s, "true") || !strcmp(s, "yes")))
-		*out = 1;
-	else if (s && (!strcmp(s, "false") || !strcmp(s, "no")))
-		*out = 0;
-	else
+	if (b < 0)
 		return bad(l, v, "%s is true or false", key);
+	*out = b;
 	return 0;
 }
 

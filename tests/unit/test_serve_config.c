@@ -352,6 +352,10 @@ static void test_keys_in_either_spelling(void **state)
 	expect_refused("modules:\n  m:\n    min_interval: 90\n    writes: probe\n    minInterval: 60\n",
 		       "t.yaml:5: module 'm': 'minInterval' is given twice");
 	expect_refused("modules:\n  m:\n    noSuchKey: 1\n", "no_such_key");
+	/* and a switch reads as in the --config file */
+	c = parse_ok("modules:\n  m:\n    insecure: On\n");
+	assert_true(serve_config_module(c, "m")->insecure);
+	serve_config_free(c);
 }
 
 static void on_alarm(int sig)

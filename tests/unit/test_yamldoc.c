@@ -109,6 +109,24 @@ static void test_errors_and_empty(void **state)
 	expect_refused("a: b: c\n", "f.yaml:1: invalid YAML: ");
 }
 
+/* Every YAML file takes the same words for a switch. */
+static void test_one_boolean_grammar(void **state)
+{
+	static const char *const yes[] = { "true", "True", "yes", "YES", "on", NULL };
+	static const char *const no[] = { "false", "FALSE", "no", "No", "off", NULL };
+	static const char *const neither[] = { "1", "0", "y", "", "truthy", NULL };
+	size_t i;
+
+	(void)state;
+	for (i = 0; yes[i]; i++)
+		assert_int_equal(yamldoc_bool(yes[i]), 1);
+	for (i = 0; no[i]; i++)
+		assert_int_equal(yamldoc_bool(no[i]), 0);
+	for (i = 0; neither[i]; i++)
+		assert_int_equal(yamldoc_bool(neither[i]), -1);
+	assert_int_equal(yamldoc_bool(NULL), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -116,6 +134,7 @@ int main(void)
 		cmocka_unit_test(test_block_nesting),
 		cmocka_unit_test(test_anchors_and_aliases),
 		cmocka_unit_test(test_errors_and_empty),
+		cmocka_unit_test(test_one_boolean_grammar),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
