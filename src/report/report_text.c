@@ -301,24 +301,18 @@ static int text_end(struct report *rep)
 	const struct check_result *cause = results_root_cause(rep->results);
 	size_t blocked = results_blocked(rep->results);
 
+	/* one cause leads, on a line of its own; the counts follow it */
 	if (cause) {
 		fputs("\nSummary: 1 cause: ", rep->out);
 		put_clean(rep->out, cause->message);
 		fprintf(rep->out, " (%s); %zu %s blocked by it\n", cause->check->id, blocked,
 			blocked == 1 ? "check" : "checks");
 		lines_done(rep, HANG_SUMMARY, 0);
-		fprintf(rep->out, "        %d pass, %d info, %d warn, %d fail, %d skip; worst: ",
-			counts[STATUS_PASS], counts[STATUS_INFO], counts[STATUS_WARN],
-			counts[STATUS_FAIL], counts[STATUS_SKIP]);
-		label(rep, worst);
-		fprintf(rep->out, " (%ld %s in %ld ms)\n", rep->results->requests,
-			rep->results->requests == 1 ? "request" : "requests", rep->results->duration_ms);
-		lines_done(rep, HANG_SUMMARY, 0);
-		fallback_note(rep);
-		rate_limit_note(rep);
-		return wrap_end(rep);
+		fputs("        ", rep->out);
+	} else {
+		fputs("\nSummary: ", rep->out);
 	}
-	fprintf(rep->out, "\nSummary: %d pass, %d info, %d warn, %d fail, %d skip; worst: ",
+	fprintf(rep->out, "%d pass, %d info, %d warn, %d fail, %d skip; worst: ",
 		counts[STATUS_PASS], counts[STATUS_INFO], counts[STATUS_WARN],
 		counts[STATUS_FAIL], counts[STATUS_SKIP]);
 	label(rep, worst);

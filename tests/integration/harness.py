@@ -687,6 +687,25 @@ def push_test_image(target, repo="library/alpine", tag="latest"):
 # docker-registry
 # --------------------------------------------------------------------------
 
+def stop_process_group(proc):
+    """Ends a server started in its own process group: SIGTERM, then SIGKILL
+    after 5 s; waits for it. None does nothing."""
+    if proc is None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
+
+
 class Registry(Service):
     """Debian's docker-registry (distribution 2.8) on 127.0.0.1:<free port>.
 
@@ -828,20 +847,7 @@ class Registry(Service):
 
     def _kill(self):
         proc, self.proc = self.proc, None
-        if proc is None:
-            return
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            proc.wait()
+        stop_process_group(proc)
 
     def stop(self, keep_files=False):
         """Kills the registry's process group; removes its files unless keep_files."""

@@ -23,7 +23,6 @@ Only the Python standard library is used.
 import json
 import os
 import shutil
-import signal
 import subprocess
 import urllib.parse
 
@@ -158,17 +157,7 @@ class RealRegistry(h.Service):
 
     def _kill(self):
         proc, self.proc = self.proc, None
-        if proc is None:
-            return
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        h.stop_process_group(proc)
 
     def stop(self):
         h._untrack(self)
