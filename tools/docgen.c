@@ -5,7 +5,12 @@
  * writers, the check table and the knowledge base. So they cannot drift
  * from the binary they are installed with.
  *
- * usage: docgen man|bash|zsh OUT
+ * The man page also takes, as they are written, the sections of docs/usage.md
+ * and docs/monitoring.md that a user copies from: the examples, the formats
+ * of the config, targets and modules files, the exporter's metrics and its
+ * scrape config.
+ *
+ * usage: docgen man OUT docs/usage.md docs/monitoring.md | docgen bash|zsh OUT
  */
 #include "checks/check.h"
 #include "checks/kb.h"
@@ -13,6 +18,7 @@
 #include "report/matrix.h"
 #include "report/report.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +59,311 @@ static void roff_plain(FILE *out, const char *s)
 	free(copy);
 }
 
+/* ---- the Markdown of docs/, as roff ---- */
+
+/*
+ * A page of docs/ read whole, in lines. The man page takes some sections of
+ * docs/usage.md and docs/monitoring.md as they are (the examples, the file
+ * formats, the exporter's module keys and metrics), so that each is written
+ * once.
+ */
+struct md {
+	const char *name;
+	char *text;
+	char **lines;
+	size_t nr;
+};
+
+/* Says what could not be done with the page name, and ends docgen. */
+static void die(const char *name, const char *why, const char *what)
+{
+	fprintf(stderr, "docgen: %s: %s%s\n", name, why, what);
+	exit(1);
+}
+
+static void md_load(struct md *md, const char *name)
+{
+	FILE *f = fopen(name, "r");
+	size_t len = 0, cap = 0, n;
+	char chunk[8192], *p;
+
+	md->name = name;
+	md->text = NULL;
+	if (!f)
+		die(name, strerror(errno), "");
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		if (len + n + 1 > cap) {
+			cap = (len + n + 1) * 2;
+			md->text = realloc(md->text, cap);
+			if (!md->text)
+				exit(1);
+		}
+		memcpy(md->text + len, chunk, n);
+		len += n;
+	}
+	if (ferror(f))
+		die(name, strerror(errno), "");
+	fclose(f);
+	if (!md->text)
+		die(name, "empty", "");
+	md->text[len] = '\0';
+	md->nr = 0;
+	md->lines = calloc(len + 2, sizeof(*md->lines));
+	if (!md->lines)
+		exit(1);
+	for (p = md->text; *p; ) {
+		md->lines[md->nr++] = p;
+		p = strchr(p, '\n');
+		if (!p)
+			break;
+		*p++ = '\0';
+	}
+}
+
+static void md_release(struct md *md)
+{
+	free(md->lines);
+	free(md->text);
+}
+
+/* The level of a heading line (## is 2), 0 for any other line. */
+static int heading_level(const char *line)
+{
+	int n = 0;
+
+	while (line[n] == '#')
+		n++;
+	return n && line[n] == ' ' ? n : 0;
+}
+
+static int is_fence(const char *line)
+{
+	return !strncmp(line, "```", 3);
+}
+
+/* The lines under HEADING (a whole line, "## EXAMPLES"), up to the next heading of its level or above. */
+static void md_section(const struct md *md, const char *heading, size_t *first, size_t *end)
+{
+	int level = heading_level(heading), code = 0;
+	size_t i;
+
+	for (i = 0; i < md->nr; i++) {
+		if (is_fence(md->lines[i]))
+			code = !code;
+		else if (!code && !strcmp(md->lines[i], heading))
+			break;
+	}
+	if (i == md->nr)
+		die(md->name, "no section ", heading);
+	*first = ++i;
+	for (code = 0; i < md->nr; i++) {
+		int l = code ? 0 : heading_level(md->lines[i]);
+
+		if (is_fence(md->lines[i]))
+			code = !code;
+		else if (l && l <= level)
+			break;
+	}
+	*end = i;
+}
+
+/* A character of text for roff; *start says whether it begins an output line. */
+static void roff_char(FILE *out, char c, int *start)
+{
+	if (*start && (c == '.' || c == '\''))
+		fputs("\\&", out);
+	*start = c == '\n';
+	if (c == '\\')
+		fputs("\\e", out);
+	else if (c == '-')
+		fputs("\\-", out);
+	else
+		fputc(c, out);
+}
+
+/*
+ * Inline Markdown as roff: `code` in bold (not hyphenated), **strong** in
+ * bold, [text](link) as its text, \| as |. n bytes of s.
+ */
+static void md_inline(FILE *out, const char *s, size_t n, int *start)
+{
+	const char *end = s + n, *close;
+	int code = 0;
+
+	for (; s < end; s++) {
+		if (*s == '`') {
+			fputs(code ? "\\fR" : "\\fB\\%", out);
+			*start = 0;
+			code = !code;
+		} else if (code) {
+			roff_char(out, *s, start);
+		} else if (*s == '*' && s + 1 < end && s[1] == '*') {
+			close = strstr(s + 2, "**");
+			if (close && close < end) {
+				fputs("\\fB", out);
+				md_inline(out, s + 2, (size_t)(close - s - 2), start);
+				fputs("\\fR", out);
+				*start = 0;
+				s = close + 1;
+			} else {
+				roff_char(out, *s, start);
+			}
+		} else if (*s == '[' && (close = memchr(s, ']', (size_t)(end - s))) && close + 1 < end &&
+			   close[1] == '(' && memchr(close, ')', (size_t)(end - close))) {
+			md_inline(out, s + 1, (size_t)(close - s - 1), start);
+			s = memchr(close, ')', (size_t)(end - close));
+		} else if (*s == '\\' && s + 1 < end && s[1] == '|') {
+			roff_char(out, '|', start);
+			s++;
+		} else {
+			roff_char(out, *s, start);
+		}
+	}
+	if (code)
+		fputs("\\fR", out);
+}
+
+static void md_text_line(FILE *out, const char *s)
+{
+	int start = 1;
+
+	while (*s == ' ')
+		s++;
+	md_inline(out, s, strlen(s), &start);
+	fputc('\n', out);
+}
+
+/* The cells of a table row, "| a | b |", trimmed; \| does not split. */
+static size_t table_cells(const char *row, const char **cell, size_t *len, size_t max)
+{
+	const char *p = row + 1, *q;
+	size_t n = 0;
+
+	while (*p && n < max) {
+		for (q = p; *q && !(*q == '|' && q[-1] != '\\'); q++)
+			;
+		if (!*q)
+			break;
+		while (p < q && *p == ' ')
+			p++;
+		cell[n] = p;
+		len[n] = (size_t)(q - p);
+		while (len[n] && p[len[n] - 1] == ' ')
+			len[n]--;
+		n++;
+		p = q + 1;
+	}
+	return n;
+}
+
+#define MAX_CELLS 8
+
+/*
+ * A table as a tagged list: the first cell is the tag; with two columns the
+ * second is the text, with more each other cell follows its column's name.
+ */
+static size_t md_table(FILE *out, const struct md *md, size_t i, size_t end)
+{
+	const char *head[MAX_CELLS], *cell[MAX_CELLS];
+	size_t head_len[MAX_CELLS], len[MAX_CELLS], cols, n, c;
+	int start;
+
+	cols = table_cells(md->lines[i], head, head_len, MAX_CELLS);
+	for (i += 2; i < end && md->lines[i][0] == '|'; i++) {
+		n = table_cells(md->lines[i], cell, len, MAX_CELLS);
+		if (!n)
+			continue;
+		fputs(".TP\n", out);
+		start = 1;
+		md_inline(out, cell[0], len[0], &start);
+		fputc('\n', out);
+		start = 1;
+		for (c = 1; c < n; c++) {
+			if (!len[c])
+				continue;
+			if (cols > 2) {
+				if (!start)
+					fputs("; ", out);
+				md_inline(out, head[c], head_len[c], &start);
+				fputs(": ", out);
+			}
+			md_inline(out, cell[c], len[c], &start);
+		}
+		fputc('\n', out);
+	}
+	return i;
+}
+
+static size_t md_code(FILE *out, const struct md *md, size_t i, size_t end)
+{
+	const char *s;
+	int start;
+
+	fputs(".PP\n.RS 4\n.nf\n", out);
+	for (i++; i < end && !is_fence(md->lines[i]); i++) {
+		start = 1;
+		for (s = md->lines[i]; *s; s++)
+			roff_char(out, *s, &start);
+		fputc('\n', out);
+	}
+	fputs(".fi\n.RE\n", out);
+	return i + 1;
+}
+
+/* Lines [first, end) of md as roff: paragraphs, fenced code, tables, lists, "term / : text" definitions. */
+static void md_roff(FILE *out, const struct md *md, size_t first, size_t end)
+{
+	size_t i = first;
+	const char *line;
+	int para = 0;
+
+	while (i < end) {
+		line = md->lines[i];
+		if (!*line) {
+			para = 0;
+			i++;
+		} else if (is_fence(line)) {
+			i = md_code(out, md, i, end);
+			para = 0;
+		} else if (line[0] == '|' && i + 1 < end && md->lines[i + 1][0] == '|') {
+			i = md_table(out, md, i, end);
+			para = 0;
+		} else if (heading_level(line)) {
+			fputs(".PP\n\\fB", out);
+			md_text_line(out, line + heading_level(line) + 1);
+			fputs("\\fR\n.PP\n", out);
+			para = 0;
+			i++;
+		} else if (!strncmp(line, "- ", 2)) {
+			fputs(".IP \\(bu 2\n", out);
+			md_text_line(out, line + 2);
+			para = 1;
+			i++;
+		} else if (i + 1 < end && !strncmp(md->lines[i + 1], ": ", 2)) {
+			fputs(".TP\n", out);
+			md_text_line(out, line);
+			md_text_line(out, md->lines[i + 1] + 2);
+			para = 1;
+			i += 2;
+		} else {
+			if (!para && line[0] != ' ')
+				fputs(".PP\n", out);
+			md_text_line(out, line);
+			para = 1;
+			i++;
+		}
+	}
+}
+
+/* The section of md under heading, as roff. */
+static void md_roff_section(FILE *out, const struct md *md, const char *heading)
+{
+	size_t first, end;
+
+	md_section(md, heading, &first, &end);
+	md_roff(out, md, first, end);
+}
+
 static void man_option(FILE *out, const struct opt *o)
 {
 	char *help;
@@ -91,7 +402,7 @@ static void man_option(FILE *out, const struct opt *o)
 	}
 }
 
-static void man_page(FILE *out)
+static void man_page(FILE *out, const struct md *usage, const struct md *monitoring)
 {
 	size_t i;
 	const struct remediation *r;
@@ -163,6 +474,18 @@ static void man_page(FILE *out)
 		}
 		fprintf(out, ".PP\nThe full page, with every fix: \\fBocidoctor explain %s\\fR.\n", c->id);
 	}
+	fputs(".SH \"FILE FORMATS\"\n.SS \"The \\-\\-config file of run, matrix and config\"\n", out);
+	md_roff_section(out, usage, "## SETTINGS FROM THE ENVIRONMENT AND A FILE");
+	fputs(".SS \"The targets file of matrix\"\n", out);
+	md_roff_section(out, usage, "### The targets file");
+	fputs(".SS \"The modules file of serve (its \\-\\-config)\"\n", out);
+	md_roff_section(out, monitoring, "## Modules");
+	fputs(".SH EXPORTER\n"
+	      "What \\fBocidoctor serve\\fR answers, and how Prometheus scrapes it.\n"
+	      ".SS Metrics\n", out);
+	md_roff_section(out, monitoring, "## Metrics");
+	fputs(".SS \"Scrape config\"\n", out);
+	md_roff_section(out, monitoring, "## Scrape config");
 	fputs(".SH EXIT STATUS\n"
 	      ".TP\n\\fB0\\fR\nthe worst status is pass, info or skip (also warn with \\fB\\-\\-fail\\-on fail\\fR, and any status with \\fB\\-\\-fail\\-on never\\fR)\n"
 	      ".TP\n\\fB1\\fR\nthe worst status is warn\n"
@@ -180,6 +503,8 @@ static void man_page(FILE *out)
 	fputs(".SH FILES\n"
 	      ".TP\n\\fI~/.docker/config.json\\fR\ndocker's credential helpers and stored logins\n"
 	      ".TP\n\\fI~/.config/containers/auth.json\\fR\nlogins stored by podman, skopeo and buildah\n", out);
+	fputs(".SH EXAMPLES\n", out);
+	md_roff_section(out, usage, "## EXAMPLES");
 	fputs(".SH SEE ALSO\n\\fBcurl\\fR(1), \\fBskopeo\\fR(1), \\fBoras\\fR(1), \\fBcrane\\fR(1)\n", out);
 }
 
@@ -399,24 +724,34 @@ static void zsh_completion(FILE *out)
 
 int main(int argc, char **argv)
 {
+	struct md usage, monitoring;
 	FILE *out;
+	int man = argc == 5 && !strcmp(argv[1], "man");
 
-	if (argc != 3) {
-		fputs("usage: docgen man|bash|zsh OUT\n", stderr);
+	if (argc != 3 && !man) {
+		fputs("usage: docgen man OUT USAGE.md MONITORING.md | docgen bash|zsh OUT\n", stderr);
 		return 2;
+	}
+	if (man) {
+		md_load(&usage, argv[3]);
+		md_load(&monitoring, argv[4]);
 	}
 	out = fopen(argv[2], "w");
 	if (!out) {
 		perror(argv[2]);
 		return 1;
 	}
-	if (!strcmp(argv[1], "man"))
-		man_page(out);
-	else if (!strcmp(argv[1], "bash"))
+	if (man) {
+		man_page(out, &usage, &monitoring);
+		md_release(&usage);
+		md_release(&monitoring);
+	} else if (!strcmp(argv[1], "bash")) {
 		bash_completion(out);
-	else if (!strcmp(argv[1], "zsh"))
+	} else if (!strcmp(argv[1], "zsh")) {
 		zsh_completion(out);
-	else
-		return fclose(out), 2;
+	} else {
+		fclose(out);
+		return 2;
+	}
 	return fclose(out) == 0 ? 0 : 1;
 }

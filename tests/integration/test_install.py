@@ -7,6 +7,12 @@ the knowledge base, so every option `run --help` lists and every check id
 groff must have nothing to warn about), bash must complete subcommands,
 options, formats and check ids, and zsh must load the completion function
 for `ocidoctor`.
+
+The page also carries what a user copies: the examples, the formats of the
+config, targets and modules files, the serve module keys and the exporter's
+metrics. ManPageContentTest holds those to the program: every key
+serve_config.c's load_key() accepts and every series a running exporter
+answers must be in the page, and every example command must parse.
 """
 
 import json
@@ -14,12 +20,15 @@ import os
 import pty
 import re
 import select
+import shlex
 import shutil
 import subprocess
 import time
 import unittest
 
 import harness as h
+import scripted_registry as sr
+import serve_harness as sh
 
 
 def tool(name):
@@ -190,6 +199,240 @@ class InstallTest(h.DoctorTestCase):
         for check in self.check_ids:
             self.assertIn(check, text)
         self.assertIn("(text json junit markdown prometheus html conformance)", text)
+
+
+def man_text(man):
+    """The page as `man -l` renders it: wide, not hyphenated, not justified,
+    so that a long name stays whole on one line."""
+    env = dict(os.environ, MANWIDTH="200", MANPAGER="cat", PAGER="cat")
+    proc = subprocess.run([tool("man"), "--nh", "--nj", "-l", man], capture_output=True,
+                          text=True, env=env)
+    if proc.returncode != 0:
+        raise AssertionError("man -l %s: %s" % (man, proc.stderr))
+    return proc.stdout
+
+
+def man_section(page, title, next_title):
+    """The rendered text from the heading line title to the heading next_title."""
+    m = re.search(r"(?ms)^%s$(.*?)^%s$" % (re.escape(title), re.escape(next_title)), page)
+    if not m:
+        raise AssertionError("no section %r followed by %r in the page" % (title, next_title))
+    return m.group(1)
+
+
+def roff_examples(man):
+    """The shell lines of the page's EXAMPLES (its .nf blocks), unescaped,
+    with backslash-continued lines joined."""
+    with open(man, encoding="utf-8") as f:
+        roff = f.read()
+    m = re.search(r"(?ms)^\.SH EXAMPLES\n(.*?)^\.SH ", roff)
+    if not m:
+        raise AssertionError("no EXAMPLES section in the page")
+    lines = []
+    for block in re.findall(r"(?ms)^\.nf\n(.*?)^\.fi$", m.group(1)):
+        text = block.replace("\\&", "").replace("\\-", "-").replace("\\e", "\\")
+        lines += text.replace("\\\n", " ").splitlines()
+    return lines
+
+
+EXAMPLE_VARS = {"REGISTRY": "registry.example.com", "REGISTRY_TOKEN": "example-token"}
+
+
+def ocidoctor_commands(line):
+    """The argument lists of the ocidoctor commands on a shell line (in a
+    pipe, after variable assignments); $VAR from EXAMPLE_VARS."""
+    lexer = shlex.shlex(line, posix=True, punctuation_chars="|&;<>")
+    lexer.whitespace_split = True
+    commands, words = [], []
+    for token in list(lexer) + [";"]:
+        if token and set(token) <= set("|&;<>"):
+            while words and re.match(r"^[A-Za-z_]\w*=", words[0]):
+                words.pop(0)
+            if words and words[0] == "ocidoctor":
+                commands.append(words[1:])
+            words = []
+            continue
+        for name in re.findall(r"\$(\w+)", token):
+            if name not in EXAMPLE_VARS:
+                raise AssertionError("example uses $%s, which the test does not know: %s"
+                                     % (name, line))
+            token = token.replace("$" + name, EXAMPLE_VARS[name])
+        words.append(token)
+    return commands
+
+
+def help_options(command):
+    """The options `ocidoctor COMMAND --help` lists, long and short."""
+    code, out, err = h.run_doctor([command, "--help"])
+    if code != 0:
+        raise AssertionError("%s --help: %s" % (command, err))
+    head = out.split("\nalso set by", 1)[0]
+    found = set()
+    for short, long in re.findall(r"(?m)^\s+(?:(-\w), )?(--[a-z][a-z0-9.-]*)", head):
+        found.add(long)
+        if short:
+            found.add(short)
+    return found
+
+
+def source_of(path, function):
+    """The body of a static function of a C file of the tree."""
+    with open(os.path.join(h.REPO_ROOT, path), encoding="utf-8") as f:
+        text = f.read()
+    m = re.search(r"(?ms)^static int %s\(.*?^}$" % function, text)
+    if not m:
+        raise AssertionError("no function %s in %s" % (function, path))
+    return m.group(0)
+
+
+class ManPageContentTest(h.DoctorTestCase):
+    """The sections of the page a user copies from, held to the program."""
+
+    longMessage = False   # a failure says which name is missing, not the whole section
+
+    @classmethod
+    def setUpClass(cls):
+        cls.man = os.path.join(os.path.dirname(h.doctor_binary()), "ocidoctor.1")
+        cls.page = man_text(cls.man)
+        cls.plain = cls.start_server(sr.ScriptedRegistry(referrers="index"))
+        cls.tls = cls.start_server(sr.ScriptedRegistry(tls=True, tls_days=1))
+        cls.tokens = cls.start_server(h.TokenServer(expires_in=42))
+        cls.token_reg = cls.start_server(sr.ScriptedRegistry(
+            auth="token", token_realm=cls.tokens.realm, token_service=cls.tokens.service))
+        cls.exporter = cls.start_server(sh.Exporter(config="""modules:
+  default:
+    writes: none
+  internal:
+    ca_file: %s
+  writing:
+    writes: probe
+    scratch_repository: ci/ocidoctor-scratch
+""" % cls.tls.ca_file))
+
+    def test_sections_render(self):
+        for heading in ("FILE FORMATS", "EXPORTER", "EXAMPLES", "SEE ALSO"):
+            self.assertRegex(self.page, r"(?m)^%s$" % heading)
+        for sub in ("The --config file of run, matrix and config", "The targets file of matrix",
+                    "The modules file of serve (its --config)", "Metrics", "Scrape config"):
+            self.assertRegex(self.page, r"(?m)^   %s$" % re.escape(sub))
+        formats = man_section(self.page, "FILE FORMATS", "EXPORTER")
+        # the config file's keys, the targets file's forms, a modules file
+        for text in ("registryUrl", "testRepository", "OCIDOCTOR_WRITES", "registry-url",
+                     "- registry: https://harbor.example.com", "modules:", "min_interval"):
+            self.assertIn(text, formats)
+        exporter = man_section(self.page, "EXPORTER", "EXIT STATUS")
+        self.assertIn("metrics_path: /probe", exporter)
+
+    def test_every_module_key_is_described(self):
+        keys = re.findall(r'strcmp\(key, "(\w+)"\)', source_of("src/serve/serve_config.c", "load_key"))
+        self.assertGreater(len(keys), 10)
+        credentials = re.findall(r'strcmp\(key, "(\w+)"\)\)\n\s+ret = get_',
+                                 source_of("src/serve/serve_config.c", "load_credentials"))
+        self.assertEqual(sorted(credentials), ["docker_config", "password_file", "username"])
+        modules = man_section(self.page, "   The modules file of serve (its --config)", "EXPORTER")
+        for key in keys:
+            # the tag of its row in the key table: "       KEY", or in a list "       a, KEY, b"
+            self.assertRegex(modules, r"(?m)^ {7}(?:\w+, )*%s(?:,|\s|$)" % key,
+                             "module key %s is not described in the page" % key)
+        for key in credentials:
+            self.assertRegex(modules, r"\b%s\b" % key)
+
+    def scrape_names(self, answer):
+        self.assertEqual(answer.status, 200, answer)
+        ok, out = sh.promtool_check_metrics(answer.body)
+        self.assertTrue(ok, out)
+        return set(re.findall(r"(?m)^# TYPE (\w+) ", answer.body))
+
+    def test_every_metric_the_exporter_answers_is_described(self):
+        names = set()
+        names |= self.scrape_names(self.exporter.probe(self.plain.url))
+        names |= self.scrape_names(self.exporter.probe(self.plain.url, module="writing"))
+        names |= self.scrape_names(self.exporter.probe(self.tls.url, module="internal"))
+        names |= self.scrape_names(self.exporter.probe(self.token_reg.url))
+        names |= self.scrape_names(self.exporter.probe("http://127.0.0.1:%d" % h.free_port()))
+        names |= self.scrape_names(self.exporter.get("/metrics"))
+        # what these scrapes must have answered, so that the list is not short by accident
+        for name in ("probe_success", "probe_ssl_earliest_cert_expiry", "probe_tls_version_info",
+                     "ocidoctor_token_lifetime_seconds", "ocidoctor_probe_failure_info",
+                     "ocidoctor_capability_supported", "ocidoctor_referrers_client_info",
+                     "ocidoctor_exporter_probes_total", "process_open_fds"):
+            self.assertIn(name, names)
+        metrics = man_section(self.page, "   Metrics", "   Scrape config")
+        for name in sorted(names):
+            # the tag of its row: its name, with its labels, alone or in a list
+            self.assertRegex(metrics, r"(?m)^ {7}(?:[\w{},]+, )*%s(?:\{|,|\s|$)" % name,
+                             "metric %s is not described in the page" % name)
+
+    def test_every_example_parses(self):
+        commands = [c for line in roff_examples(self.man) for c in ocidoctor_commands(line)]
+        used = {(c[0], w) for c in commands for w in c[1:]}
+        # the examples the page promises
+        for command, word in (("run", "--password-stdin"), ("run", "--ca-file"), ("run", "verify"),
+                              ("run", "json"), ("run", "junit"), ("matrix", "--targets"),
+                              ("matrix", "--credentials-for"), ("serve", "--config"),
+                              ("serve", "--check-config"), ("explain", "--format")):
+            self.assertIn((command, word), used)
+        self.assertIn("run", [c[0] for c in commands])
+        self.assertTrue(any("/probe?target=" in line for line in roff_examples(self.man)))
+        files = h.scratch_dir("examples-")
+        for args in commands:
+            with self.subTest(args=args):
+                self.check_example(args, files)
+
+    def check_example(self, args, files):
+        command, rest = args[0], args[1:]
+        options = help_options(command)
+        for word in rest:
+            if word.startswith("-") and word != "-":
+                self.assertIn(word.split("=", 1)[0], options,
+                              "ocidoctor %s has no option %s" % (command, word))
+        if command in ("run", "config"):
+            code, out, err = h.run_doctor(["config"] + self.config_args(rest, files),
+                                          stdin="secret\n")
+            self.assertEqual(code, 0, "ocidoctor config %s: %s" % (" ".join(rest), err))
+        elif command == "serve":
+            path = os.path.join(files, "serve.yaml")
+            with open(path, "w") as f:
+                f.write("modules: {default: {writes: none}}\n")
+            rest = [path if prev in ("--config", "--check-config") else w
+                    for prev, w in zip([None] + rest, rest)]
+            code, out, err = h.run_doctor(["serve"] + rest + ["--check-config", path])
+            self.assertEqual(code, 0, err)
+        elif command == "explain":
+            code, out, err = h.run_doctor(["explain", "--no-pager"] + rest)
+            self.assertEqual(code, 0, err)
+            self.assertIn(rest[-1], out)
+        elif command == "matrix":
+            formats = re.search(r"--format FMT .*\((text, [a-z, ]+)", h.run_doctor(["matrix", "--help"])[1])
+            for prev, word in zip(rest, rest[1:]):
+                if prev == "--format":
+                    self.assertIn(word, re.split(r", | or ", formats.group(1)))
+        else:
+            self.fail("an example of a command the test does not know: %s" % command)
+
+    def config_args(self, rest, files):
+        """run's arguments for `ocidoctor config`: the files it reads made up,
+        and --format (config's own is text or json) checked against run's."""
+        run_help = h.run_doctor(["run", "--help"])[1]
+        formats = re.split(r", | or ", re.search(r"--format FMT .*\((text, [a-z, ]+)",
+                                                 run_help).group(1))
+        out, i = [], 0
+        while i < len(rest):
+            option, value = rest[i], rest[i + 1] if i + 1 < len(rest) else None
+            i += 1
+            if option == "--format":
+                self.assertIn(value, formats)
+                i += 1
+                continue
+            out.append(option)
+            if option in ("--ca-file", "--cert", "--key", "--password-file", "--config"):
+                path = os.path.join(files, os.path.basename(value))
+                with open(path, "w") as f:
+                    if option == "--config":
+                        f.write("oci:\n  registryUrl: https://registry.example.com\n")
+                out.append(path)
+                i += 1
+        return out
 
 
 if __name__ == "__main__":
