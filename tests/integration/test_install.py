@@ -326,8 +326,8 @@ class ManPageContentTest(h.DoctorTestCase):
     def test_every_module_key_is_described(self):
         keys = re.findall(r'strcmp\(key, "(\w+)"\)', source_of("src/serve/serve_config.c", "load_key"))
         self.assertGreater(len(keys), 10)
-        credentials = re.findall(r'strcmp\(key, "(\w+)"\)\)\n\s+ret = get_',
-                                 source_of("src/serve/serve_config.c", "load_credentials"))
+        credentials = re.findall(r'strcmp\(key, "(\w+)"\)\)\n\s+return get_',
+                                 source_of("src/serve/serve_config.c", "load_credential_key"))
         self.assertEqual(sorted(credentials), ["docker_config", "password_file", "username"])
         modules = man_section(self.page, "   The modules file of serve (its --config)", "EXPORTER")
         for key in keys:
