@@ -1163,6 +1163,7 @@ int serve_main(struct serve_args *a)
 	char *why = NULL;
 	int v6 = 0, ret;
 	unsigned flags;
+	size_t modules;
 
 	pthread_mutex_init(&s.lock, NULL);
 	pthread_mutex_init(&s.reload_lock, NULL);
@@ -1203,6 +1204,8 @@ int serve_main(struct serve_args *a)
 		goto stop;
 	}
 	/* the per-activity timeout only bounds a client that stops reading its answer */
+	/* read before the daemon starts: from then on a reload may replace the config */
+	modules = s.config->nr;
 	d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &s,
 			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 			     MHD_OPTION_CONNECTION_LIMIT,
@@ -1220,7 +1223,7 @@ int serve_main(struct serve_args *a)
 		goto stop;
 	}
 	log_event(&s, "listening on %s (port %u), %zu modules, at most %ld probes at once",
-		  a->listen, bound_port(d), s.config->nr, a->max_concurrent);
+		  a->listen, bound_port(d), modules, a->max_concurrent);
 	wait_for_signals(&s, &set);
 	server_stop(&s, d);
 	watchdog_stop(&s, dog);
