@@ -319,7 +319,7 @@ static const struct section_def created_section = {
 	.title = "Created on the registry",
 	.columns = {
 		{ .key = "name", .title = "Repository" },
-		{ .key = "reason", .title = "Why" },
+		{ .key = "reason", .title = "Why", .long_text = 1 },
 		{ .key = "command", .title = "How to remove it" },
 	},
 };
