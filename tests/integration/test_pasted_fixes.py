@@ -22,10 +22,12 @@ import subprocess
 import unittest
 
 import harness as h
+import scripted_registry as sr
 
 PULL = "check.integration.oci.pull"
 REFERRERS = "check.integration.oci.referrers"
 CREDENTIALS = "check.integration.oci.credentials"
+REGISTRY = "check.integration.oci.registry"
 SEED = ("library/alpine", "latest")
 DOCKER_HUB_ALPINE = "docker.io/library/alpine:latest"
 
@@ -250,6 +252,62 @@ class DeniedDeleteTest(PastedFixCase):
         self.assertNotIn("storage.delete.enabled", fix["text"])
         self.assertEqual(caps["remediation"]["category"], "auth", caps["remediation"])
         self.assertIn("--password-stdin", " ".join(fix["commands"]))
+
+
+class RateLimitTest(PastedFixCase):
+    """The pull's manifest request answers 429 (Retry-After: 0) until the
+    client has given up: the fix says to wait and run again, and its
+    ocidoctor command, pasted after the limit lifts, passes the pull."""
+
+    def test_rerun_after_the_limit_lifts_passes_the_pull(self):
+        h.doctor_binary()
+        answer = (429, {"Retry-After": "0", "RateLimit-Remaining": "0"},
+                  sr.error_body("TOOMANYREQUESTS", "slow down"))
+        # one request and the two retries a 429 gets, then normal answers
+        reg = sr.ScriptedRegistry(override_first={
+            ("HEAD", r"/v2/library/alpine/manifests/latest$"): (3, answer)}).start()
+        self.addCleanup(reg.stop)
+        code, report, err = self.doctor_json(["run", "--registry", reg.url, "--timeout", "10",
+                                              "--check", REGISTRY, "--check", PULL])
+        self.assertStatus(report, PULL, "fail", err)
+        self.assertEqual(h.result_of(report, PULL)["remediation"]["category"], "rate-limit")
+        again = one(fix_commands(report, PULL), "ocidoctor")
+        self.assertIn("--registry %s" % reg.url, again)
+        code, out, err = self.paste(again)
+        self.assertCheckPasses(out, PULL)
+        self.assertCheckPasses(out, REGISTRY)
+
+
+class NoAnswerTest(PastedFixCase):
+    """A registry that does not answer: HTTPS to a plain-HTTP server (the
+    printed command switches to http:// and passes the registry check) and
+    a closed port (the printed command names the same registry and fails
+    the same way: it cannot pass while nothing listens)."""
+
+    def test_wrong_scheme_fix_passes_the_registry_check(self):
+        h.doctor_binary()
+        reg = sr.ScriptedRegistry().start()
+        self.addCleanup(reg.stop)
+        code, report, err = self.doctor_json(["run", "--registry", "https://" + reg.host,
+                                              "--check", REGISTRY])
+        self.assertStatus(report, REGISTRY, "fail", err)
+        again = one(fix_commands(report, REGISTRY), "ocidoctor")
+        self.assertIn("--registry http://%s" % reg.host, again)
+        code, out, err = self.paste(again)
+        self.assertCheckPasses(out, REGISTRY)
+
+    def test_dead_port_fix_names_the_registry_and_fails_the_same_way(self):
+        url = "http://127.0.0.1:%d" % h.free_port()
+        code, report, err = self.doctor_json(["run", "--registry", url, "--check", REGISTRY])
+        self.assertStatus(report, REGISTRY, "fail", err)
+        cause = h.result_of(report, REGISTRY)["details"]["cause"]
+        self.assertEqual(cause, "refused", report)
+        again = one(fix_commands(report, REGISTRY), "ocidoctor")
+        self.assertIn("--registry %s" % url, again)
+        code, out, err = self.paste(again)
+        self.assertEqual(code, h.EXIT_FAIL, out + err)
+        self.assertRegex(out, r"(?m)^\s*FAIL\s+%s\b.*refused" % re.escape(REGISTRY), out)
+        self.assertNotIn("unknown option", err)
 
 
 if __name__ == "__main__":
