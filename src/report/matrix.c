@@ -57,6 +57,7 @@ void matrix_row_from_results(struct matrix_row *row, const struct run_results *r
 	}
 	if (!caps)
 		return;
+	row->referrers_unused = report_referrers_unused(r);
 	row->score = 0;
 	for (i = 0; i < CAPABILITY_COUNT; i++) {
 		const struct section_row *c = section_find_row(caps, capability_names[i]);
@@ -144,4 +145,12 @@ const char *matrix_cap_mark(const char *state)
 	if (!strcmp(state, "unsupported"))
 		return "no";
 	return "?";
+}
+
+const char *matrix_cap_note(const struct matrix_row *row, size_t column)
+{
+	if (!row->referrers_unused || strcmp(capability_names[column], "referrersApi") ||
+	    !row->caps[column] || strcmp(row->caps[column], "supported"))
+		return "";
+	return REPORT_FALLBACK_MARK;
 }

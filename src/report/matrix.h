@@ -29,6 +29,7 @@ struct matrix_row {
 	const char **messages;               /* per check, in table order (owned array) */
 	long duration_ms;
 	long requests;
+	int referrers_unused;                /* report_referrers_unused: every client falls back */
 };
 
 /* Where a writer writes, and what it may keep between calls. */
@@ -62,6 +63,13 @@ const struct matrix_writer *matrix_writer_find(const char *name);
 extern const char *const matrix_cap_short[CAPABILITY_COUNT];
 /* A capability's cell: "yes", "no", "?" (unknown) or "-" (not probed). */
 const char *matrix_cap_mark(const char *state);
+/*
+ * REPORT_FALLBACK_MARK for the referrers cell of a row whose Referrers API
+ * answers but no client uses (the cell then reads "yes*"), else "".
+ */
+const char *matrix_cap_note(const struct matrix_row *row, size_t column);
+/* The footnote a writer prints once when a cell was marked. */
+#define MATRIX_FALLBACK_LEGEND "* referrers: the registry answers the Referrers API, but every client falls back to the tag schema"
 
 /*
  * Fills row from a finished run's results; the strings stay owned by the

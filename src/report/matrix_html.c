@@ -12,6 +12,9 @@
 #include <string.h>
 #include "report/report.h"
 
+/* m->priv points here once a cell was marked (the footnote is due). */
+static int html_marked;
+
 
 static void html_begin(struct matrix_out *m)
 {
@@ -63,10 +66,17 @@ static void html_row(struct matrix_out *m, const struct matrix_row *row)
 	else
 		fputc('-', out);
 	fputs("</td>", out);
-	for (i = 0; i < CAPABILITY_COUNT; i++)
-		fprintf(out, "<td class=\"c %s\" title=\"%s: %s\">%s</td>", row->caps[i] ? row->caps[i] : "",
-			capability_names[i], row->caps[i] ? row->caps[i] : "not probed",
-			matrix_cap_mark(row->caps[i]));
+	for (i = 0; i < CAPABILITY_COUNT; i++) {
+		const char *note = matrix_cap_note(row, i);
+
+		fprintf(out, "<td class=\"c %s\" title=\"%s: %s%s\">%s%s</td>",
+			*note ? "unknown" : row->caps[i] ? row->caps[i] : "", capability_names[i],
+			row->caps[i] ? row->caps[i] : "not probed",
+			*note ? ", but every client falls back to the tag schema" : "",
+			matrix_cap_mark(row->caps[i]), note);
+		if (*note)
+			m->priv = &html_marked;
+	}
 	fputs("<td class=\"reason\">", out);
 	if (row->worst != STATUS_PASS)
 		report_put_xml(out, row->message);
@@ -78,8 +88,10 @@ static void html_row(struct matrix_out *m, const struct matrix_row *row)
 static void html_end(struct matrix_out *m, int targets, enum check_status worst)
 {
 	fprintf(m->out, "</table>\n<p>%d target%s; worst: <b class=\"%s\">%s</b></p>\n"
-		"<p class=\"legend\">ocidoctor %s</p>\n</body></html>\n", targets, targets == 1 ? "" : "s",
-		check_status_name(worst), check_status_name(worst), OCIDOCTOR_VERSION);
+		"%s%s%s<p class=\"legend\">ocidoctor %s</p>\n</body></html>\n", targets, targets == 1 ? "" : "s",
+		check_status_name(worst), check_status_name(worst), m->priv ? "<p class=\"legend\">" : "",
+		m->priv ? MATRIX_FALLBACK_LEGEND : "", m->priv ? "</p>\n" : "", OCIDOCTOR_VERSION);
+	m->priv = NULL;
 }
 
 const struct matrix_writer matrix_html = {

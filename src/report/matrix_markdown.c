@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* m->priv points here once a cell was marked (the footnote is due). */
+static int md_marked;
+
 
 /* Plain text in a table cell: what is markup escaped (report_put_md), the rest as it reads. */
 static void put_text(FILE *out, const char *s)
@@ -50,7 +53,12 @@ static void md_row(struct matrix_out *m, const struct matrix_row *row)
 		fputc('-', m->out);
 	fputs(" |", m->out);
 	for (i = 0; i < CAPABILITY_COUNT; i++)
-		fprintf(m->out, " %s |", strcmp(matrix_cap_mark(row->caps[i]), "-") ? matrix_cap_mark(row->caps[i]) : "\\-");
+	{
+		fprintf(m->out, " %s%s |", strcmp(matrix_cap_mark(row->caps[i]), "-") ? matrix_cap_mark(row->caps[i]) : "\\-",
+			*matrix_cap_note(row, i) ? "\\" REPORT_FALLBACK_MARK : "");
+		if (*matrix_cap_note(row, i))
+			m->priv = &md_marked;
+	}
 	fputc(' ', m->out);
 	if (row->worst != STATUS_PASS)
 		put_text(m->out, row->message);
@@ -64,6 +72,9 @@ static void md_end(struct matrix_out *m, int targets, enum check_status worst)
 	fprintf(m->out, "\n%d target%s; worst: **%s**. Capabilities: yes supported, no unsupported, "
 		"? unknown, \\- not probed.\n", targets, targets == 1 ? "" : "s",
 		check_status_name(worst));
+	if (m->priv)
+		fprintf(m->out, "\n\\%s\n", MATRIX_FALLBACK_LEGEND);
+	m->priv = NULL;
 }
 
 const struct matrix_writer matrix_markdown = {

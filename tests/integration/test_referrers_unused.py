@@ -10,6 +10,7 @@ the summary says every client falls back. A registry whose Referrers API
 clients do use keeps its plain pass.
 """
 
+import os
 import re
 
 import harness as h
@@ -65,3 +66,50 @@ class ReferrersUnusedTest(h.DoctorTestCase):
         good = self.report(self.good, "html")
         self.assertNotIn(NOTE, good)
         self.assertRegex(good, r'<td>referrersApi</td><td class="supported">supported</td>')
+
+
+class MatrixReferrersUnusedTest(h.DoctorTestCase):
+    """In the matrix, the referrers cell of a registry whose Referrers API no
+    client uses reads yes* with the footnote, in text, Markdown and HTML; a
+    registry clients do use keeps a plain yes and no footnote."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.harbor = cls.start_server(sr.ScriptedRegistry(referrers="index-wrong-type"))
+        cls.good = cls.start_server(sr.ScriptedRegistry(referrers="index"))
+        cls.dir = h.scratch_dir("matrix-unused-")
+
+    def matrix(self, registry, fmt):
+        targets = os.path.join(self.dir, "targets-%d.txt" % registry.port)
+        with open(targets, "w") as f:
+            f.write("%s library/alpine:latest\n" % registry.url)
+        code, out, err = self.doctor(["matrix", "--targets", targets, "--no-progress",
+                                      "--timeout", "20", "--format", fmt])
+        self.assertIn(code, (h.EXIT_OK, h.EXIT_WARN), err)
+        return out
+
+    def test_text(self):
+        row = [l for l in self.matrix(self.harbor, "text").splitlines() if l.startswith("http")][0]
+        self.assertEqual(row.split()[5], "yes*", row)
+        self.assertIn(NOTE, self.matrix(self.harbor, "text"))
+        good = self.matrix(self.good, "text")
+        row = [l for l in good.splitlines() if l.startswith("http")][0]
+        self.assertEqual(row.split()[5], "yes", row)
+        self.assertNotIn(NOTE, good)
+
+    def test_markdown(self):
+        out = self.matrix(self.harbor, "markdown")
+        self.assertRegex(out, r"\| [^|]* \| yes\\\* \|")
+        self.assertIn(NOTE, out)
+        good = self.matrix(self.good, "markdown")
+        self.assertNotIn("yes\\*", good)
+        self.assertNotIn(NOTE, good)
+
+    def test_html(self):
+        out = self.matrix(self.harbor, "html")
+        self.assertRegex(out, r'<td class="c unknown" title="referrersApi: supported, but every '
+                              r'client falls back to the tag schema">yes\*</td>')
+        self.assertIn(NOTE, out)
+        good = self.matrix(self.good, "html")
+        self.assertRegex(good, r'<td class="c supported" title="referrersApi: supported">yes</td>')
+        self.assertNotIn(NOTE, good)
