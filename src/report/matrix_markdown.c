@@ -52,11 +52,14 @@ static void md_row(struct matrix_out *m, const struct matrix_row *row)
 	else
 		fputc('-', m->out);
 	fputs(" |", m->out);
-	for (i = 0; i < CAPABILITY_COUNT; i++)
-	{
-		fprintf(m->out, " %s%s |", strcmp(matrix_cap_mark(row->caps[i]), "-") ? matrix_cap_mark(row->caps[i]) : "\\-",
-			*matrix_cap_note(row, i) ? "\\" REPORT_FALLBACK_MARK : "");
-		if (*matrix_cap_note(row, i))
+	for (i = 0; i < CAPABILITY_COUNT; i++) {
+		const char *mark = matrix_cap_mark(row->caps[i]);
+		int noted = *matrix_cap_note(row, i) != '\0';
+
+		/* "-" would start a list item; the note's "*" would start emphasis */
+		fprintf(m->out, " %s%s |", strcmp(mark, "-") ? mark : "\\-",
+			noted ? "\\" REPORT_FALLBACK_MARK : "");
+		if (noted)
 			m->priv = &md_marked;
 	}
 	fputc(' ', m->out);
