@@ -30,6 +30,7 @@ import json
 import os
 import random
 import re
+import select
 import shlex
 import shutil
 import signal
@@ -906,6 +907,25 @@ def missing_program(text):
     if os.environ.get(REQUIRE_ALL):
         raise AssertionError("%s (%s is set: this test must run)" % (text, REQUIRE_ALL))
     raise unittest.SkipTest(text)
+
+
+def read_terminal(master, idle_timeout):
+    """What a program wrote to its pseudo-terminal, read from the master side
+    until it closes or stays silent for idle_timeout seconds; closes master."""
+    chunks = []
+    while True:
+        ready, _, _ = select.select([master], [], [], idle_timeout)
+        if not ready:
+            break
+        try:
+            data = os.read(master, 65536)
+        except OSError:   # EIO: the other end is closed
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    return b"".join(chunks)
 
 
 def doctor_binary():

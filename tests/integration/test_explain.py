@@ -10,7 +10,6 @@ page goes through $PAGER; --no-pager and PAGER=cat write it directly.
 
 import os
 import pty
-import select
 import subprocess
 import unittest
 
@@ -25,22 +24,10 @@ def run_on_pty(args, env):
     proc = subprocess.Popen([h.doctor_binary()] + args, stdout=slave, stderr=subprocess.PIPE,
                             stdin=subprocess.DEVNULL, env=h.doctor_env(env))
     os.close(slave)
-    chunks = []
-    while True:
-        ready, _, _ = select.select([master], [], [], 10)
-        if not ready:
-            break
-        try:
-            data = os.read(master, 65536)
-        except OSError:   # EIO: the other end is closed
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.close(master)
+    out = h.read_terminal(master, 10)
     code = proc.wait(10)
     proc.stderr.close()
-    return code, b"".join(chunks).decode("utf-8", "replace")
+    return code, out.decode("utf-8", "replace")
 
 
 class ExplainTest(h.DoctorTestCase):

@@ -12,7 +12,6 @@ import fcntl
 import os
 import pty
 import re
-import select
 import shlex
 import struct
 import subprocess
@@ -41,23 +40,11 @@ def run_on_pty(args, cols, env=None):
     proc = subprocess.Popen([h.doctor_binary()] + args, stdout=slave, stderr=subprocess.PIPE,
                             stdin=subprocess.DEVNULL, env=h.doctor_env(env, home=HOME))
     os.close(slave)
-    chunks = []
-    while True:
-        ready, _, _ = select.select([master], [], [], 30)
-        if not ready:
-            break
-        try:
-            data = os.read(master, 65536)
-        except OSError:   # EIO: the other end is closed
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.close(master)
+    out = h.read_terminal(master, 30)
     proc.stderr.read()
     proc.stderr.close()
     code = proc.wait(60)
-    return code, b"".join(chunks).decode().replace("\r\n", "\n")
+    return code, out.decode().replace("\r\n", "\n")
 
 
 def words(text):

@@ -79,4 +79,27 @@ static inline void loopback_server_stop(struct loopback_server *s)
 	pthread_mutex_destroy(&s->lock);
 }
 
+/*
+ * Reads a request's head from connection c into req (NUL-terminated): up
+ * to the blank line that ends the headers, EOF, or size - 1 bytes.
+ * Returns its length.
+ */
+static inline size_t loopback_read_head(int c, char *req, size_t size)
+{
+	size_t len = 0;
+
+	req[0] = '\0';
+	while (len < size - 1) {
+		ssize_t n = read(c, req + len, size - 1 - len);
+
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		req[len] = '\0';
+		if (strstr(req, "\r\n\r\n"))
+			break;
+	}
+	return len;
+}
+
 #endif

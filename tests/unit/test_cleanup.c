@@ -96,20 +96,9 @@ static int answer_for(const char *method, const char *path)
 static void serve_one(int c)
 {
 	char req[4096], method[16], path[256], out[256];
-	size_t len = 0;
 	int status;
 
-	while (len < sizeof(req) - 1) {
-		ssize_t n = read(c, req + len, sizeof(req) - 1 - len);
-
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-		req[len] = '\0';
-		if (strstr(req, "\r\n\r\n"))
-			break;
-	}
-	req[len] = '\0';
+	loopback_read_head(c, req, sizeof(req));
 	if (sscanf(req, "%15s %255s", method, path) != 2) {
 		close(c);
 		return;

@@ -36,22 +36,11 @@ static struct server srv;
 static void serve_one(int c)
 {
 	char req[8192];
-	size_t len = 0;
 	const char *answer;
 	char out[512];
 	const struct timespec pause = { 0, 200 * 1000 * 1000 };
 
-	while (len < sizeof(req) - 1) {
-		ssize_t n = read(c, req + len, sizeof(req) - 1 - len);
-
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-		req[len] = '\0';
-		if (strstr(req, "\r\n\r\n"))
-			break;
-	}
-	req[len] = '\0';
+	loopback_read_head(c, req, sizeof(req));
 	pthread_mutex_lock(&srv.ls.lock);
 	srv.requests++;
 	if (strstr(req, "Authorization: Basic "))
