@@ -23,25 +23,21 @@ static const char *target_repository(struct check_ctx *ctx)
 					       : ctx->config->repository;
 }
 
-/* " (the registry moved the upload to ORIGIN...)" when the session is on another origin, else "". */
-static char *moved_note(struct check_ctx *ctx, const char *url)
+/* " (the registry moved the upload to ORIGIN...)" when upload_session_of saw it move, else "". */
+static char *moved_note(struct check_ctx *ctx, const char *moved_to)
 {
-	char *shown, *note;
-
-	if (!registry_is_elsewhere(ctx->registry, url))
+	if (!moved_to)
 		return xstrdup("");
-	shown = registry_display_url(ctx->registry, url);
-	note = xstrfmt(" (the registry moved the upload to %s; it was cancelled there without credentials)", shown);
-	detail_str(ctx, "uploadMovedTo", shown);
-	free(shown);
-	return note;
+	detail_str(ctx, "uploadMovedTo", moved_to);
+	return xstrfmt(" (the registry moved the upload to %s; it was cancelled there without credentials)",
+		       moved_to);
 }
 
 static void opened(struct check_ctx *ctx, const struct registry_call *call)
 {
 	const char *repo = target_repository(ctx);
-	char *why = NULL, *note;
-	char *url = registry_upload_location(ctx->registry, call, repo, &why);
+	char *why = NULL, *moved_to = NULL, *note;
+	char *url = upload_session_of(ctx, call, repo, &why, &moved_to);
 	struct undo_list undo;
 	long status;
 
@@ -57,7 +53,8 @@ static void opened(struct check_ctx *ctx, const struct registry_call *call)
 			  "the upload session opened in %s has no usable Location header", repo);
 		return;
 	}
-	note = moved_note(ctx, url);
+	note = moved_note(ctx, moved_to);
+	free(moved_to);
 	undo_init(&undo, ctx, repo);
 	undo_add(&undo, UNDO_SESSION, url, "upload session", 0);
 	undo_run(&undo);       /* a cancel that fails is a leftover */
